@@ -1,0 +1,53 @@
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  AUTH_REJECTED,
+  BAD_REQUEST,
+  INVALID_CURSOR,
+  MALFORMED_RESPONSE,
+  ORG_NOT_FOUND,
+  RATE_LIMITED,
+  TRANSIENT,
+} from '../../workflows/failure-types';
+import {
+  AtlassianApiError,
+  AuthRejectedError,
+  BadRequestError,
+  InvalidCursorError,
+  MalformedResponseError,
+  OrgNotFoundError,
+  RateLimitedError,
+} from './errors';
+
+/**
+ * Turns a client error into the ApplicationFailure an activity throws. Permanent problems (credentials, wrong org,
+ * a request the API refuses) are non-retryable so the workflow can react instead of retrying forever. A malformed
+ * response stays retryable: skipping the page would lose events, so the only safe course is to ask again later.
+ * Details are the error's small plain fields; the error itself is not attached as `cause`.
+ * Anything that is not a client error (for example activity cancellation) is returned unchanged.
+ */
+export function toApplicationFailure(err: AtlassianApiError, attempt: number): ApplicationFailure;
+export function toApplicationFailure(err: unknown, attempt: number): unknown;
+export function toApplicationFailure(err: unknown, attempt: number): unknown {
+  if (!(err instanceof AtlassianApiError)) return err;
+  const details = [err.toJSON()];
+  const permanent = (type: string) =>
+    ApplicationFailure.create({ message: err.message, type, nonRetryable: true, details });
+
+  if (err instanceof AuthRejectedError) return permanent(AUTH_REJECTED);
+  if (err instanceof OrgNotFoundError) return permanent(ORG_NOT_FOUND);
+  if (err instanceof InvalidCursorError) return permanent(INVALID_CURSOR);
+  if (err instanceof BadRequestError) return permanent(BAD_REQUEST);
+  if (err instanceof RateLimitedError) {
+    const nextRetryDelay = err.delayMs(attempt);
+    return ApplicationFailure.create({
+      message: err.message,
+      type: RATE_LIMITED,
+      nonRetryable: false,
+      details: [{ ...err.toJSON(), nextRetryDelayMs: nextRetryDelay }],
+      nextRetryDelay,
+    });
+  }
+  // TransientError lands here, and so would a future subclass nobody mapped: retrying is the harmless default.
+  const type = err instanceof MalformedResponseError ? MALFORMED_RESPONSE : TRANSIENT;
+  return ApplicationFailure.create({ message: err.message, type, nonRetryable: false, details });
+}
