@@ -1,8 +1,10 @@
-/** Jest runs TypeScript through ts-jest; one Temporal dev server and one database serve the whole run. */
+/** One Temporal dev server and one throwaway database serve the whole run (test/harness). */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: { warnOnly: false } }] },
+  globalSetup: '<rootDir>/test/harness/global-setup.ts',
+  globalTeardown: '<rootDir>/test/harness/global-teardown.ts',
   testTimeout: 120000,
 };

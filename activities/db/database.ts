@@ -1,0 +1,46 @@
+import { Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+
+/**
+ * The one way into PostgreSQL: a pool, plain queries, and transactions that always release their client.
+ */
+export interface Database {
+  pool: Pool;
+  query<R extends QueryResultRow = QueryResultRow>(text: string, params?: unknown[]): Promise<QueryResult<R>>;
+  withTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function openDatabase(connectionString: string, { maxConnections = 10 }: { maxConnections?: number } = {}): Database {
+  const pool = new Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: 10_000 });
+  // An idle client can lose its server (restart, network): without this listener the error would crash the process.
+  pool.on('error', (err) => process.stderr.write(`postgres: idle client error: ${err.message}\n`));
+  return {
+    pool,
+    query: (text, params) => pool.query(text, params),
+    async withTransaction(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+/** host:port/database of a connection string, for messages: never the password. */
+export function describeDatabaseUrl(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    return `${url.hostname}:${url.port || 5432}${url.pathname}`;
+  } catch {
+    return '(unparsable DATABASE_URL)';
+  }
+}

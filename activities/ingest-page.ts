@@ -1,0 +1,131 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { PoolClient } from 'pg';
+import type { PageSummary } from '../workflows/types';
+import { AtlassianClient, EventsPage } from './atlassian/client';
+import { InvalidCursorError } from './atlassian/errors';
+import { toApplicationFailure } from './atlassian/failures';
+import { parseRfc3339 } from './atlassian/schema';
+import type { CredentialCipher } from './credentials';
+import type { Database } from './db/database';
+import { EventRow, toEventRow } from './normalize';
+import { advanceCheckpoint, Checkpoint, loadCheckpoint } from './store/checkpoints';
+import { insertEvents } from './store/events';
+import { findSourceById, SourceRecord } from './store/sources';
+
+/** The largest page Atlassian is reported to serve: fewer requests against a rate limit of about 50 a minute. */
+export const PAGE_LIMIT = 500;
+/** Restarting without a cursor re-reads this much before the newest processedAt; duplicates are dropped by id. */
+export const RESTART_OVERLAP_MS = 5 * 60_000;
+
+export interface IngestDependencies {
+  db: Database;
+  cipher: CredentialCipher;
+  /** Called inside the page's transaction with the rows that were new, for work that must happen exactly once. */
+  onEventsInserted?: InsertedEventsHook;
+}
+
+export type InsertedEventsHook = (
+  tx: PoolClient,
+  source: SourceRecord,
+  inserted: EventRow[],
+) => Promise<void>;
+
+export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
+  const source = await findSourceById(db, sourceId);
+  if (!source || source.status === 'removed') {
+    throw ApplicationFailure.create({ message: `source ${sourceId} no longer exists`, type: 'SourceRemoved', nonRetryable: true });
+  }
+  return source;
+}
+
+/**
+ * Fetches the page after the checkpoint, inserts its events and advances the checkpoint in one transaction, and
+ * returns only counts and times: event bodies never reach workflow history.
+ */
+export function createIngestPage(deps: IngestDependencies) {
+  return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
+    const { cancellationSignal, info } = Context.current();
+    const source = await loadSourceOrFail(deps.db, sourceId);
+    const checkpoint = await loadCheckpoint(deps.db, sourceId);
+    // Decrypted per call, not cached: a rotated key is used by the very next page.
+    const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext) });
+
+    let page: EventsPage;
+    let cursorReset = false;
+    try {
+      try {
+        page = await client.fetchEventsPage(source.organizationId, { ...startingPoint(checkpoint), limit: PAGE_LIMIT }, cancellationSignal);
+      } catch (err) {
+        if (!(err instanceof InvalidCursorError)) throw err;
+        cursorReset = true;
+        page = await client.fetchEventsPage(source.organizationId, { from: restartFrom(checkpoint), limit: PAGE_LIMIT }, cancellationSignal);
+      }
+    } catch (err) {
+      throw toApplicationFailure(err, info.attempt);
+    }
+
+    const rows = page.events.map(toEventRow);
+    const saved = await deps.db.withTransaction(async (tx) => {
+      const insertedIds = new Set(await insertEvents(tx, source.id, source.name, rows));
+      const advanced = await advanceCheckpoint(tx, source.id, {
+        expectedPagesFetched: checkpoint.pagesFetched,
+        nextCursor: page.nextCursor,
+        resetCursor: cursorReset,
+        newestProcessedAt: newest(rows.map((r) => r.processedAt)),
+        newestEventTime: newest(rows.map((r) => r.eventTime)),
+        inserted: insertedIds.size,
+        caughtUp: !page.hasMore,
+      });
+      if (!advanced) {
+        // Another attempt of this activity committed the same page first. Roll back and let the retry read anew.
+        throw ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
+      }
+      if (insertedIds.size > 0 && deps.onEventsInserted) {
+        await deps.onEventsInserted(tx, source, rows.filter((row) => insertedIds.has(row.eventId)));
+      }
+      return { inserted: insertedIds.size, checkpoint: advanced };
+    });
+
+    return {
+      fetched: rows.length,
+      inserted: saved.inserted,
+      hasMore: page.hasMore,
+      newestEventTime: saved.checkpoint.newestEventTime?.toISOString() ?? null,
+      eventsIngested: saved.checkpoint.eventsIngested,
+      pagesFetched: saved.checkpoint.pagesFetched,
+      backfillCompleted: saved.checkpoint.backfillCompletedAt !== null,
+      backfillPercent: backfillPercent(saved.checkpoint),
+      cursorReset,
+    };
+  };
+}
+
+function startingPoint(checkpoint: Checkpoint): { cursor: string } | { from: number } {
+  return checkpoint.cursor ? { cursor: checkpoint.cursor } : { from: restartFrom(checkpoint) };
+}
+
+function restartFrom(checkpoint: Checkpoint): number {
+  return checkpoint.newestProcessedAt ? checkpoint.newestProcessedAt.getTime() - RESTART_OVERLAP_MS : checkpoint.backfillFrom.getTime();
+}
+
+function newest(times: (string | null)[]): string | null {
+  let best: string | null = null;
+  let bestMs = -Infinity;
+  for (const time of times) {
+    if (time === null) continue;
+    const ms = parseRfc3339(time);
+    if (ms > bestMs) {
+      best = time;
+      bestMs = ms;
+    }
+  }
+  return best;
+}
+
+function backfillPercent(checkpoint: Checkpoint): number {
+  if (checkpoint.backfillCompletedAt) return 100;
+  if (!checkpoint.newestProcessedAt) return 0;
+  const start = checkpoint.backfillFrom.getTime();
+  const span = Date.now() - start;
+  return span <= 0 ? 0 : Math.min(99, Math.max(0, Math.floor(((checkpoint.newestProcessedAt.getTime() - start) / span) * 100)));
+}

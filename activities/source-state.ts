@@ -1,0 +1,36 @@
+import type { CarriedState } from '../workflows/types';
+import type { Database } from './db/database';
+import { loadSourceOrFail } from './ingest-page';
+import { loadCheckpoint } from './store/checkpoints';
+import { SourceStatusValue, updateSourceStatus } from './store/sources';
+
+/**
+ * The state a source workflow starts from when it has none to carry: its settings and the checkpoint's counters,
+ * so that a terminated and restarted workflow resumes where PostgreSQL says it stood.
+ */
+export function createSourceStateActivities(db: Database) {
+  return {
+    async loadSourceState(sourceId: string): Promise<CarriedState> {
+      const source = await loadSourceOrFail(db, sourceId);
+      const checkpoint = await loadCheckpoint(db, sourceId);
+      return {
+        paused: source.status === 'paused',
+        pauseReason: source.status === 'paused' ? source.statusReason ?? undefined : undefined,
+        failureReason: source.status === 'failed' ? source.statusReason ?? 'the API rejected the source' : undefined,
+        pollIntervalSeconds: source.pollIntervalSeconds,
+        pollNowRequested: false,
+        retryRequested: false,
+        eventsIngested: checkpoint.eventsIngested,
+        pagesFetched: checkpoint.pagesFetched,
+        errors: 0,
+        lastEventTime: checkpoint.newestEventTime?.toISOString() ?? null,
+        backfillCompleted: checkpoint.backfillCompletedAt !== null,
+        backfillPercent: checkpoint.backfillCompletedAt ? 100 : 0,
+      };
+    },
+
+    async recordSourceStatus({ sourceId, status, reason }: { sourceId: string; status: SourceStatusValue; reason: string | null }): Promise<void> {
+      await updateSourceStatus(db, sourceId, status, reason);
+    },
+  };
+}

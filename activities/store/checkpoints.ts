@@ -1,0 +1,72 @@
+import type { PoolClient } from 'pg';
+import type { Database } from '../db/database';
+
+export interface Checkpoint {
+  cursor: string | null;
+  backfillFrom: Date;
+  backfillCompletedAt: Date | null;
+  newestProcessedAt: Date | null;
+  newestEventTime: Date | null;
+  lastEventPersistedAt: Date | null;
+  lastPolledAt: Date | null;
+  eventsIngested: number;
+  pagesFetched: number;
+}
+
+const COLUMNS = `cursor, backfill_from, backfill_completed_at, newest_processed_at, newest_event_time,
+  last_event_persisted_at, last_polled_at, events_ingested::float8 AS events_ingested, pages_fetched::float8 AS pages_fetched`;
+
+function toCheckpoint(row: Record<string, unknown>): Checkpoint {
+  return {
+    cursor: row.cursor as string | null,
+    backfillFrom: row.backfill_from as Date,
+    backfillCompletedAt: row.backfill_completed_at as Date | null,
+    newestProcessedAt: row.newest_processed_at as Date | null,
+    newestEventTime: row.newest_event_time as Date | null,
+    lastEventPersistedAt: row.last_event_persisted_at as Date | null,
+    lastPolledAt: row.last_polled_at as Date | null,
+    eventsIngested: row.events_ingested as number,
+    pagesFetched: row.pages_fetched as number,
+  };
+}
+
+export async function loadCheckpoint(db: Database, sourceId: string): Promise<Checkpoint> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM checkpoints WHERE source_id = $1`, [sourceId]);
+  if (rows.length === 0) throw new Error(`source ${sourceId} has no checkpoint`);
+  return toCheckpoint(rows[0]);
+}
+
+export interface PageAdvance {
+  /** The checkpoint as read before the page was fetched; the update applies only if nobody advanced it since. */
+  expectedPagesFetched: number;
+  /** Null keeps the stored cursor (the API's last page may carry none); a cursor reset passes resetCursor. */
+  nextCursor: string | null;
+  resetCursor: boolean;
+  newestProcessedAt: string | null;
+  newestEventTime: string | null;
+  inserted: number;
+  caughtUp: boolean;
+}
+
+/**
+ * Advances the checkpoint inside the page's transaction. Returns the new checkpoint, or undefined when another
+ * attempt of the same activity advanced it first: the caller must then roll back, so the page counts once.
+ */
+export async function advanceCheckpoint(client: PoolClient, sourceId: string, advance: PageAdvance): Promise<Checkpoint | undefined> {
+  const { rows } = await client.query(
+    `UPDATE checkpoints SET
+       cursor = CASE WHEN $3::text IS NOT NULL THEN $3 WHEN $4 THEN NULL ELSE cursor END,
+       newest_processed_at = GREATEST(newest_processed_at, $5::timestamptz),
+       newest_event_time = GREATEST(newest_event_time, $6::timestamptz),
+       last_event_persisted_at = CASE WHEN $7 > 0 THEN now() ELSE last_event_persisted_at END,
+       events_ingested = events_ingested + $7,
+       pages_fetched = pages_fetched + 1,
+       backfill_completed_at = COALESCE(backfill_completed_at, CASE WHEN $8 THEN now() END),
+       last_polled_at = now(),
+       updated_at = now()
+     WHERE source_id = $1 AND pages_fetched = $2
+     RETURNING ${COLUMNS}`,
+    [sourceId, advance.expectedPagesFetched, advance.nextCursor, advance.resetCursor, advance.newestProcessedAt, advance.newestEventTime, advance.inserted, advance.caughtUp],
+  );
+  return rows.length ? toCheckpoint(rows[0]) : undefined;
+}

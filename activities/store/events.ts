@@ -1,0 +1,46 @@
+import type { PoolClient } from 'pg';
+import type { EventRow } from '../normalize';
+
+/**
+ * Inserts a page of events in one statement (one array parameter per column, unnest()ed server side) and returns
+ * the ids that were new: a re-fetched or retried page inserts nothing twice.
+ */
+export async function insertEvents(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<string[]> {
+  if (rows.length === 0) return [];
+  const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
+  const jsonArrays = (key: 'anyIpAddresses' | 'anyEmails' | 'anyUsernames') => rows.map((row) => JSON.stringify(row[key]));
+  const { rows: inserted } = await client.query<{ event_id: string }>(
+    `INSERT INTO events (source_id, p_source_label, event_id, event_time, processed_at, action, actor_id, actor_name,
+                         actor_email, ip, location, p_event_time, p_any_ip_addresses, p_any_emails, p_any_usernames, raw)
+     SELECT $1, $2, e.event_id, e.event_time, e.processed_at, e.action, e.actor_id, e.actor_name, e.actor_email, e.ip,
+            e.location, e.event_time,
+            ARRAY(SELECT jsonb_array_elements_text(e.ips)),
+            ARRAY(SELECT jsonb_array_elements_text(e.emails)),
+            ARRAY(SELECT jsonb_array_elements_text(e.usernames)),
+            e.raw
+     FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
+                 $10::text[], $11::jsonb[], $12::jsonb[], $13::jsonb[], $14::jsonb[], $15::jsonb[])
+          AS e(event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip, location, ips, emails,
+               usernames, raw)
+     ON CONFLICT (source_id, event_id) DO NOTHING
+     RETURNING event_id`,
+    [
+      sourceId,
+      sourceLabel,
+      column('eventId'),
+      column('eventTime'),
+      column('processedAt'),
+      column('action'),
+      column('actorId'),
+      column('actorName'),
+      column('actorEmail'),
+      column('ip'),
+      column('location'),
+      jsonArrays('anyIpAddresses'),
+      jsonArrays('anyEmails'),
+      jsonArrays('anyUsernames'),
+      column('raw'),
+    ],
+  );
+  return inserted.map((row) => row.event_id);
+}

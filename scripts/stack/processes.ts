@@ -1,0 +1,115 @@
+import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { StackError } from './stack-error';
+
+/** True when nothing listens on host:port, checked by binding it the way a server would. */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+export async function assertPortFree(port: number, what: string, envVar: string): Promise<void> {
+  if (!(await isPortFree(port))) {
+    throw new StackError(`port ${port} (${what}) is already in use: stop the process that holds it or set ${envVar}`);
+  }
+}
+
+/** A port the kernel just handed out; free at the time of the call. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function tailOfFile(path: string, lines = 20): string {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log written)';
+  }
+}
+
+/**
+ * A child process whose output goes to a log file. It runs in its own process group so that stopping it also stops
+ * whatever it spawned, and so that a Ctrl-C in the terminal reaches only the parent, which then stops children in
+ * order.
+ */
+export class ManagedProcess {
+  readonly exited: Promise<number | null>;
+  private readonly child: ChildProcess;
+
+  constructor(
+    readonly name: string,
+    command: string,
+    args: string[],
+    readonly logFile: string,
+    options: SpawnOptions = {},
+  ) {
+    const log = createWriteStream(logFile, { flags: 'a' });
+    this.child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout?.pipe(log);
+    this.child.stderr?.pipe(log);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code) => resolve(code));
+      this.child.once('error', (err) => {
+        log.write(`failed to start ${command}: ${err.message}\n`);
+        resolve(-1);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGTERM to the whole process group, SIGKILL after the grace period. */
+  async stop(graceMs = 10_000): Promise<void> {
+    if (!this.running || this.child.pid === undefined) return;
+    signalGroup(this.child.pid, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(this.child.pid!, 'SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+    // Grandchildren (tsx spawns node) may outlive the group leader by a moment.
+    signalGroup(this.child.pid, 'SIGKILL');
+  }
+
+  kill(): void {
+    if (this.child.pid !== undefined) signalGroup(this.child.pid, 'SIGKILL');
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Polls check() until it resolves true, failing with the message when the deadline passes or abort() says so. */
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  { timeoutMs, intervalMs = 250, failure, abort }: { timeoutMs: number; intervalMs?: number; failure: () => string; abort?: () => string | undefined },
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const aborted = abort?.();
+    if (aborted) throw new StackError(aborted);
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new StackError(failure());
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

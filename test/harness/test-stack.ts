@@ -1,0 +1,67 @@
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../activities/db/database';
+import { migrate } from '../../activities/db/migrate';
+import { freePort } from '../../scripts/stack/processes';
+import { createThrowawayDatabase, startEmbeddedPostgres } from '../../scripts/stack/postgres';
+import { resolveTemporalCli } from '../../scripts/stack/temporal-cli';
+import { env } from './env';
+import { startTestTemporal, stopProcessGroup, temporalPidFile } from './temporal';
+
+export async function startTestStack(): Promise<void> {
+  const runDir = mkdtempSync(path.join(os.tmpdir(), 'audit-source-test-'));
+  // The embedded server runs as the unprivileged 'postgres' user when we are root: it must be able to enter this dir.
+  chmodSync(runDir, 0o755);
+  const cliPath = await resolveTemporalCli();
+  const temporalPort = await freePort();
+  const [temporal, database] = await Promise.all([
+    startTestTemporal(runDir, cliPath, temporalPort),
+    process.env.DATABASE_URL
+      ? createThrowawayDatabase(process.env.DATABASE_URL, `audit_test_${process.pid}_${Date.now()}`)
+      : freePort().then((port) =>
+          startEmbeddedPostgres({ dataDir: path.join(runDir, 'pg'), port, logFile: path.join(runDir, 'postgres.log'), database: 'audit_test', durable: false }),
+        ),
+  ]);
+  (globalThis as Record<string, unknown>).__auditTestDatabase = database;
+
+  const db = openDatabase(database.url);
+  await migrate(db);
+  await db.close();
+
+  // Bundling workflow code takes seconds; do it once so that each test's worker starts in milliseconds.
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const bundlePath = path.join(runDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+
+  Object.assign(process.env, {
+    [env.runDir]: runDir,
+    [env.temporalCli]: cliPath,
+    [env.temporalDbFile]: path.join(runDir, 'temporal.db'),
+    [env.temporalPort]: String(temporalPort),
+    [env.workflowBundle]: bundlePath,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
+    DATABASE_URL: database.url,
+  });
+}
+
+export async function stopTestStack(): Promise<void> {
+  const runDir = process.env[env.runDir];
+  const database = (globalThis as Record<string, unknown>).__auditTestDatabase as { stop(): Promise<void> } | undefined;
+  await database?.stop();
+  if (!runDir) return;
+  const pid = Number(readFileSync(temporalPidFile(runDir), 'utf8'));
+  await stopProcessGroup(pid);
+  if (!process.env.KEEP_TEST_RUN_DIR) rmSync(runDir, { recursive: true, force: true });
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => process.stderr.write(`${message}\n`),
+  error: (message: string) => process.stderr.write(`${message}\n`),
+};

@@ -1,0 +1,44 @@
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { env, requiredEnv } from './env';
+
+export interface WorkerContext {
+  client: Client;
+  taskQueue: string;
+  worker: Worker;
+}
+
+/** A Temporal client on the run's dev server; close it with `client.connection.close()`. */
+export async function connectClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: requiredEnv('TEMPORAL_ADDRESS') });
+  return new Client({ connection, namespace: requiredEnv('TEMPORAL_NAMESPACE') });
+}
+
+/**
+ * Runs `body` while a worker with the real workflow bundle and the given activities polls a task queue of its own,
+ * so that tests never pick up each other's tasks.
+ */
+export async function withWorker<T>(
+  activities: object,
+  body: (context: WorkerContext) => Promise<T>,
+  options: Partial<WorkerOptions> & { taskQueue?: string } = {},
+): Promise<T> {
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
+  const connection = await NativeConnection.connect({ address: requiredEnv('TEMPORAL_ADDRESS') });
+  const client = await connectClient();
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: requiredEnv('TEMPORAL_NAMESPACE'),
+      taskQueue,
+      workflowBundle: { codePath: requiredEnv(env.workflowBundle) },
+      activities,
+      ...options,
+    });
+    return await worker.runUntil(body({ client, taskQueue, worker }));
+  } finally {
+    await client.connection.close();
+    await connection.close();
+  }
+}

@@ -1,0 +1,14 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SourceStatusView } from './types';
+
+export const pauseSignal = defineSignal<[reason?: string]>('pause');
+export const resumeSignal = defineSignal('resume');
+export const pollNowSignal = defineSignal('pollNow');
+export const setIntervalSignal = defineSignal<[seconds: number]>('setInterval');
+/** Sent after a new API key was stored: a source stopped by a rejected key tries again at once. */
+export const keyRotatedSignal = defineSignal('keyRotated');
+
+/** Like setIntervalSignal, but the caller learns whether the value was accepted. */
+export const setIntervalUpdate = defineUpdate<{ previousSeconds: number; seconds: number }, [seconds: number]>('setPollInterval');
+
+export const statusQuery = defineQuery<SourceStatusView>('status');

@@ -1,0 +1,224 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { createActivities } from '../activities';
+import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND } from './failure-types';
+import { pollIntervalProblem } from './limits';
+import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery } from './messages';
+import { EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from './search-attributes';
+import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from './types';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** One page per activity. Transient API trouble is retried a few times; then the cycle counts an error and waits. */
+const { ingestPage } = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
+});
+
+/** Bookkeeping against our own PostgreSQL: retried until it works, since nothing else can proceed without it. */
+const { loadSourceState, recordSourceStatus } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** Failures that retrying cannot fix: the source stops until an operator rotates the key or resumes it. */
+const CONFIGURATION_FAILURES = new Set([AUTH_REJECTED, ORG_NOT_FOUND, BAD_REQUEST]);
+
+/** A cycle ends after this many pages even when more wait, so state is published and history checked regularly. */
+export const MAX_PAGES_PER_CYCLE = 50;
+/** Continue-as-new after this many cycles even if Temporal does not suggest it yet: history stays small. */
+export const MAX_CYCLES_PER_RUN = 200;
+
+type CycleOutcome = { kind: 'caught-up' } | { kind: 'more-pages' } | { kind: 'error' } | { kind: 'rejected'; reason: string };
+
+/**
+ * The long-lived workflow of one log source: ingest pages until caught up, publish progress, wait out the interval on
+ * a timer that signals can cut short, and continue-as-new with its small state. Event bodies never pass through here.
+ */
+export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> {
+  const state: CarriedState = input.carried ?? (await loadSourceState(input.sourceId));
+  let phase: SourcePhase = 'polling';
+  let nextPollAt: number | undefined;
+  let intervalChanged = false;
+
+  setHandler(pauseSignal, (reason?: string) => {
+    state.paused = true;
+    state.pauseReason = reason;
+  });
+  setHandler(resumeSignal, () => {
+    state.paused = false;
+    state.pauseReason = undefined;
+    state.retryRequested = true;
+  });
+  setHandler(pollNowSignal, () => {
+    state.pollNowRequested = true;
+  });
+  setHandler(keyRotatedSignal, () => {
+    state.retryRequested = true;
+  });
+  const changeInterval = (seconds: number) => {
+    const previousSeconds = state.pollIntervalSeconds;
+    state.pollIntervalSeconds = seconds;
+    intervalChanged = true;
+    return { previousSeconds, seconds };
+  };
+  // A signal cannot be rejected, so an out-of-range value is ignored there; the update tells its caller why.
+  setHandler(setIntervalSignal, (seconds: number) => {
+    if (!pollIntervalProblem(seconds)) changeInterval(seconds);
+  });
+  setHandler(setIntervalUpdate, changeInterval, {
+    validator: (seconds: number) => {
+      const problem = pollIntervalProblem(seconds);
+      if (problem) throw new Error(problem);
+    },
+  });
+  setHandler(statusQuery, (): SourceStatusView => ({
+    sourceName: input.sourceName,
+    organizationId: input.organizationId,
+    phase,
+    paused: state.paused,
+    pauseReason: state.pauseReason,
+    failureReason: state.failureReason,
+    pollIntervalSeconds: state.pollIntervalSeconds,
+    nextPollAt: phase === 'waiting' && nextPollAt ? new Date(nextPollAt).toISOString() : undefined,
+    lastPoll: state.lastPoll,
+    lastEventTime: state.lastEventTime,
+    eventsIngested: state.eventsIngested,
+    pagesFetched: state.pagesFetched,
+    errors: state.errors,
+    backfill: { completed: state.backfillCompleted, percent: state.backfillPercent },
+  }));
+
+  let recordedStatus: string | undefined;
+  async function setPhase(next: SourcePhase): Promise<void> {
+    phase = next;
+    const status = next === 'paused' ? 'paused' : next === 'failed' ? 'failed' : 'active';
+    if (status !== recordedStatus) {
+      await recordSourceStatus({ sourceId: input.sourceId, status, reason: status === 'failed' ? state.failureReason ?? null : state.pauseReason ?? null });
+      recordedStatus = status;
+    }
+    publish();
+  }
+
+  function publish(): void {
+    const attributes: SearchAttributeUpdatePair[] = [
+      { key: OrganizationId, value: input.organizationId },
+      { key: SourceName, value: input.sourceName },
+      { key: SourceStatus, value: phase },
+      { key: EventsIngested, value: state.eventsIngested },
+    ];
+    if (state.lastEventTime) attributes.push({ key: LastEventTime, value: new Date(state.lastEventTime) });
+    upsertSearchAttributes(attributes);
+    upsertMemo({ pollIntervalSeconds: state.pollIntervalSeconds, paused: state.paused });
+    showDetails();
+  }
+
+  function showDetails(): void {
+    const lines = [`**${input.sourceName}**: ${describePhase()}`, `${state.eventsIngested} events ingested in ${state.pagesFetched} pages, ${state.errors} errors`];
+    if (state.lastEventTime) lines.push(`newest event: ${state.lastEventTime}`);
+    if (state.lastPoll) lines.push(`last poll: ${state.lastPoll.at} (${state.lastPoll.outcome}${state.lastPoll.message ? `: ${state.lastPoll.message}` : ''})`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  function describePhase(): string {
+    switch (phase) {
+      case 'backfilling':
+        return `backfilling, ${state.backfillPercent}% of the window`;
+      case 'waiting':
+        return `waiting, next poll at ${nextPollAt ? new Date(nextPollAt).toISOString() : 'soon'} (every ${state.pollIntervalSeconds} s)`;
+      case 'paused':
+        return `paused${state.pauseReason ? ` (${state.pauseReason})` : ''}`;
+      case 'failed':
+        return `stopped: ${state.failureReason}. Rotate the key or resume the source to try again`;
+      default:
+        return phase;
+    }
+  }
+
+  async function runCycle(): Promise<CycleOutcome> {
+    for (let page = 1; page <= MAX_PAGES_PER_CYCLE; page++) {
+      phase = state.backfillCompleted ? 'polling' : 'backfilling';
+      let summary: PageSummary;
+      try {
+        summary = await ingestPage.executeWithOptions(
+          { summary: state.backfillCompleted ? `poll page ${page}` : `backfill page ${state.pagesFetched + 1} (${state.backfillPercent}%)` },
+          [{ sourceId: input.sourceId }],
+        );
+      } catch (err) {
+        const failure = err instanceof ActivityFailure ? err.cause : undefined;
+        const message = failure?.message ?? String(err);
+        if (failure instanceof ApplicationFailure && failure.type && CONFIGURATION_FAILURES.has(failure.type)) {
+          state.lastPoll = { at: new Date().toISOString(), outcome: 'error', fetched: 0, inserted: 0, message };
+          return { kind: 'rejected', reason: message };
+        }
+        state.errors++;
+        state.lastPoll = { at: new Date().toISOString(), outcome: 'error', fetched: 0, inserted: 0, message };
+        return { kind: 'error' };
+      }
+      state.eventsIngested = summary.eventsIngested;
+      state.pagesFetched = summary.pagesFetched;
+      state.lastEventTime = summary.newestEventTime;
+      state.backfillCompleted = summary.backfillCompleted;
+      state.backfillPercent = summary.backfillPercent;
+      state.lastPoll = { at: new Date().toISOString(), outcome: 'ok', fetched: summary.fetched, inserted: summary.inserted };
+      showDetails();
+      if (!summary.hasMore) return { kind: 'caught-up' };
+      if (state.paused) break;
+    }
+    return { kind: 'more-pages' };
+  }
+
+  /** The updatable timer: the interval may change, and poll-now or pause may cut the wait short. */
+  async function waitForNextPoll(): Promise<void> {
+    const waitStartedAt = Date.now();
+    for (;;) {
+      nextPollAt = waitStartedAt + state.pollIntervalSeconds * 1000;
+      const remaining = nextPollAt - Date.now();
+      if (remaining <= 0) return;
+      intervalChanged = false;
+      await setPhase('waiting');
+      const interrupted = await condition(() => intervalChanged || state.pollNowRequested || state.paused, remaining, {
+        summary: `next poll in ${Math.round(remaining / 1000)} s`,
+      });
+      if (!interrupted || state.pollNowRequested || state.paused) return;
+    }
+  }
+
+  for (let cycle = 1; ; cycle++) {
+    if (state.paused) {
+      await setPhase('paused');
+      await condition(() => !state.paused);
+    }
+    if (state.failureReason) {
+      await setPhase('failed');
+      await condition(() => state.retryRequested);
+      state.failureReason = undefined;
+      continue;
+    }
+    // Cleared before the cycle, not after a failure: a key rotated while the failing page was in flight still counts.
+    state.retryRequested = false;
+    state.pollNowRequested = false;
+    await setPhase(state.backfillCompleted ? 'polling' : 'backfilling');
+    const outcome = await runCycle();
+    if (outcome.kind === 'rejected') state.failureReason = outcome.reason;
+    publish();
+
+    if (cycle >= MAX_CYCLES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof sourceWorkflow>({ ...input, carried: state });
+    }
+    if (outcome.kind === 'caught-up' || outcome.kind === 'error') await waitForNextPoll();
+  }
+}

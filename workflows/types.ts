@@ -1,0 +1,78 @@
+/** Everything here crosses the workflow boundary, so it lands in history: counts, times and cursors only. */
+
+export interface PageSummary {
+  fetched: number;
+  inserted: number;
+  hasMore: boolean;
+  /** ISO time of the newest event persisted so far for the source, if any. */
+  newestEventTime: string | null;
+  eventsIngested: number;
+  pagesFetched: number;
+  backfillCompleted: boolean;
+  /** 0–100 while the first pass over the backfill window runs. */
+  backfillPercent: number;
+  /** The API rejected the stored cursor and ingestion restarted from the newest processedAt minus an overlap. */
+  cursorReset: boolean;
+}
+
+export interface SourceSettings {
+  sourceId: string;
+  sourceName: string;
+  organizationId: string;
+  status: 'active' | 'paused' | 'failed' | 'removed';
+  statusReason: string | null;
+  pollIntervalSeconds: number;
+}
+
+export type SourcePhase = 'backfilling' | 'polling' | 'waiting' | 'paused' | 'failed' | 'stopping';
+
+export interface PollResult {
+  at: string;
+  outcome: 'ok' | 'error';
+  fetched: number;
+  inserted: number;
+  message?: string;
+}
+
+/** The state a source workflow carries across continue-as-new. */
+export interface CarriedState {
+  paused: boolean;
+  pauseReason?: string;
+  pollIntervalSeconds: number;
+  pollNowRequested: boolean;
+  /** A key rotation or resume arrived: a source stopped by a rejected key tries again. */
+  retryRequested: boolean;
+  failureReason?: string;
+  eventsIngested: number;
+  pagesFetched: number;
+  errors: number;
+  lastPoll?: PollResult;
+  lastEventTime: string | null;
+  backfillCompleted: boolean;
+  backfillPercent: number;
+}
+
+export interface SourceWorkflowInput {
+  sourceId: string;
+  sourceName: string;
+  organizationId: string;
+  /** Absent on a fresh start: the workflow then reads settings and counters from PostgreSQL. */
+  carried?: CarriedState;
+}
+
+export interface SourceStatusView {
+  sourceName: string;
+  organizationId: string;
+  phase: SourcePhase;
+  paused: boolean;
+  pauseReason?: string;
+  failureReason?: string;
+  pollIntervalSeconds: number;
+  nextPollAt?: string;
+  lastPoll?: PollResult;
+  lastEventTime: string | null;
+  eventsIngested: number;
+  pagesFetched: number;
+  errors: number;
+  backfill: { completed: boolean; percent: number };
+}
