@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { OperatorError } from '../config/operator-error';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -9,7 +10,7 @@ export interface CredentialCipher {
   open(sealed: Buffer): string;
 }
 
-export class CredentialsKeyError extends Error {
+export class CredentialsKeyError extends OperatorError {
   override name = 'CredentialsKeyError';
 }
 

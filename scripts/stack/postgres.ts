@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { describeDatabaseUrl } from '../../activities/db/database';
 import { assertPortFree } from './processes';
-import { StackError } from './stack-error';
+import { OperatorError } from '../../config/operator-error';
 
 export interface RunningDatabase {
   url: string;
@@ -18,7 +18,7 @@ export async function assertDatabaseReachable(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (err) {
-    throw new StackError(`cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (DATABASE_URL): ${(err as Error).message || (err as { code?: string }).code}`);
+    throw new OperatorError(`cannot reach PostgreSQL at ${describeDatabaseUrl(url)} (DATABASE_URL): ${(err as Error).message || (err as { code?: string }).code}`);
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -62,7 +62,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     if (!existsSync(path.join(options.dataDir, 'PG_VERSION'))) await pg.initialise();
     await pg.start();
   } catch (err) {
-    throw new StackError(`embedded PostgreSQL failed to start (log: ${options.logFile}): ${(err as Error).message.split('\n')[0]}`);
+    throw new OperatorError(`embedded PostgreSQL failed to start (log: ${options.logFile}): ${(err as Error).message.split('\n')[0]}`);
   }
   const admin = pg.getPgClient();
   await admin.connect();

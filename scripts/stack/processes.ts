@@ -1,7 +1,7 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { StackError } from './stack-error';
+import { OperatorError } from '../../config/operator-error';
 
 /** True when nothing listens on host:port, checked by binding it the way a server would. */
 export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
@@ -14,7 +14,7 @@ export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 export async function assertPortFree(port: number, what: string, envVar: string): Promise<void> {
   if (!(await isPortFree(port))) {
-    throw new StackError(`port ${port} (${what}) is already in use: stop the process that holds it or set ${envVar}`);
+    throw new OperatorError(`port ${port} (${what}) is already in use: stop the process that holds it or set ${envVar}`);
   }
 }
 
@@ -107,9 +107,9 @@ export async function waitUntil(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const aborted = abort?.();
-    if (aborted) throw new StackError(aborted);
+    if (aborted) throw new OperatorError(aborted);
     if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new StackError(failure());
+    if (Date.now() > deadline) throw new OperatorError(failure());
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

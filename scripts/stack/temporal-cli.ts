@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { tailOfFile } from './processes';
-import { StackError } from './stack-error';
+import { OperatorError } from '../../config/operator-error';
 
 const execFileAsync = promisify(execFile);
 
@@ -67,7 +67,7 @@ async function onPath(name: string): Promise<string | undefined> {
 export async function resolveTemporalCli(log: Log = (line) => process.stderr.write(`${line}\n`)): Promise<string> {
   const explicit = process.env.TEMPORAL_CLI_PATH;
   if (explicit) {
-    if (!isExecutable(explicit)) throw new StackError(`TEMPORAL_CLI_PATH=${explicit} is not an executable file`);
+    if (!isExecutable(explicit)) throw new OperatorError(`TEMPORAL_CLI_PATH=${explicit} is not an executable file`);
     return explicit;
   }
   const fromPath = await onPath('temporal');
@@ -85,7 +85,7 @@ export async function resolveTemporalCli(log: Log = (line) => process.stderr.wri
 async function buildWithGo(target: string, log: Log): Promise<void> {
   const go = await onPath('go');
   if (!go) {
-    throw new StackError(
+    throw new OperatorError(
       'no Temporal CLI found and Go is not installed: install Go (https://go.dev/dl/) so that the CLI can be built once, ' +
         'or put a temporal binary on PATH or in TEMPORAL_CLI_PATH',
     );
@@ -122,7 +122,7 @@ async function buildWithGo(target: string, log: Log): Promise<void> {
   const built = path.join(scratch, 'temporal');
   if (code !== 0 || !existsSync(built)) {
     rmSync(scratch, { recursive: true, force: true });
-    throw new StackError(`building the Temporal CLI failed (log: ${logFile}); last lines:\n${tailOfFile(logFile)}`);
+    throw new OperatorError(`building the Temporal CLI failed (log: ${logFile}); last lines:\n${tailOfFile(logFile)}`);
   }
   renameSync(built, target);
   rmSync(scratch, { recursive: true, force: true });

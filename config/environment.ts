@@ -1,0 +1,35 @@
+import { OperatorError } from './operator-error';
+import { z } from 'zod';
+
+/**
+ * Settings that every process reads from the environment (workers, operator scripts, the stack runner), validated
+ * once so that a bad value fails at start in one line instead of deep inside a poll.
+ */
+const schema = z.object({
+  DATABASE_URL: z.string().min(1, 'DATABASE_URL is empty'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('atlassian-audit'),
+  ATLASSIAN_API_BASE_URL: z.url({ protocol: /^https?$/, message: 'ATLASSIAN_API_BASE_URL must be an http(s) URL' }).default('https://api.atlassian.com'),
+  CREDENTIALS_KEY: z.string().optional(),
+  ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'ALERT_WEBHOOK_URL must be an http(s) URL' }).optional(),
+  ALERT_SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'ALERT_SLACK_WEBHOOK_URL must be an http(s) URL' }).optional(),
+});
+
+export type Environment = z.infer<typeof schema>;
+
+export class ConfigurationError extends OperatorError {
+  override name = 'ConfigurationError';
+}
+
+export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
+  // Empty strings mean "unset" for optional settings, as shells and compose files tend to pass them.
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const name = String(issue.path[0] ?? 'environment');
+    throw new ConfigurationError(issue.code === 'invalid_type' && present[name] === undefined ? `${name} is not set` : `${name}: ${issue.message}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,27 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadEnvironment } from '../config/environment';
+import { createCredentialCipher, parseCredentialsKey } from '../activities/credentials';
+import { describeDatabaseUrl, openDatabase } from '../activities/db/database';
+import { migrate } from '../activities/db/migrate';
+import { OperatorError, runMain } from '../config/operator-error';
+import { createWorker } from './create-worker';
+
+runMain(async () => {
+  const env = loadEnvironment();
+  const cipher = createCredentialCipher(parseCredentialsKey(env.CREDENTIALS_KEY));
+  const db = openDatabase(env.DATABASE_URL);
+  try {
+    await migrate(db);
+  } catch (err) {
+    throw new OperatorError(`cannot prepare PostgreSQL at ${describeDatabaseUrl(env.DATABASE_URL)}: ${(err as Error).message}`);
+  }
+  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
+    throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err.message}`);
+  });
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE }, { db, cipher });
+  process.stdout.write(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}\n`);
+  // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
+  await worker.run();
+  await connection.close();
+  await db.close();
+});
