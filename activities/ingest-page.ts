@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { PoolClient } from 'pg';
+import { SOURCE_REMOVED } from '../workflows/failure-types';
 import type { PageSummary } from '../workflows/types';
 import { AtlassianClient, EventsPage } from './atlassian/client';
 import { InvalidCursorError } from './atlassian/errors';
@@ -33,7 +34,7 @@ export type InsertedEventsHook = (
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
   const source = await findSourceById(db, sourceId);
   if (!source || source.status === 'removed') {
-    throw ApplicationFailure.create({ message: `source ${sourceId} no longer exists`, type: 'SourceRemoved', nonRetryable: true });
+    throw ApplicationFailure.create({ message: `source ${sourceId} no longer exists`, type: SOURCE_REMOVED, nonRetryable: true });
   }
   return source;
 }

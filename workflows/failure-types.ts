@@ -22,3 +22,6 @@ export const TRANSIENT = 'AtlassianTransient';
 
 /** The response was not the documented shape (or was cut short): retryable, the page is never skipped. */
 export const MALFORMED_RESPONSE = 'AtlassianMalformedResponse';
+
+/** The source was removed while its workflow still ran: the workflow ends instead of retrying. */
+export const SOURCE_REMOVED = 'SourceRemoved';

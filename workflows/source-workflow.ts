@@ -13,9 +13,9 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { createActivities } from '../activities';
-import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND } from './failure-types';
+import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, SOURCE_REMOVED } from './failure-types';
 import { pollIntervalProblem } from './limits';
-import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery } from './messages';
+import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from './messages';
 import { EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from './search-attributes';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from './types';
 
@@ -41,7 +41,7 @@ export const MAX_PAGES_PER_CYCLE = 50;
 /** Continue-as-new after this many cycles even if Temporal does not suggest it yet: history stays small. */
 export const MAX_CYCLES_PER_RUN = 200;
 
-type CycleOutcome = { kind: 'caught-up' } | { kind: 'more-pages' } | { kind: 'error' } | { kind: 'rejected'; reason: string };
+type CycleOutcome = { kind: 'caught-up' } | { kind: 'more-pages' } | { kind: 'error' } | { kind: 'rejected'; reason: string } | { kind: 'removed' };
 
 /**
  * The long-lived workflow of one log source: ingest pages until caught up, publish progress, wait out the interval on
@@ -52,6 +52,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   let phase: SourcePhase = 'polling';
   let nextPollAt: number | undefined;
   let intervalChanged = false;
+  let stopRequested = false;
 
   setHandler(pauseSignal, (reason?: string) => {
     state.paused = true;
@@ -64,6 +65,9 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   });
   setHandler(pollNowSignal, () => {
     state.pollNowRequested = true;
+  });
+  setHandler(stopSignal, () => {
+    stopRequested = true;
   });
   setHandler(keyRotatedSignal, () => {
     state.retryRequested = true;
@@ -159,6 +163,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
       } catch (err) {
         const failure = err instanceof ActivityFailure ? err.cause : undefined;
         const message = failure?.message ?? String(err);
+        if (failure instanceof ApplicationFailure && failure.type === SOURCE_REMOVED) return { kind: 'removed' };
         if (failure instanceof ApplicationFailure && failure.type && CONFIGURATION_FAILURES.has(failure.type)) {
           state.lastPoll = { at: new Date().toISOString(), outcome: 'error', fetched: 0, inserted: 0, message };
           return { kind: 'rejected', reason: message };
@@ -175,7 +180,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
       state.lastPoll = { at: new Date().toISOString(), outcome: 'ok', fetched: summary.fetched, inserted: summary.inserted };
       showDetails();
       if (!summary.hasMore) return { kind: 'caught-up' };
-      if (state.paused) break;
+      if (state.paused || stopRequested) break;
     }
     return { kind: 'more-pages' };
   }
@@ -189,22 +194,23 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
       if (remaining <= 0) return;
       intervalChanged = false;
       await setPhase('waiting');
-      const interrupted = await condition(() => intervalChanged || state.pollNowRequested || state.paused, remaining, {
+      const interrupted = await condition(() => intervalChanged || state.pollNowRequested || state.paused || stopRequested, remaining, {
         summary: `next poll in ${Math.round(remaining / 1000)} s`,
       });
-      if (!interrupted || state.pollNowRequested || state.paused) return;
+      if (!interrupted || state.pollNowRequested || state.paused || stopRequested) return;
     }
   }
 
-  for (let cycle = 1; ; cycle++) {
+  for (let cycle = 1; !stopRequested; cycle++) {
     if (state.paused) {
       await setPhase('paused');
-      await condition(() => !state.paused);
+      await condition(() => !state.paused || stopRequested);
+      continue;
     }
     if (state.failureReason) {
       await setPhase('failed');
-      await condition(() => state.retryRequested);
-      state.failureReason = undefined;
+      await condition(() => state.retryRequested || stopRequested);
+      if (state.retryRequested) state.failureReason = undefined;
       continue;
     }
     // Cleared before the cycle, not after a failure: a key rotated while the failing page was in flight still counts.
@@ -212,13 +218,18 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     state.pollNowRequested = false;
     await setPhase(state.backfillCompleted ? 'polling' : 'backfilling');
     const outcome = await runCycle();
+    if (outcome.kind === 'removed') return;
     if (outcome.kind === 'rejected') state.failureReason = outcome.reason;
     publish();
 
+    if (stopRequested) break;
     if (cycle >= MAX_CYCLES_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof sourceWorkflow>({ ...input, carried: state });
     }
     if (outcome.kind === 'caught-up' || outcome.kind === 'error') await waitForNextPoll();
   }
+  phase = 'stopping';
+  publish();
+  await condition(allHandlersFinished);
 }
