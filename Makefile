@@ -1,0 +1,31 @@
+# The three entry points of the README. Each installs what is missing first.
+.PHONY: install test demo up lint typecheck bench reset
+
+NPM_STAMP := node_modules/.package-lock.json
+
+install: $(NPM_STAMP)
+
+# npm rewrites node_modules/.package-lock.json on every install, so it tracks whether package-lock.json changed since.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+test: install
+	npx tsc --noEmit -p .
+	npx eslint .
+	npx jest --runInBand
+
+demo: install
+	npm run --silent demo
+
+up: install
+	npm run --silent up
+
+lint: install
+	npx eslint .
+
+bench: install
+	npm run --silent bench:backfill
+
+# Deletes the local stack's state: the dev server's database, the embedded PostgreSQL data, logs, the demo key.
+reset:
+	rm -rf .data

@@ -1,0 +1,130 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { describeDatabaseUrl } from '../../activities/db/database';
+import { startDevServer } from './dev-server';
+import { ManagedProcess, tailOfFile, waitUntil } from './processes';
+import { assertDatabaseReachable, startEmbeddedPostgres } from './postgres';
+import { resolveTemporalCli } from './temporal-cli';
+import { ensureSearchAttributes } from './search-attributes';
+import { Connection } from '@temporalio/client';
+import { OperatorError } from '../../config/operator-error';
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+/** Everything the local stack keeps between runs; `make reset` deletes it. */
+export const DATA_DIR = path.join(PROJECT_ROOT, '.data');
+const LOG_DIR = path.join(DATA_DIR, 'logs');
+
+const portFromEnv = (name: string, fallback: number): number => {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new OperatorError(`${name}=${raw} is not a port number (1-65535)`);
+  return port;
+};
+
+export interface LocalStack {
+  env: Record<string, string>;
+  uiUrl?: string;
+  /** Stops what this stack started, newest first. */
+  stop(): Promise<void>;
+}
+
+type Stoppable = { name: string; stop(): Promise<void> };
+
+/**
+ * Temporal (the dev server unless TEMPORAL_ADDRESS names one), PostgreSQL (embedded unless DATABASE_URL is set) and
+ * one worker process. Returns the environment that operator scripts need to reach them.
+ */
+export async function startLocalStack(log: (line: string) => void, extraEnv: Record<string, string> = {}): Promise<LocalStack> {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const started: Stoppable[] = [];
+  const stop = async () => {
+    for (const part of started.reverse()) {
+      log(`stopping ${part.name}`);
+      await part.stop().catch((err: Error) => log(`  ${part.name}: ${err.message}`));
+    }
+  };
+  try {
+    const env: Record<string, string> = { ...extraEnv };
+    let uiUrl: string | undefined;
+    const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
+
+    if (process.env.DATABASE_URL) {
+      await assertDatabaseReachable(process.env.DATABASE_URL);
+      env.DATABASE_URL = process.env.DATABASE_URL;
+      log(`PostgreSQL: ${describeDatabaseUrl(env.DATABASE_URL)} (DATABASE_URL)`);
+    } else {
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(DATA_DIR, 'pg'),
+        port: portFromEnv('POSTGRES_PORT', 54329),
+        logFile: path.join(LOG_DIR, 'postgres.log'),
+        database: 'audit',
+        durable: true,
+      });
+      started.push({ name: 'PostgreSQL', stop: pg.stop });
+      env.DATABASE_URL = pg.url;
+      log(`PostgreSQL: embedded, data in .data/pg, ${describeDatabaseUrl(pg.url)}`);
+    }
+
+    if (process.env.TEMPORAL_ADDRESS) {
+      env.TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS;
+      const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: 5000 }).catch((err: Error) => {
+        throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${err.message}`);
+      });
+      await ensureSearchAttributes(connection, namespace);
+      await connection.close();
+      log(`Temporal: ${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS)`);
+    } else {
+      const server = await startDevServer({
+        cliPath: await resolveTemporalCli(log),
+        dbFile: path.join(DATA_DIR, 'temporal.db'),
+        logFile: path.join(LOG_DIR, 'temporal.log'),
+        port: portFromEnv('TEMPORAL_PORT', 7233),
+        uiPort: portFromEnv('TEMPORAL_UI_PORT', 8233),
+        namespace,
+      });
+      started.push({ name: 'Temporal dev server', stop: server.stop });
+      env.TEMPORAL_ADDRESS = server.address;
+      uiUrl = server.uiUrl;
+      log(`Temporal: dev server at ${server.address}, state in .data/temporal.db`);
+    }
+    env.TEMPORAL_NAMESPACE = namespace;
+
+    const workerLog = path.join(LOG_DIR, 'worker.log');
+    const worker = new ManagedProcess('worker', process.execPath, [require.resolve('tsx/cli'), path.join(PROJECT_ROOT, 'workers', 'main.ts')], workerLog, {
+      env: { ...process.env, ...env },
+      cwd: PROJECT_ROOT,
+    });
+    started.push({ name: 'worker', stop: () => worker.stop() });
+    await waitUntil(async () => readFileSync(workerLog, 'utf8').includes('worker polling'), {
+      timeoutMs: 120_000,
+      failure: () => `the worker did not start within 120 s (log: ${workerLog}):\n${tailOfFile(workerLog)}`,
+      abort: () => (worker.running ? undefined : `the worker exited at start (log: ${workerLog}):\n${tailOfFile(workerLog)}`),
+    });
+    log(`worker: running, log in .data/logs/worker.log`);
+    return { env, uiUrl, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The demo's own credentials key, created once: the demo must run with no setup, production sets CREDENTIALS_KEY. */
+export function demoCredentialsKey(): string {
+  const file = path.join(DATA_DIR, 'credentials.key');
+  if (!existsSync(file)) {
+    mkdirSync(DATA_DIR, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}
+
+/** Resolves on the first Ctrl-C or SIGTERM. */
+export function untilInterrupted(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}

@@ -1,0 +1,19 @@
+import { parseCredentialsKey } from '../../activities/credentials';
+import { loadEnvironment } from '../../config/environment';
+import { runMain } from '../../config/operator-error';
+import { startLocalStack, untilInterrupted } from './local-stack';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+/** `make up`: the stack an operator runs, configured only from the environment, with no demo data. */
+runMain(async () => {
+  // Fail on a bad setting before anything starts, rather than in the worker's log.
+  parseCredentialsKey(process.env.CREDENTIALS_KEY);
+  loadEnvironment({ ...process.env, DATABASE_URL: process.env.DATABASE_URL || 'postgres://placeholder' });
+  const stack = await startLocalStack(log);
+  if (stack.uiUrl) log(`Temporal Web UI: ${stack.uiUrl}`);
+  log(`add a source with: npm run source -- add <name> --org-id <id> --api-key-env <VAR>  (DATABASE_URL and TEMPORAL_ADDRESS as above)`);
+  log('running; press Ctrl-C to stop');
+  await untilInterrupted();
+  await stack.stop();
+});
