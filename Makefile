@@ -1,5 +1,5 @@
 # The three entry points of the README. Each installs what is missing first.
-.PHONY: install test demo up lint typecheck bench reset
+.PHONY: install tools test demo up lint bench reset
 
 NPM_STAMP := node_modules/.package-lock.json
 
@@ -9,7 +9,10 @@ install: $(NPM_STAMP)
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-test: install
+tools:
+	@scripts/stack/install-docker-compose.sh
+
+test: install tools
 	npx tsc --noEmit -p .
 	npx eslint .
 	npx jest --runInBand

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describeDatabaseUrl } from '../../activities/db/database';
 import { startDevServer } from './dev-server';
-import { ManagedProcess, tailOfFile, waitUntil } from './processes';
+import { assertPortFree, ManagedProcess, tailOfFile, waitUntil } from './processes';
 import { assertDatabaseReachable, startEmbeddedPostgres } from './postgres';
 import { resolveTemporalCli } from './temporal-cli';
 import { ensureSearchAttributes } from './search-attributes';
@@ -49,6 +49,14 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
     const env: Record<string, string> = { ...extraEnv };
     let uiUrl: string | undefined;
     const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
+    // Everything that can fail without side effects comes first, so a bad environment fails before anything starts.
+    const devServer = process.env.TEMPORAL_ADDRESS
+      ? undefined
+      : { cliPath: await resolveTemporalCli(log), port: portFromEnv('TEMPORAL_PORT', 7233), uiPort: portFromEnv('TEMPORAL_UI_PORT', 8233) };
+    if (devServer) {
+      await assertPortFree(devServer.port, 'Temporal frontend', 'TEMPORAL_PORT');
+      await assertPortFree(devServer.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT');
+    }
 
     if (process.env.DATABASE_URL) {
       await assertDatabaseReachable(process.env.DATABASE_URL);
@@ -67,8 +75,8 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
       log(`PostgreSQL: embedded, data in .data/pg, ${describeDatabaseUrl(pg.url)}`);
     }
 
-    if (process.env.TEMPORAL_ADDRESS) {
-      env.TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS;
+    if (!devServer) {
+      env.TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS!;
       const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: 5000 }).catch((err: Error) => {
         throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${err.message}`);
       });
@@ -77,11 +85,9 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
       log(`Temporal: ${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS)`);
     } else {
       const server = await startDevServer({
-        cliPath: await resolveTemporalCli(log),
+        ...devServer,
         dbFile: path.join(DATA_DIR, 'temporal.db'),
         logFile: path.join(LOG_DIR, 'temporal.log'),
-        port: portFromEnv('TEMPORAL_PORT', 7233),
-        uiPort: portFromEnv('TEMPORAL_UI_PORT', 8233),
         namespace,
       });
       started.push({ name: 'Temporal dev server', stop: server.stop });

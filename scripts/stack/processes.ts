@@ -56,10 +56,11 @@ export class ManagedProcess {
   ) {
     const log = createWriteStream(logFile, { flags: 'a' });
     this.child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child.stdout?.pipe(log);
-    this.child.stderr?.pipe(log);
+    this.child.stdout?.pipe(log, { end: false });
+    this.child.stderr?.pipe(log, { end: false });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code) => resolve(code));
+      this.child.once('close', () => log.end());
       this.child.once('error', (err) => {
         log.write(`failed to start ${command}: ${err.message}\n`);
         resolve(-1);

@@ -108,13 +108,14 @@ async function buildWithGo(target: string, log: Log): Promise<void> {
     child.stderr.on('data', (chunk: Buffer) => {
       downloads += (chunk.toString().match(/go: downloading/g) ?? []).length;
     });
-    child.stdout.pipe(out);
-    child.stderr.pipe(out);
+    child.stdout.pipe(out, { end: false });
+    child.stderr.pipe(out, { end: false });
     const progress = setInterval(() => {
       log(`  still building (${Math.round((Date.now() - started) / 1000)} s, ${downloads} modules downloaded)`);
     }, 15_000);
     child.once('error', () => resolve(-1));
-    child.once('exit', (exitCode) => {
+    // 'close', not 'exit': the log must hold everything the build wrote before it is read back.
+    child.once('close', (exitCode) => {
       clearInterval(progress);
       out.end(() => resolve(exitCode));
     });

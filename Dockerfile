@@ -1,0 +1,16 @@
+# The worker image: runs workflows and activities; scale out with `docker-compose up --scale worker=N`.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Dev dependencies (jest, eslint, typescript) stay out; tsx, in dependencies, runs the TypeScript sources directly.
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY config ./config
+COPY activities ./activities
+COPY workflows ./workflows
+COPY workers ./workers
+COPY scripts ./scripts
+COPY migrations ./migrations
+COPY detections ./detections
+COPY tsconfig.json ./
+USER node
+CMD ["node_modules/.bin/tsx", "workers/main.ts"]
