@@ -1,0 +1,120 @@
+import { Random, seedFrom } from './prng';
+
+/**
+ * What can go wrong with one API request:
+ * - `server-error`: a 5xx with an error body;
+ * - `reset`: the socket is destroyed without a response;
+ * - `truncated-json`: a 2xx whose body stops half-way;
+ * - `invalid-json`: a 2xx whose body is an HTML error page;
+ * - `malformed-event`: a page whose first event lacks `attributes.action`;
+ * - `repeat-event`: a continued page that starts with the last event of the previous page again;
+ * - `delay`: the response comes `delayMs` late (queued faults only; rates use `latencyMs`).
+ */
+export const FAULT_KINDS = ['server-error', 'reset', 'truncated-json', 'invalid-json', 'malformed-event', 'repeat-event', 'delay'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+export type ResponseFault = Exclude<FaultKind, 'delay'>;
+
+export interface FaultRates {
+  serverErrorRate: number;
+  serverErrorStatus: number;
+  resetRate: number;
+  truncatedJsonRate: number;
+  invalidJsonRate: number;
+  malformedEventRate: number;
+  repeatEventRate: number;
+  /** Added to every response. */
+  latencyMs: number;
+}
+
+export const NO_FAULTS: FaultRates = {
+  serverErrorRate: 0,
+  serverErrorStatus: 500,
+  resetRate: 0,
+  truncatedJsonRate: 0,
+  invalidJsonRate: 0,
+  malformedEventRate: 0,
+  repeatEventRate: 0,
+  latencyMs: 0,
+};
+
+export interface QueuedFault {
+  kind: FaultKind;
+  /** How many of the next matching requests get this fault. */
+  count: number;
+  /** Only requests for this organization; all when absent. */
+  orgId?: string;
+  /** For `server-error`. */
+  status?: number;
+  /** For `delay`. */
+  delayMs?: number;
+}
+
+export interface FaultDecision {
+  delayMs: number;
+  fault: ResponseFault | null;
+  status: number;
+}
+
+/** Rate-based faults draw from one seeded stream, a fixed number of draws per request, so a run is reproducible. */
+export class FaultInjector {
+  #random: Random;
+  #defaultRates: FaultRates = NO_FAULTS;
+  readonly #ratesByOrg = new Map<string, FaultRates>();
+  #queue: QueuedFault[] = [];
+
+  constructor(seed: number) {
+    this.#random = new Random(seedFrom(seed, 'faults'));
+  }
+
+  /** Replaces the rates for one organization, or the default for all when `orgId` is absent. */
+  setRates(rates: Partial<FaultRates>, orgId?: string, seed?: number): void {
+    const full = { ...NO_FAULTS, ...rates };
+    if (orgId === undefined) this.#defaultRates = full;
+    else this.#ratesByOrg.set(orgId, full);
+    if (seed !== undefined) this.#random = new Random(seedFrom(seed, 'faults'));
+  }
+
+  enqueue(fault: QueuedFault): void {
+    this.#queue.push({ ...fault });
+  }
+
+  clear(): void {
+    this.#defaultRates = NO_FAULTS;
+    this.#ratesByOrg.clear();
+    this.#queue = [];
+  }
+
+  decide(orgId: string | null): FaultDecision {
+    const rates = (orgId !== null && this.#ratesByOrg.get(orgId)) || this.#defaultRates;
+    const queued = this.#takeQueued(orgId);
+    if (queued) {
+      return {
+        delayMs: rates.latencyMs + (queued.kind === 'delay' ? (queued.delayMs ?? 0) : 0),
+        fault: queued.kind === 'delay' ? null : queued.kind,
+        status: queued.status ?? rates.serverErrorStatus,
+      };
+    }
+    const draws = [
+      ['reset', rates.resetRate],
+      ['server-error', rates.serverErrorRate],
+      ['truncated-json', rates.truncatedJsonRate],
+      ['invalid-json', rates.invalidJsonRate],
+      ['malformed-event', rates.malformedEventRate],
+      ['repeat-event', rates.repeatEventRate],
+    ] as const;
+    let fault: ResponseFault | null = null;
+    for (const [kind, rate] of draws) {
+      const hit = this.#random.next() < rate;
+      if (hit && fault === null) fault = kind;
+    }
+    return { delayMs: rates.latencyMs, fault, status: rates.serverErrorStatus };
+  }
+
+  #takeQueued(orgId: string | null): QueuedFault | null {
+    const index = this.#queue.findIndex((f) => f.orgId === undefined || f.orgId === orgId);
+    if (index < 0) return null;
+    const entry = this.#queue[index];
+    if (--entry.count <= 0) this.#queue.splice(index, 1);
+    return entry;
+  }
+}

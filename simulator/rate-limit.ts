@@ -1,0 +1,64 @@
+/**
+ * How a 429 tells the client when to come back. Atlassian has been seen to send each of the first three; `none`
+ * sends no rate-limit header at all, which leaves the client to its own backoff.
+ */
+export const RATE_LIMIT_FORMS = ['retry-after-seconds', 'retry-after-date', 'reset-only', 'none'] as const;
+export type RateLimitForm = (typeof RATE_LIMIT_FORMS)[number];
+
+export interface RateLimitSettings {
+  requestsPerMinute: number;
+  form: RateLimitForm;
+}
+
+export interface RateLimitDecision {
+  limited: boolean;
+  headers: Record<string, string>;
+}
+
+/** `2023-10-11T12:34Z`: the minute-precision form seen in X-RateLimit-Reset. */
+export function minutePrecisionIso(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 16)}Z`;
+}
+
+/** Fixed one-minute windows per API key, aligned to the clock minute, so the reset time is a whole minute. */
+export class RateLimiter {
+  settings: RateLimitSettings;
+  readonly #windows = new Map<string, { startMs: number; count: number }>();
+
+  constructor(settings: RateLimitSettings) {
+    this.settings = settings;
+  }
+
+  take(key: string, nowMs: number): RateLimitDecision {
+    const startMs = nowMs - (nowMs % 60_000);
+    let window = this.#windows.get(key);
+    if (!window || window.startMs !== startMs) {
+      window = { startMs, count: 0 };
+      this.#windows.set(key, window);
+    }
+    window.count++;
+    const { requestsPerMinute, form } = this.settings;
+    const resetMs = startMs + 60_000;
+    const headers: Record<string, string> = {
+      'X-RateLimit-Limit': String(requestsPerMinute),
+      'X-RateLimit-Remaining': String(Math.max(0, requestsPerMinute - window.count)),
+      'X-RateLimit-Reset': minutePrecisionIso(resetMs),
+    };
+    if (window.count <= requestsPerMinute) return { limited: false, headers };
+
+    switch (form) {
+      case 'retry-after-seconds':
+        return { limited: true, headers: { ...headers, 'Retry-After': String(Math.ceil((resetMs - nowMs) / 1000)) } };
+      case 'retry-after-date':
+        return { limited: true, headers: { ...headers, 'Retry-After': new Date(resetMs).toUTCString() } };
+      case 'reset-only':
+        return { limited: true, headers };
+      case 'none':
+        return { limited: true, headers: {} };
+    }
+  }
+
+  reset(): void {
+    this.#windows.clear();
+  }
+}
