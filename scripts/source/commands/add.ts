@@ -1,0 +1,103 @@
+import { Command } from 'commander';
+import { insertSource, deleteSource, findSourceByName } from '../../../activities/store/sources';
+import { OperatorError } from '../../../config/operator-error';
+import { DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, sourceWorkflowId } from '../../../workflows/limits';
+import { startSourceWorkflow } from '../start-source-workflow';
+import { readApiKey } from '../api-key-input';
+import { CliContext, describeCause } from '../context';
+import { DEFAULT_SILENCE_WINDOW, formatDuration, parseSilenceWindow } from '../durations';
+import {
+  parseApiBaseUrl,
+  parseBackfillDays,
+  parseEnvVarName,
+  parseIntervalSeconds,
+  parseKeyExpiry,
+  parseOrgId,
+  parseSourceName,
+} from '../inputs';
+import { checkApiKey } from '../key-check';
+import { printLine } from '../output';
+
+interface AddOptions {
+  orgId: string;
+  apiKeyEnv?: string;
+  interval: string;
+  silenceWindow: string;
+  silenceAlert: boolean;
+  backfillDays: string;
+  keyExpires?: string;
+  apiBaseUrl?: string;
+}
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('add')
+    .description('add a log source: check its API key live, store the key encrypted and start the source workflow')
+    .argument('<name>', 'source name: lowercase letters, digits, ".", "_", "-" (up to 63)')
+    .requiredOption('--org-id <uuid>', 'Atlassian organization ID')
+    .option('--api-key-env <var>', 'read the API key from this environment variable instead of stdin')
+    .option('--interval <seconds>', 'seconds between polls', String(DEFAULT_POLL_INTERVAL_SECONDS))
+    .option('--silence-window <duration>', 'alert when no event arrived for this long: 90m, 24h, 2d or seconds', DEFAULT_SILENCE_WINDOW)
+    .option('--no-silence-alert', 'never alert on silence for this source')
+    .option('--backfill-days <days>', 'days of history to ingest first (0 to 180)', String(DEFAULT_BACKFILL_DAYS))
+    .option('--key-expires <YYYY-MM-DD>', "the API key's expiry date")
+    .option('--api-base-url <url>', 'Atlassian API base URL (default: ATLASSIAN_API_BASE_URL)')
+    .action((name: string, options: AddOptions) => addSource(context, name, options));
+}
+
+async function addSource(context: CliContext, rawName: string, options: AddOptions): Promise<void> {
+  const name = parseSourceName(rawName);
+  const organizationId = parseOrgId(options.orgId);
+  const pollIntervalSeconds = parseIntervalSeconds(options.interval);
+  const silenceWindowSeconds = parseSilenceWindow(options.silenceWindow);
+  const backfillDays = parseBackfillDays(options.backfillDays);
+  const apiKeyExpiresAt = options.keyExpires !== undefined ? parseKeyExpiry(options.keyExpires) : null;
+  const apiKeyEnv = options.apiKeyEnv !== undefined ? parseEnvVarName(options.apiKeyEnv) : undefined;
+  const env = context.environment();
+  const apiBaseUrl = parseApiBaseUrl(options.apiBaseUrl ?? env.ATLASSIAN_API_BASE_URL);
+  const cipher = context.cipher();
+
+  const db = await context.database();
+  const existing = await findSourceByName(db, name);
+  if (existing) {
+    const hint = existing.status === 'removed' ? `it was removed; \`remove ${name} --purge\` frees the name` : 'choose another name';
+    throw new OperatorError(`a source named "${name}" already exists (${hint})`);
+  }
+  // Reached before the key is read and checked, so an unreachable Temporal fails before anyone types a key.
+  const client = await context.temporal();
+  const apiKey = await readApiKey(apiKeyEnv);
+  await checkApiKey(apiBaseUrl, organizationId, apiKey);
+
+  let source;
+  try {
+    source = await insertSource(db, {
+      name,
+      organizationId,
+      apiKeyCiphertext: cipher.seal(apiKey),
+      apiBaseUrl,
+      pollIntervalSeconds,
+      silenceWindowSeconds,
+      silenceAlertEnabled: options.silenceAlert,
+      backfillDays,
+      apiKeyExpiresAt,
+    });
+  } catch (err) {
+    // Two operators adding the same name at once: the second loses on the UNIQUE constraint.
+    if ((err as { code?: string }).code === '23505') throw new OperatorError(`a source named "${name}" already exists (choose another name)`);
+    throw err;
+  }
+
+  try {
+    await startSourceWorkflow(client, source, env.TEMPORAL_TASK_QUEUE);
+  } catch (err) {
+    // A source without a workflow would look configured but never poll: a failed add leaves nothing behind.
+    await deleteSource(db, source.id);
+    throw new OperatorError(`cannot start workflow ${sourceWorkflowId(name)}: ${describeCause(err)}; the source was not saved`);
+  }
+
+  const alert = options.silenceAlert ? `silence alert after ${formatDuration(silenceWindowSeconds)}` : 'no silence alert';
+  printLine(
+    `added source ${name} (organization ${organizationId}): polling every ${pollIntervalSeconds} s after a ${backfillDays}-day backfill, ${alert}; ` +
+      `workflow ${sourceWorkflowId(name)} on task queue ${env.TEMPORAL_TASK_QUEUE}`,
+  );
+}

@@ -1,0 +1,91 @@
+import { Client } from '@temporalio/client';
+import { Command } from 'commander';
+import { loadCheckpoint } from '../../../activities/store/checkpoints';
+import { sourceWorkflowId } from '../../../workflows/limits';
+import { statusQuery } from '../../../workflows/messages';
+import type { SourceStatusView } from '../../../workflows/types';
+import { CliContext, describeCause } from '../context';
+import { formatDuration } from '../durations';
+import { findWorkflow, requireSource } from '../lookup';
+import { formatTime, printFields, printJson } from '../output';
+
+/** A query needs a worker to answer; without one it would wait for the RPC's own, much longer, deadline. */
+const QUERY_DEADLINE_MS = 10_000;
+
+interface WorkflowSection {
+  id: string;
+  /** Temporal's status of the latest run, or null when the source has never had a workflow. */
+  executionStatus: string | null;
+  running: boolean;
+  view: SourceStatusView | null;
+  note: string | null;
+}
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('status')
+    .description("show one source: its settings and checkpoint from PostgreSQL and its workflow's live state")
+    .argument('<name>', 'source name')
+    .option('--json', 'print JSON instead of a table')
+    .action((name: string, options: { json?: boolean }) => statusCommand(context, name, options));
+}
+
+async function statusCommand(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
+  const db = await context.database();
+  const source = await requireSource(db, name);
+  const checkpoint = await loadCheckpoint(db, source.id);
+  const workflow = await readWorkflow(await context.temporal(), source.name, context.environment().TEMPORAL_TASK_QUEUE);
+
+  if (options.json) {
+    const { apiKeyCiphertext: _secret, ...settings } = source;
+    return printJson({ source: settings, checkpoint, workflow });
+  }
+
+  const view = workflow.view;
+  const lastPoll = view?.lastPoll;
+  const backfill = checkpoint.backfillCompletedAt
+    ? `completed ${formatTime(checkpoint.backfillCompletedAt)} (from ${formatTime(checkpoint.backfillFrom)})`
+    : `${view?.backfill.percent ?? 0}% (from ${formatTime(checkpoint.backfillFrom)})`;
+  printFields([
+    ['source', source.name],
+    ['organization', source.organizationId],
+    ['status', source.statusReason ? `${source.status} (${source.statusReason})` : source.status],
+    ['workflow', `${workflow.id} ${workflow.running ? 'running' : workflow.executionStatus ? `not running (${workflow.executionStatus.toLowerCase()})` : 'not running (never started)'}`],
+    ['note', workflow.note ?? undefined],
+    ['phase', view?.phase],
+    ['paused', view ? (view.paused ? `yes${view.pauseReason ? ` (${view.pauseReason})` : ''}` : 'no') : undefined],
+    ['interval', `${view?.pollIntervalSeconds ?? source.pollIntervalSeconds} s`],
+    ['next poll', view?.nextPollAt ? formatTime(view.nextPollAt) : undefined],
+    ['last poll', lastPoll ? `${formatTime(lastPoll.at)} ${describePoll(lastPoll)}` : formatTime(checkpoint.lastPolledAt)],
+    ['last event', formatTime(checkpoint.newestEventTime)],
+    ['events ingested', String(checkpoint.eventsIngested)],
+    ['pages', String(checkpoint.pagesFetched)],
+    ['errors', view ? String(view.errors) : undefined],
+    ['backfill', backfill],
+    ['failure', view?.failureReason],
+    ['silence alert', source.silenceAlertEnabled ? `after ${formatDuration(source.silenceWindowSeconds)} without events` : 'off'],
+    ['key expires', source.apiKeyExpiresAt ? formatTime(source.apiKeyExpiresAt).slice(0, 10) : undefined],
+    ['api', source.apiBaseUrl],
+  ]);
+}
+
+function describePoll(poll: NonNullable<SourceStatusView['lastPoll']>): string {
+  if (poll.outcome === 'error') return `error: ${poll.message ?? 'unknown'}`;
+  return `ok, ${poll.fetched} fetched, ${poll.inserted} new`;
+}
+
+async function readWorkflow(client: Client, sourceName: string, taskQueue: string): Promise<WorkflowSection> {
+  const id = sourceWorkflowId(sourceName);
+  const { handle, status, running } = await findWorkflow(client, sourceName);
+  const section: WorkflowSection = { id, executionStatus: status ?? null, running, view: null, note: null };
+  if (!running) {
+    section.note = 'the workflow is not running: the values below are what PostgreSQL last recorded';
+    return section;
+  }
+  try {
+    section.view = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(statusQuery));
+  } catch (err) {
+    section.note = `the workflow did not answer the status query (${describeCause(err)}): is a worker polling task queue ${taskQueue}?`;
+  }
+  return section;
+}

@@ -1,0 +1,86 @@
+import { Client, Connection } from '@temporalio/client';
+import { createCredentialCipher, CredentialCipher, parseCredentialsKey } from '../../activities/credentials';
+import { Database, describeDatabaseUrl, openDatabase } from '../../activities/db/database';
+import { migrate } from '../../activities/db/migrate';
+import { Environment, loadEnvironment } from '../../config/environment';
+import { OperatorError } from '../../config/operator-error';
+
+/**
+ * What commands share. Everything opens on first use, so `--help` and a rejected flag need no server, and a command
+ * touches only what it needs; `close` releases whatever was opened.
+ */
+export interface CliContext {
+  environment(): Environment;
+  database(): Promise<Database>;
+  temporal(): Promise<Client>;
+  cipher(): CredentialCipher;
+  close(): Promise<void>;
+}
+
+const TEMPORAL_CONNECT_TIMEOUT = '10 seconds';
+
+export function createCliContext(variables: NodeJS.ProcessEnv = process.env): CliContext {
+  let environment: Environment | undefined;
+  let database: Promise<Database> | undefined;
+  let temporal: Promise<Client> | undefined;
+  let cipher: CredentialCipher | undefined;
+  const opened: Array<() => Promise<void>> = [];
+
+  const env = () => (environment ??= loadEnvironment(variables));
+
+  async function openMigratedDatabase(): Promise<Database> {
+    const { DATABASE_URL } = env();
+    const db = openDatabase(DATABASE_URL, { maxConnections: 2 });
+    opened.push(() => db.close());
+    try {
+      await migrate(db);
+    } catch (err) {
+      throw new OperatorError(`cannot use PostgreSQL at ${describeDatabaseUrl(DATABASE_URL)}: ${withoutPassword(describeCause(err), DATABASE_URL)}`);
+    }
+    return db;
+  }
+
+  async function connectTemporal(): Promise<Client> {
+    const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = env();
+    let connection: Connection;
+    try {
+      connection = await Connection.connect({ address: TEMPORAL_ADDRESS, connectTimeout: TEMPORAL_CONNECT_TIMEOUT });
+    } catch (err) {
+      throw new OperatorError(`cannot reach Temporal at ${TEMPORAL_ADDRESS}: ${describeCause(err)}`);
+    }
+    opened.push(() => connection.close());
+    return new Client({ connection, namespace: TEMPORAL_NAMESPACE });
+  }
+
+  return {
+    environment: env,
+    database: () => (database ??= openMigratedDatabase()),
+    temporal: () => (temporal ??= connectTemporal()),
+    cipher: () => (cipher ??= createCredentialCipher(parseCredentialsKey(env().CREDENTIALS_KEY))),
+    async close() {
+      // Opened last, closed first; a failure to close must not hide the command's own outcome.
+      for (const close of opened.reverse()) await close().catch(() => undefined);
+      opened.length = 0;
+    },
+  };
+}
+
+/** One line from an error of any shape: Node's connection errors may be AggregateErrors with an empty message. */
+export function describeCause(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return describeCause(err.errors[0]);
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    const text = err.message || (typeof code === 'string' ? code : err.name);
+    return text.split('\n')[0].trim();
+  }
+  return String(err);
+}
+
+function withoutPassword(text: string, connectionString: string): string {
+  try {
+    const password = decodeURIComponent(new URL(connectionString).password);
+    return password ? text.split(password).join('***') : text;
+  } catch {
+    return text;
+  }
+}

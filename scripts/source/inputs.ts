@@ -1,0 +1,74 @@
+import { OperatorError } from '../../config/operator-error';
+import { MAX_BACKFILL_DAYS, pollIntervalProblem } from '../../workflows/limits';
+
+// Every check runs before the first connection is opened, so a typo costs nothing and writes nothing.
+
+/** The CHECK constraint of sources.name: names become workflow ids and table labels. */
+const SOURCE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Atlassian API keys live at most one year; a later date is a typo, not a long-lived key. */
+const MAX_KEY_LIFETIME_DAYS = 366;
+
+export function parseSourceName(text: string): string {
+  if (!SOURCE_NAME.test(text)) {
+    throw new OperatorError(
+      `source name "${text}" is invalid: use 1 to 63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
+  }
+  return text;
+}
+
+export function parseOrgId(text: string): string {
+  if (!UUID.test(text)) {
+    throw new OperatorError(`organization id "${text}" is not a UUID: copy it from admin.atlassian.com/o/<org id>/overview`);
+  }
+  return text.toLowerCase();
+}
+
+export function parseIntervalSeconds(text: string): number {
+  const value = /^-?\d+$/.test(text.trim()) ? Number(text) : text;
+  const problem = pollIntervalProblem(value);
+  if (problem) throw new OperatorError(problem);
+  return value as number;
+}
+
+export function parseBackfillDays(text: string): number {
+  const days = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isInteger(days) || days > MAX_BACKFILL_DAYS) {
+    throw new OperatorError(`backfill must be a whole number of days from 0 to ${MAX_BACKFILL_DAYS} (Atlassian keeps 180 days), got ${text}`);
+  }
+  return days;
+}
+
+/** An expiry date (YYYY-MM-DD, UTC) after today: a key that expires today or earlier would fail within hours. */
+export function parseKeyExpiry(text: string, now: Date = new Date()): Date {
+  const match = ISO_DATE.exec(text.trim());
+  const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
+  if (!match || !date || date.getUTCMonth() !== Number(match[2]) - 1 || date.getUTCDate() !== Number(match[3])) {
+    throw new OperatorError(`key expiry "${text}" is not a date: write it as YYYY-MM-DD`);
+  }
+  const today = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  if (date.getTime() <= today) throw new OperatorError(`key expiry ${text} is not in the future: create a new key and give its expiry date`);
+  if (date.getTime() > today + MAX_KEY_LIFETIME_DAYS * DAY_MS) {
+    throw new OperatorError(`key expiry ${text} is more than a year away, longer than Atlassian API keys live: check the date`);
+  }
+  return date;
+}
+
+export function parseApiBaseUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new OperatorError(`API base URL "${text}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OperatorError(`API base URL must be http(s), got ${url.protocol}`);
+  return text.replace(/\/+$/, '');
+}
+
+export function parseEnvVarName(text: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) throw new OperatorError(`"${text}" is not an environment variable name`);
+  return text;
+}

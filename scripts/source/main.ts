@@ -1,0 +1,42 @@
+import { Command } from 'commander';
+import { runMain } from '../../config/operator-error';
+import * as add from './commands/add';
+import * as list from './commands/list';
+import * as pause from './commands/pause';
+import * as pollNow from './commands/poll-now';
+import * as remove from './commands/remove';
+import * as resume from './commands/resume';
+import * as rotateKey from './commands/rotate-key';
+import * as setInterval from './commands/set-interval';
+import * as status from './commands/status';
+import { CliContext, createCliContext } from './context';
+
+/** One module per command: adding a command is a file in commands/ and a line here. */
+const COMMANDS: Array<{ register(program: Command, context: CliContext): void }> = [
+  add,
+  list,
+  status,
+  pause,
+  resume,
+  pollNow,
+  setInterval,
+  rotateKey,
+  remove,
+];
+
+export function buildProgram(context: CliContext): Command {
+  const program = new Command('source')
+    .description('operate the Atlassian audit log sources: each source is one Temporal workflow polling one organization')
+    .configureHelp({ sortSubcommands: false });
+  for (const command of COMMANDS) command.register(program, context);
+  return program;
+}
+
+runMain(async () => {
+  const context = createCliContext();
+  try {
+    await buildProgram(context).parseAsync(process.argv);
+  } finally {
+    await context.close();
+  }
+});
