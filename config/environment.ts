@@ -12,6 +12,8 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('atlassian-audit'),
   ATLASSIAN_API_BASE_URL: z.url({ protocol: /^https?$/, message: 'ATLASSIAN_API_BASE_URL must be an http(s) URL' }).default('https://api.atlassian.com'),
   CREDENTIALS_KEY: z.string().optional(),
+  /** Optional prebuilt workflow bundle: workers start in milliseconds instead of bundling at start. */
+  TEMPORAL_WORKFLOW_BUNDLE: z.string().optional(),
   ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'ALERT_WEBHOOK_URL must be an http(s) URL' }).optional(),
   ALERT_SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'ALERT_SLACK_WEBHOOK_URL must be an http(s) URL' }).optional(),
 });

@@ -5,6 +5,8 @@ export interface WorkerSettings {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
+  /** A bundle made ahead of time (bundleWorkflowCode); without it the worker bundles workflows/ at start. */
+  workflowBundlePath?: string;
 }
 
 /** One worker runs both the workflows and the activities of the task queue; scale out by running more of them. */
@@ -13,7 +15,7 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDepen
     connection: settings.connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...(settings.workflowBundlePath ? { workflowBundle: { codePath: settings.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
   });
 }

@@ -18,7 +18,7 @@ runMain(async () => {
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
     throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err.message}`);
   });
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE }, { db, cipher });
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher });
   process.stdout.write(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}\n`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();

@@ -41,6 +41,20 @@ export const MAX_PAGES_PER_CYCLE = 50;
 /** Continue-as-new after this many cycles even if Temporal does not suggest it yet: history stays small. */
 export const MAX_CYCLES_PER_RUN = 200;
 
+/** Placeholder values a fresh start shows until it has read the source's stored state. */
+const NOT_YET_LOADED: CarriedState = {
+  paused: false,
+  pollIntervalSeconds: 0,
+  pollNowRequested: false,
+  retryRequested: false,
+  eventsIngested: 0,
+  pagesFetched: 0,
+  errors: 0,
+  lastEventTime: null,
+  backfillCompleted: false,
+  backfillPercent: 0,
+};
+
 type CycleOutcome = { kind: 'caught-up' } | { kind: 'more-pages' } | { kind: 'error' } | { kind: 'rejected'; reason: string } | { kind: 'removed' };
 
 /**
@@ -48,33 +62,29 @@ type CycleOutcome = { kind: 'caught-up' } | { kind: 'more-pages' } | { kind: 'er
  * a timer that signals can cut short, and continue-as-new with its small state. Event bodies never pass through here.
  */
 export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> {
-  const state: CarriedState = input.carried ?? (await loadSourceState(input.sourceId));
-  let phase: SourcePhase = 'polling';
+  // Handlers are registered before the first await so that no query fails and no signal waits. Until a fresh start
+  // has read its stored state, what signals change is also kept aside and applied on top of what was read.
+  const state: CarriedState = input.carried ?? { ...NOT_YET_LOADED };
+  const earlyChanges: Partial<CarriedState> | undefined = input.carried ? undefined : {};
+  const change = (patch: Partial<CarriedState>) => {
+    Object.assign(state, patch);
+    if (earlyChanges) Object.assign(earlyChanges, patch);
+  };
+  let phase: SourcePhase = 'starting';
   let nextPollAt: number | undefined;
   let intervalChanged = false;
   let stopRequested = false;
 
-  setHandler(pauseSignal, (reason?: string) => {
-    state.paused = true;
-    state.pauseReason = reason;
-  });
-  setHandler(resumeSignal, () => {
-    state.paused = false;
-    state.pauseReason = undefined;
-    state.retryRequested = true;
-  });
-  setHandler(pollNowSignal, () => {
-    state.pollNowRequested = true;
-  });
+  setHandler(pauseSignal, (reason?: string) => change({ paused: true, pauseReason: reason }));
+  setHandler(resumeSignal, () => change({ paused: false, pauseReason: undefined, retryRequested: true }));
+  setHandler(pollNowSignal, () => change({ pollNowRequested: true }));
+  setHandler(keyRotatedSignal, () => change({ retryRequested: true }));
   setHandler(stopSignal, () => {
     stopRequested = true;
   });
-  setHandler(keyRotatedSignal, () => {
-    state.retryRequested = true;
-  });
   const changeInterval = (seconds: number) => {
     const previousSeconds = state.pollIntervalSeconds;
-    state.pollIntervalSeconds = seconds;
+    change({ pollIntervalSeconds: seconds });
     intervalChanged = true;
     return { previousSeconds, seconds };
   };
@@ -201,6 +211,8 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     }
   }
 
+  if (earlyChanges) Object.assign(state, await loadSourceState(input.sourceId), earlyChanges);
+
   for (let cycle = 1; !stopRequested; cycle++) {
     if (state.paused) {
       await setPhase('paused');
@@ -223,7 +235,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     publish();
 
     if (stopRequested) break;
-    if (cycle >= MAX_CYCLES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (cycle >= (input.maxCyclesPerRun ?? MAX_CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof sourceWorkflow>({ ...input, carried: state });
     }

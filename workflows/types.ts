@@ -24,7 +24,7 @@ export interface SourceSettings {
   pollIntervalSeconds: number;
 }
 
-export type SourcePhase = 'backfilling' | 'polling' | 'waiting' | 'paused' | 'failed' | 'stopping';
+export type SourcePhase = 'starting' | 'backfilling' | 'polling' | 'waiting' | 'paused' | 'failed' | 'stopping';
 
 export interface PollResult {
   at: string;
@@ -58,6 +58,8 @@ export interface SourceWorkflowInput {
   organizationId: string;
   /** Absent on a fresh start: the workflow then reads settings and counters from PostgreSQL. */
   carried?: CarriedState;
+  /** Continue-as-new after this many cycles at the latest (default MAX_CYCLES_PER_RUN). */
+  maxCyclesPerRun?: number;
 }
 
 export interface SourceStatusView {
