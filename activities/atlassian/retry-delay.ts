@@ -18,6 +18,8 @@ export function parseRetryAfterMs(value: string | null | undefined, nowMs: numbe
   const text = value?.trim();
   if (!text) return null;
   if (/^\d+(\.\d+)?$/.test(text)) return clampDelay(Number(text) * 1000);
+  // HTTP dates (all three historic formats) start with the day name; Date.parse alone would take "-5" for a year.
+  if (!/^[A-Za-z]{3}/.test(text)) return null;
   const at = Date.parse(text);
   return Number.isNaN(at) ? null : clampDelay(at - nowMs);
 }
