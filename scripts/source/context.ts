@@ -4,6 +4,7 @@ import { Database, describeDatabaseUrl, openDatabase } from '../../activities/db
 import { migrate } from '../../activities/db/migrate';
 import { Environment, loadEnvironment } from '../../config/environment';
 import { OperatorError } from '../../config/operator-error';
+import { probeTcp } from './tcp-probe';
 
 /**
  * What commands share. Everything opens on first use, so `--help` and a rejected flag need no server, and a command
@@ -35,18 +36,22 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
     try {
       await migrate(db);
     } catch (err) {
-      throw new OperatorError(`cannot use PostgreSQL at ${describeDatabaseUrl(DATABASE_URL)}: ${withoutPassword(describeCause(err), DATABASE_URL)}`);
+      const cause = withoutPassword(describeCause(err), DATABASE_URL);
+      const what = isConnectionFailure(err) ? 'cannot reach' : 'cannot prepare the tables in';
+      throw new OperatorError(`${what} PostgreSQL at ${describeDatabaseUrl(DATABASE_URL)} (DATABASE_URL): ${cause}`);
     }
     return db;
   }
 
   async function connectTemporal(): Promise<Client> {
     const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = env();
+    const unreachable = await probeTcp(TEMPORAL_ADDRESS);
+    if (unreachable) throw new OperatorError(`cannot reach Temporal at ${TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${unreachable}`);
     let connection: Connection;
     try {
       connection = await Connection.connect({ address: TEMPORAL_ADDRESS, connectTimeout: TEMPORAL_CONNECT_TIMEOUT });
     } catch (err) {
-      throw new OperatorError(`cannot reach Temporal at ${TEMPORAL_ADDRESS}: ${describeCause(err)}`);
+      throw new OperatorError(`cannot reach Temporal at ${TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${describeCause(err)}`);
     }
     opened.push(() => connection.close());
     return new Client({ connection, namespace: TEMPORAL_NAMESPACE });
@@ -74,6 +79,14 @@ export function describeCause(err: unknown): string {
     return text.split('\n')[0].trim();
   }
   return String(err);
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
+
+function isConnectionFailure(err: unknown): boolean {
+  const first = err instanceof AggregateError && err.errors.length > 0 ? err.errors[0] : err;
+  const code = (first as { code?: unknown } | null)?.code;
+  return (typeof code === 'string' && CONNECTION_ERROR_CODES.has(code)) || /timeout|terminated unexpectedly/i.test(describeCause(first));
 }
 
 function withoutPassword(text: string, connectionString: string): string {

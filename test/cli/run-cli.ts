@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.join(__dirname, '..', '..');
+const tsx = require.resolve('tsx/cli');
+
+export interface CliRun {
+  args: string[];
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  /** Written to the CLI's stdin, which is then closed; without it stdin is closed at once. */
+  input?: string;
+}
+
+/**
+ * Runs the operator CLI as `npm run source -- ...` does (tsx on scripts/source/main.ts), asynchronously: the test's
+ * worker runs in this process and must keep polling while the CLI waits on the workflow.
+ */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [tsx, 'scripts/source/main.ts', ...args], {
+    cwd: root,
+    // Only what the CLI needs, so the test also proves it reads nothing else from the developer's environment.
+    env: { HOME: os.homedir(), PATH: process.env.PATH, ...options.env } as NodeJS.ProcessEnv,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  child.stdin.end(options.input ?? '');
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ args, status, stdout, stderr });
+    });
+  });
+}
+
+/** The refusal contract: non-zero exit, nothing on stdout, exactly one line on stderr; returns that line. */
+export function refusal(run: CliRun): string {
+  const context = `${run.args.join(' ')}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`;
+  if (run.status === 0) throw new Error(`expected a refusal, the CLI succeeded: ${context}`);
+  const lines = run.stderr.trimEnd().split('\n');
+  if (lines.length !== 1 || !lines[0].startsWith('error: ') || run.stdout !== '') throw new Error(`expected one error line: ${context}`);
+  return lines[0];
+}
+
+export function succeeded(run: CliRun): string {
+  if (run.status !== 0) throw new Error(`${run.args.join(' ')} failed (${run.status}): ${run.stderr}`);
+  return run.stdout;
+}
+
+export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
