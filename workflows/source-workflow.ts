@@ -116,13 +116,14 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   }));
 
   let recordedStatus: string | undefined;
+  /** Stored first, shown second: whoever sees the phase in a query can rely on the source row saying the same. */
   async function setPhase(next: SourcePhase): Promise<void> {
-    phase = next;
     const status = next === 'paused' ? 'paused' : next === 'failed' ? 'failed' : 'active';
     if (status !== recordedStatus) {
       await recordSourceStatus({ sourceId: input.sourceId, status, reason: status === 'failed' ? state.failureReason ?? null : state.pauseReason ?? null });
       recordedStatus = status;
     }
+    phase = next;
     publish();
   }
 
