@@ -45,7 +45,9 @@ export async function loadSourceOrFail(db: Database, sourceId: string): Promise<
  */
 export function createIngestPage(deps: IngestDependencies) {
   return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
-    const { cancellationSignal, info } = Context.current();
+    const context = Context.current();
+    const { cancellationSignal, info } = context;
+    context.heartbeat();
     const source = await loadSourceOrFail(deps.db, sourceId);
     const checkpoint = await loadCheckpoint(deps.db, sourceId);
     // Decrypted per call, not cached: a rotated key is used by the very next page.
@@ -65,6 +67,7 @@ export function createIngestPage(deps: IngestDependencies) {
       throw toApplicationFailure(err, info.attempt);
     }
 
+    context.heartbeat();
     const rows = page.events.map(toEventRow);
     const saved = await deps.db.withTransaction(async (tx) => {
       const insertedIds = new Set(await insertEvents(tx, source.id, source.name, rows));

@@ -24,6 +24,8 @@ type Activities = ReturnType<typeof createActivities>;
 /** One page per activity. Transient API trouble is retried a few times; then the cycle counts an error and waits. */
 const { ingestPage } = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
+  // A page heartbeats as it goes, so a page lost with its worker is retried elsewhere within seconds, not minutes.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
 });
 
