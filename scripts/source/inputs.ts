@@ -24,7 +24,7 @@ export function parseOrgId(text: string): string {
   if (!UUID.test(text)) {
     throw new OperatorError(`organization id "${text}" is not a UUID: copy it from admin.atlassian.com/o/<org id>/overview`);
   }
-  return text.toLowerCase();
+  return text;
 }
 
 export function parseIntervalSeconds(text: string): number {

@@ -132,10 +132,12 @@ describe('the operator CLI drives a source through its life', () => {
   it('purges a running source: the workflow stops and the events go', async () => {
     const org = simulator.orgs[0];
     await withWorker(createActivities({ db, cipher }), async ({ client, taskQueue }) => {
-      const env = cliEnvironment(taskQueue, simulator.url, { [KEY_VAR]: simulator.addKey(org.id) });
-      succeeded(await runCli(['add', 'globex', '--org-id', org.id, '--api-key-env', KEY_VAR, '--no-silence-alert', '--backfill-days', '1'], { env }));
+      // The documented switch for tests and demos admits a silence window of seconds.
+      const env = cliEnvironment(taskQueue, simulator.url, { [KEY_VAR]: simulator.addKey(org.id), AUDIT_ALLOW_SHORT_WINDOWS: '1' });
+      const args = ['add', 'globex', '--org-id', org.id, '--api-key-env', KEY_VAR, '--no-silence-alert', '--backfill-days', '1', '--silence-window', '30s'];
+      succeeded(await runCli(args, { env }));
       await eventually(() => eventsOf(db, 'globex'), (n) => n > 0, 'the backfill');
-      expect((await findSourceByName(db, 'globex'))!.silenceAlertEnabled).toBe(false);
+      expect(await findSourceByName(db, 'globex')).toMatchObject({ silenceAlertEnabled: false, silenceWindowSeconds: 30, backfillDays: 1 });
 
       expect(succeeded(await runCli(['remove', 'globex', '--purge'], { env }))).toContain('purged globex: workflow stopped');
       expect(await rowsOf(db, 'globex')).toEqual({ sources: 0, checkpoints: 0, events: 0 });

@@ -1,0 +1,42 @@
+import { formatDuration, parseDurationSeconds, parseSilenceWindow, silenceWindowProblem } from '../../scripts/source/durations';
+import { parseKeyExpiry } from '../../scripts/source/inputs';
+
+describe('durations for silence windows', () => {
+  it('reads minutes, hours, days and plain seconds, and nothing else', () => {
+    expect(['90m', '24h', '2d', '45s', '3600', ' 2D '].map(parseDurationSeconds)).toEqual([5400, 86400, 172800, 45, 3600, 172800]);
+    expect(['', 'h', '1.5h', '-5m', '10 minutes', '2w', '1h30m'].map(parseDurationSeconds)).toEqual(Array(7).fill(undefined));
+  });
+
+  it('bounds a window to 15 minutes .. 30 days unless short windows are switched on for tests and demos', () => {
+    expect(parseSilenceWindow('15m', {})).toBe(900);
+    expect(parseSilenceWindow('30d', {})).toBe(2_592_000);
+    expect(() => parseSilenceWindow('14m', {})).toThrow(/between 15m .*AUDIT_ALLOW_SHORT_WINDOWS=1.* and 30d, got 14m/);
+    expect(() => parseSilenceWindow('31d', {})).toThrow('got 31d');
+    expect(() => parseSilenceWindow('later', {})).toThrow('silence window "later" is not a duration');
+
+    const demo = { AUDIT_ALLOW_SHORT_WINDOWS: '1' };
+    expect(parseSilenceWindow('1s', demo)).toBe(1);
+    expect(silenceWindowProblem(0, demo)).toBe('silence window must be between 1s and 30d, got 0s');
+    expect(silenceWindowProblem(31 * 86400, demo)).toMatch(/got 31d$/);
+    expect(silenceWindowProblem(60, { AUDIT_ALLOW_SHORT_WINDOWS: 'yes' })).toMatch(/^silence window must be between 15m/);
+  });
+
+  it('writes a duration back in the largest unit that divides it', () => {
+    expect([86400, 5400, 7200, 90, 59, 0].map(formatDuration)).toEqual(['1d', '90m', '2h', '90s', '59s', '0s']);
+  });
+});
+
+describe('key expiry dates', () => {
+  const now = new Date('2026-03-10T15:00:00Z');
+  it('accepts a real date after today and within a year', () => {
+    expect(parseKeyExpiry('2026-03-11', now).toISOString()).toBe('2026-03-11T00:00:00.000Z');
+    expect(parseKeyExpiry('2027-03-10', now).toISOString()).toBe('2027-03-10T00:00:00.000Z');
+  });
+  it('refuses today, the past, impossible dates and dates beyond a key lifetime', () => {
+    expect(() => parseKeyExpiry('2026-03-10', now)).toThrow('not in the future');
+    expect(() => parseKeyExpiry('2025-12-31', now)).toThrow('not in the future');
+    expect(() => parseKeyExpiry('2026-02-30', now)).toThrow('not a date');
+    expect(() => parseKeyExpiry('10/03/2026', now)).toThrow('not a date');
+    expect(() => parseKeyExpiry('2028-01-01', now)).toThrow('more than a year away');
+  });
+});
