@@ -37,7 +37,9 @@ async function statusCommand(context: CliContext, name: string, options: { json?
   const workflow = await readWorkflow(await context.temporal(), source.name, context.environment().TEMPORAL_TASK_QUEUE);
 
   if (options.json) {
-    const { apiKeyCiphertext: _secret, ...settings } = source;
+    // Even sealed, the key has no business in output that gets pasted into tickets.
+    const settings: Partial<typeof source> = { ...source };
+    delete settings.apiKeyCiphertext;
     return printJson({ source: settings, checkpoint, workflow });
   }
 
