@@ -10,6 +10,7 @@ import * as rotateKey from './commands/rotate-key';
 import * as setInterval from './commands/set-interval';
 import * as status from './commands/status';
 import { CliContext, createCliContext } from './context';
+import { explainFailure } from './failures';
 
 /** One module per command: adding a command is a file in commands/ and a line here. */
 const COMMANDS: Array<{ register(program: Command, context: CliContext): void }> = [
@@ -36,6 +37,8 @@ runMain(async () => {
   const context = createCliContext();
   try {
     await buildProgram(context).parseAsync(process.argv);
+  } catch (err) {
+    throw explainFailure(err, context);
   } finally {
     await context.close();
   }

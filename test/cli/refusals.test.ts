@@ -148,6 +148,7 @@ describe('the operator CLI refuses bad input in one line and writes nothing', ()
       { args: ['set-interval', 'initech', '300'], says: /^error: source "initech" has no running workflow/ },
       { args: ['rotate-key', 'initech', '--api-key-env', KEY_VAR], says: /^error: source "initech" has no running workflow/ },
       { args: ['status', 'Bad Name'], says: /^error: source name "Bad Name" is invalid/ },
+      { args: ['pause', 'initech'], env: { TEMPORAL_NAMESPACE: 'no-such-namespace' }, says: /^error: Temporal at \S+ has no namespace "no-such-namespace" \(TEMPORAL_NAMESPACE\)$/ },
     ]);
     const after = (await findSourceByName(db, 'initech'))!;
     expect(after).toMatchObject({ status: 'active', pollIntervalSeconds: 120 });
