@@ -1,0 +1,33 @@
+/**
+ * A rule's action patterns (`*` = any run of characters) as a JavaScript test for fresh events and as SQL LIKE
+ * patterns for counting stored ones, so both sides always agree on which actions a rule looks at.
+ */
+export interface ActionFilter {
+  test(action: string): boolean;
+  /** For `action LIKE ANY($n)`: `_` and `%` of action keys escaped, `*` turned into `%`. */
+  likePatterns: string[];
+}
+
+const compiled = new WeakMap<readonly string[], ActionFilter>();
+
+export function actionFilter(patterns: readonly string[]): ActionFilter {
+  let filter = compiled.get(patterns);
+  if (!filter) {
+    filter = compile(patterns);
+    compiled.set(patterns, filter);
+  }
+  return filter;
+}
+
+function compile(patterns: readonly string[]): ActionFilter {
+  const exact = new Set(patterns.filter((p) => !p.includes('*')));
+  const wildcards = patterns.filter((p) => p.includes('*')).map((p) => new RegExp(`^${p.split('*').map(escapeRegExp).join('.*')}$`));
+  return {
+    test: (action) => exact.has(action) || wildcards.some((re) => re.test(action)),
+    likePatterns: patterns.map((p) => p.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%')),
+  };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,90 @@
+import { parseRfc3339 } from '../activities/atlassian/schema';
+import type { EventRow } from '../activities/normalize';
+
+/** The columns of an events row that rules need; both fresh pages and stored rows (rescan) provide them. */
+export type EvaluatedRow = Pick<EventRow, 'eventId' | 'eventTime' | 'action' | 'actorId' | 'actorName' | 'actorEmail' | 'ip' | 'raw'>;
+
+/** A context or container entry, with the free-form attributes Atlassian sends. */
+export interface RelatedEntry {
+  id: string | null;
+  type: string | null;
+  attributes: Record<string, unknown>;
+}
+
+/** What a rule sees of one event: the normalized columns plus the parts of the raw body rules look into. */
+export interface DetectionEvent {
+  eventId: string;
+  timeMs: number;
+  action: string;
+  actor: { id: string; name: string | null; email: string | null };
+  ip: string | null;
+  country: string | null;
+  context: readonly RelatedEntry[];
+  container: readonly RelatedEntry[];
+}
+
+type JsonObject = Record<string, unknown>;
+
+const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
+const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value.trim() : null);
+
+function entries(value: unknown): RelatedEntry[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(isObject).map((entry) => ({
+    id: text(entry.id),
+    type: text(entry.type),
+    attributes: isObject(entry.attributes) ? entry.attributes : {},
+  }));
+}
+
+/**
+ * The country of a location: `countryName`, else the last part of `geo` ("Sydney, New South Wales, Australia", or a
+ * geo that is only the country). Must agree with the SQL function detection_country() of migration 003.
+ */
+export function countryOf(location: unknown): string | null {
+  if (!isObject(location)) return null;
+  const named = text(location.countryName);
+  if (named) return named;
+  const geo = typeof location.geo === 'string' ? location.geo : null;
+  return geo === null ? null : text(geo.slice(geo.lastIndexOf(',') + 1));
+}
+
+/** Parses the raw body; called only for events whose action some enabled rule looks at. */
+export function toDetectionEvent(row: EvaluatedRow): DetectionEvent {
+  const body: unknown = JSON.parse(row.raw);
+  const attributes = isObject(body) && isObject(body.attributes) ? body.attributes : {};
+  return {
+    eventId: row.eventId,
+    timeMs: parseRfc3339(row.eventTime),
+    action: row.action,
+    actor: { id: row.actorId, name: row.actorName, email: row.actorEmail },
+    ip: row.ip,
+    country: countryOf(attributes.location),
+    context: entries(attributes.context),
+    container: entries(attributes.container),
+  };
+}
+
+/** Entries of the given type (Atlassian's type names vary in case). */
+export function entriesOfType(entries: readonly RelatedEntry[], type: string): RelatedEntry[] {
+  const wanted = type.toLowerCase();
+  return entries.filter((entry) => entry.type?.toLowerCase() === wanted);
+}
+
+/** A string attribute, or null when absent or blank. */
+export function attribute(entry: RelatedEntry, name: string): string | null {
+  return text(entry.attributes[name]);
+}
+
+/** The best label for an actor or user: name, else e-mail, else id. */
+export function describeActor(actor: DetectionEvent['actor']): string {
+  return actor.name ?? actor.email ?? actor.id;
+}
+
+/** The first user the event is about (context entry of type users), as a label; null when the event names none. */
+export function targetUser(event: DetectionEvent): { id: string | null; label: string } | null {
+  const [user] = entriesOfType(event.context, 'users');
+  if (!user) return null;
+  const label = attribute(user, 'name') ?? attribute(user, 'email') ?? user.id;
+  return label === null ? null : { id: user.id, label };
+}

@@ -1,0 +1,72 @@
+import type { EventField } from './event-fields';
+import type { DetectionEvent } from './event-view';
+
+/** The alert path's severities; a detection's alert carries its rule's. */
+export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+
+/** Per-source settings some rules read; every field has a default so a source never needs any. */
+export interface DetectionSettings {
+  /** E-mail domains invitations may go to (subdomains included). Empty: the inviting admin's own domain. */
+  allowedInviteDomains: readonly string[];
+}
+
+export const DEFAULT_DETECTION_SETTINGS: DetectionSettings = { allowedInviteDomains: [] };
+
+interface RuleBase {
+  /** Stable: stored with every detection and used in dedup keys. */
+  id: string;
+  title: string;
+  severity: Severity;
+  description: string;
+  /**
+   * Action keys the rule can match; `*` stands for any run of characters (`api_token_revok*`). The engine tests
+   * these first, so most events are skipped without parsing their raw body.
+   */
+  actions: readonly string[];
+  match(event: DetectionEvent, settings: DetectionSettings): boolean;
+  /** A detection of this rule is suppressed when one with the same key lies within this many seconds of event time. */
+  dedupSeconds: number;
+  /** The alert's title, built from the triggering event. */
+  alertTitle(event: DetectionEvent, settings: DetectionSettings): string;
+}
+
+/** Fires on each matching event. */
+export interface EventRule extends RuleBase {
+  kind: 'event';
+  /** What deduplication is per (an actor, a target user, an app...). */
+  key(event: DetectionEvent, settings: DetectionSettings): string;
+}
+
+/**
+ * Fires when a matching event brings the number of events with the same `countBy` value, of the rule's actions, in
+ * the window that ends at the event's time, to the threshold. Counted in SQL over the stored events, so the count is
+ * right across pages, retries and restarts. `match` may only narrow by what the count also sees (action, the field).
+ */
+export interface ThresholdRule extends RuleBase {
+  kind: 'threshold';
+  countBy: EventField;
+  threshold: number;
+  windowSeconds: number;
+}
+
+/**
+ * Fires when the matching event's `valueOf` was not seen on any of the source's events in the lookback before it.
+ * Silent until the source's history reaches back `learningDays` before the event: without a baseline everything
+ * would look new.
+ */
+export interface NewValueRule extends RuleBase {
+  kind: 'new-value';
+  valueOf: EventField;
+  lookbackDays: number;
+  learningDays: number;
+}
+
+export type Rule = EventRule | ThresholdRule | NewValueRule;
+
+/** Rules that are enabled together for a source. */
+export interface DetectionPack {
+  id: string;
+  title: string;
+  description: string;
+  rules: readonly Rule[];
+}

@@ -1,0 +1,38 @@
+import { attribute, describeActor, entriesOfType, type DetectionEvent } from '../event-view';
+import type { EventRule } from '../rule';
+
+const HOUR = 3600;
+
+function tokenLabel(event: DetectionEvent): string | null {
+  const [token] = entriesOfType(event.context, 'api-tokens');
+  return token ? attribute(token, 'tokenLabel') : null;
+}
+
+export const apiTokenCreated: EventRule = {
+  kind: 'event',
+  id: 'api-token-created',
+  title: 'API token created',
+  severity: 'medium',
+  description: 'A user created an API token: a long-lived credential that bypasses SSO and two-step verification.',
+  actions: ['api_token_created'],
+  match: () => true,
+  dedupSeconds: HOUR,
+  key: (event) => event.actor.id,
+  alertTitle: (event) => {
+    const label = tokenLabel(event);
+    return `${label ? `API token "${label}"` : 'An API token'} created by ${describeActor(event.actor)}`;
+  },
+};
+
+export const apiTokenRevoked: EventRule = {
+  kind: 'event',
+  id: 'api-token-revoked',
+  title: 'API token revoked',
+  severity: 'low',
+  description: 'An API token was revoked: expected after a rotation, worth a look when nobody planned one (integrations may break).',
+  actions: ['api_token_revok*'],
+  match: () => true,
+  dedupSeconds: HOUR,
+  key: (event) => event.actor.id,
+  alertTitle: (event) => `API token revoked by ${describeActor(event.actor)}`,
+};

@@ -1,0 +1,50 @@
+-- Detection packs enabled per source. The ingest path reads this once per page (primary key lookup by source).
+CREATE TABLE source_detection_packs (
+  source_id   uuid NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+  pack_id     text NOT NULL,
+  enabled_at  timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (source_id, pack_id)
+);
+
+-- Settings rules read, per source; a source without a row uses the defaults.
+CREATE TABLE source_detection_settings (
+  source_id               uuid PRIMARY KEY REFERENCES sources (id) ON DELETE CASCADE,
+  allowed_invite_domains  text[] NOT NULL DEFAULT '{}',
+  updated_at              timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per raised detection, written in the transaction of the page (or rescan batch) whose event triggered it.
+CREATE TABLE detections (
+  id           bigserial PRIMARY KEY,
+  source_id    uuid NOT NULL REFERENCES sources (id) ON DELETE CASCADE,
+  pack_id      text NOT NULL,
+  rule_id      text NOT NULL,
+  severity     text NOT NULL CHECK (severity IN ('info', 'low', 'medium', 'high', 'critical')),
+  -- What the rule deduplicates per (an actor, an IP, a country...): no second detection within the rule's period.
+  dedup_key    text NOT NULL,
+  -- The event that triggered it; with the rule, it identifies the detection, so no event raises one twice.
+  event_id     text NOT NULL,
+  -- Every event the detection rests on (for counting rules, those in the window).
+  event_ids    text[] NOT NULL,
+  event_time   timestamptz NOT NULL,
+  actor_id     text NOT NULL,
+  actor_name   text,
+  actor_email  text,
+  ip           text,
+  title        text NOT NULL,
+  -- The alert it opened; no foreign key, the alert store's tables belong to the alert path.
+  alert_id     bigint,
+  detected_at  timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (source_id, rule_id, event_id)
+);
+CREATE INDEX detections_dedup ON detections (source_id, rule_id, dedup_key, event_time);
+CREATE INDEX detections_newest ON detections (detected_at DESC, id DESC);
+
+-- The country of an events.location, as detections/event-view.ts countryOf() reads it from a fresh event:
+-- countryName, else the last comma-separated part of geo. Blank values count as absent.
+CREATE FUNCTION detection_country(location jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN COALESCE(
+  NULLIF(btrim(location ->> 'countryName'), ''),
+  NULLIF(btrim(regexp_replace(location ->> 'geo', '^.*,', '')), '')
+);
