@@ -91,8 +91,13 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
     await startSourceWorkflow(client, source, env.TEMPORAL_TASK_QUEUE);
   } catch (err) {
     // A source without a workflow would look configured but never poll: a failed add leaves nothing behind.
-    await deleteSource(db, source.id);
-    throw new OperatorError(`cannot start workflow ${sourceWorkflowId(name)}: ${describeCause(err)}; the source was not saved`);
+    const cause = `cannot start workflow ${sourceWorkflowId(name)}: ${describeCause(err)}`;
+    try {
+      await deleteSource(db, source.id);
+    } catch (cleanup) {
+      throw new OperatorError(`${cause}; deleting the new source failed too (${describeCause(cleanup)}): \`remove ${name} --purge\` deletes it`);
+    }
+    throw new OperatorError(`${cause}; the source was not saved`);
   }
 
   const alert = options.silenceAlert ? `silence alert after ${formatDuration(silenceWindowSeconds)}` : 'no silence alert';
