@@ -89,7 +89,7 @@ export class SimulatedOrg {
 
   #append(processedAtMs: number, overrides?: EventOverrides): string {
     // Processing time never goes backwards, whatever mix of history, live feed and explicit additions produced it.
-    const at = Math.max(Math.floor(processedAtMs), this.log.length > 0 ? this.log.lastProcessedAtMs : 0);
+    const at = Math.max(Math.floor(processedAtMs), this.log.lastProcessedAtMs);
     const event = this.#generator.generate(this.log.length, at, overrides);
     this.log.append(event);
     return event.id;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { apiError, handleApi, routeOf, type ApiResponse } from './api';
+import { apiError, handleApi, json, routeOf, type ApiResponse } from './api';
 import { handleControl, isControlPath } from './control';
 import type { FaultRates, QueuedFault } from './faults';
 import type { EndOfStreamMode, HistoryOptions } from './org';
@@ -56,7 +56,6 @@ export interface RunningSimulator {
 const DEFAULT_ORGS: OrgSpec[] = [{}, {}, { hasGuard: false }];
 const DEFAULT_HISTORY: HistoryOptions = { count: 1_000, spanMs: 7 * 24 * 3_600_000 };
 const MAX_CONTROL_BODY_BYTES = 16 * 1024 * 1024;
-const JSON_HEADERS = { 'Content-Type': 'application/json' };
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const controlToken = options.controlToken ?? randomBytes(24).toString('base64url');
@@ -143,7 +142,7 @@ async function handle(
       body === null
         ? { status: 400, body: { error: `body larger than ${MAX_CONTROL_BODY_BYTES} bytes` } }
         : handleControl(state, controlToken, { method: req.method ?? 'GET', pathname, authorization: req.headers.authorization, body });
-    send(res, { status: result.status, headers: JSON_HEADERS, body: JSON.stringify(result.body) });
+    send(res, json(result.status, result.body));
     return;
   }
 
