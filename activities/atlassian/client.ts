@@ -292,7 +292,8 @@ function readErrorBody(text: string): { code: string | null; summary: string; ga
   const appError = apiErrorBodySchema.safeParse(body);
   if (appError.success) {
     const first = appError.data.errors[0];
-    return { code: first.code || null, summary: first.title || first.detail || '', gateway: false };
+    const summary = [first.title, first.detail].filter(Boolean).join(': ');
+    return { code: first.code || null, summary, gateway: false };
   }
   const gatewayError = gatewayErrorBodySchema.safeParse(body);
   if (gatewayError.success) return { code: null, summary: gatewayError.data.message, gateway: true };
