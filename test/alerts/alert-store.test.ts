@@ -1,0 +1,103 @@
+import { openAlert, resolveAlert, type AlertToOpen } from '../../activities/alerts/alert-store';
+import { Database } from '../../activities/db/database';
+import { createTestSource, openTestDatabase } from '../harness/sources';
+
+const API = 'http://127.0.0.1:9';
+
+describe('alert store', () => {
+  let db: Database;
+  beforeAll(() => {
+    db = openTestDatabase();
+  });
+  afterAll(() => db.close());
+
+  const newSource = () => createTestSource(db, { organizationId: 'org', apiKey: 'k', apiBaseUrl: API });
+  const silence = (sourceId: string, extra: Partial<AlertToOpen> = {}): AlertToOpen => ({
+    sourceId,
+    kind: 'silence',
+    severity: 'high',
+    title: 'quiet',
+    message: 'no events',
+    ...extra,
+  });
+  const deliveriesOf = async (alertId: number) =>
+    (
+      await db.query<{ notice: string; format: string; url: string; status: string }>(
+        'SELECT notice, format, url, status FROM alert_deliveries WHERE alert_id = $1 ORDER BY notice, format',
+        [alertId],
+      )
+    ).rows;
+
+  it('opens one alert per source, kind and dedup key until it is resolved, then a new one', async () => {
+    const source = await newSource();
+    const first = await openAlert(db.pool, silence(source.id));
+    expect(first.opened).toBe(true);
+    expect(await openAlert(db.pool, silence(source.id, { title: 'again' }))).toEqual({ alertId: first.alertId, opened: false });
+    const other = await openAlert(db.pool, silence(source.id, { dedupKey: 'x' }));
+    expect(other.opened).toBe(true);
+    expect(other.alertId).not.toBe(first.alertId);
+
+    expect(await resolveAlert(db.pool, { sourceId: source.id, kind: 'silence', message: 'events again' })).toEqual({ alertId: first.alertId });
+    expect(await resolveAlert(db.pool, { sourceId: source.id, kind: 'silence', message: 'events again' })).toBeUndefined();
+    const { rows } = await db.query('SELECT status, resolution, resolved_at IS NOT NULL AS has_time FROM alerts WHERE id = $1', [first.alertId]);
+    expect(rows[0]).toEqual({ status: 'resolved', resolution: 'events again', has_time: true });
+
+    const next = await openAlert(db.pool, silence(source.id));
+    expect(next.opened).toBe(true);
+    expect(next.alertId).not.toBe(first.alertId);
+  });
+
+  it('lets concurrent openers, each in its own transaction, open exactly one alert', async () => {
+    const source = await newSource();
+    const results = await Promise.all(Array.from({ length: 6 }, () => db.withTransaction((tx) => openAlert(tx, silence(source.id, { kind: 'credentials' })))));
+    expect(results.filter((r) => r.opened)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.alertId)).size).toBe(1);
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM alerts WHERE source_id = $1 AND kind = 'credentials'`, [source.id]);
+    expect(rows[0].n).toBe(1);
+  });
+
+  it('rolls back with the caller: an alert opened in a failed transaction never existed, nor did its delivery', async () => {
+    const source = await newSource();
+    await db.query(`INSERT INTO alert_destinations (source_id, format, url) VALUES ($1, 'webhook', 'http://127.0.0.1:1/hook')`, [source.id]);
+    await expect(
+      db.withTransaction(async (tx) => {
+        await openAlert(tx, silence(source.id));
+        throw new Error('the ingest failed');
+      }),
+    ).rejects.toThrow('the ingest failed');
+    const { rows } = await db.query('SELECT count(*)::int AS n FROM alerts WHERE source_id = $1', [source.id]);
+    expect(rows[0].n).toBe(0);
+    const { rows: queued } = await db.query('SELECT count(*)::int AS n FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.source_id = $1', [source.id]);
+    expect(queued[0].n).toBe(0);
+  });
+
+  it("queues a notice per destination of the source; the resolution also goes where the opening went", async () => {
+    const source = await newSource();
+    await db.query(`INSERT INTO alert_destinations (source_id, format, url) VALUES ($1, 'webhook', 'http://127.0.0.1:1/a'), ($1, 'slack', 'http://127.0.0.1:1/s')`, [
+      source.id,
+    ]);
+    const { alertId } = await openAlert(db.pool, silence(source.id));
+    expect(await deliveriesOf(alertId)).toEqual([
+      { notice: 'opened', format: 'slack', url: 'http://127.0.0.1:1/s', status: 'pending' },
+      { notice: 'opened', format: 'webhook', url: 'http://127.0.0.1:1/a', status: 'pending' },
+    ]);
+    await db.query(`UPDATE alert_destinations SET url = 'http://127.0.0.1:1/b' WHERE source_id = $1 AND format = 'webhook'`, [source.id]);
+    await resolveAlert(db.pool, { sourceId: source.id, kind: 'silence', message: 'flowing' });
+    const resolved = (await deliveriesOf(alertId)).filter((d) => d.notice === 'resolved').map((d) => d.url).sort();
+    expect(resolved).toEqual(['http://127.0.0.1:1/a', 'http://127.0.0.1:1/b', 'http://127.0.0.1:1/s']);
+  });
+
+  it('keeps an alert recorded with no delivery when no destination is configured', async () => {
+    const source = await newSource();
+    const { alertId, opened } = await openAlert(db.pool, silence(source.id));
+    expect(opened).toBe(true);
+    expect(await deliveriesOf(alertId)).toEqual([]);
+  });
+
+  it('refuses a destination that is not http(s)', async () => {
+    const source = await newSource();
+    await expect(db.query(`INSERT INTO alert_destinations (source_id, format, url) VALUES ($1, 'webhook', 'ftp://example.com/x')`, [source.id])).rejects.toThrow(
+      /check constraint/,
+    );
+  });
+});
