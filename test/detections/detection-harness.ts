@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '../../activities/db/database';
+import type { SourceRecord } from '../../activities/store/sources';
+import { enablePack, saveDetectionSettings } from '../../detections/store';
+import type { DetectionSettings } from '../../detections/rule';
+import { createTestSource } from '../harness/sources';
+
+/** A source no workflow polls (its API is unreachable): tests feed it pages themselves. */
+export async function sourceWithPacks(db: Database, packIds: string[] = ['atlassian-core'], settings?: DetectionSettings): Promise<SourceRecord> {
+  const source = await createTestSource(db, { organizationId: randomUUID(), apiKey: 'unused', apiBaseUrl: 'http://127.0.0.1:9' });
+  for (const packId of packIds) await enablePack(db, source.id, packId);
+  if (settings) await saveDetectionSettings(db, source.id, settings);
+  return source;
+}
+
+export interface StoredDetection {
+  rule_id: string;
+  event_id: string;
+  dedup_key: string;
+  event_ids: string[];
+  alert_id: string | null;
+}
+
+export async function detectionsOf(db: Database, sourceId: string): Promise<StoredDetection[]> {
+  const { rows } = await db.query<StoredDetection>(
+    'SELECT rule_id, event_id, dedup_key, event_ids, alert_id FROM detections WHERE source_id = $1 ORDER BY event_time, id',
+    [sourceId],
+  );
+  return rows;
+}
