@@ -1,8 +1,9 @@
 import type { EventField } from './event-fields';
+import type { Severity } from '../activities/alerts/alert-store';
 import type { DetectionEvent } from './event-view';
 
-/** The alert path's severities; a detection's alert carries its rule's. */
-export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+/** The alert path's severities: a detection's alert carries its rule's. */
+export type { Severity } from '../activities/alerts/alert-store';
 
 /** Per-source settings some rules read; every field has a default so a source never needs any. */
 export interface DetectionSettings {

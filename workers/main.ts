@@ -4,6 +4,7 @@ import { createCredentialCipher, parseCredentialsKey } from '../activities/crede
 import { describeDatabaseUrl, openDatabase } from '../activities/db/database';
 import { migrate } from '../activities/db/migrate';
 import { OperatorError, runMain } from '../config/operator-error';
+import { detectionHook } from '../detections/hook';
 import { createWorker } from './create-worker';
 
 runMain(async () => {
@@ -18,7 +19,7 @@ runMain(async () => {
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
     throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err.message}`);
   });
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher });
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: detectionHook() });
   process.stdout.write(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}\n`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();
