@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { runMain } from '../../config/operator-error';
 import * as add from './commands/add';
+import * as detections from './commands/detections';
 import * as list from './commands/list';
+import * as packs from './commands/packs';
 import * as pause from './commands/pause';
 import * as pollNow from './commands/poll-now';
 import * as remove from './commands/remove';
@@ -23,6 +25,8 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   setInterval,
   rotateKey,
   remove,
+  packs,
+  detections,
 ];
 
 export function buildProgram(context: CliContext): Command {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { insertSource, deleteSource, findSourceByName } from '../../../activities/store/sources';
 import { OperatorError } from '../../../config/operator-error';
+import { enablePack } from '../../../detections/store';
 import { DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, sourceWorkflowId } from '../../../workflows/limits';
 import { startSourceWorkflow } from '../start-source-workflow';
 import { readApiKey } from '../api-key-input';
@@ -17,6 +18,7 @@ import {
 } from '../inputs';
 import { checkApiKey } from '../key-check';
 import { printLine } from '../output';
+import { parsePackList } from '../pack-inputs';
 
 interface AddOptions {
   orgId: string;
@@ -27,6 +29,7 @@ interface AddOptions {
   backfillDays: string;
   keyExpires?: string;
   apiBaseUrl?: string;
+  detectionPacks?: string;
 }
 
 export function register(program: Command, context: CliContext): void {
@@ -42,6 +45,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--backfill-days <days>', 'days of history to ingest first (0 to 180)', String(DEFAULT_BACKFILL_DAYS))
     .option('--key-expires <YYYY-MM-DD>', "the API key's expiry date")
     .option('--api-base-url <url>', 'Atlassian API base URL (default: ATLASSIAN_API_BASE_URL)')
+    .option('--detection-packs <ids>', 'comma-separated detection packs to enable from the first page (see `packs list`)')
     .action((name: string, options: AddOptions) => addSource(context, name, options));
 }
 
@@ -55,6 +59,7 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
   const apiKeyEnv = options.apiKeyEnv !== undefined ? parseEnvVarName(options.apiKeyEnv) : undefined;
   const env = context.environment();
   const apiBaseUrl = parseApiBaseUrl(options.apiBaseUrl ?? env.ATLASSIAN_API_BASE_URL);
+  const detectionPacks = options.detectionPacks !== undefined ? parsePackList(options.detectionPacks) : [];
   const cipher = context.cipher();
 
   const db = await context.database();
@@ -87,6 +92,9 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
     throw err;
   }
 
+  // Before the workflow starts, so the backfill's first page is already evaluated.
+  for (const pack of detectionPacks) await enablePack(db, source.id, pack.id);
+
   try {
     await startSourceWorkflow(client, source, env.TEMPORAL_TASK_QUEUE);
   } catch (err) {
@@ -103,6 +111,7 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
   const alert = options.silenceAlert ? `silence alert after ${formatDuration(silenceWindowSeconds)}` : 'no silence alert';
   printLine(
     `added source ${name} (organization ${organizationId}): polling every ${pollIntervalSeconds} s after a ${backfillDays}-day backfill, ${alert}; ` +
-      `workflow ${sourceWorkflowId(name)} on task queue ${env.TEMPORAL_TASK_QUEUE}`,
+      `workflow ${sourceWorkflowId(name)} on task queue ${env.TEMPORAL_TASK_QUEUE}` +
+      (detectionPacks.length > 0 ? `; detection packs: ${detectionPacks.map((pack) => pack.id).join(', ')}` : ''),
   );
 }

@@ -1,0 +1,111 @@
+import { Command } from 'commander';
+import { openAlert } from '../../../activities/alerts/alert-store';
+import { DETECTION_PACKS } from '../../../detections/registry';
+import { rescanStoredEvents } from '../../../detections/rescan';
+import { disablePack, enablePack, listEnabledPacks, loadDetectionSettings, saveDetectionSettings } from '../../../detections/store';
+import { CliContext } from '../context';
+import { requireLiveSource, requireSource } from '../lookup';
+import { formatTime, printJson, printLine, printTable } from '../output';
+import { parseDomainList, parsePackId, parseRescanDays } from '../pack-inputs';
+import { parseSourceName } from '../inputs';
+
+interface ListOptions {
+  source?: string;
+  rules?: boolean;
+  json?: boolean;
+}
+
+interface EnableOptions {
+  source: string;
+  rescanDays?: string;
+  allowedInviteDomains?: string;
+}
+
+export function register(program: Command, context: CliContext): void {
+  const packs = program.command('packs').description('detection packs: rules over the audit events that raise alerts on risky admin activity');
+  packs
+    .command('list')
+    .description('list the detection packs and the sources they are enabled for')
+    .option('--source <name>', 'only this source, with its detection settings')
+    .option('--rules', 'list each rule of each pack')
+    .option('--json', 'print JSON instead of a table')
+    .action((options: ListOptions) => listPacks(context, options));
+  packs
+    .command('enable')
+    .description("enable a pack for a source: it evaluates the source's new events from now on")
+    .argument('<pack>', 'pack id (see `packs list`)')
+    .requiredOption('--source <name>', 'source name')
+    .option('--rescan-days <days>', 'also evaluate the stored events of the last N days now')
+    .option('--allowed-invite-domains <domains>', "comma-separated e-mail domains invitations may go to (default: the inviting admin's)")
+    .action((packId: string, options: EnableOptions) => enable(context, packId, options));
+  packs
+    .command('disable')
+    .description('disable a pack for a source: its rules stop evaluating new events; past detections stay')
+    .argument('<pack>', 'pack id')
+    .requiredOption('--source <name>', 'source name')
+    .action((packId: string, options: { source: string }) => disable(context, packId, options));
+}
+
+async function listPacks(context: CliContext, options: ListOptions): Promise<void> {
+  const sourceName = options.source !== undefined ? parseSourceName(options.source) : undefined;
+  const db = await context.database();
+  const source = sourceName !== undefined ? await requireSource(db, sourceName) : undefined;
+  const enabled = (await listEnabledPacks(db)).filter((row) => !source || row.sourceId === source.id);
+  const packs = DETECTION_PACKS.map((pack) => ({
+    id: pack.id,
+    title: pack.title,
+    description: pack.description,
+    enabledFor: enabled.filter((row) => row.packId === pack.id).map((row) => ({ source: row.sourceName, enabledAt: row.enabledAt.toISOString() })),
+    rules: pack.rules.map((rule) => ({ id: rule.id, title: rule.title, severity: rule.severity, kind: rule.kind, dedupSeconds: rule.dedupSeconds, description: rule.description })),
+  }));
+  const settings = source ? await loadDetectionSettings(db, source.id) : undefined;
+  if (options.json) return printJson(source ? { source: source.name, settings, packs } : { packs });
+
+  printTable(
+    ['PACK', 'RULES', source ? 'ENABLED SINCE' : 'ENABLED FOR', 'TITLE'],
+    packs.map((pack) => [
+      pack.id,
+      String(pack.rules.length),
+      source ? formatTime(pack.enabledFor[0]?.enabledAt) : pack.enabledFor.map((e) => e.source).join(',') || '-',
+      pack.title,
+    ]),
+  );
+  if (settings) {
+    printLine(`allowed invitation domains for ${source!.name}: ${settings.allowedInviteDomains.join(', ') || "(the inviting admin's own)"}`);
+  }
+  if (options.rules) {
+    printLine('');
+    printTable(
+      ['PACK', 'RULE', 'SEVERITY', 'TITLE'],
+      packs.flatMap((pack) => pack.rules.map((rule) => [pack.id, rule.id, rule.severity, rule.title])),
+    );
+  }
+}
+
+async function enable(context: CliContext, packId: string, options: EnableOptions): Promise<void> {
+  const pack = parsePackId(packId);
+  const sourceName = parseSourceName(options.source);
+  const rescanDays = options.rescanDays !== undefined ? parseRescanDays(options.rescanDays) : undefined;
+  const allowedInviteDomains = options.allowedInviteDomains !== undefined ? parseDomainList(options.allowedInviteDomains) : undefined;
+  const db = await context.database();
+  const source = await requireLiveSource(db, sourceName);
+
+  if (allowedInviteDomains !== undefined) await saveDetectionSettings(db, source.id, { allowedInviteDomains });
+  const newlyEnabled = await enablePack(db, source.id, pack.id);
+  const state = newlyEnabled ? `enabled pack ${pack.id} (${pack.rules.length} rules) for source ${source.name}` : `pack ${pack.id} was already enabled for source ${source.name}`;
+  const domains = allowedInviteDomains !== undefined ? `; allowed invitation domains: ${allowedInviteDomains.join(', ') || "the inviting admin's own"}` : '';
+  if (rescanDays === undefined) {
+    return printLine(`${state}${domains}; it evaluates new events (--rescan-days N also evaluates stored ones)`);
+  }
+  const result = await rescanStoredEvents(db, source, [pack.id], rescanDays, { openAlert });
+  printLine(`${state}${domains}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections`);
+}
+
+async function disable(context: CliContext, packId: string, options: { source: string }): Promise<void> {
+  const pack = parsePackId(packId);
+  const sourceName = parseSourceName(options.source);
+  const db = await context.database();
+  const source = await requireSource(db, sourceName);
+  const wasEnabled = await disablePack(db, source.id, pack.id);
+  printLine(wasEnabled ? `disabled pack ${pack.id} for source ${source.name}; its past detections stay` : `pack ${pack.id} was not enabled for source ${source.name}`);
+}
