@@ -1,4 +1,4 @@
-import { WorkflowExecutionDescription } from '@temporalio/client';
+import { WorkflowExecutionInfo } from '@temporalio/client';
 import { startSimulator, RunningSimulator } from '../../simulator/server';
 import { Database } from '../../activities/db/database';
 import { loadCheckpoint } from '../../activities/store/checkpoints';
@@ -106,7 +106,7 @@ describe('source workflow durability', () => {
   });
 });
 
-async function runIdsOf(executions: AsyncIterable<WorkflowExecutionDescription>): Promise<string[]> {
+async function runIdsOf(executions: AsyncIterable<WorkflowExecutionInfo>): Promise<string[]> {
   const runIds: string[] = [];
   for await (const execution of executions) runIds.push(execution.runId);
   return runIds;
