@@ -44,6 +44,51 @@ export async function openAlert(q: Queryable, alert: AlertToOpen): Promise<{ ale
   throw new Error(`could not open or find the ${alert.kind} alert of source ${alert.sourceId}: it kept changing concurrently`);
 }
 
+/**
+ * openAlert for many alerts at once, in a fixed number of statements whatever their number: for callers that raise
+ * alerts in bulk inside a hot transaction (detections over a page of events). Results are in input order.
+ */
+export async function openAlerts(q: Queryable, alerts: AlertToOpen[]): Promise<Array<{ alertId: number; opened: boolean }>> {
+  if (alerts.length === 0) return [];
+  const keyOf = (a: { source_id: string; kind: string; dedup_key: string }) => `${a.source_id}\n${a.kind}\n${a.dedup_key}`;
+  const column = <T>(read: (a: AlertToOpen) => T) => alerts.map(read);
+  const inserted = await q.query<{ id: string; source_id: string; kind: string; dedup_key: string }>(
+    `INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+     ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
+     RETURNING id, source_id, kind, dedup_key`,
+    [
+      column((a) => a.sourceId),
+      column((a) => a.kind),
+      column((a) => a.dedupKey ?? ''),
+      column((a) => a.severity),
+      column((a) => a.title),
+      column((a) => a.message),
+      column((a) => JSON.stringify(a.details ?? {})),
+    ],
+  );
+  const opened = new Map(inserted.rows.map((row) => [keyOf(row), Number(row.id)]));
+  if (opened.size > 0) {
+    await q.query(
+      `INSERT INTO alert_deliveries (alert_id, notice, format, url)
+       SELECT a.id, 'opened', d.format, d.url FROM alerts a JOIN alert_destinations d ON d.source_id = a.source_id OR d.source_id IS NULL
+        WHERE a.id = ANY($1::bigint[])
+       ON CONFLICT DO NOTHING`,
+      [[...opened.values()]],
+    );
+  }
+  const results: Array<{ alertId: number; opened: boolean }> = [];
+  const claimed = new Set<string>();
+  for (const alert of alerts) {
+    const key = keyOf({ source_id: alert.sourceId, kind: alert.kind, dedup_key: alert.dedupKey ?? '' });
+    const id = opened.get(key);
+    // The first of several equal keys opened the alert; the others found it open, as a second openAlert would.
+    results.push(id !== undefined && !claimed.has(key) ? { alertId: id, opened: true } : await openAlert(q, alert));
+    claimed.add(key);
+  }
+  return results;
+}
+
 /** Resolves the open alert for (source, kind, dedupKey), if any, and queues the resolution notice with it. */
 export async function resolveAlert(
   q: Queryable,
