@@ -12,8 +12,8 @@ export interface DetectionAlert {
   details: Record<string, unknown>;
 }
 
-/** The alert path's openAlert, as the engine calls it: inside the transaction that records the detection. */
-export type OpenAlert = (q: PoolClient, alert: DetectionAlert) => Promise<{ alertId: number; opened: boolean }>;
+/** The alert path's openAlerts (openAlert in bulk), as the engine calls it: inside the transaction that records the detections. */
+export type OpenAlerts = (q: PoolClient, alerts: DetectionAlert[]) => Promise<Array<{ alertId: number; opened: boolean }>>;
 
 export interface DetectionFacts {
   sourceId: string;

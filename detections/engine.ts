@@ -1,11 +1,11 @@
 import type { PoolClient } from 'pg';
 import type { InsertedEventsHook } from '../activities/ingest-page';
 import { actionFilter } from './action-filter';
-import { detectionAlert, OpenAlert } from './alert';
+import { detectionAlert, OpenAlerts } from './alert';
 import { DetectionEvent, EvaluatedRow, toDetectionEvent } from './event-view';
 import { DETECTION_PACKS, PackedRule, rulesOfPacks } from './registry';
 import { DetectionPack, DetectionSettings, EventRule, NewValueRule, ThresholdRule } from './rule';
-import { insertDetection, isDuplicateDetection, loadDetectionConfig, lockSourceDetections } from './store';
+import { insertDetections, loadDetectionConfig, lockSourceDetections, storedDuplicates } from './store';
 import { countInWindows, unseenValues, WindowProbe } from './window-queries';
 
 export interface DetectionSource {
@@ -23,7 +23,7 @@ interface Finding {
 }
 
 export interface EngineDependencies {
-  openAlert: OpenAlert;
+  openAlerts: OpenAlerts;
   /** The packs ids resolve against; the shipped registry unless a test brings its own. */
   packs?: readonly DetectionPack[];
 }
@@ -37,7 +37,7 @@ export function createDetectionHook(deps: EngineDependencies): InsertedEventsHoo
   return async (tx, source, inserted) => {
     const config = await loadDetectionConfig(tx, source.id);
     if (config.packIds.length === 0) return;
-    await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, deps.packs ?? DETECTION_PACKS), config.settings, deps.openAlert);
+    await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, deps.packs ?? DETECTION_PACKS), config.settings, deps.openAlerts);
   };
 }
 
@@ -48,18 +48,14 @@ export async function evaluateEvents(
   rows: readonly EvaluatedRow[],
   rules: readonly PackedRule[],
   settings: DetectionSettings,
-  openAlert: OpenAlert,
+  openAlerts: OpenAlerts,
 ): Promise<number> {
   const findings = await findingsOf(tx, source.id, rows, rules, settings);
   if (findings.length === 0) return 0;
-  // In event order, so that of two findings within one dedup period the earlier one is the detection.
-  findings.sort((a, b) => a.event.timeMs - b.event.timeMs || a.event.eventId.localeCompare(b.event.eventId));
   await lockSourceDetections(tx, source.id);
-  let raised = 0;
-  for (const finding of findings) {
-    if (await raise(tx, source, finding, settings, openAlert)) raised++;
-  }
-  return raised;
+  const detections = await withoutDuplicates(tx, source.id, findings);
+  await raise(tx, source, detections, settings, openAlerts);
+  return detections.length;
 }
 
 async function findingsOf(
@@ -128,53 +124,69 @@ async function newValueFindings(tx: PoolClient, sourceId: string, packId: string
   return unseen.map(({ eventId, value }) => ({ packId, rule, event: byId.get(eventId)!, dedupKey: value, eventIds: [eventId] }));
 }
 
-/** Records the detection and opens its alert, unless the rule already raised one for this key within its period. */
-async function raise(tx: PoolClient, source: DetectionSource, finding: Finding, settings: DetectionSettings, openAlert: OpenAlert): Promise<boolean> {
-  const { rule, event } = finding;
-  const eventTime = new Date(event.timeMs);
-  const duplicate = await isDuplicateDetection(tx, {
-    sourceId: source.id,
-    ruleId: rule.id,
-    dedupKey: finding.dedupKey,
-    eventId: event.eventId,
-    eventTime,
-    periodSeconds: rule.dedupSeconds,
-  });
-  if (duplicate) return false;
-  const title = rule.alertTitle(event, settings);
-  const { alertId } = await openAlert(
+/**
+ * Drops findings that a stored detection, or an earlier finding of this batch, makes duplicates (same rule and key
+ * within the rule's period). Taken in event order, so of two findings within one period the earlier is the detection.
+ */
+async function withoutDuplicates(tx: PoolClient, sourceId: string, findings: Finding[]): Promise<Finding[]> {
+  findings.sort((a, b) => a.event.timeMs - b.event.timeMs || a.event.eventId.localeCompare(b.event.eventId));
+  const stored = await storedDuplicates(
     tx,
-    detectionAlert({
-      sourceId: source.id,
-      sourceName: source.name,
-      packId: finding.packId,
-      rule,
-      dedupKey: finding.dedupKey,
-      title,
-      eventId: event.eventId,
-      eventIds: finding.eventIds,
-      eventTime,
-      actor: event.actor,
-      ip: event.ip,
-      country: event.country,
-      count: finding.count,
-    }),
+    sourceId,
+    findings.map((f) => ({ ruleId: f.rule.id, dedupKey: f.dedupKey, eventId: f.event.eventId, eventTime: new Date(f.event.timeMs), periodSeconds: f.rule.dedupSeconds })),
   );
-  await insertDetection(tx, {
-    sourceId: source.id,
-    packId: finding.packId,
-    ruleId: rule.id,
-    severity: rule.severity,
-    dedupKey: finding.dedupKey,
-    eventId: event.eventId,
-    eventIds: finding.eventIds,
-    eventTime,
-    actorId: event.actor.id,
-    actorName: event.actor.name,
-    actorEmail: event.actor.email,
-    ip: event.ip,
-    title,
-    alertId,
+  const lastKept = new Map<string, number>();
+  return findings.filter((finding, index) => {
+    if (stored.has(index)) return false;
+    const key = `${finding.rule.id}\n${finding.dedupKey}`;
+    const previous = lastKept.get(key);
+    if (previous !== undefined && finding.event.timeMs - previous < finding.rule.dedupSeconds * 1000) return false;
+    lastKept.set(key, finding.event.timeMs);
+    return true;
   });
-  return true;
+}
+
+/** Opens the detections' alerts and records the detections, each in one statement for the whole batch. */
+async function raise(tx: PoolClient, source: DetectionSource, detections: Finding[], settings: DetectionSettings, openAlerts: OpenAlerts): Promise<void> {
+  if (detections.length === 0) return;
+  const titled = detections.map((finding) => ({ ...finding, title: finding.rule.alertTitle(finding.event, settings), eventTime: new Date(finding.event.timeMs) }));
+  const alerts = await openAlerts(
+    tx,
+    titled.map((d) =>
+      detectionAlert({
+        sourceId: source.id,
+        sourceName: source.name,
+        packId: d.packId,
+        rule: d.rule,
+        dedupKey: d.dedupKey,
+        title: d.title,
+        eventId: d.event.eventId,
+        eventIds: d.eventIds,
+        eventTime: d.eventTime,
+        actor: d.event.actor,
+        ip: d.event.ip,
+        country: d.event.country,
+        count: d.count,
+      }),
+    ),
+  );
+  await insertDetections(
+    tx,
+    titled.map((d, i) => ({
+      sourceId: source.id,
+      packId: d.packId,
+      ruleId: d.rule.id,
+      severity: d.rule.severity,
+      dedupKey: d.dedupKey,
+      eventId: d.event.eventId,
+      eventIds: d.eventIds,
+      eventTime: d.eventTime,
+      actorId: d.event.actor.id,
+      actorName: d.event.actor.name,
+      actorEmail: d.event.actor.email,
+      ip: d.event.ip,
+      title: d.title,
+      alertId: alerts[i].alertId,
+    })),
+  );
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../activities/db/database';
 import { actionFilter } from './action-filter';
-import type { OpenAlert } from './alert';
+import type { OpenAlerts } from './alert';
 import { DetectionSource, evaluateEvents } from './engine';
 import type { EvaluatedRow } from './event-view';
 import { DETECTION_PACKS, rulesOfPacks } from './registry';
@@ -8,7 +8,7 @@ import type { DetectionPack } from './rule';
 import { loadDetectionSettings } from './store';
 
 export interface RescanOptions {
-  openAlert: OpenAlert;
+  openAlerts: OpenAlerts;
   /** Rows per transaction: small enough that ingestion of the same source is held up only briefly. */
   batchSize?: number;
   packs?: readonly DetectionPack[];
@@ -37,7 +37,7 @@ export async function rescanStoredEvents(db: Database, source: DetectionSource, 
   for (;;) {
     const batch = await db.withTransaction(async (tx) => {
       const rows = await readBatch(tx, source.id, patterns, since, after, batchSize);
-      const raised = rows.length > 0 ? await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings, options.openAlert) : 0;
+      const raised = rows.length > 0 ? await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings, options.openAlerts) : 0;
       return { rows, raised };
     });
     result.eventsEvaluated += batch.rows.length;

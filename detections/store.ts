@@ -83,21 +83,36 @@ export async function lockSourceDetections(sql: Sql, sourceId: string): Promise<
   await sql.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DETECTION_LOCK_CLASS, sourceId]);
 }
 
-/** Whether a detection of the rule with the same key lies within `periodSeconds` of `eventTime` (either side). */
-export async function isDuplicateDetection(
-  sql: Sql,
-  probe: { sourceId: string; ruleId: string; dedupKey: string; eventId: string; eventTime: Date; periodSeconds: number },
-): Promise<boolean> {
-  const { rows } = await sql.query(
-    `SELECT 1 FROM detections
-      WHERE source_id = $1 AND rule_id = $2
-        AND (event_id = $4
-             OR (dedup_key = $3 AND event_time > $5::timestamptz - make_interval(secs => $6)
-                               AND event_time < $5::timestamptz + make_interval(secs => $6)))
-      LIMIT 1`,
-    [probe.sourceId, probe.ruleId, probe.dedupKey, probe.eventId, probe.eventTime, probe.periodSeconds],
+export interface DedupProbe {
+  ruleId: string;
+  dedupKey: string;
+  eventId: string;
+  eventTime: Date;
+  periodSeconds: number;
+}
+
+/**
+ * Indexes of the probes that a stored detection makes duplicates: the same rule raised one for the same event, or for
+ * the same key within the rule's period of event time (either side, so a late event is caught too). One statement.
+ */
+export async function storedDuplicates(sql: Sql, sourceId: string, probes: DedupProbe[]): Promise<Set<number>> {
+  const { rows } = await sql.query<{ i: number }>(
+    `SELECT (f.i - 1)::int AS i
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[]) WITH ORDINALITY AS f(rule_id, dedup_key, event_id, at, period, i)
+      WHERE EXISTS (SELECT 1 FROM detections d
+                     WHERE d.source_id = $1 AND d.rule_id = f.rule_id AND d.dedup_key = f.dedup_key
+                       AND d.event_time > f.at - make_interval(secs => f.period) AND d.event_time < f.at + make_interval(secs => f.period))
+         OR EXISTS (SELECT 1 FROM detections d WHERE d.source_id = $1 AND d.rule_id = f.rule_id AND d.event_id = f.event_id)`,
+    [
+      sourceId,
+      probes.map((p) => p.ruleId),
+      probes.map((p) => p.dedupKey),
+      probes.map((p) => p.eventId),
+      probes.map((p) => p.eventTime),
+      probes.map((p) => p.periodSeconds),
+    ],
   );
-  return rows.length > 0;
+  return new Set(rows.map((row) => row.i));
 }
 
 export interface NewDetection {
@@ -117,29 +132,35 @@ export interface NewDetection {
   alertId: number | null;
 }
 
-export async function insertDetection(sql: Sql, detection: NewDetection): Promise<number> {
-  const { rows } = await sql.query<{ id: string }>(
+/** One statement for a page's detections; event id lists travel as JSON, since PostgreSQL has no ragged arrays. */
+export async function insertDetections(sql: Sql, detections: NewDetection[]): Promise<void> {
+  if (detections.length === 0) return;
+  const column = <K extends keyof NewDetection>(key: K) => detections.map((d) => d[key]);
+  await sql.query(
     `INSERT INTO detections (source_id, pack_id, rule_id, severity, dedup_key, event_id, event_ids, event_time, actor_id,
                              actor_name, actor_email, ip, title, alert_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+     SELECT d.source_id, d.pack_id, d.rule_id, d.severity, d.dedup_key, d.event_id, ARRAY(SELECT jsonb_array_elements_text(d.event_ids)),
+            d.event_time, d.actor_id, d.actor_name, d.actor_email, d.ip, d.title, d.alert_id
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[], $9::text[],
+                   $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[])
+            AS d(source_id, pack_id, rule_id, severity, dedup_key, event_id, event_ids, event_time, actor_id, actor_name, actor_email, ip, title, alert_id)`,
     [
-      detection.sourceId,
-      detection.packId,
-      detection.ruleId,
-      detection.severity,
-      detection.dedupKey,
-      detection.eventId,
-      detection.eventIds,
-      detection.eventTime,
-      detection.actorId,
-      detection.actorName,
-      detection.actorEmail,
-      detection.ip,
-      detection.title,
-      detection.alertId,
+      column('sourceId'),
+      column('packId'),
+      column('ruleId'),
+      column('severity'),
+      column('dedupKey'),
+      column('eventId'),
+      detections.map((d) => JSON.stringify(d.eventIds)),
+      column('eventTime'),
+      column('actorId'),
+      column('actorName'),
+      column('actorEmail'),
+      column('ip'),
+      column('title'),
+      column('alertId'),
     ],
   );
-  return Number(rows[0].id);
 }
 
 export interface DetectionRecord extends NewDetection {

@@ -28,15 +28,16 @@ export async function countInWindows(
   sql: Sql,
   query: { sourceId: string; field: EventField; likePatterns: string[]; windowSeconds: number; threshold: number; probes: WindowProbe[] },
 ): Promise<WindowCount[]> {
+  // LATERAL keeps it one index range scan per probe over its own window, however large the source's history grows.
   const { rows } = await sql.query<{ event_id: string; n: number; event_ids: string[] }>(
-    `SELECT p.event_id, count(*)::int AS n, (array_agg(e.event_id ORDER BY e.event_time, e.event_id))[1:${MAX_EVIDENCE_EVENTS}] AS event_ids
+    `SELECT p.event_id, w.n, w.event_ids
        FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS p(event_id, value, at)
-       JOIN events e ON e.source_id = $1
-                    AND e.event_time > p.at - make_interval(secs => $6) AND e.event_time <= p.at
-                    AND ${query.field.sql} = p.value
-                    AND e.action LIKE ANY($5::text[])
-      GROUP BY p.event_id
-     HAVING count(*) >= $7`,
+       CROSS JOIN LATERAL (
+             SELECT count(*)::int AS n, (array_agg(e.event_id ORDER BY e.event_time, e.event_id))[1:${MAX_EVIDENCE_EVENTS}] AS event_ids
+               FROM events e
+              WHERE e.source_id = $1 AND e.event_time > p.at - make_interval(secs => $6) AND e.event_time <= p.at
+                AND ${query.field.sql} = p.value AND e.action LIKE ANY($5::text[])) AS w
+      WHERE w.n >= $7`,
     [
       query.sourceId,
       query.probes.map((p) => p.eventId),
@@ -65,14 +66,19 @@ export async function unseenValues(
     if (!known || probe.at < known.at) earliest.set(probe.value, probe);
   }
   const probes = [...earliest.values()];
+  // Newest first with LIMIT 1: an index scan that stops at the first event with the value, usually a few rows back,
+  // where a bitmap scan would read the whole lookback of the source for every probe.
   const { rows } = await sql.query<{ event_id: string }>(
     `SELECT p.event_id
        FROM unnest($2::text[], $3::text[], $4::timestamptz[]) AS p(event_id, value, at)
        JOIN checkpoints c ON c.source_id = $1 AND c.backfill_from <= p.at - make_interval(days => $6)
-      WHERE NOT EXISTS (
-              SELECT 1 FROM events e
-               WHERE e.source_id = $1 AND e.event_time >= p.at - make_interval(days => $5) AND e.event_time < p.at
-                 AND ${query.field.sql} = p.value)`,
+       LEFT JOIN LATERAL (
+             SELECT true AS seen FROM events e
+              WHERE e.source_id = $1 AND e.event_time >= p.at - make_interval(days => $5) AND e.event_time < p.at
+                AND ${query.field.sql} = p.value
+              ORDER BY e.event_time DESC
+              LIMIT 1) AS s ON true
+      WHERE s.seen IS NULL`,
     [query.sourceId, probes.map((p) => p.eventId), probes.map((p) => p.value), probes.map((p) => p.at), query.lookbackDays, query.learningDays],
   );
   const unseen = new Set(rows.map((row) => row.event_id));

@@ -39,10 +39,11 @@ export const externalInvitation: EventRule = {
   id: 'external-invitation',
   title: 'Invitation sent outside the allowed domains',
   severity: 'medium',
-  description: 'A user was invited with an e-mail address outside the domains allowed for this source (by default the inviting admin\'s domain).',
+  description: "A user was invited with an e-mail address outside the domains allowed for this source (by default the inviting admin's domain).",
   actions: ['user_invitation_sent'],
   match: (event, settings) => outsideDomains(event, settings).length > 0,
   dedupSeconds: 24 * 3600,
-  key: (event, settings) => (outsideDomains(event, settings)[0] ?? '?').toLowerCase(),
+  // Per outside domain: the finding is "invitations go to evil.example.net", not each address invited there.
+  key: (event, settings) => domainOf(outsideDomains(event, settings)[0] ?? null) ?? '?',
   alertTitle: (event, settings) => `${describeActor(event.actor)} invited ${outsideDomains(event, settings).join(', ')}, outside the allowed domains`,
 };

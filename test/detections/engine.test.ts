@@ -78,6 +78,15 @@ describe('detection engine on the ingest hook', () => {
     expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([first.eventId, otherVictim.eventId, later.eventId]);
   });
 
+  it('deduplicates within one page as across pages', async () => {
+    const source = await sourceWithPacks(db);
+    const alerts = recordingAlerts();
+    const rows = [impersonation(ago(minutes(50))), impersonation(ago(minutes(40))), impersonation(ago(minutes(45)), OTHER_USER)];
+    await ingestRows(db, source, rows, createDetectionHook(alerts));
+    expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([rows[0].eventId, rows[2].eventId]);
+    expect(alerts.opened.map((a) => a.details.triggeringEventId)).toEqual([rows[0].eventId, rows[2].eventId]);
+  });
+
   it('evaluates only enabled packs, and ignores pack ids the registry no longer has', async () => {
     const source = await sourceWithPacks(db, ['retired-pack']);
     const hook = createDetectionHook(recordingAlerts());
@@ -116,11 +125,11 @@ describe('rescan of stored events', () => {
 
     await enablePack(db, source.id, 'atlassian-core');
     const alerts = recordingAlerts();
-    const first = await rescanStoredEvents(db, source, ['atlassian-core'], 2, { openAlert: alerts.openAlert, batchSize: 2 });
+    const first = await rescanStoredEvents(db, source, ['atlassian-core'], 2, { openAlerts: alerts.openAlerts, batchSize: 2 });
     expect(first).toEqual({ eventsEvaluated: 6, detections: 2 });
     expect((await detectionsOf(db, source.id)).map((d) => d.rule_id)).toEqual(['admin-impersonation', 'failed-login-burst']);
 
-    const again = await rescanStoredEvents(db, source, ['atlassian-core'], 5, { openAlert: alerts.openAlert });
+    const again = await rescanStoredEvents(db, source, ['atlassian-core'], 5, { openAlerts: alerts.openAlerts });
     expect(again).toEqual({ eventsEvaluated: 7, detections: 1 });
     expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([old.eventId, recent.eventId, burst[4].eventId]);
     expect(alerts.opened).toHaveLength(3);

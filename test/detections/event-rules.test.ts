@@ -146,11 +146,11 @@ describe('external-invitation', () => {
   const invite = (email: string, actor: Record<string, unknown> = ADMIN) => ({ action: 'user_invitation_sent', actor, context: [{ id: 'i1', type: 'invited-user', attributes: { email } }] });
   const allowed = { allowedInviteDomains: ['acme.example.com', 'partner.example.org'] };
 
-  it('fires on an address outside the configured domains, keyed and titled by that address', () => {
-    const sample = invite('mallory@evil.example.net');
+  it('fires on an address outside the configured domains, keyed by its domain and titled by the address', () => {
+    const sample = invite('mallory@Evil.example.net');
     expect(fires(externalInvitation, sample, allowed)).toBe(true);
-    expect(externalInvitation.key(view(sample), allowed)).toBe('mallory@evil.example.net');
-    expect(externalInvitation.alertTitle(view(sample), allowed)).toBe('Ada Admin invited mallory@evil.example.net, outside the allowed domains');
+    expect(externalInvitation.key(view(sample), allowed)).toBe('evil.example.net');
+    expect(externalInvitation.alertTitle(view(sample), allowed)).toBe('Ada Admin invited mallory@Evil.example.net, outside the allowed domains');
   });
   it('accepts the configured domains and their subdomains, in any case', () => {
     expect(fires(externalInvitation, invite('bob@partner.example.org'), allowed)).toBe(false);

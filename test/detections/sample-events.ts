@@ -6,7 +6,7 @@ import type { InsertedEventsHook } from '../../activities/ingest-page';
 import { EventRow, toEventRow } from '../../activities/normalize';
 import { insertEvents } from '../../activities/store/events';
 import type { SourceRecord } from '../../activities/store/sources';
-import type { DetectionAlert, OpenAlert } from '../../detections/alert';
+import type { DetectionAlert, OpenAlerts } from '../../detections/alert';
 import { DetectionEvent, toDetectionEvent } from '../../detections/event-view';
 
 type JsonObject = Record<string, unknown>;
@@ -45,15 +45,16 @@ export const row = (sample: SampleEvent): EventRow => toEventRow(auditEvent(samp
 
 export const view = (sample: SampleEvent): DetectionEvent => toDetectionEvent(row(sample));
 
-/** An openAlert double that records what it was asked to open. */
-export function recordingAlerts(): { openAlert: OpenAlert; opened: DetectionAlert[] } {
+/** An openAlerts double that records what it was asked to open. */
+export function recordingAlerts(): { openAlerts: OpenAlerts; opened: DetectionAlert[] } {
   const opened: DetectionAlert[] = [];
   return {
     opened,
-    openAlert: async (_q, alert) => {
-      opened.push(alert);
-      return { alertId: opened.length, opened: true };
-    },
+    openAlerts: async (_q, alerts) =>
+      alerts.map((alert) => {
+        opened.push(alert);
+        return { alertId: opened.length, opened: true };
+      }),
   };
 }
 

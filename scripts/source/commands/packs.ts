@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { openAlert } from '../../../activities/alerts/alert-store';
+import { openAlerts } from '../../../activities/alerts/alert-store';
 import { DETECTION_PACKS } from '../../../detections/registry';
 import { rescanStoredEvents } from '../../../detections/rescan';
 import { disablePack, enablePack, listEnabledPacks, loadDetectionSettings, saveDetectionSettings } from '../../../detections/store';
@@ -97,7 +97,7 @@ async function enable(context: CliContext, packId: string, options: EnableOption
   if (rescanDays === undefined) {
     return printLine(`${state}${domains}; it evaluates new events (--rescan-days N also evaluates stored ones)`);
   }
-  const result = await rescanStoredEvents(db, source, [pack.id], rescanDays, { openAlert });
+  const result = await rescanStoredEvents(db, source, [pack.id], rescanDays, { openAlerts });
   printLine(`${state}${domains}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections`);
 }
 
