@@ -1,0 +1,59 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { env, requiredEnv } from './env';
+import { testCredentialsKey } from './sources';
+
+const root = path.join(__dirname, '..', '..');
+
+/**
+ * The real worker entry point (workers/main.ts) in a process of its own, so a test can SIGKILL it mid-flight the way
+ * a crash or an OOM kill would. Its whole output is kept for assertions.
+ */
+export class WorkerProcess {
+  output = '';
+  private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
+
+  constructor(taskQueue: string, extraEnv: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'workers', 'main.ts')], {
+      cwd: root,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: requiredEnv('DATABASE_URL'),
+        TEMPORAL_ADDRESS: requiredEnv('TEMPORAL_ADDRESS'),
+        TEMPORAL_NAMESPACE: requiredEnv('TEMPORAL_NAMESPACE'),
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        TEMPORAL_WORKFLOW_BUNDLE: requiredEnv(env.workflowBundle),
+        CREDENTIALS_KEY: testCredentialsKey,
+        ...extraEnv,
+      },
+    });
+    this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
+  }
+
+  async ready(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes('worker polling')) {
+      if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`worker did not start:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** SIGKILL to the whole group (tsx runs node as a child): no shutdown hook runs, in-flight work is simply lost. */
+  async kill(): Promise<void> {
+    process.kill(-this.child.pid!, 'SIGKILL');
+    await this.exited;
+  }
+
+  /** A graceful stop, as Ctrl-C or an orchestrator would do. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    process.kill(-this.child.pid!, 'SIGTERM');
+    await this.exited;
+  }
+}
