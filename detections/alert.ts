@@ -35,33 +35,27 @@ export interface DetectionFacts {
 /**
  * Detections do not use the alert path's open-alert gate: their dedup period (the detections table) decides, and a
  * finding after that period must alert even if nobody has resolved the previous one. So the alert's dedup key names
- * the triggering event: unique per detection, and the same if the same detection were ever offered twice.
+ * the rule and the triggering event: unique per detection, and the same if that detection were ever offered twice.
+ * Kept small: a backfill over a risky stretch of history raises many of these inside the page transactions.
  */
 export function detectionAlert(facts: DetectionFacts): DetectionAlert {
   const { rule } = facts;
   const actor = facts.actor.name ?? facts.actor.email ?? facts.actor.id;
-  const lines = [
-    rule.description,
-    `Source ${facts.sourceName}, rule ${rule.id} (${facts.packId}), severity ${rule.severity}.`,
-    `Event time ${facts.eventTime.toISOString()}, actor ${actor}${facts.ip ? `, IP ${facts.ip}` : ''}${facts.country ? `, ${facts.country}` : ''}.`,
-    facts.count !== undefined ? `${facts.count} events in the window; event ids: ${facts.eventIds.join(', ')}.` : `Event id: ${facts.eventId}.`,
-  ];
+  const where = [facts.ip, facts.country].filter((part) => part !== null).join(', ');
   return {
     sourceId: facts.sourceId,
     kind: 'detection',
-    dedupKey: `${rule.id}:${facts.dedupKey}:${facts.eventId}`,
+    dedupKey: `${rule.id}:${facts.eventId}`,
     severity: rule.severity,
     title: facts.title,
-    message: lines.join('\n'),
+    message:
+      `${rule.title} (${rule.id}, ${rule.severity}) on source ${facts.sourceName}: ${actor}${where ? ` from ${where}` : ''} ` +
+      `at ${facts.eventTime.toISOString()}, ${facts.eventIds.length === 1 ? `event ${facts.eventId}` : `${facts.eventIds.length} events`}.`,
     details: {
       ruleId: rule.id,
-      ruleTitle: rule.title,
       packId: facts.packId,
       severity: rule.severity,
-      dedupKey: facts.dedupKey,
       eventIds: facts.eventIds,
-      triggeringEventId: facts.eventId,
-      eventTime: facts.eventTime.toISOString(),
       actor: facts.actor,
       ip: facts.ip,
       ...(facts.country ? { country: facts.country } : {}),

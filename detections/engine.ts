@@ -5,7 +5,7 @@ import { detectionAlert, OpenAlerts } from './alert';
 import { DetectionEvent, EvaluatedRow, toDetectionEvent } from './event-view';
 import { DETECTION_PACKS, PackedRule, rulesOfPacks } from './registry';
 import { DetectionPack, DetectionSettings, EventRule, NewValueRule, ThresholdRule } from './rule';
-import { insertDetections, loadDetectionConfig, lockSourceDetections, storedDuplicates } from './store';
+import { insertDetections, loadDetectionConfig, storedDuplicates } from './store';
 import { countInWindows, unseenValues, WindowProbe } from './window-queries';
 
 export interface DetectionSource {
@@ -41,7 +41,12 @@ export function createDetectionHook(deps: EngineDependencies): InsertedEventsHoo
   };
 }
 
-/** Evaluates rows already stored in the transaction's view of `events`; returns how many detections it raised. */
+/**
+ * Evaluates rows already stored in the transaction's view of `events`; returns how many detections it raised.
+ * The transaction must hold the source's checkpoint row: that lock serialises every detection write of a source (an
+ * ingested page holds it from advancing the checkpoint, before its hook; a rescan batch takes it first), so the dedup
+ * check below sees every detection committed before the insert that follows it.
+ */
 export async function evaluateEvents(
   tx: PoolClient,
   source: DetectionSource,
@@ -52,7 +57,6 @@ export async function evaluateEvents(
 ): Promise<number> {
   const findings = await findingsOf(tx, source.id, rows, rules, settings);
   if (findings.length === 0) return 0;
-  await lockSourceDetections(tx, source.id);
   const detections = await withoutDuplicates(tx, source.id, findings);
   await raise(tx, source, detections, settings, openAlerts);
   return detections.length;

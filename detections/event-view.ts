@@ -2,7 +2,7 @@ import { parseRfc3339 } from '../activities/atlassian/schema';
 import type { EventRow } from '../activities/normalize';
 
 /** The columns of an events row that rules need; both fresh pages and stored rows (rescan) provide them. */
-export type EvaluatedRow = Pick<EventRow, 'eventId' | 'eventTime' | 'action' | 'actorId' | 'actorName' | 'actorEmail' | 'ip' | 'raw'>;
+export type EvaluatedRow = Pick<EventRow, 'eventId' | 'eventTime' | 'action' | 'actorId' | 'actorName' | 'actorEmail' | 'ip' | 'location' | 'raw'>;
 
 /** A context or container entry, with the free-form attributes Atlassian sends. */
 export interface RelatedEntry {
@@ -13,14 +13,14 @@ export interface RelatedEntry {
 
 /** What a rule sees of one event: the normalized columns plus the parts of the raw body rules look into. */
 export interface DetectionEvent {
-  eventId: string;
-  timeMs: number;
-  action: string;
-  actor: { id: string; name: string | null; email: string | null };
-  ip: string | null;
-  country: string | null;
-  context: readonly RelatedEntry[];
-  container: readonly RelatedEntry[];
+  readonly eventId: string;
+  readonly timeMs: number;
+  readonly action: string;
+  readonly actor: { id: string; name: string | null; email: string | null };
+  readonly ip: string | null;
+  readonly country: string | null;
+  readonly context: readonly RelatedEntry[];
+  readonly container: readonly RelatedEntry[];
 }
 
 type JsonObject = Record<string, unknown>;
@@ -49,20 +49,54 @@ export function countryOf(location: unknown): string | null {
   return geo === null ? null : text(geo.slice(geo.lastIndexOf(',') + 1));
 }
 
-/** Parses the raw body; called only for events whose action some enabled rule looks at. */
+/**
+ * A rule's view of a row. The raw body is parsed only when a rule reads context or container, and the location only
+ * when it reads the country: most candidate events (logins, failed logins) need neither or only the small location.
+ */
+class RowView implements DetectionEvent {
+  readonly eventId: string;
+  readonly timeMs: number;
+  readonly action: string;
+  readonly actor: DetectionEvent['actor'];
+  readonly ip: string | null;
+  readonly #row: EvaluatedRow;
+  #country: string | null | undefined;
+  #related: { context: RelatedEntry[]; container: RelatedEntry[] } | undefined;
+
+  constructor(row: EvaluatedRow) {
+    this.#row = row;
+    this.eventId = row.eventId;
+    this.timeMs = parseRfc3339(row.eventTime);
+    this.action = row.action;
+    this.actor = { id: row.actorId, name: row.actorName, email: row.actorEmail };
+    this.ip = row.ip;
+  }
+
+  get country(): string | null {
+    if (this.#country === undefined) this.#country = this.#row.location === null ? null : countryOf(JSON.parse(this.#row.location));
+    return this.#country;
+  }
+
+  get context(): readonly RelatedEntry[] {
+    return this.#relatedEntries().context;
+  }
+
+  get container(): readonly RelatedEntry[] {
+    return this.#relatedEntries().container;
+  }
+
+  #relatedEntries() {
+    if (!this.#related) {
+      const body: unknown = JSON.parse(this.#row.raw);
+      const attributes = isObject(body) && isObject(body.attributes) ? body.attributes : {};
+      this.#related = { context: entries(attributes.context), container: entries(attributes.container) };
+    }
+    return this.#related;
+  }
+}
+
 export function toDetectionEvent(row: EvaluatedRow): DetectionEvent {
-  const body: unknown = JSON.parse(row.raw);
-  const attributes = isObject(body) && isObject(body.attributes) ? body.attributes : {};
-  return {
-    eventId: row.eventId,
-    timeMs: parseRfc3339(row.eventTime),
-    action: row.action,
-    actor: { id: row.actorId, name: row.actorName, email: row.actorEmail },
-    ip: row.ip,
-    country: countryOf(attributes.location),
-    context: entries(attributes.context),
-    container: entries(attributes.container),
-  };
+  return new RowView(row);
 }
 
 /** Entries of the given type (Atlassian's type names vary in case). */

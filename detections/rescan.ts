@@ -5,7 +5,7 @@ import { DetectionSource, evaluateEvents } from './engine';
 import type { EvaluatedRow } from './event-view';
 import { DETECTION_PACKS, rulesOfPacks } from './registry';
 import type { DetectionPack } from './rule';
-import { loadDetectionSettings } from './store';
+import { holdSourceCheckpoint, loadDetectionSettings } from './store';
 
 export interface RescanOptions {
   openAlerts: OpenAlerts;
@@ -36,6 +36,7 @@ export async function rescanStoredEvents(db: Database, source: DetectionSource, 
   let after: { time: Date; eventId: string } | null = null;
   for (;;) {
     const batch = await db.withTransaction(async (tx) => {
+      await holdSourceCheckpoint(tx, source.id);
       const rows = await readBatch(tx, source.id, patterns, since, after, batchSize);
       const raised = rows.length > 0 ? await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings, options.openAlerts) : 0;
       return { rows, raised };
@@ -64,9 +65,10 @@ async function readBatch(
     actor_name: string | null;
     actor_email: string | null;
     ip: string | null;
+    location: string | null;
     raw: string;
   }>(
-    `SELECT event_id, event_time, action, actor_id, actor_name, actor_email, ip, raw::text AS raw
+    `SELECT event_id, event_time, action, actor_id, actor_name, actor_email, ip, location::text AS location, raw::text AS raw
        FROM events
       WHERE source_id = $1 AND event_time >= $2 AND action LIKE ANY($3::text[])
         AND ($4::timestamptz IS NULL OR (event_time, event_id) > ($4::timestamptz, $5::text))
@@ -84,6 +86,7 @@ async function readBatch(
       actorName: r.actor_name,
       actorEmail: r.actor_email,
       ip: r.ip,
+      location: r.location,
       raw: r.raw,
     },
   }));

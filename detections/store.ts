@@ -72,15 +72,12 @@ export async function saveDetectionSettings(sql: Sql, sourceId: string, settings
   );
 }
 
-// Any constant works; it only keeps these locks apart from other advisory locks in the database.
-const DETECTION_LOCK_CLASS = 4_207_311;
-
 /**
- * Serialises detection writes of one source between the ingest path and a rescan, so the dedup check and the insert
- * that follows it see every committed detection. Released at the end of the transaction.
+ * Locks the source's checkpoint row for the rest of the transaction, as an ingested page holds it while its hook runs:
+ * detection writes of one source then never interleave (see evaluateEvents).
  */
-export async function lockSourceDetections(sql: Sql, sourceId: string): Promise<void> {
-  await sql.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [DETECTION_LOCK_CLASS, sourceId]);
+export async function holdSourceCheckpoint(sql: Sql, sourceId: string): Promise<void> {
+  await sql.query('SELECT 1 FROM checkpoints WHERE source_id = $1 FOR UPDATE', [sourceId]);
 }
 
 export interface DedupProbe {
@@ -96,21 +93,22 @@ export interface DedupProbe {
  * the same key within the rule's period of event time (either side, so a late event is caught too). One statement.
  */
 export async function storedDuplicates(sql: Sql, sourceId: string, probes: DedupProbe[]): Promise<Set<number>> {
+  // Probes travel as one JSON document: serializing it is native, unlike one array parameter per column.
+  // LATERAL ... LIMIT 1 keeps these per-probe index lookups: as EXISTS, the planner may hash the source's detections.
   const { rows } = await sql.query<{ i: number }>(
     `SELECT (f.i - 1)::int AS i
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[]) WITH ORDINALITY AS f(rule_id, dedup_key, event_id, at, period, i)
-      WHERE EXISTS (SELECT 1 FROM detections d
-                     WHERE d.source_id = $1 AND d.rule_id = f.rule_id AND d.dedup_key = f.dedup_key
-                       AND d.event_time > f.at - make_interval(secs => f.period) AND d.event_time < f.at + make_interval(secs => f.period))
-         OR EXISTS (SELECT 1 FROM detections d WHERE d.source_id = $1 AND d.rule_id = f.rule_id AND d.event_id = f.event_id)`,
-    [
-      sourceId,
-      probes.map((p) => p.ruleId),
-      probes.map((p) => p.dedupKey),
-      probes.map((p) => p.eventId),
-      probes.map((p) => p.eventTime),
-      probes.map((p) => p.periodSeconds),
-    ],
+       FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS ("ruleId" text, "dedupKey" text, "eventId" text, "eventTime" timestamptz, "periodSeconds" int))
+            WITH ORDINALITY AS f("ruleId", "dedupKey", "eventId", "eventTime", "periodSeconds", i)
+       LEFT JOIN LATERAL (SELECT true AS hit FROM detections d
+                           WHERE d.source_id = $1 AND d.dedup_key = f."dedupKey" AND d.rule_id = f."ruleId"
+                             AND d.event_time > f."eventTime" - make_interval(secs => f."periodSeconds")
+                             AND d.event_time < f."eventTime" + make_interval(secs => f."periodSeconds")
+                           LIMIT 1) AS same_key ON true
+       LEFT JOIN LATERAL (SELECT true AS hit FROM detections d
+                           WHERE d.source_id = $1 AND d.event_id = f."eventId" AND d.rule_id = f."ruleId"
+                           LIMIT 1) AS same_event ON true
+      WHERE same_key.hit OR same_event.hit`,
+    [sourceId, JSON.stringify(probes)],
   );
   return new Set(rows.map((row) => row.i));
 }
@@ -132,34 +130,18 @@ export interface NewDetection {
   alertId: number | null;
 }
 
-/** One statement for a page's detections; event id lists travel as JSON, since PostgreSQL has no ragged arrays. */
+/** One statement for a page's detections, passed as one JSON document. */
 export async function insertDetections(sql: Sql, detections: NewDetection[]): Promise<void> {
   if (detections.length === 0) return;
-  const column = <K extends keyof NewDetection>(key: K) => detections.map((d) => d[key]);
   await sql.query(
     `INSERT INTO detections (source_id, pack_id, rule_id, severity, dedup_key, event_id, event_ids, event_time, actor_id,
                              actor_name, actor_email, ip, title, alert_id)
-     SELECT d.source_id, d.pack_id, d.rule_id, d.severity, d.dedup_key, d.event_id, ARRAY(SELECT jsonb_array_elements_text(d.event_ids)),
-            d.event_time, d.actor_id, d.actor_name, d.actor_email, d.ip, d.title, d.alert_id
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[], $8::timestamptz[], $9::text[],
-                   $10::text[], $11::text[], $12::text[], $13::text[], $14::bigint[])
-            AS d(source_id, pack_id, rule_id, severity, dedup_key, event_id, event_ids, event_time, actor_id, actor_name, actor_email, ip, title, alert_id)`,
-    [
-      column('sourceId'),
-      column('packId'),
-      column('ruleId'),
-      column('severity'),
-      column('dedupKey'),
-      column('eventId'),
-      detections.map((d) => JSON.stringify(d.eventIds)),
-      column('eventTime'),
-      column('actorId'),
-      column('actorName'),
-      column('actorEmail'),
-      column('ip'),
-      column('title'),
-      column('alertId'),
-    ],
+     SELECT "sourceId", "packId", "ruleId", severity, "dedupKey", "eventId", "eventIds", "eventTime", "actorId",
+            "actorName", "actorEmail", ip, title, "alertId"
+       FROM jsonb_to_recordset($1::jsonb) AS d("sourceId" uuid, "packId" text, "ruleId" text, severity text, "dedupKey" text,
+            "eventId" text, "eventIds" text[], "eventTime" timestamptz, "actorId" text, "actorName" text, "actorEmail" text,
+            ip text, title text, "alertId" bigint)`,
+    [JSON.stringify(detections)],
   );
 }
 
@@ -175,12 +157,12 @@ export interface DetectionFilter {
   limit?: number;
 }
 
-/** Newest first. */
+/** Newest first: ids grow with detection time, so the primary key orders them without an index of their own. */
 export async function listDetections(sql: Sql, filter: DetectionFilter = {}): Promise<DetectionRecord[]> {
   const { rows } = await sql.query(
     `SELECT d.*, s.name AS source_name FROM detections d JOIN sources s ON s.id = d.source_id
       WHERE ($1::uuid IS NULL OR d.source_id = $1) AND ($2::text IS NULL OR d.rule_id = $2)
-      ORDER BY d.detected_at DESC, d.id DESC
+      ORDER BY d.id DESC
       LIMIT $3`,
     [filter.sourceId ?? null, filter.ruleId ?? null, filter.limit ?? 100],
   );

@@ -35,10 +35,11 @@ CREATE TABLE detections (
   -- The alert it opened; no foreign key, the alert store's tables belong to the alert path.
   alert_id     bigint,
   detected_at  timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (source_id, rule_id, event_id)
+  -- Leading columns differ on purpose: each of the two dedup lookups (by event, by key) can use exactly one index,
+  -- so the planner cannot pick the wrong one on a fresh table whose statistics say it is empty.
+  UNIQUE (event_id, rule_id, source_id)
 );
-CREATE INDEX detections_dedup ON detections (source_id, rule_id, dedup_key, event_time);
-CREATE INDEX detections_newest ON detections (detected_at DESC, id DESC);
+CREATE INDEX detections_dedup ON detections (dedup_key, rule_id, source_id, event_time);
 
 -- The country of an events.location, as detections/event-view.ts countryOf() reads it from a fresh event:
 -- countryName, else the last comma-separated part of geo. Blank values count as absent.

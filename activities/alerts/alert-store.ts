@@ -45,18 +45,26 @@ export async function openAlert(q: Queryable, alert: AlertToOpen): Promise<{ ale
 }
 
 /**
- * openAlert for many alerts at once, in a fixed number of statements whatever their number: for callers that raise
+ * openAlert for many alerts at once, in one statement whatever their number (when none of their keys is open yet): for callers that raise
  * alerts in bulk inside a hot transaction (detections over a page of events). Results are in input order.
  */
 export async function openAlerts(q: Queryable, alerts: AlertToOpen[]): Promise<Array<{ alertId: number; opened: boolean }>> {
   if (alerts.length === 0) return [];
   const keyOf = (a: { source_id: string; kind: string; dedup_key: string }) => `${a.source_id}\n${a.kind}\n${a.dedup_key}`;
   const column = <T>(read: (a: AlertToOpen) => T) => alerts.map(read);
+  // The deliveries of the alerts it opens are queued by the same statement, as openAlert queues them.
   const inserted = await q.query<{ id: string; source_id: string; kind: string; dedup_key: string }>(
-    `INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-     ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
-     RETURNING id, source_id, kind, dedup_key`,
+    `WITH opened AS (
+       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
+       ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
+       RETURNING id, source_id, kind, dedup_key
+     ), queued AS (
+       INSERT INTO alert_deliveries (alert_id, notice, format, url)
+       SELECT o.id, 'opened', d.format, d.url FROM opened o JOIN alert_destinations d ON d.source_id = o.source_id OR d.source_id IS NULL
+       ON CONFLICT DO NOTHING
+     )
+     SELECT id, source_id, kind, dedup_key FROM opened`,
     [
       column((a) => a.sourceId),
       column((a) => a.kind),
@@ -68,15 +76,6 @@ export async function openAlerts(q: Queryable, alerts: AlertToOpen[]): Promise<A
     ],
   );
   const opened = new Map(inserted.rows.map((row) => [keyOf(row), Number(row.id)]));
-  if (opened.size > 0) {
-    await q.query(
-      `INSERT INTO alert_deliveries (alert_id, notice, format, url)
-       SELECT a.id, 'opened', d.format, d.url FROM alerts a JOIN alert_destinations d ON d.source_id = a.source_id OR d.source_id IS NULL
-        WHERE a.id = ANY($1::bigint[])
-       ON CONFLICT DO NOTHING`,
-      [[...opened.values()]],
-    );
-  }
   const results: Array<{ alertId: number; opened: boolean }> = [];
   const claimed = new Set<string>();
   for (const alert of alerts) {

@@ -84,7 +84,7 @@ describe('detection engine on the ingest hook', () => {
     const rows = [impersonation(ago(minutes(50))), impersonation(ago(minutes(40))), impersonation(ago(minutes(45)), OTHER_USER)];
     await ingestRows(db, source, rows, createDetectionHook(alerts));
     expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([rows[0].eventId, rows[2].eventId]);
-    expect(alerts.opened.map((a) => a.details.triggeringEventId)).toEqual([rows[0].eventId, rows[2].eventId]);
+    expect(alerts.opened.map((a) => a.details.eventIds)).toEqual([[rows[0].eventId], [rows[2].eventId]]);
   });
 
   it('evaluates only enabled packs, and ignores pack ids the registry no longer has', async () => {
