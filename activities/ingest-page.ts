@@ -9,6 +9,7 @@ import { parseRfc3339 } from './atlassian/schema';
 import type { CredentialCipher } from './credentials';
 import type { Database } from './db/database';
 import { EventRow, toEventRow } from './normalize';
+import { PageReadAhead } from './page-read-ahead';
 import { advanceCheckpoint, Checkpoint, loadCheckpoint } from './store/checkpoints';
 import { insertEvents } from './store/events';
 import { findSourceById, SourceRecord } from './store/sources';
@@ -44,10 +45,9 @@ export async function loadSourceOrFail(db: Database, sourceId: string): Promise<
  * returns only counts and times: event bodies never reach workflow history.
  */
 export function createIngestPage(deps: IngestDependencies) {
+  const readAhead = new PageReadAhead();
   return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
-    const context = Context.current();
-    const { cancellationSignal, info } = context;
-    context.heartbeat();
+    const { cancellationSignal, info } = Context.current();
     const source = await loadSourceOrFail(deps.db, sourceId);
     const checkpoint = await loadCheckpoint(deps.db, sourceId);
     // Decrypted per call, not cached: a rotated key is used by the very next page.
@@ -57,7 +57,9 @@ export function createIngestPage(deps: IngestDependencies) {
     let cursorReset = false;
     try {
       try {
-        page = await client.fetchEventsPage(source.organizationId, { ...startingPoint(checkpoint), limit: PAGE_LIMIT }, cancellationSignal);
+        page =
+          (await readAhead.take(sourceId, checkpoint.cursor)) ??
+          (await client.fetchEventsPage(source.organizationId, { ...startingPoint(checkpoint), limit: PAGE_LIMIT }, cancellationSignal));
       } catch (err) {
         if (!(err instanceof InvalidCursorError)) throw err;
         cursorReset = true;
@@ -67,7 +69,10 @@ export function createIngestPage(deps: IngestDependencies) {
       throw toApplicationFailure(err, info.attempt);
     }
 
-    context.heartbeat();
+    const { nextCursor } = page;
+    if (page.hasMore && nextCursor) {
+      readAhead.start(sourceId, nextCursor, () => client.fetchEventsPage(source.organizationId, { cursor: nextCursor, limit: PAGE_LIMIT }));
+    }
     const rows = page.events.map(toEventRow);
     const saved = await deps.db.withTransaction(async (tx) => {
       const insertedIds = new Set(await insertEvents(tx, source.id, source.name, rows));

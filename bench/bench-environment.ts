@@ -1,0 +1,63 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import path from 'node:path';
+import type { ActivityDependencies } from '../activities';
+import { createActivities } from '../activities';
+import type { CredentialCipher } from '../activities/credentials';
+import type { Database } from '../activities/db/database';
+import { insertSource, SourceRecord } from '../activities/store/sources';
+import { freePort } from '../scripts/stack/processes';
+import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
+
+export const DAY_MS = 24 * 3600_000;
+
+/**
+ * DATABASE_URL's server (in a throwaway database), or an embedded PostgreSQL with fsync off: the faster store makes
+ * every overhead on top of it look larger, which is the conservative way to measure one.
+ */
+export async function openBenchDatabase(workDir: string): Promise<RunningDatabase> {
+  if (process.env.DATABASE_URL) return createThrowawayDatabase(process.env.DATABASE_URL, `audit_bench_${process.pid}_${Date.now()}`);
+  return startEmbeddedPostgres({
+    dataDir: path.join(workDir, 'pg'),
+    port: await freePort(),
+    logFile: path.join(workDir, 'postgres.log'),
+    database: 'audit_bench',
+    durable: false,
+  });
+}
+
+export function insertBenchSource(
+  db: Database,
+  cipher: CredentialCipher,
+  name: string,
+  org: { organizationId: string; apiKey: string; apiBaseUrl: string },
+): Promise<SourceRecord> {
+  return insertSource(db, {
+    name,
+    organizationId: org.organizationId,
+    apiKeyCiphertext: cipher.seal(org.apiKey),
+    apiBaseUrl: org.apiBaseUrl,
+    pollIntervalSeconds: 60,
+    silenceWindowSeconds: DAY_MS / 1000,
+    silenceAlertEnabled: true,
+    backfillDays: 7,
+    apiKeyExpiresAt: null,
+  });
+}
+
+/** The ingestPage activity itself, page after page in a plain loop: the same client and store with no Temporal. */
+export async function plainBackfill(deps: ActivityDependencies, sourceId: string): Promise<number> {
+  const { ingestPage } = createActivities(deps);
+  const activity = new MockActivityEnvironment();
+  let events = 0;
+  for (;;) {
+    const page = (await activity.run(ingestPage, { sourceId })) as Awaited<ReturnType<typeof ingestPage>>;
+    events += page.inserted;
+    if (!page.hasMore) return events;
+  }
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
