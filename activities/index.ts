@@ -1,3 +1,4 @@
+import { createAlertActivities } from './alerts';
 import type { CredentialCipher } from './credentials';
 import type { Database } from './db/database';
 import { createIngestPage, InsertedEventsHook } from './ingest-page';
@@ -14,5 +15,6 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ingestPage: createIngestPage(deps),
     ...createSourceStateActivities(deps.db),
+    ...createAlertActivities(deps.db),
   };
 }

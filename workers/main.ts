@@ -5,6 +5,8 @@ import { describeDatabaseUrl, openDatabase } from '../activities/db/database';
 import { migrate } from '../activities/db/migrate';
 import { OperatorError, runMain } from '../config/operator-error';
 import { detectionHook } from '../detections/hook';
+import { publishGlobalDestinations } from '../activities/alerts/destinations';
+import { ensureAlertDispatcher } from './alert-dispatcher';
 import { createWorker } from './create-worker';
 
 runMain(async () => {
@@ -13,6 +15,7 @@ runMain(async () => {
   const db = openDatabase(env.DATABASE_URL);
   try {
     await migrate(db);
+    await publishGlobalDestinations(db, { webhook: env.ALERT_WEBHOOK_URL, slack: env.ALERT_SLACK_WEBHOOK_URL });
   } catch (err) {
     throw new OperatorError(`cannot prepare PostgreSQL at ${describeDatabaseUrl(env.DATABASE_URL)}: ${(err as Error).message}`);
   }
@@ -20,6 +23,7 @@ runMain(async () => {
     throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err.message}`);
   });
   const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: detectionHook() });
+  await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE);
   process.stdout.write(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}\n`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();

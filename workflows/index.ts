@@ -1,1 +1,3 @@
 export * from './source-workflow';
+export * from './silence-watchdog';
+export * from './alert-dispatcher';

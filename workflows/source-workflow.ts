@@ -16,7 +16,8 @@ import type { createActivities } from '../activities';
 import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, SOURCE_REMOVED } from './failure-types';
 import { pollIntervalProblem } from './limits';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from './messages';
-import { EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from './search-attributes';
+import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from './search-attributes';
+import { attachSourceAlerting } from './source-alerting';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from './types';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -57,7 +58,7 @@ const NOT_YET_LOADED: CarriedState = {
   backfillPercent: 0,
 };
 
-type CycleOutcome = { kind: 'caught-up' } | { kind: 'more-pages' } | { kind: 'error' } | { kind: 'rejected'; reason: string } | { kind: 'removed' };
+type CycleOutcome = { kind: 'caught-up' } | { kind: 'more-pages' } | { kind: 'error' } | { kind: 'rejected'; reason: string; failureType: string } | { kind: 'removed' };
 
 /**
  * The long-lived workflow of one log source: ingest pages until caught up, publish progress, wait out the interval on
@@ -116,6 +117,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     errors: state.errors,
     backfill: { completed: state.backfillCompleted, percent: state.backfillPercent },
   }));
+  const alerting = attachSourceAlerting(input, state, publish);
 
   let recordedStatus: string | undefined;
   /** Stored first, shown second: whoever sees the phase in a query can rely on the source row saying the same. */
@@ -135,6 +137,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
       { key: SourceName, value: input.sourceName },
       { key: SourceStatus, value: phase },
       { key: EventsIngested, value: state.eventsIngested },
+      { key: AlertOpen, value: state.alerting?.alertOpen ?? false },
     ];
     if (state.lastEventTime) attributes.push({ key: LastEventTime, value: new Date(state.lastEventTime) });
     upsertSearchAttributes(attributes);
@@ -164,7 +167,9 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     }
   }
 
+  let insertedThisCycle = 0;
   async function runCycle(): Promise<CycleOutcome> {
+    insertedThisCycle = 0;
     for (let page = 1; page <= MAX_PAGES_PER_CYCLE; page++) {
       phase = state.backfillCompleted ? 'polling' : 'backfilling';
       let summary: PageSummary;
@@ -179,12 +184,13 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
         if (failure instanceof ApplicationFailure && failure.type === SOURCE_REMOVED) return { kind: 'removed' };
         if (failure instanceof ApplicationFailure && failure.type && CONFIGURATION_FAILURES.has(failure.type)) {
           state.lastPoll = { at: new Date().toISOString(), outcome: 'error', fetched: 0, inserted: 0, message };
-          return { kind: 'rejected', reason: message };
+          return { kind: 'rejected', reason: message, failureType: failure.type };
         }
         state.errors++;
         state.lastPoll = { at: new Date().toISOString(), outcome: 'error', fetched: 0, inserted: 0, message };
         return { kind: 'error' };
       }
+      insertedThisCycle += summary.inserted;
       state.eventsIngested = summary.eventsIngested;
       state.pagesFetched = summary.pagesFetched;
       state.lastEventTime = summary.newestEventTime;
@@ -215,6 +221,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   }
 
   if (earlyChanges) Object.assign(state, await loadSourceState(input.sourceId), earlyChanges);
+  await alerting.start();
 
   for (let cycle = 1; !stopRequested; cycle++) {
     if (state.paused) {
@@ -233,8 +240,9 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     state.pollNowRequested = false;
     await setPhase(state.backfillCompleted ? 'polling' : 'backfilling');
     const outcome = await runCycle();
-    if (outcome.kind === 'removed') return;
+    if (outcome.kind === 'removed') return alerting.stopping('The source was removed.');
     if (outcome.kind === 'rejected') state.failureReason = outcome.reason;
+    await alerting.afterCycle(outcome, insertedThisCycle);
     publish();
 
     if (stopRequested) break;
@@ -246,5 +254,6 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   }
   phase = 'stopping';
   publish();
+  await alerting.stopping('The source was stopped for removal.');
   await condition(allHandlersFinished);
 }

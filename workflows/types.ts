@@ -1,4 +1,5 @@
 /** Everything here crosses the workflow boundary, so it lands in history: counts, times and cursors only. */
+import type { SourceAlertingState } from './source-alerting';
 
 export interface PageSummary {
   fetched: number;
@@ -50,6 +51,8 @@ export interface CarriedState {
   lastEventTime: string | null;
   backfillCompleted: boolean;
   backfillPercent: number;
+  /** Absent until a fresh start has read the alarm settings from PostgreSQL. */
+  alerting?: SourceAlertingState;
 }
 
 export interface SourceWorkflowInput {
@@ -60,6 +63,8 @@ export interface SourceWorkflowInput {
   carried?: CarriedState;
   /** Continue-as-new after this many cycles at the latest (default MAX_CYCLES_PER_RUN). */
   maxCyclesPerRun?: number;
+  /** Passed to the silence watchdog: continue-as-new after this many wake-ups (tests lower it). */
+  watchdogMaxWakeupsPerRun?: number;
 }
 
 export interface SourceStatusView {

@@ -1,0 +1,128 @@
+import type { Database } from '../db/database';
+import type { DestinationFormat } from './destinations';
+import { AlertRecord, Notice, noticeBody, toAlertRecord } from './notice-payload';
+
+/** Rows claimed per round; they are sent concurrently, so a round takes about one request timeout at most. */
+const BATCH_SIZE = 20;
+const REQUEST_TIMEOUT_MS = 10_000;
+/** A claimed row is someone's for this long; a deliverer that died mid-round gives its rows back by running out. */
+const LEASE_SECONDS = 60;
+/** Retries back off 1 s, 2 s, 4 s ... up to this, and stop once a notice has waited this long. */
+const MAX_BACKOFF_SECONDS = 600;
+const GIVE_UP_AFTER = '3 days';
+
+export interface DeliveryRound {
+  attempted: number;
+  delivered: number;
+  failed: number;
+  /** More rows were due than one round takes. */
+  more: boolean;
+  /** When the earliest pending row is due (ISO), or null when nothing is pending. */
+  nextDueAt: string | null;
+}
+
+interface ClaimedDelivery {
+  id: number;
+  alertId: number;
+  notice: Notice;
+  format: DestinationFormat;
+  url: string;
+}
+
+export interface DeliveryOptions {
+  requestTimeoutMs?: number;
+}
+
+/**
+ * Works off the outbox: claims due rows (SKIP LOCKED, so deliverers on several workers share the work), POSTs
+ * each notice, and records the outcome. A failure is not an activity failure: the row waits for its next attempt
+ * and the other destinations are unaffected.
+ */
+export function createAlertDelivery(db: Database, options: DeliveryOptions = {}) {
+  const timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  return async function deliverPendingAlerts(): Promise<DeliveryRound> {
+    const claimed = await claimDue(db);
+    const alerts = await loadAlerts(db, [...new Set(claimed.map((d) => d.alertId))]);
+    const outcomes = await Promise.all(
+      claimed.map(async (delivery) => {
+        const alert = alerts.get(delivery.alertId);
+        const error = alert ? await post(delivery, alert, timeoutMs) : 'the alert no longer exists';
+        await record(db, delivery.id, error);
+        return error === undefined;
+      }),
+    );
+    const { rows } = await db.query<{ next: Date | null }>(`SELECT min(next_attempt_at) AS next FROM alert_deliveries WHERE status = 'pending'`);
+    const delivered = outcomes.filter(Boolean).length;
+    return {
+      attempted: claimed.length,
+      delivered,
+      failed: claimed.length - delivered,
+      more: claimed.length === BATCH_SIZE,
+      nextDueAt: rows[0].next?.toISOString() ?? null,
+    };
+  };
+}
+
+async function claimDue(db: Database): Promise<ClaimedDelivery[]> {
+  const { rows } = await db.query(
+    `WITH due AS (
+       SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+       ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+     UPDATE alert_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
+     FROM due WHERE d.id = due.id
+     RETURNING d.id, d.alert_id, d.notice, d.format, d.url`,
+    [BATCH_SIZE, LEASE_SECONDS],
+  );
+  return rows.map((row) => ({ id: Number(row.id), alertId: Number(row.alert_id), notice: row.notice, format: row.format, url: row.url }));
+}
+
+async function loadAlerts(db: Database, ids: number[]): Promise<Map<number, AlertRecord>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query('SELECT a.*, s.name AS source_name FROM alerts a JOIN sources s ON s.id = a.source_id WHERE a.id = ANY($1::bigint[])', [ids]);
+  return new Map(rows.map((row) => [Number(row.id), toAlertRecord(row)]));
+}
+
+/** Undefined when the destination accepted the notice, else why not, in one short line without the URL. */
+async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: number): Promise<string | undefined> {
+  try {
+    const response = await fetch(delivery.url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'User-Agent': 'atlassian-audit-source',
+        // Delivery is at least once (a lease can run out mid-request): receivers may drop repeats by this key.
+        'Idempotency-Key': `alert-${alert.id}-${delivery.notice}`,
+      },
+      body: JSON.stringify(noticeBody(delivery.format, delivery.notice, alert, delivery.id)),
+      // A redirect would send the notice somewhere nobody configured.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text().catch(() => '');
+    if (response.status >= 200 && response.status < 300) return undefined;
+    const said = text.replace(/\s+/g, ' ').trim().slice(0, 120);
+    return `HTTP ${response.status}${said ? `: ${said}` : ''}`;
+  } catch (err) {
+    return describeFetchError(err, timeoutMs);
+  }
+}
+
+function describeFetchError(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
+  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
+async function record(db: Database, id: number, error: string | undefined): Promise<void> {
+  if (error === undefined) {
+    await db.query(`UPDATE alert_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [id]);
+    return;
+  }
+  await db.query(
+    `UPDATE alert_deliveries SET last_error = $2,
+       next_attempt_at = now() + make_interval(secs => LEAST(power(2, attempts - 1), $3)),
+       status = CASE WHEN created_at < now() - $4::interval THEN 'failed' ELSE 'pending' END
+     WHERE id = $1`,
+    [id, error, MAX_BACKOFF_SECONDS, GIVE_UP_AFTER],
+  );
+}

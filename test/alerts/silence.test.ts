@@ -1,0 +1,83 @@
+import type { Database } from '../../activities/db/database';
+import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { pollNowSignal, statusQuery } from '../../workflows/messages';
+import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
+import { withWorker } from '../harness/worker';
+import { alertOpenAttribute, alertsOf, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, watchdogView } from './alert-test-kit';
+import { WebhookReceiver } from './webhook-receiver';
+
+const WINDOW_S = 4;
+const INTERVAL_S = 10;
+
+describe('silence alarm', () => {
+  let simulator: RunningSimulator;
+  let db: Database;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    simulator = await startSimulator({ seed: 51, orgs: [{}], history: { count: 50, spanMs: 3600_000 } });
+    db = openTestDatabase();
+    receiver = await WebhookReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await db.close();
+    await simulator.close();
+  });
+
+  it('stays quiet while events flow; once the organization is quiet, one alert, delivered; events resolve it', async () => {
+    const org = simulator.orgs[0];
+    const source = await createTestSource(db, {
+      organizationId: org.id,
+      apiKey: org.keys.valid,
+      apiBaseUrl: simulator.url,
+      pollIntervalSeconds: INTERVAL_S,
+      silenceWindowSeconds: WINDOW_S,
+    });
+    const path = await routeAlertsTo(db, source.id, receiver.url);
+    await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+      const handle = await startSourceWorkflow(client, source, taskQueue);
+      await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting');
+
+      // Three windows with an event every 1.5 s: the window keeps restarting, nothing alerts.
+      let quietSince = Date.now();
+      for (const until = Date.now() + 3 * WINDOW_S * 1000; Date.now() < until; ) {
+        simulator.addEvents(org.id, { count: 2 });
+        quietSince = Date.now();
+        await handle.signal(pollNowSignal);
+        await sleep(1_500);
+      }
+      expect(await alertsOf(db, source.id)).toEqual([]);
+      const view = await watchdogView(client, source.name);
+      expect(view).toMatchObject({ windowSeconds: WINDOW_S, alertOpen: false });
+      expect(Date.parse(view.deadline!)).toBeGreaterThan(Date.now());
+
+      // Quiet from now on: one alert between the window and the window plus a poll interval plus 5 s.
+      const [alert] = await eventually(() => alertsOf(db, source.id), (a) => a.length > 0, 30_000, 100);
+      const lastPersisted = (await lastEventPersistedAt(db, source.id))!;
+      expect(alert).toMatchObject({ kind: 'silence', status: 'open', severity: 'high' });
+      expect(alert.opened_at.getTime() - lastPersisted.getTime()).toBeGreaterThanOrEqual(WINDOW_S * 1000);
+      expect(alert.opened_at.getTime() - quietSince).toBeGreaterThanOrEqual(WINDOW_S * 1000);
+      expect(alert.opened_at.getTime() - quietSince).toBeLessThanOrEqual((WINDOW_S + INTERVAL_S + 5) * 1000);
+      expect(alert.message).not.toContain(org.keys.valid);
+      await eventually(async () => noticesAbout(receiver.at(path), alert.id), (n) => n.length === 1, 10_000);
+      expect(receiver.at(path)[0].body).toMatchObject({ notice: 'opened', alert: { kind: 'silence', source: { name: source.name }, status: 'open' } });
+      await eventually(() => alertOpenAttribute(handle), (open) => open === true, 10_000);
+      expect(await watchdogView(client, source.name)).toMatchObject({ alertOpen: true, deadline: null });
+
+      // A regular poll with nothing new passes; still one alert, one notice.
+      await sleep((INTERVAL_S - WINDOW_S + 2) * 1000);
+      expect(await alertsOf(db, source.id)).toHaveLength(1);
+      expect(noticesAbout(receiver.at(path), alert.id)).toEqual(['opened']);
+
+      simulator.addEvents(org.id, { count: 3 });
+      await handle.signal(pollNowSignal);
+      const [resolved] = await eventually(() => alertsOf(db, source.id), (a) => a[0].status === 'resolved', 10_000);
+      expect(resolved.resolution).toMatch(/^Events flow again/);
+      await eventually(async () => noticesAbout(receiver.at(path), alert.id), (n) => n.length === 2, 10_000);
+      expect(noticesAbout(receiver.at(path), alert.id)).toEqual(['opened', 'resolved']);
+      await eventually(() => alertOpenAttribute(handle), (open) => open === false, 10_000);
+      await handle.terminate('test done');
+    });
+  });
+});

@@ -1,0 +1,61 @@
+import { allHandlersFinished, condition, continueAsNew, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { wakeDispatcherSignal } from './alert-messages';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Each round sends due notices concurrently with a per-request timeout of 10 s. */
+const { deliverPendingAlerts, checkKeyExpiries } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** Alerts opened without a wake-up (detections, inside the ingest transaction) wait at most this long. */
+export const SWEEP_INTERVAL_MS = 30_000;
+/** Key expiry alerts fire days ahead: checking every few minutes is plenty. */
+export const KEY_EXPIRY_CHECK_INTERVAL_MS = 10 * 60_000;
+export const MAX_ROUNDS_PER_RUN = 500;
+
+export interface AlertDispatcherInput {
+  /** Epoch milliseconds of the next key expiry check, carried across continue-as-new. */
+  nextKeyCheckAt?: number;
+  maxRoundsPerRun?: number;
+}
+
+/**
+ * Delivers the alert outbox for one task queue: a round, then a durable timer until the earliest retry is due or the
+ * next sweep, cut short when an alert opener wakes it. A destination that keeps failing only makes its own rows
+ * wait; ingestion never waits on a webhook.
+ */
+export async function alertDispatcherWorkflow(input: AlertDispatcherInput = {}): Promise<void> {
+  let woken = false;
+  setHandler(wakeDispatcherSignal, () => {
+    woken = true;
+  });
+  let nextKeyCheckAt = input.nextKeyCheckAt ?? Date.now();
+
+  for (let round = 1; ; round++) {
+    woken = false;
+    if (Date.now() >= nextKeyCheckAt) {
+      await checkKeyExpiries();
+      nextKeyCheckAt = Date.now() + KEY_EXPIRY_CHECK_INTERVAL_MS;
+    }
+    const result = await deliverPendingAlerts();
+    setCurrentDetails(
+      `last round at ${new Date().toISOString()}: ${result.delivered} delivered, ${result.failed} failed of ${result.attempted}` +
+        (result.nextDueAt ? `; next retry due ${result.nextDueAt}` : '; nothing pending'),
+    );
+
+    if (round >= (input.maxRoundsPerRun ?? MAX_ROUNDS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof alertDispatcherWorkflow>({ ...input, nextKeyCheckAt });
+    }
+    if (result.more || woken) continue;
+
+    const retryAt = result.nextDueAt ? Date.parse(result.nextDueAt) : Infinity;
+    const next = Math.min(retryAt, Date.now() + SWEEP_INTERVAL_MS, nextKeyCheckAt);
+    // A floor of a second: a row leased by another deliverer may look due to a clock that runs a little ahead.
+    const wait = Math.max(next - Date.now(), 1000);
+    await condition(() => woken, wait, { summary: `next delivery round at ${new Date(Date.now() + wait).toISOString()}` });
+  }
+}

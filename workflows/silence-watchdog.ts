@@ -1,0 +1,188 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { alertsChangedSignal, eventsPersistedSignal, silenceSettingsSignal, silenceWatchdogQuery, type SilenceWatchdogView } from './alert-messages';
+import { AlertOpen, SourceName } from './search-attributes';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Our own PostgreSQL: retried until it answers, since the watchdog can decide nothing without it. */
+const { loadSilenceBaseline, evaluateSilence, resolveSilence } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** Continue-as-new after this many wake-ups (a signal or the deadline): a source with steady events sends one per cycle. */
+export const MAX_WAKEUPS_PER_RUN = 500;
+
+/** What a run hands to the next; times are epoch milliseconds. */
+export interface SilenceWatchdogCarried {
+  lastEventAt: number;
+  /** A paused source is not looked at again before this. */
+  notBefore: number;
+  alertOpen: boolean;
+  /** Events signalled while an alert was open and not yet used to resolve it. */
+  pendingEventsAt?: number;
+  resolveDue?: boolean;
+}
+
+export interface SilenceWatchdogInput {
+  sourceId: string;
+  sourceName: string;
+  /** The source workflow, told when an alert opens or resolves so that its AlertOpen attribute follows. */
+  sourceWorkflowId: string;
+  windowSeconds: number;
+  /** Absent on a fresh start: the deadline then comes from PostgreSQL. */
+  carried?: SilenceWatchdogCarried;
+  /** Continue-as-new after this many wake-ups at the latest (default MAX_WAKEUPS_PER_RUN); tests lower it. */
+  maxWakeupsPerRun?: number;
+}
+
+/**
+ * One source's silence alarm: opens one alert when no new event was persisted for the window, resolves it when
+ * events flow again. The source workflow starts it with parent-close policy ABANDON and finds it again by id after
+ * its own continue-as-new; the deadline lives in a durable timer, is carried across this workflow's own
+ * continue-as-new, and derives from PostgreSQL on a fresh start, so no restart loses it or alerts twice.
+ */
+export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Promise<void> {
+  let windowSeconds = input.windowSeconds;
+  let enabled = true;
+  let disabledReason: string | undefined;
+  let lastEventAt: number | undefined = input.carried?.lastEventAt;
+  let notBefore = input.carried?.notBefore ?? 0;
+  let alertOpen = input.carried?.alertOpen ?? false;
+  let pendingEventsAt = input.carried?.pendingEventsAt;
+  let resolveDue = input.carried?.resolveDue ?? false;
+  let deadline: number | undefined;
+  let woken = false;
+
+  setHandler(eventsPersistedSignal, ({ at }) => {
+    const time = Date.parse(at);
+    if (Number.isNaN(time)) return;
+    lastEventAt = Math.max(lastEventAt ?? time, time);
+    pendingEventsAt = Math.max(pendingEventsAt ?? time, time);
+    woken = true;
+  });
+  setHandler(silenceSettingsSignal, (settings) => {
+    enabled = settings.enabled;
+    disabledReason = settings.reason;
+    if (Number.isInteger(settings.windowSeconds) && settings.windowSeconds > 0) windowSeconds = settings.windowSeconds;
+    woken = true;
+  });
+  setHandler(
+    silenceWatchdogQuery,
+    (): SilenceWatchdogView => ({
+      windowSeconds,
+      deadline: !alertOpen && deadline !== undefined ? new Date(deadline).toISOString() : null,
+      alertOpen,
+      lastEventAt: lastEventAt !== undefined ? new Date(lastEventAt).toISOString() : null,
+    }),
+  );
+
+  async function tellSource(): Promise<void> {
+    try {
+      await getExternalWorkflowHandle(input.sourceWorkflowId).signal(alertsChangedSignal);
+    } catch {
+      // The source workflow is not running; a new run reads the open alerts itself.
+    }
+  }
+
+  function publish(): void {
+    upsertSearchAttributes([
+      { key: SourceName, value: input.sourceName },
+      { key: AlertOpen, value: alertOpen },
+    ]);
+    const window = describeWindow(windowSeconds);
+    setCurrentDetails(
+      alertOpen
+        ? `**silence alert open** for source ${input.sourceName}: no new event for ${window}; it resolves when events are persisted again`
+        : `silence watchdog of source ${input.sourceName}: alert at **${deadline !== undefined ? new Date(deadline).toISOString() : 'soon'}** unless new events are persisted (window ${window})`,
+    );
+  }
+
+  if (!input.carried) {
+    const baseline = await loadSilenceBaseline(input.sourceId);
+    lastEventAt = Math.max(lastEventAt ?? 0, Date.parse(baseline.baselineAt));
+    alertOpen = baseline.alertOpen;
+    resolveDue = baseline.eventsSinceAlert;
+  }
+
+  for (let wakeups = 0; ; wakeups++) {
+    if (!enabled) {
+      if (alertOpen) await resolveSilence({ sourceId: input.sourceId, reason: disabledReason ?? 'The silence alarm was switched off.' });
+      if (alertOpen) await tellSource();
+      return;
+    }
+    if (alertOpen && (pendingEventsAt !== undefined || resolveDue)) {
+      const eventsAt = pendingEventsAt;
+      pendingEventsAt = undefined;
+      resolveDue = false;
+      const { resolved } = await resolveSilence({ sourceId: input.sourceId, eventsAt: eventsAt !== undefined ? new Date(eventsAt).toISOString() : undefined });
+      if (resolved) {
+        alertOpen = false;
+        await tellSource();
+      }
+      continue;
+    }
+    if (!alertOpen) pendingEventsAt = undefined;
+
+    if (wakeups >= (input.maxWakeupsPerRun ?? MAX_WAKEUPS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof silenceWatchdogWorkflow>({
+        ...input,
+        windowSeconds,
+        carried: { lastEventAt: lastEventAt!, notBefore, alertOpen, pendingEventsAt, resolveDue },
+      });
+    }
+
+    woken = false;
+    if (alertOpen) {
+      deadline = undefined;
+      publish();
+      await condition(() => woken);
+      continue;
+    }
+    deadline = Math.max(lastEventAt! + windowSeconds * 1000, notBefore);
+    publish();
+    const remaining = deadline - Date.now();
+    if (remaining > 0) {
+      await condition(() => woken, remaining, { summary: `silence deadline ${new Date(deadline).toISOString()}` });
+      continue;
+    }
+
+    const verdict = await evaluateSilence({ sourceId: input.sourceId, windowSeconds });
+    switch (verdict.kind) {
+      case 'removed':
+        return;
+      case 'paused':
+        notBefore = Date.parse(verdict.recheckAt);
+        break;
+      case 'not-silent':
+        // The database knew of newer events than the signals did. The floor keeps clocks that disagree by a
+        // little from turning the wait into a busy loop.
+        lastEventAt = Math.max(lastEventAt!, Date.parse(verdict.deadline) - windowSeconds * 1000);
+        notBefore = Date.now() + 1000;
+        break;
+      case 'alerting':
+        alertOpen = true;
+        if (verdict.opened) await tellSource();
+        break;
+    }
+  }
+}
+
+function describeWindow(seconds: number): string {
+  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
+  if (seconds % 3_600 === 0) return `${seconds / 3_600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${seconds}s`;
+}
