@@ -4,20 +4,16 @@ import { actionFilter } from './action-filter';
 import { detectionAlert, OpenAlerts } from './alert';
 import { DetectionEvent, EvaluatedRow, toDetectionEvent } from './event-view';
 import { DETECTION_PACKS, PackedRule, rulesOfPacks } from './registry';
-import { DetectionPack, DetectionSettings, EventRule, NewValueRule, ThresholdRule } from './rule';
-import { insertDetections, loadDetectionConfig, storedDuplicates } from './store';
-import { countInWindows, unseenValues, WindowProbe } from './window-queries';
+import { Candidate, confirmCandidates } from './candidate-checks';
+import type { DetectionPack, DetectionSettings } from './rule';
+import { insertDetections, loadDetectionConfig } from './store';
 
 export interface DetectionSource {
   id: string;
   name: string;
 }
 
-interface Finding {
-  packId: string;
-  rule: PackedRule['rule'];
-  event: DetectionEvent;
-  dedupKey: string;
+interface Finding extends Candidate {
   eventIds: string[];
   count?: number;
 }
@@ -42,10 +38,11 @@ export function createDetectionHook(deps: EngineDependencies): InsertedEventsHoo
 }
 
 /**
- * Evaluates rows already stored in the transaction's view of `events`; returns how many detections it raised.
- * The transaction must hold the source's checkpoint row: that lock serialises every detection write of a source (an
- * ingested page holds it from advancing the checkpoint, before its hook; a rescan batch takes it first), so the dedup
- * check below sees every detection committed before the insert that follows it.
+ * Evaluates rows already stored in the transaction's view of `events`; returns how many detections it raised. At most
+ * three statements, whatever the number of rows, rules and findings: confirm the candidates, open their alerts, record
+ * the detections. The transaction must hold the source's checkpoint row: that lock serialises every detection write of
+ * a source (an ingested page holds it from advancing the checkpoint, before its hook; a rescan batch takes it first),
+ * so the dedup check sees every detection committed before the insert that follows it.
  */
 export async function evaluateEvents(
   tx: PoolClient,
@@ -55,93 +52,55 @@ export async function evaluateEvents(
   settings: DetectionSettings,
   openAlerts: OpenAlerts,
 ): Promise<number> {
-  const findings = await findingsOf(tx, source.id, rows, rules, settings);
-  if (findings.length === 0) return 0;
-  const detections = await withoutDuplicates(tx, source.id, findings);
+  const candidates = candidatesOf(rows, rules, settings);
+  if (candidates.length === 0) return 0;
+  const confirmed = await confirmCandidates(tx, source.id, candidates);
+  const detections = firstPerPeriod(confirmed.map(({ index, count, eventIds }) => ({ ...candidates[index], count, eventIds: eventIds ?? [candidates[index].event.eventId] })));
   await raise(tx, source, detections, settings, openAlerts);
   return detections.length;
 }
 
-async function findingsOf(
-  tx: PoolClient,
-  sourceId: string,
-  rows: readonly EvaluatedRow[],
-  rules: readonly PackedRule[],
-  settings: DetectionSettings,
-): Promise<Finding[]> {
-  // Raw bodies are parsed only for rows some rule's actions select, and at most once per row.
+function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[], settings: DetectionSettings): Candidate[] {
+  // Rows become views only when some rule's actions select them, and at most once.
   const views = new Map<EvaluatedRow, DetectionEvent>();
   const view = (row: EvaluatedRow) => {
     let event = views.get(row);
     if (!event) views.set(row, (event = toDetectionEvent(row)));
     return event;
   };
-  const findings: Finding[] = [];
+  const candidates: Candidate[] = [];
   for (const { packId, rule } of rules) {
     const filter = actionFilter(rule.actions);
     const matched = rows.filter((row) => filter.test(row.action)).map(view).filter((event) => rule.match(event, settings));
-    if (matched.length === 0) continue;
-    if (rule.kind === 'event') findings.push(...eventFindings(packId, rule, matched, settings));
-    else if (rule.kind === 'threshold') findings.push(...(await thresholdFindings(tx, sourceId, packId, rule, matched)));
-    else findings.push(...(await newValueFindings(tx, sourceId, packId, rule, matched)));
+    if (rule.kind === 'event') {
+      for (const event of matched) candidates.push({ packId, rule, event, dedupKey: rule.key(event, settings) });
+    } else if (rule.kind === 'threshold') {
+      for (const event of matched) {
+        const value = rule.countBy.read(event);
+        if (value !== null) candidates.push({ packId, rule, event, dedupKey: value });
+      }
+    } else {
+      // Only the earliest event with each value can be new: the later ones of the page have it in their lookback.
+      const earliest = new Map<string, DetectionEvent>();
+      for (const event of matched) {
+        const value = rule.valueOf.read(event);
+        const known = value === null ? undefined : earliest.get(value);
+        if (value !== null && (!known || event.timeMs < known.timeMs)) earliest.set(value, event);
+      }
+      for (const [value, event] of earliest) candidates.push({ packId, rule, event, dedupKey: value });
+    }
   }
-  return findings;
-}
-
-function eventFindings(packId: string, rule: EventRule, matched: DetectionEvent[], settings: DetectionSettings): Finding[] {
-  return matched.map((event) => ({ packId, rule, event, dedupKey: rule.key(event, settings), eventIds: [event.eventId] }));
-}
-
-function probesOf(events: DetectionEvent[], read: (event: DetectionEvent) => string | null): { probes: WindowProbe[]; byId: Map<string, DetectionEvent> } {
-  const byId = new Map<string, DetectionEvent>();
-  const probes: WindowProbe[] = [];
-  for (const event of events) {
-    const value = read(event);
-    if (value === null) continue;
-    byId.set(event.eventId, event);
-    probes.push({ eventId: event.eventId, value, at: new Date(event.timeMs) });
-  }
-  return { probes, byId };
-}
-
-async function thresholdFindings(tx: PoolClient, sourceId: string, packId: string, rule: ThresholdRule, matched: DetectionEvent[]): Promise<Finding[]> {
-  const { probes, byId } = probesOf(matched, rule.countBy.read);
-  if (probes.length === 0) return [];
-  const counts = await countInWindows(tx, {
-    sourceId,
-    field: rule.countBy,
-    likePatterns: actionFilter(rule.actions).likePatterns,
-    windowSeconds: rule.windowSeconds,
-    threshold: rule.threshold,
-    probes,
-  });
-  return counts.map(({ eventId, count, eventIds }) => {
-    const event = byId.get(eventId)!;
-    return { packId, rule, event, dedupKey: rule.countBy.read(event)!, eventIds, count };
-  });
-}
-
-async function newValueFindings(tx: PoolClient, sourceId: string, packId: string, rule: NewValueRule, matched: DetectionEvent[]): Promise<Finding[]> {
-  const { probes, byId } = probesOf(matched, rule.valueOf.read);
-  if (probes.length === 0) return [];
-  const unseen = await unseenValues(tx, { sourceId, field: rule.valueOf, lookbackDays: rule.lookbackDays, learningDays: rule.learningDays, probes });
-  return unseen.map(({ eventId, value }) => ({ packId, rule, event: byId.get(eventId)!, dedupKey: value, eventIds: [eventId] }));
+  return candidates;
 }
 
 /**
- * Drops findings that a stored detection, or an earlier finding of this batch, makes duplicates (same rule and key
- * within the rule's period). Taken in event order, so of two findings within one period the earlier is the detection.
+ * Of confirmed candidates of one rule and key, keeps the earliest and then each next one that lies a full dedup period
+ * after the last kept: a stored detection was already ruled out in SQL, this handles those of the same batch.
  */
-async function withoutDuplicates(tx: PoolClient, sourceId: string, findings: Finding[]): Promise<Finding[]> {
+function firstPerPeriod(findings: Finding[]): Finding[] {
   findings.sort((a, b) => a.event.timeMs - b.event.timeMs || a.event.eventId.localeCompare(b.event.eventId));
-  const stored = await storedDuplicates(
-    tx,
-    sourceId,
-    findings.map((f) => ({ ruleId: f.rule.id, dedupKey: f.dedupKey, eventId: f.event.eventId, eventTime: new Date(f.event.timeMs), periodSeconds: f.rule.dedupSeconds })),
-  );
   const lastKept = new Map<string, number>();
-  return findings.filter((finding, index) => {
-    if (stored.has(index)) return false;
+  return findings.filter((finding) => {
     const key = `${finding.rule.id}\n${finding.dedupKey}`;
     const previous = lastKept.get(key);
     if (previous !== undefined && finding.event.timeMs - previous < finding.rule.dedupSeconds * 1000) return false;

@@ -66,7 +66,9 @@ class RowView implements DetectionEvent {
   constructor(row: EvaluatedRow) {
     this.#row = row;
     this.eventId = row.eventId;
-    this.timeMs = parseRfc3339(row.eventTime);
+    // The time was validated as RFC 3339 on the way in; Date.parse reads the usual forms directly and much faster.
+    const parsed = Date.parse(row.eventTime);
+    this.timeMs = Number.isNaN(parsed) ? parseRfc3339(row.eventTime) : parsed;
     this.action = row.action;
     this.actor = { id: row.actorId, name: row.actorName, email: row.actorEmail };
     this.ip = row.ip;

@@ -80,39 +80,6 @@ export async function holdSourceCheckpoint(sql: Sql, sourceId: string): Promise<
   await sql.query('SELECT 1 FROM checkpoints WHERE source_id = $1 FOR UPDATE', [sourceId]);
 }
 
-export interface DedupProbe {
-  ruleId: string;
-  dedupKey: string;
-  eventId: string;
-  eventTime: Date;
-  periodSeconds: number;
-}
-
-/**
- * Indexes of the probes that a stored detection makes duplicates: the same rule raised one for the same event, or for
- * the same key within the rule's period of event time (either side, so a late event is caught too). One statement.
- */
-export async function storedDuplicates(sql: Sql, sourceId: string, probes: DedupProbe[]): Promise<Set<number>> {
-  // Probes travel as one JSON document: serializing it is native, unlike one array parameter per column.
-  // LATERAL ... LIMIT 1 keeps these per-probe index lookups: as EXISTS, the planner may hash the source's detections.
-  const { rows } = await sql.query<{ i: number }>(
-    `SELECT (f.i - 1)::int AS i
-       FROM ROWS FROM (jsonb_to_recordset($2::jsonb) AS ("ruleId" text, "dedupKey" text, "eventId" text, "eventTime" timestamptz, "periodSeconds" int))
-            WITH ORDINALITY AS f("ruleId", "dedupKey", "eventId", "eventTime", "periodSeconds", i)
-       LEFT JOIN LATERAL (SELECT true AS hit FROM detections d
-                           WHERE d.source_id = $1 AND d.dedup_key = f."dedupKey" AND d.rule_id = f."ruleId"
-                             AND d.event_time > f."eventTime" - make_interval(secs => f."periodSeconds")
-                             AND d.event_time < f."eventTime" + make_interval(secs => f."periodSeconds")
-                           LIMIT 1) AS same_key ON true
-       LEFT JOIN LATERAL (SELECT true AS hit FROM detections d
-                           WHERE d.source_id = $1 AND d.event_id = f."eventId" AND d.rule_id = f."ruleId"
-                           LIMIT 1) AS same_event ON true
-      WHERE same_key.hit OR same_event.hit`,
-    [sourceId, JSON.stringify(probes)],
-  );
-  return new Set(rows.map((row) => row.i));
-}
-
 export interface NewDetection {
   sourceId: string;
   packId: string;
