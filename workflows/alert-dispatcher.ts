@@ -4,9 +4,12 @@ import { wakeDispatcherSignal } from './alert-messages';
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** Each round sends due notices concurrently with a per-request timeout of 10 s. */
+/**
+ * A round sends its notices concurrently, each with a 10 s timeout; a round lost with its worker is retried after
+ * this timeout, so it is kept short.
+ */
 const { deliverPendingAlerts, checkKeyExpiries } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 

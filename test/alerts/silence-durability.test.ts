@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Database } from '../../activities/db/database';
+import type { SourceRecord } from '../../activities/store/sources';
+import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
+import { sourceWorkflowId } from '../../workflows/limits';
+import { pollNowSignal, statusQuery } from '../../workflows/messages';
+import { sourceWorkflow } from '../../workflows/source-workflow';
+import { env, requiredEnv } from '../harness/env';
+import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
+import { startTestTemporal, stopProcessGroup, temporalPidFile } from '../harness/temporal';
+import { connectClient, withWorker } from '../harness/worker';
+import { WorkerProcess } from '../harness/worker-process';
+import { alertsOf, lastEventPersistedAt, noticesAbout, routeAlertsTo, runIdsOf, sleep } from './alert-test-kit';
+import { WebhookReceiver } from './webhook-receiver';
+
+const INTERVAL_S = 10;
+
+describe('one alert per silence, whatever happens to the workflows, the worker or the server', () => {
+  let simulator: RunningSimulator;
+  let db: Database;
+  let receiver: WebhookReceiver;
+  beforeAll(async () => {
+    simulator = await startSimulator({ seed: 52, orgs: [{}, {}, {}], history: { count: 40, spanMs: 3600_000 } });
+    db = openTestDatabase();
+    receiver = await WebhookReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await db.close();
+    await simulator.close();
+  });
+
+  async function quietSource(orgIndex: number, windowSeconds: number): Promise<{ source: SourceRecord; path: string }> {
+    const org = simulator.orgs[orgIndex];
+    const source = await createTestSource(db, {
+      organizationId: org.id,
+      apiKey: org.keys.valid,
+      apiBaseUrl: simulator.url,
+      pollIntervalSeconds: INTERVAL_S,
+      silenceWindowSeconds: windowSeconds,
+    });
+    return { source, path: await routeAlertsTo(db, source.id, receiver.url) };
+  }
+
+  /** One alert, opened no sooner than the window after `quietSince` and no later than a poll interval plus 5 s after that. */
+  async function expectOneTimelyAlert(source: SourceRecord, path: string, quietSince: number, windowSeconds: number, timeoutMs: number) {
+    const [alert] = await eventually(() => alertsOf(db, source.id), (a) => a.length > 0, timeoutMs, 200);
+    const lastPersisted = (await lastEventPersistedAt(db, source.id))!.getTime();
+    expect(alert).toMatchObject({ kind: 'silence', status: 'open' });
+    expect(alert.opened_at.getTime() - lastPersisted).toBeGreaterThanOrEqual(windowSeconds * 1000);
+    expect(alert.opened_at.getTime() - quietSince).toBeGreaterThanOrEqual(windowSeconds * 1000);
+    expect(alert.opened_at.getTime() - quietSince).toBeLessThanOrEqual((windowSeconds + INTERVAL_S + 5) * 1000);
+    await eventually(async () => noticesAbout(receiver.at(path), alert.id), (n) => n.length === 1, 20_000);
+    return alert;
+  }
+
+  /** Still exactly one alert and one notice after a while; then events resolve it and the resolution is delivered once. */
+  async function expectNoDuplicateThenResolution(handle: WorkflowHandle, source: SourceRecord, path: string, alertId: number, orgIndex: number) {
+    await sleep(3_000);
+    expect(await alertsOf(db, source.id)).toHaveLength(1);
+    simulator.addEvents(simulator.orgs[orgIndex].id, { count: 2 });
+    await handle.signal(pollNowSignal);
+    await eventually(() => alertsOf(db, source.id), (a) => a.length === 1 && a[0].status === 'resolved', 20_000, 200);
+    await eventually(async () => noticesAbout(receiver.at(path), alertId), (n) => n.length === 2, 20_000);
+    expect(noticesAbout(receiver.at(path), alertId)).toEqual(['opened', 'resolved']);
+  }
+
+  it('holds while the source workflow and the watchdog continue-as-new, during the flow and during the silence', async () => {
+    const windowSeconds = 6;
+    const { source, path } = await quietSource(0, windowSeconds);
+    const org = simulator.orgs[0];
+    await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+      // Two cycles per source run and one wake-up per watchdog run: every poll-now below ends runs of both.
+      const handle = await client.workflow.start(sourceWorkflow, {
+        workflowId: sourceWorkflowId(source.name),
+        taskQueue,
+        args: [{ sourceId: source.id, sourceName: source.name, organizationId: source.organizationId, maxCyclesPerRun: 2, watchdogMaxWakeupsPerRun: 1 }],
+      });
+      await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting' && s.backfill.completed);
+
+      let quietSince = Date.now();
+      for (const until = Date.now() + 2 * windowSeconds * 1000; Date.now() < until; ) {
+        simulator.addEvents(org.id, { count: 1 });
+        quietSince = Date.now();
+        await handle.signal(pollNowSignal);
+        await sleep(1_500);
+      }
+      expect(await alertsOf(db, source.id)).toEqual([]);
+      const runsBeforeSilence = (await runIdsOf(client, sourceWorkflowId(source.name))).length;
+
+      // Silence, with more continue-as-new of both inside the window.
+      await handle.signal(pollNowSignal);
+      await sleep(1_000);
+      await handle.signal(pollNowSignal);
+      const alert = await expectOneTimelyAlert(source, path, quietSince, windowSeconds, 30_000);
+      expect((await runIdsOf(client, sourceWorkflowId(source.name))).length).toBeGreaterThan(runsBeforeSilence);
+      expect((await runIdsOf(client, silenceWatchdogWorkflowId(sourceWorkflowId(source.name)))).length).toBeGreaterThan(3);
+
+      // And after the alert: the next runs find it open and raise no second one.
+      await handle.signal(pollNowSignal);
+      await sleep(1_000);
+      await handle.signal(pollNowSignal);
+      await expectNoDuplicateThenResolution(handle, source, path, alert.id, 0);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('holds when the worker is killed and restarted during the window', async () => {
+    const windowSeconds = 8;
+    const { source, path } = await quietSource(1, windowSeconds);
+    const taskQueue = `alerts-kill-${randomUUID()}`;
+    const client = await connectClient();
+    let worker = new WorkerProcess(taskQueue);
+    try {
+      await worker.ready();
+      const handle = await startSourceWorkflow(client, source, taskQueue);
+      await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting');
+      const quietSince = (await lastEventPersistedAt(db, source.id))!.getTime();
+
+      await worker.kill();
+      await sleep(1_000);
+      worker = new WorkerProcess(taskQueue);
+      await worker.ready();
+      expect(Date.now() - quietSince).toBeLessThan(windowSeconds * 1000);
+
+      const alert = await expectOneTimelyAlert(source, path, quietSince, windowSeconds, 40_000);
+      await expectNoDuplicateThenResolution(handle, source, path, alert.id, 1);
+      await handle.terminate('test done');
+    } finally {
+      await worker.stop();
+      await client.connection.close();
+    }
+  });
+
+  it('holds when the Temporal server restarts during the window', async () => {
+    const windowSeconds = 10;
+    const { source, path } = await quietSource(2, windowSeconds);
+    await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+      const handle = await startSourceWorkflow(client, source, taskQueue);
+      await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting');
+      const quietSince = (await lastEventPersistedAt(db, source.id))!.getTime();
+
+      await restartTemporal();
+      expect(Date.now() - quietSince).toBeLessThan(windowSeconds * 1000);
+
+      const alert = await expectOneTimelyAlert(source, path, quietSince, windowSeconds, 60_000);
+      await expectNoDuplicateThenResolution(handle, source, path, alert.id, 2);
+      await handle.terminate('test done');
+    });
+  });
+});
+
+/** Stops the run's dev server and starts it again on the same port and database file; the pid file follows. */
+async function restartTemporal(): Promise<void> {
+  const runDir = requiredEnv(env.runDir);
+  const pidBefore = Number(readFileSync(temporalPidFile(runDir), 'utf8'));
+  await stopProcessGroup(pidBefore);
+  await startTestTemporal(runDir, requiredEnv(env.temporalCli), Number(requiredEnv(env.temporalPort)));
+  expect(Number(readFileSync(temporalPidFile(runDir), 'utf8'))).not.toBe(pidBefore);
+}
