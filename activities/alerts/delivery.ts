@@ -21,6 +21,14 @@ export interface DeliveryRound {
   nextDueAt: string | null;
 }
 
+/**
+ * Pending rows that may go out. A resolution waits while its destination has not had the opening: receivers see
+ * them in order, and the wait costs no round of its own, since the opening's next attempt comes first.
+ */
+const SENDABLE = `d.status = 'pending' AND NOT (d.notice = 'resolved' AND EXISTS (
+  SELECT 1 FROM alert_deliveries o
+  WHERE o.alert_id = d.alert_id AND o.format = d.format AND o.url = d.url AND o.notice = 'opened' AND o.status = 'pending'))`;
+
 interface ClaimedDelivery {
   id: number;
   alertId: number;
@@ -51,7 +59,7 @@ export function createAlertDelivery(db: Database, options: DeliveryOptions = {})
         return error === undefined;
       }),
     );
-    const { rows } = await db.query<{ next: Date | null }>(`SELECT min(next_attempt_at) AS next FROM alert_deliveries WHERE status = 'pending'`);
+    const { rows } = await db.query<{ next: Date | null }>(`SELECT min(next_attempt_at) AS next FROM alert_deliveries d WHERE ${SENDABLE}`);
     const delivered = outcomes.filter(Boolean).length;
     return {
       attempted: claimed.length,
@@ -66,7 +74,7 @@ export function createAlertDelivery(db: Database, options: DeliveryOptions = {})
 async function claimDue(db: Database): Promise<ClaimedDelivery[]> {
   const { rows } = await db.query(
     `WITH due AS (
-       SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= now()
+       SELECT id FROM alert_deliveries d WHERE ${SENDABLE} AND next_attempt_at <= now()
        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE alert_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
      FROM due WHERE d.id = due.id
@@ -108,9 +116,11 @@ async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: nu
 }
 
 function describeFetchError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return `no answer within ${timeoutMs / 1000} s`;
-  const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  // Errors from fetch and its aborts come from Node's own realm: read them by shape, not by instanceof.
+  const failure = (err ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (failure.name === 'TimeoutError' || failure.name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
+  const detail = failure.cause?.code ?? failure.cause?.message ?? failure.message;
+  return typeof detail === 'string' && detail ? detail : String(err);
 }
 
 async function record(db: Database, id: number, error: string | undefined): Promise<void> {

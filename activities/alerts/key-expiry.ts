@@ -4,7 +4,7 @@ import { tellSourceWorkflow, wakeAlertDispatcher } from './wake';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** Ahead of an expiry, from the earliest: each threshold crossed opens its own alert. */
+/** Ahead of an expiry, from the earliest to the most urgent; each opens its own alert. */
 const THRESHOLDS = [
   { days: 7, severity: 'medium' as const },
   { days: 1, severity: 'high' as const },
@@ -36,7 +36,9 @@ export function createKeyExpiryActivities(db: Database) {
         }
         if (!source.expires_at) continue;
         const left = source.expires_at.getTime() - source.now.getTime();
-        for (const threshold of THRESHOLDS.filter((t) => left <= t.days * DAY_MS)) {
+        // Only the most urgent threshold crossed: a key added with hours to live gets one alert, not two.
+        const crossed = THRESHOLDS.filter((t) => left <= t.days * DAY_MS).slice(-1);
+        for (const threshold of crossed) {
           const result = await openAlert(db.pool, {
             sourceId: source.id,
             kind: 'key_expiry',

@@ -1,0 +1,174 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openAlert, resolveAlert } from '../../activities/alerts/alert-store';
+import { createAlertDelivery } from '../../activities/alerts/delivery';
+import { parseWebhookUrl, publishGlobalDestinations, setSourceDestination } from '../../activities/alerts/destinations';
+import type { Database } from '../../activities/db/database';
+import { deleteSource } from '../../activities/store/sources';
+import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { pollNowSignal, statusQuery } from '../../workflows/messages';
+import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
+import { withWorker } from '../harness/worker';
+import { alertsOf, deliveriesOf, noticesAbout, routeAlertsTo } from './alert-test-kit';
+import { WebhookReceiver } from './webhook-receiver';
+
+const API = 'http://127.0.0.1:9';
+
+describe('alert delivery', () => {
+  let db: Database;
+  let receiver: WebhookReceiver;
+  let simulator: RunningSimulator;
+  beforeAll(async () => {
+    db = openTestDatabase();
+    receiver = await WebhookReceiver.start();
+    simulator = await startSimulator({ seed: 53, orgs: [{}], history: { count: 30, spanMs: 3600_000 } });
+  });
+  afterAll(async () => {
+    await simulator.close();
+    await receiver.close();
+    await db.close();
+  });
+
+  const deliverNow = () => createAlertDelivery(db, { requestTimeoutMs: 1_000 })();
+  const newSource = () => createTestSource(db, { organizationId: 'org', apiKey: 'secret-api-key-value', apiBaseUrl: API });
+
+  it('keeps an alert recorded and retried while its webhook answers 500, and ingestion goes on', async () => {
+    const org = simulator.orgs[0];
+    const source = await createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, pollIntervalSeconds: 10, silenceWindowSeconds: 3 });
+    const path = await routeAlertsTo(db, source.id, receiver.url);
+    receiver.status = 500;
+    try {
+      await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+        const handle = await startSourceWorkflow(client, source, taskQueue);
+        await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting');
+        const [alert] = await eventually(() => alertsOf(db, source.id), (a) => a.length > 0, 20_000, 100);
+
+        // Retried with back-off (1 s, 2 s, ...), each failure recorded; the alert stays open and recorded.
+        const [failing] = await eventually(() => deliveriesOf(db, alert.id), (d) => d[0]?.attempts >= 3, 20_000, 200);
+        expect(failing).toMatchObject({ notice: 'opened', status: 'pending', last_error: 'HTTP 500: receiver says no' });
+        expect(noticesAbout(receiver.at(path), alert.id).length).toBeGreaterThanOrEqual(3);
+
+        // Meanwhile the source polls as usual; its events resolve the alert, and the resolution waits its turn.
+        const before = await countEvents(db, source.id);
+        simulator.addEvents(org.id, { count: 5 });
+        await handle.signal(pollNowSignal);
+        await eventually(() => countEvents(db, source.id), (n) => n === before + 5, 10_000);
+        await eventually(() => alertsOf(db, source.id), (a) => a[0].status === 'resolved', 10_000);
+
+        receiver.status = 200;
+        const delivered = await eventually(() => deliveriesOf(db, alert.id), (d) => d.length === 2 && d.every((row) => row.status === 'delivered'), 30_000, 200);
+        expect(delivered.map((d) => d.notice)).toEqual(['opened', 'resolved']);
+        const answered = receiver.at(path).filter((r) => r.body?.alert?.id === alert.id);
+        // Every opening attempt precedes the resolution: a receiver never hears of the end first.
+        expect(answered[answered.length - 1].body.notice).toBe('resolved');
+        expect(answered.filter((r) => r.body.notice === 'resolved')).toHaveLength(1);
+        await handle.terminate('test done');
+      });
+    } finally {
+      receiver.status = 200;
+    }
+  });
+
+  it('posts a generic JSON document and a Slack-compatible { text }, with an idempotency key, and nothing secret', async () => {
+    const source = await newSource();
+    const webhookPath = await routeAlertsTo(db, source.id, receiver.url, 'webhook');
+    const slackPath = await routeAlertsTo(db, source.id, receiver.url, 'slack');
+    const { alertId } = await openAlert(db.pool, {
+      sourceId: source.id,
+      kind: 'credentials',
+      severity: 'high',
+      title: `${source.name}: polling stopped <@channel>`,
+      message: 'The key was rejected.',
+      details: { failureType: 'AtlassianAuthRejected' },
+    });
+    await deliverNow();
+    const [generic] = receiver.at(webhookPath);
+    expect(generic.headers['content-type']).toBe('application/json');
+    expect(generic.headers['idempotency-key']).toBe(`alert-${alertId}-opened`);
+    expect(generic.body).toMatchObject({
+      notice: 'opened',
+      alert: { id: alertId, kind: 'credentials', severity: 'high', status: 'open', source: { id: source.id, name: source.name }, details: { failureType: 'AtlassianAuthRejected' } },
+    });
+    const [slack] = receiver.at(slackPath);
+    expect(Object.keys(slack.body)).toEqual(['text']);
+    expect(slack.body.text).toContain('*HIGH*');
+    expect(slack.body.text).toContain('polling stopped &lt;@channel&gt;');
+    for (const notice of [generic, slack]) expect(JSON.stringify(notice.body)).not.toContain('secret-api-key-value');
+
+    await resolveAlert(db.pool, { sourceId: source.id, kind: 'credentials', message: 'Polling works again.' });
+    await deliverNow();
+    expect(receiver.at(slackPath)[1].body.text).toMatch(/Resolved.*\n.*Polling works again\./);
+    expect(receiver.at(webhookPath)[1].body).toMatchObject({ notice: 'resolved', alert: { status: 'resolved', resolution: 'Polling works again.' } });
+  });
+
+  it('sends each notice once even when several deliverers run at the same time', async () => {
+    const source = await newSource();
+    const path = await routeAlertsTo(db, source.id, receiver.url);
+    const ids: number[] = [];
+    for (let i = 0; i < 30; i++) ids.push((await openAlert(db.pool, { sourceId: source.id, kind: 'detection', dedupKey: `r${i}`, severity: 'low', title: 't', message: 'm' })).alertId);
+    await Promise.all([deliverNow(), deliverNow(), deliverNow()]);
+    await deliverNow();
+    const got = receiver.at(path).map((r) => r.body.alert.id as number);
+    expect(got.sort((a, b) => a - b)).toEqual(ids);
+  });
+
+  it('records why a destination failed in one line, without its URL', async () => {
+    const source = await newSource();
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    await setSourceDestination(db.pool, source.id, 'webhook', `http://127.0.0.1:${port}/services/T0/B0/secret-path`);
+    const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
+    await deliverNow();
+    expect(await deliveriesOf(db, alertId)).toEqual([{ notice: 'opened', format: 'webhook', status: 'pending', attempts: 1, last_error: 'ECONNREFUSED' }]);
+    // Nobody else's deliverer should knock on that port later.
+    await deleteSource(db, source.id);
+  });
+
+  it('gives up on a timeout like on an error, and stops retrying after three days', async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const source = await newSource();
+      await setSourceDestination(db.pool, source.id, 'webhook', `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`);
+      const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
+      await deliverNow();
+      expect(await deliveriesOf(db, alertId)).toEqual([{ notice: 'opened', format: 'webhook', status: 'pending', attempts: 1, last_error: 'no answer within 1 s' }]);
+
+      await db.query(`UPDATE alert_deliveries SET created_at = now() - interval '4 days', next_attempt_at = now() WHERE alert_id = $1`, [alertId]);
+      await deliverNow();
+      expect(await deliveriesOf(db, alertId)).toMatchObject([{ status: 'failed', attempts: 2 }]);
+      await deleteSource(db, source.id);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
+
+  it('queues notices to the global destinations that workers publish from their environment', async () => {
+    const source = await newSource();
+    const url = `${receiver.url}/global/${source.id}`;
+    let alertId: number;
+    try {
+      await publishGlobalDestinations(db, { slack: url });
+      ({ alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 'quiet', message: 'm' }));
+    } finally {
+      await publishGlobalDestinations(db, {});
+    }
+    await deliverNow();
+    expect(receiver.at(`/global/${source.id}`).map((r) => Object.keys(r.body))).toEqual([['text']]);
+    expect(await deliveriesOf(db, alertId)).toMatchObject([{ format: 'slack', status: 'delivered' }]);
+  });
+
+  it('refuses a webhook URL that is not http(s) where it is configured', async () => {
+    const source = await newSource();
+    expect(parseWebhookUrl('https://hooks.example.com/services/T0/B0/x')).toBe('https://hooks.example.com/services/T0/B0/x');
+    for (const bad of ['ftp://example.com/hook', 'javascript:alert(1)', 'file:///etc/passwd', 'not a url']) {
+      expect(() => parseWebhookUrl(bad)).toThrow(/http\(s\)|not a URL/);
+      await expect(setSourceDestination(db.pool, source.id, 'webhook', bad)).rejects.toThrow();
+    }
+    await expect(publishGlobalDestinations(db, { webhook: 'ftp://example.com/hook' })).rejects.toThrow(/http\(s\)/);
+  });
+});
