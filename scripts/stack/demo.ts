@@ -1,0 +1,69 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { OperatorError, runMain } from '../../config/operator-error';
+import { startSimulator } from '../../simulator/server';
+import { sourceWorkflowId } from '../../workflows/limits';
+import { demoCredentialsKey, portFromEnv, PROJECT_ROOT, startLocalStack, untilInterrupted } from './local-stack';
+import { assertPortFree } from './processes';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const DEMO_SOURCE = 'demo';
+// A fixed seed keeps the simulated organization (its id and keys) the same across runs, so the demo source that
+// .data/ keeps between runs still matches it.
+const SIMULATOR_SEED = 2024;
+
+/**
+ * `make demo`: the whole stack plus the Atlassian API simulator and one demo source polling it every 10 s, with a
+ * steady trickle of new audit events, until Ctrl-C.
+ */
+runMain(async () => {
+  const simulatorPort = portFromEnv('SIMULATOR_PORT', 8765);
+  await assertPortFree(simulatorPort, 'Atlassian API simulator', 'SIMULATOR_PORT');
+  const simulator = await startSimulator({
+    port: simulatorPort,
+    seed: SIMULATOR_SEED,
+    orgs: [{ name: 'Acme Corporation' }],
+    history: { count: 5_000, spanMs: 6 * 24 * 3600_000 },
+    liveEventsPerSecond: 0.5,
+  });
+  log(`Atlassian API simulator: ${simulator.url}`);
+  const credentialsKey = demoCredentialsKey();
+  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey }).catch(async (err: unknown) => {
+    await simulator.close();
+    throw err;
+  });
+  try {
+    const org = simulator.orgs[0];
+    // Asynchronous on purpose: the simulator lives in this process and must keep answering while the CLI runs.
+    const cli = (args: string[]) =>
+      new Promise<{ ok: boolean; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [require.resolve('tsx/cli'), path.join(PROJECT_ROOT, 'scripts', 'source', 'main.ts'), ...args],
+          { cwd: PROJECT_ROOT, env: { ...process.env, ...stack.env, ATLASSIAN_API_BASE_URL: simulator.url, DEMO_ATLASSIAN_API_KEY: org.keys.valid } },
+          (err, _stdout, stderr) => resolve({ ok: !err, stderr: stderr.trim() }),
+        );
+      });
+    if (!(await cli(['status', DEMO_SOURCE, '--json'])).ok) {
+      const added = await cli(['add', DEMO_SOURCE, '--org-id', org.id, '--api-key-env', 'DEMO_ATLASSIAN_API_KEY', '--interval', '10', '--detection-packs', 'atlassian-core']);
+      if (!added.ok) throw new OperatorError(`adding the demo source failed: ${added.stderr}`);
+      log(`added source "${DEMO_SOURCE}" for ${org.name} (${org.id}), polling every 10 s`);
+    } else {
+      log(`source "${DEMO_SOURCE}" kept from an earlier run (make reset starts over)`);
+    }
+    const query = encodeURIComponent(`AuditSourceName="${DEMO_SOURCE}"`);
+    if (stack.uiUrl) {
+      log(`Temporal Web UI: ${stack.uiUrl}`);
+      log(`  the demo source's workflow: ${stack.uiUrl}/namespaces/default/workflows/${sourceWorkflowId(DEMO_SOURCE)}`);
+      log(`  filtered by search attribute: ${stack.uiUrl}/namespaces/default/workflows?query=${query}`);
+    }
+    log(`events in PostgreSQL: psql "${stack.env.DATABASE_URL}" -c "SELECT event_time, action, actor_name, ip FROM events ORDER BY event_time DESC LIMIT 10"`);
+    log(`operator commands: DATABASE_URL=${stack.env.DATABASE_URL} TEMPORAL_ADDRESS=${stack.env.TEMPORAL_ADDRESS} npm run source -- status ${DEMO_SOURCE}`);
+    log('running; press Ctrl-C to stop');
+    await untilInterrupted();
+  } finally {
+    await stack.stop();
+    await simulator.close();
+    log('stopped');
+  }
+});
