@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { runMain } from '../../config/operator-error';
 import * as add from './commands/add';
+import * as alerts from './commands/alerts';
 import * as detections from './commands/detections';
 import * as list from './commands/list';
 import * as packs from './commands/packs';
@@ -9,7 +10,10 @@ import * as pollNow from './commands/poll-now';
 import * as remove from './commands/remove';
 import * as resume from './commands/resume';
 import * as rotateKey from './commands/rotate-key';
+import * as setAlertWebhook from './commands/set-alert-webhook';
 import * as setInterval from './commands/set-interval';
+import * as setSilenceWindow from './commands/set-silence-window';
+import * as silenceAlert from './commands/silence-alert';
 import * as status from './commands/status';
 import { CliContext, createCliContext } from './context';
 import { explainFailure } from './failures';
@@ -27,6 +31,10 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   remove,
   packs,
   detections,
+  alerts,
+  setSilenceWindow,
+  silenceAlert,
+  setAlertWebhook,
 ];
 
 export function buildProgram(context: CliContext): Command {

@@ -8,6 +8,7 @@ import { CliContext, describeCause } from '../context';
 import { formatDuration } from '../durations';
 import { findWorkflow, requireSource } from '../lookup';
 import { formatTime, printFields, printJson } from '../output';
+import { describeSilenceDeadline, readSilenceWatch } from '../silence-view';
 
 /** A query needs a worker to answer; without one it would wait for the RPC's own, much longer, deadline. */
 const QUERY_DEADLINE_MS = 10_000;
@@ -35,12 +36,13 @@ async function statusCommand(context: CliContext, name: string, options: { json?
   const source = await requireSource(db, name);
   const checkpoint = await loadCheckpoint(db, source.id);
   const workflow = await readWorkflow(await context.temporal(), source.name, context.environment().TEMPORAL_TASK_QUEUE);
+  const silence = source.silenceAlertEnabled ? await readSilenceWatch(await context.temporal(), source.name) : null;
 
   if (options.json) {
     // Even sealed, the key has no business in output that gets pasted into tickets.
     const settings: Partial<typeof source> = { ...source };
     delete settings.apiKeyCiphertext;
-    return printJson({ source: settings, checkpoint, workflow });
+    return printJson({ source: settings, checkpoint, workflow, silence });
   }
 
   const view = workflow.view;
@@ -66,6 +68,7 @@ async function statusCommand(context: CliContext, name: string, options: { json?
     ['backfill', backfill],
     ['failure', view?.failureReason],
     ['silence alert', source.silenceAlertEnabled ? `after ${formatDuration(source.silenceWindowSeconds)} without events` : 'off'],
+    ['silence deadline', silence ? describeSilenceDeadline(silence) : undefined],
     ['key expires', source.apiKeyExpiresAt ? formatTime(source.apiKeyExpiresAt).slice(0, 10) : undefined],
     ['api', source.apiBaseUrl],
   ]);

@@ -1,0 +1,87 @@
+import type { Database } from '../db/database';
+import type { AlertKind, Severity } from './alert-store';
+import { redactUrl, type DestinationFormat } from './destinations';
+
+export interface DeliveryView {
+  notice: 'opened' | 'resolved';
+  format: DestinationFormat;
+  /** Scheme, host and port only: the rest of a webhook URL is a credential. */
+  destination: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  deliveredAt: string | null;
+}
+
+export interface AlertView {
+  id: number;
+  source: string;
+  kind: AlertKind;
+  dedupKey: string | null;
+  severity: Severity;
+  status: 'open' | 'resolved';
+  title: string;
+  message: string;
+  details: Record<string, unknown>;
+  openedAt: string;
+  resolvedAt: string | null;
+  resolution: string | null;
+  deliveries: DeliveryView[];
+}
+
+/** Every open alert, then the most recently opened resolved ones, newest first within each. */
+export async function listAlerts(db: Database, options: { sourceId?: string; recent: number }): Promise<AlertView[]> {
+  const { rows } = await db.query(
+    `(SELECT a.*, s.name AS source_name FROM alerts a JOIN sources s ON s.id = a.source_id
+       WHERE a.status = 'open' AND ($1::uuid IS NULL OR a.source_id = $1) ORDER BY a.opened_at DESC)
+     UNION ALL
+     (SELECT a.*, s.name AS source_name FROM alerts a JOIN sources s ON s.id = a.source_id
+       WHERE a.status = 'resolved' AND ($1::uuid IS NULL OR a.source_id = $1) ORDER BY a.opened_at DESC LIMIT $2)`,
+    [options.sourceId ?? null, options.recent],
+  );
+  const ids = rows.map((row) => Number(row.id));
+  const { rows: deliveries } = await db.query(
+    `SELECT alert_id, notice, format, url, status, attempts, last_error, next_attempt_at, delivered_at
+     FROM alert_deliveries WHERE alert_id = ANY($1::bigint[]) ORDER BY id`,
+    [ids],
+  );
+  return rows.map((row) => ({
+    id: Number(row.id),
+    source: row.source_name,
+    kind: row.kind,
+    dedupKey: row.dedup_key || null,
+    severity: row.severity,
+    status: row.status,
+    title: row.title,
+    message: row.message,
+    details: row.details,
+    openedAt: row.opened_at.toISOString(),
+    resolvedAt: row.resolved_at?.toISOString() ?? null,
+    resolution: row.resolution,
+    deliveries: deliveries
+      .filter((d) => Number(d.alert_id) === Number(row.id))
+      .map((d) => ({
+        notice: d.notice,
+        format: d.format,
+        destination: redactUrl(d.url),
+        status: d.status,
+        attempts: d.attempts,
+        lastError: d.last_error,
+        nextAttemptAt: d.status === 'pending' ? d.next_attempt_at.toISOString() : null,
+        deliveredAt: d.delivered_at?.toISOString() ?? null,
+      })),
+  }));
+}
+
+/** One word or phrase per alert for a table: how its notices fared. */
+export function summarizeDeliveries(deliveries: DeliveryView[]): string {
+  if (deliveries.length === 0) return 'no destination';
+  const failed = deliveries.filter((d) => d.status === 'failed');
+  const pending = deliveries.filter((d) => d.status === 'pending');
+  if (failed.length === 0 && pending.length === 0) return 'delivered';
+  const parts: string[] = [];
+  if (pending.length) parts.push(`${pending.length} undelivered, retrying${pending[0].lastError ? ` (${pending[0].lastError}, ${pending[0].attempts} attempts)` : ''}`);
+  if (failed.length) parts.push(`${failed.length} undelivered, gave up${failed[0].lastError ? ` (${failed[0].lastError})` : ''}`);
+  return parts.join('; ');
+}

@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { OperatorError } from '../../../config/operator-error';
+import { CliContext } from '../context';
+import { formatDuration } from '../durations';
+import { requireLiveSource, requireRunningWorkflow } from '../lookup';
+import { printLine } from '../output';
+import { changeSilenceAlarm } from '../silence-alarm';
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('silence-alert')
+    .description('switch the silence alarm of a source on or off; off resolves an open silence alert')
+    .argument('<name>', 'source name')
+    .argument('<on|off>', 'on or off')
+    .action(async (name: string, switchText: string) => {
+      const value = switchText.trim().toLowerCase();
+      if (value !== 'on' && value !== 'off') throw new OperatorError(`say on or off, got "${switchText}"`);
+      const db = await context.database();
+      const source = await requireLiveSource(db, name);
+      const handle = await requireRunningWorkflow(await context.temporal(), source);
+      const previous = await changeSilenceAlarm(db, source, handle, { enabled: value === 'on' });
+      const window = formatDuration(previous.windowSeconds);
+      printLine(
+        value === 'on'
+          ? `silence alarm of ${source.name} is on${previous.enabled ? ' (it already was)' : ''}: alert after ${window} without new events`
+          : `silence alarm of ${source.name} is off${previous.enabled ? '' : ' (it already was)'}`,
+      );
+    });
+}

@@ -1,0 +1,50 @@
+import { Client, WorkflowNotFoundError } from '@temporalio/client';
+import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
+import { silenceWatchdogQuery, type SilenceWatchdogView } from '../../workflows/alert-messages';
+import { sourceWorkflowId } from '../../workflows/limits';
+import { describeCause } from './context';
+import { formatTime } from './output';
+
+const QUERY_DEADLINE_MS = 10_000;
+
+export interface SilenceWatch {
+  watchdogId: string;
+  running: boolean;
+  view: SilenceWatchdogView | null;
+  note: string | null;
+}
+
+/** What the source's silence watchdog says about its deadline, for `status`. */
+export async function readSilenceWatch(client: Client, sourceName: string): Promise<SilenceWatch> {
+  const watchdogId = silenceWatchdogWorkflowId(sourceWorkflowId(sourceName));
+  const handle = client.workflow.getHandle(watchdogId);
+  try {
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') return { watchdogId, running: false, view: null, note: `the watchdog is not running (${status.name.toLowerCase()})` };
+    const view = await client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(silenceWatchdogQuery));
+    return { watchdogId, running: true, view, note: null };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { watchdogId, running: false, view: null, note: 'the watchdog has not been started' };
+    return { watchdogId, running: true, view: null, note: `the watchdog did not answer (${describeCause(err)})` };
+  }
+}
+
+/** "2026-05-01T10:00:00Z (in 23h 59m)", "alert open", or why there is no deadline. */
+export function describeSilenceDeadline(watch: SilenceWatch, now = Date.now()): string {
+  if (!watch.view) return watch.note ?? 'unknown';
+  if (watch.view.alertOpen) return 'passed: the silence alert is open until new events are stored';
+  if (!watch.view.deadline) return 'not computed yet';
+  const left = Date.parse(watch.view.deadline) - now;
+  return `${formatTime(watch.view.deadline)} (${left > 0 ? `in ${describeLeft(left)}` : 'due now'})`;
+}
+
+function describeLeft(ms: number): string {
+  const seconds = Math.ceil(ms / 1000);
+  const days = Math.floor(seconds / 86_400);
+  const hours = Math.floor((seconds % 86_400) / 3_600);
+  const minutes = Math.floor((seconds % 3_600) / 60);
+  if (days > 0) return `${days}d ${hours}h`;
+  if (hours > 0) return `${hours}h ${minutes}m`;
+  if (minutes > 0) return `${minutes}m ${seconds % 60}s`;
+  return `${seconds}s`;
+}
