@@ -14,9 +14,8 @@ export async function startTestStack(): Promise<void> {
   // The embedded server runs as the unprivileged 'postgres' user when we are root: it must be able to enter this dir.
   chmodSync(runDir, 0o755);
   const cliPath = await resolveTemporalCli();
-  const temporalPort = await freePort();
   const [temporal, database] = await Promise.all([
-    startTestTemporal(runDir, cliPath, temporalPort),
+    startTemporalOnAFreePort(runDir, cliPath),
     process.env.DATABASE_URL
       ? createThrowawayDatabase(process.env.DATABASE_URL, `audit_test_${process.pid}_${Date.now()}`)
       : freePort().then((port) =>
@@ -39,12 +38,26 @@ export async function startTestStack(): Promise<void> {
     [env.runDir]: runDir,
     [env.temporalCli]: cliPath,
     [env.temporalDbFile]: path.join(runDir, 'temporal.db'),
-    [env.temporalPort]: String(temporalPort),
+    [env.temporalPort]: temporal.address.split(':')[1],
     [env.workflowBundle]: bundlePath,
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     DATABASE_URL: database.url,
   });
+}
+
+/**
+ * A port found free can be taken by another process before the server binds it (other test runs, benchmarks): such a
+ * start is tried again on another port rather than failing the whole run.
+ */
+async function startTemporalOnAFreePort(runDir: string, cliPath: string, attempts = 3): ReturnType<typeof startTestTemporal> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTestTemporal(runDir, cliPath, await freePort());
+    } catch (err) {
+      if (attempt >= attempts || !/address already in use|already in use/.test((err as Error).message)) throw err;
+    }
+  }
 }
 
 export async function stopTestStack(): Promise<void> {

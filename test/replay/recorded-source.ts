@@ -1,0 +1,10 @@
+import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
+import { sourceWorkflowId } from '../../workflows/limits';
+
+/** The source the saved histories were recorded with: workflow code derives its child's id from its own. */
+export const RECORDED_SOURCE = 'replay-recording';
+
+export const recordedWorkflowIds: Record<string, string> = {
+  'source-workflow': sourceWorkflowId(RECORDED_SOURCE),
+  'silence-watchdog': silenceWatchdogWorkflowId(sourceWorkflowId(RECORDED_SOURCE)),
+};
