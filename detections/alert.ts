@@ -20,7 +20,6 @@ export interface DetectionFacts {
   sourceName: string;
   packId: string;
   rule: Rule;
-  dedupKey: string;
   title: string;
   eventId: string;
   eventIds: string[];

@@ -90,15 +90,8 @@ function thresholdBranch(rule: ThresholdRule, itemsParam: string, param: (value:
 }
 
 function newValueBranch(rule: NewValueRule, itemsParam: string, param: (value: unknown) => string): string {
-  // Newest first with LIMIT 1: an index scan that stops at the first event with the value, usually a few rows back,
-  // where a bitmap scan would read the whole lookback of the source for every candidate.
   return `SELECT x.i, NULL::int AS n, NULL::text[] AS event_ids ${fromItems(itemsParam)}
     JOIN checkpoints c ON c.source_id = $1 AND c.backfill_from <= x.at - make_interval(days => ${param(rule.learningDays)}::int)
-    LEFT JOIN LATERAL (
-      SELECT true AS seen FROM events e
-       WHERE e.source_id = $1 AND e.event_time >= x.at - make_interval(days => ${param(rule.lookbackDays)}::int) AND e.event_time < x.at
-         AND ${rule.valueOf.sql} = x.key
-       ORDER BY e.event_time DESC
-       LIMIT 1) AS s ON true
-    ${NOT_DUPLICATE} AND s.seen IS NULL`;
+    ${NOT_DUPLICATE}
+      AND NOT ${rule.valueOf.seenFunction}($1, x.key, x.at - make_interval(days => ${param(rule.lookbackDays)}::int), x.at)`;
 }

@@ -121,7 +121,6 @@ async function raise(tx: PoolClient, source: DetectionSource, detections: Findin
         sourceName: source.name,
         packId: d.packId,
         rule: d.rule,
-        dedupKey: d.dedupKey,
         title: d.title,
         eventId: d.event.eventId,
         eventIds: d.eventIds,

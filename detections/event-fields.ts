@@ -1,18 +1,22 @@
 import type { DetectionEvent } from './event-view';
 
 /**
- * A field that threshold and new-value rules count or compare in SQL over the stored events: the same value read
- * from a fresh event in JavaScript and from an events row (aliased `e`) in SQL.
+ * A field that threshold rules count in SQL over the stored events: the same value read from a fresh event in
+ * JavaScript and from an events row (aliased `e`) in SQL.
  */
-export interface EventField {
-  name: string;
+export interface CountedField {
   /** An SQL expression over the events row `e`; a fixed string from this module, never user input. */
   sql: string;
   read(event: DetectionEvent): string | null;
 }
 
-export const SOURCE_IP: EventField = { name: 'ip', sql: 'e.ip', read: (event) => event.ip };
+/** A field whose values new-value rules look for among the source's stored events. */
+export interface NoveltyField {
+  /** An SQL function (source uuid, value text, since timestamptz, until timestamptz) → boolean, from migrations. */
+  seenFunction: string;
+  read(event: DetectionEvent): string | null;
+}
 
-export const ACTOR_ID: EventField = { name: 'actor', sql: 'e.actor_id', read: (event) => event.actor.id };
+export const SOURCE_IP: CountedField = { sql: 'e.ip', read: (event) => event.ip };
 
-export const COUNTRY: EventField = { name: 'country', sql: 'detection_country(e.location)', read: (event) => event.country };
+export const COUNTRY: NoveltyField = { seenFunction: 'detection_country_seen', read: (event) => event.country };

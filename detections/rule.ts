@@ -1,4 +1,4 @@
-import type { EventField } from './event-fields';
+import type { CountedField, NoveltyField } from './event-fields';
 import type { Severity } from '../activities/alerts/alert-store';
 import type { DetectionEvent } from './event-view';
 
@@ -45,7 +45,7 @@ export interface EventRule extends RuleBase {
  */
 export interface ThresholdRule extends RuleBase {
   kind: 'threshold';
-  countBy: EventField;
+  countBy: CountedField;
   threshold: number;
   windowSeconds: number;
 }
@@ -57,7 +57,7 @@ export interface ThresholdRule extends RuleBase {
  */
 export interface NewValueRule extends RuleBase {
   kind: 'new-value';
-  valueOf: EventField;
+  valueOf: NoveltyField;
   lookbackDays: number;
   learningDays: number;
 }
