@@ -8,7 +8,7 @@ type Activities = ReturnType<typeof createActivities>;
  * A round sends its notices concurrently, each with a 10 s timeout; a round lost with its worker is retried after
  * this timeout, so it is kept short.
  */
-const { deliverPendingAlerts, checkKeyExpiries } = proxyActivities<Activities>({
+const { deliverPendingAlerts, checkKeyExpiries, announceAlertChanges } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -22,13 +22,16 @@ export const MAX_ROUNDS_PER_RUN = 500;
 export interface AlertDispatcherInput {
   /** Epoch milliseconds of the next key expiry check, carried across continue-as-new. */
   nextKeyCheckAt?: number;
+  /** Database time up to which alert changes were announced to the source workflows. */
+  announcedUntil?: string | null;
   maxRoundsPerRun?: number;
 }
 
 /**
  * Delivers the alert outbox for one task queue: a round, then a durable timer until the earliest retry is due or the
  * next sweep, cut short when an alert opener wakes it. A destination that keeps failing only makes its own rows
- * wait; ingestion never waits on a webhook.
+ * wait; ingestion never waits on a webhook. Each round also tells source workflows whose alerts changed (AlertOpen),
+ * and every few minutes the key expiry check runs.
  */
 export async function alertDispatcherWorkflow(input: AlertDispatcherInput = {}): Promise<void> {
   let woken = false;
@@ -36,6 +39,7 @@ export async function alertDispatcherWorkflow(input: AlertDispatcherInput = {}):
     woken = true;
   });
   let nextKeyCheckAt = input.nextKeyCheckAt ?? Date.now();
+  let announcedUntil = input.announcedUntil ?? null;
 
   for (let round = 1; ; round++) {
     woken = false;
@@ -44,6 +48,7 @@ export async function alertDispatcherWorkflow(input: AlertDispatcherInput = {}):
       nextKeyCheckAt = Date.now() + KEY_EXPIRY_CHECK_INTERVAL_MS;
     }
     const result = await deliverPendingAlerts();
+    ({ until: announcedUntil } = await announceAlertChanges({ since: announcedUntil }));
     setCurrentDetails(
       `last round at ${new Date().toISOString()}: ${result.delivered} delivered, ${result.failed} failed of ${result.attempted}` +
         (result.nextDueAt ? `; next retry due ${result.nextDueAt}` : '; nothing pending'),
@@ -51,7 +56,7 @@ export async function alertDispatcherWorkflow(input: AlertDispatcherInput = {}):
 
     if (round >= (input.maxRoundsPerRun ?? MAX_ROUNDS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof alertDispatcherWorkflow>({ ...input, nextKeyCheckAt });
+      await continueAsNew<typeof alertDispatcherWorkflow>({ ...input, nextKeyCheckAt, announcedUntil });
     }
     if (result.more || woken) continue;
 

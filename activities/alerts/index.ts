@@ -1,4 +1,5 @@
 import type { Database } from '../db/database';
+import { createAlertAnnouncer } from './announce';
 import { createAlertDelivery } from './delivery';
 import { createKeyExpiryActivities } from './key-expiry';
 import { createSilenceActivities } from './silence';
@@ -11,5 +12,6 @@ export function createAlertActivities(db: Database) {
     ...createSourceHealthActivities(db),
     ...createKeyExpiryActivities(db),
     deliverPendingAlerts: createAlertDelivery(db),
+    announceAlertChanges: createAlertAnnouncer(db),
   };
 }

@@ -1,6 +1,6 @@
 import type { Database } from '../db/database';
 import { openAlert, resolveAlert } from './alert-store';
-import { tellSourceWorkflow, wakeAlertDispatcher } from './wake';
+import { wakeAlertDispatcher } from './wake';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -24,15 +24,11 @@ export function createKeyExpiryActivities(db: Database) {
       const { rows: open } = await db.query<{ source_id: string; dedup_key: string }>(`SELECT source_id, dedup_key FROM alerts WHERE kind = 'key_expiry' AND status = 'open'`);
       let opened = 0;
       let resolved = 0;
-      const changed = new Set<string>();
       for (const source of sources) {
         const prefix = source.expires_at ? `${source.expires_at.toISOString()}:` : undefined;
         for (const alert of open.filter((a) => a.source_id === source.id && (!prefix || !a.dedup_key.startsWith(prefix)))) {
           const done = await resolveAlert(db.pool, { sourceId: source.id, kind: 'key_expiry', dedupKey: alert.dedup_key, message: 'The API key was replaced.' });
-          if (done) {
-            resolved++;
-            changed.add(source.name);
-          }
+          if (done) resolved++;
         }
         if (!source.expires_at) continue;
         const left = source.expires_at.getTime() - source.now.getTime();
@@ -51,14 +47,10 @@ export function createKeyExpiryActivities(db: Database) {
               `\`npm run source -- rotate-key ${source.name} --key-expires <YYYY-MM-DD>\`.`,
             details: { sourceName: source.name, expiresAt: source.expires_at.toISOString(), thresholdDays: threshold.days },
           });
-          if (result.opened) {
-            opened++;
-            changed.add(source.name);
-          }
+          if (result.opened) opened++;
         }
       }
       if (opened + resolved > 0) await wakeAlertDispatcher();
-      for (const name of changed) await tellSourceWorkflow(name);
       return { opened, resolved };
     },
   };

@@ -1,9 +1,12 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { openAlert, resolveAlert } from '../../activities/alerts/alert-store';
 import type { Database } from '../../activities/db/database';
 import { updateSource } from '../../activities/store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
-import { setSilenceAlarmUpdate } from '../../workflows/alert-messages';
+import { ensureAlertDispatcher } from '../../workers/alert-dispatcher';
+import { alertDispatcherWorkflowId } from '../../workflows/alert-ids';
+import { setSilenceAlarmUpdate, wakeDispatcherSignal } from '../../workflows/alert-messages';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, statusQuery, stopSignal } from '../../workflows/messages';
 import { createTestSource, eventually, openTestDatabase, testActivities, testCipher } from '../harness/sources';
 import { withWorker } from '../harness/worker';
@@ -97,6 +100,29 @@ describe('source health alerts', () => {
       await handle.signal(stopSignal);
       await handle.result();
       await eventually(async () => (await watchdogOf(client, source.name).describe()).status.name, (s) => s === 'COMPLETED', 10_000);
+    });
+  });
+
+  it("shows any open alert of the source in its AlertOpen search attribute, also one opened outside the workflows", async () => {
+    const org = simulator.orgs[1];
+    const source = await createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, pollIntervalSeconds: 60 });
+    await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+      const handle = await startSourceWorkflow(client, source, taskQueue);
+      await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting');
+      await ensureAlertDispatcher(client.connection, client.options.namespace, taskQueue);
+      const dispatcher = client.workflow.getHandle(alertDispatcherWorkflowId(taskQueue));
+
+      // As the detection engine does inside the ingest transaction: no workflow is told directly.
+      const detection = { sourceId: source.id, kind: 'detection' as const, dedupKey: 'rule:1', severity: 'medium' as const, title: 'a rule matched', message: 'm' };
+      await db.withTransaction((tx) => openAlert(tx, detection));
+      await dispatcher.signal(wakeDispatcherSignal);
+      await eventually(() => alertOpenAttribute(handle), (open) => open === true, 10_000);
+
+      await resolveAlert(db.pool, { sourceId: source.id, kind: 'detection', dedupKey: 'rule:1', message: 'handled' });
+      await dispatcher.signal(wakeDispatcherSignal);
+      await eventually(() => alertOpenAttribute(handle), (open) => open === false, 10_000);
+      await handle.terminate('test done');
+      await dispatcher.terminate('test done');
     });
   });
 
