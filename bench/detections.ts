@@ -55,8 +55,17 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'audit-bench-detections-'));
   chmodSync(workDir, 0o755);
   const database = await openBenchDatabase(workDir);
-  // An interrupted run must not leave its embedded PostgreSQL running.
-  const stopOnSignal = () => void database.stop().finally(() => process.exit(130));
+  // An interrupted run must not leave its embedded PostgreSQL running; the connections it cuts may throw meanwhile.
+  const stopOnSignal = () => {
+    process.on('uncaughtException', () => undefined);
+    void database
+      .stop()
+      .catch(() => undefined)
+      .finally(() => {
+        rmSync(workDir, { recursive: true, force: true });
+        process.exit(130);
+      });
+  };
   process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
   const db = openDatabase(database.url);
   const simulator = await startSimulator({ seed: 5, orgs: [{ history: { count: eventCount, spanMs: 6 * DAY_MS } }, { history: { count: 0 } }] });
