@@ -7,7 +7,7 @@ import { withWorker } from '../harness/worker';
 import { alertOpenAttribute, alertsOf, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, watchdogView } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
 
-const WINDOW_S = 4;
+const WINDOW_S = 5;
 const INTERVAL_S = 10;
 
 describe('silence alarm', () => {
