@@ -23,7 +23,10 @@ runMain(async () => {
     throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err.message}`);
   });
   const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: detectionHook() });
-  await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE);
+  // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
+  await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
+    process.stderr.write(`warning: could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it\n`),
+  );
   process.stdout.write(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}\n`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();
