@@ -1,9 +1,9 @@
-import type { CountedField, NoveltyField } from './event-fields';
 import type { Severity } from '../activities/alerts/alert-store';
+import type { CountedField, NoveltyField } from './event-fields';
 import type { DetectionEvent } from './event-view';
 
 /** The alert path's severities: a detection's alert carries its rule's. */
-export type { Severity } from '../activities/alerts/alert-store';
+export type { Severity };
 
 /** Per-source settings some rules read; every field has a default so a source never needs any. */
 export interface DetectionSettings {
