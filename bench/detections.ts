@@ -96,13 +96,14 @@ async function main(): Promise<void> {
     // was during one run or another, which comparing events/s across runs does.
     for (const mix of MIXES) {
       const of = (variant: Variant) => runs.filter((r) => r.mix === mix && r.variant === variant);
-      const rate = (variant: Variant) => Math.round(median(of(variant).map((r) => r.events / r.seconds)));
+      const rate = (variant: Variant) => median(of(variant).map((r) => r.events / r.seconds));
       const share = (variant: Variant) => pct(median(of(variant).map((r) => r.hookSeconds / r.seconds)));
       const detections = of('all packs')[0].detections;
       console.log(
         `${mix} mix: ${detections} detections (one per ${Math.round(eventCount / Math.max(1, detections))} events); ` +
           `detection hook ${share('all packs')} of backfill time with all packs, ${share('no packs')} with none; ` +
-          `median events/s: no hook ${rate('no hook')}, no packs ${rate('no packs')}, all packs ${rate('all packs')}`,
+          `median events/s: no hook ${Math.round(rate('no hook'))}, no packs ${Math.round(rate('no packs'))}, all packs ${Math.round(rate('all packs'))} ` +
+          `(overhead ${pct(1 - rate('all packs') / rate('no packs'))} against no packs, between runs)`,
       );
     }
   } finally {
