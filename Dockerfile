@@ -13,4 +13,5 @@ COPY migrations ./migrations
 COPY detections ./detections
 COPY tsconfig.json ./
 USER node
-CMD ["node_modules/.bin/tsx", "workers/main.ts"]
+# The flags are those of WORKER_NODE_FLAGS in scripts/stack/local-stack.ts.
+CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "workers/main.ts"]

@@ -30,6 +30,13 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
+/**
+ * How a worker process runs: TypeScript through tsx's loader, and a larger young generation. A page of 500 events
+ * allocates a few megabytes that die young; with the default semi-space the collector runs several times a page and
+ * costs a fifth of the worker's CPU time during a backfill (measured with bench:backfill).
+ */
+export const WORKER_NODE_FLAGS = ['--max-semi-space-size=64', '--import', 'tsx'];
+
 type Stoppable = { name: string; stop(): Promise<void> };
 
 /**
@@ -98,7 +105,7 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
     env.TEMPORAL_NAMESPACE = namespace;
 
     const workerLog = path.join(LOG_DIR, 'worker.log');
-    const worker = new ManagedProcess('worker', process.execPath, [require.resolve('tsx/cli'), path.join(PROJECT_ROOT, 'workers', 'main.ts')], workerLog, {
+    const worker = new ManagedProcess('worker', process.execPath, [...WORKER_NODE_FLAGS, path.join(PROJECT_ROOT, 'workers', 'main.ts')], workerLog, {
       env: { ...process.env, ...env },
       cwd: PROJECT_ROOT,
     });

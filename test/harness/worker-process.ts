@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { WORKER_NODE_FLAGS } from '../../scripts/stack/local-stack';
 import { env, requiredEnv } from './env';
 import { testCredentialsKey } from './sources';
 
@@ -15,7 +16,7 @@ export class WorkerProcess {
   private readonly exited: Promise<void>;
 
   constructor(taskQueue: string, extraEnv: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'workers', 'main.ts')], {
+    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(root, 'workers', 'main.ts')], {
       cwd: root,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,7 +45,7 @@ export class WorkerProcess {
     }
   }
 
-  /** SIGKILL to the whole group (tsx runs node as a child): no shutdown hook runs, in-flight work is simply lost. */
+  /** SIGKILL to the whole group: no shutdown hook runs, in-flight work is simply lost. */
   async kill(): Promise<void> {
     process.kill(-this.child.pid!, 'SIGKILL');
     await this.exited;
