@@ -1,24 +1,21 @@
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createActivities } from '../activities';
 import { createCredentialCipher } from '../activities/credentials';
 import { Database, openDatabase } from '../activities/db/database';
 import { migrate } from '../activities/db/migrate';
 import type { InsertedEventsHook } from '../activities/ingest-page';
-import { deleteSource, insertSource } from '../activities/store/sources';
+import { deleteSource } from '../activities/store/sources';
 import { detectionHook } from '../detections/hook';
 import { DETECTION_PACKS } from '../detections/registry';
 import { enablePack, saveDetectionSettings } from '../detections/store';
-import { freePort } from '../scripts/stack/processes';
-import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
 import { actionFilter } from '../detections/action-filter';
 import { ACTIONS } from '../simulator/actions';
 import type { EventOverrides } from '../simulator/generator';
 import { Random, seedFrom } from '../simulator/prng';
 import { startSimulator } from '../simulator/server';
+import { DAY_MS, insertBenchSource, median, openBenchDatabase, plainBackfill } from './bench-environment';
 
 // What detections cost the ingest path: full backfills of a simulated organization through the real ingestPage
 // activity (HTTP, JSON, schema, one PostgreSQL transaction per page of 500), run in a plain loop, with all packs
@@ -31,7 +28,6 @@ import { startSimulator } from '../simulator/server';
 // faster and so the detections' share larger: the conservative setting.
 // Usage: npm run bench:detections -- [events=100000] [rounds=2]
 
-const DAY_MS = 24 * 3600_000;
 
 type Variant = 'no hook' | 'no packs' | 'all packs';
 const VARIANTS: Variant[] = ['no packs', 'all packs', 'no hook'];
@@ -121,17 +117,7 @@ async function backfill(
   org: { organizationId: string; apiKey: string; apiBaseUrl: string; round: number },
 ): Promise<Run> {
   const cipher = createCredentialCipher(randomBytes(32));
-  const source = await insertSource(db, {
-    name: `bench-${mix}-${variant.replace(/ /g, '-')}-${org.round}`,
-    organizationId: org.organizationId,
-    apiKeyCiphertext: cipher.seal(org.apiKey),
-    apiBaseUrl: org.apiBaseUrl,
-    pollIntervalSeconds: 60,
-    silenceWindowSeconds: DAY_MS / 1000,
-    silenceAlertEnabled: true,
-    backfillDays: 7,
-    apiKeyExpiresAt: null,
-  });
+  const source = await insertBenchSource(db, cipher, `bench-${mix}-${variant.replace(/ /g, '-')}-${org.round}`, org);
   if (variant === 'all packs') {
     for (const pack of DETECTION_PACKS) await enablePack(db, source.id, pack.id);
     await saveDetectionSettings(db, source.id, { allowedInviteDomains: ['acme-corporation.example.com'] });
@@ -143,15 +129,8 @@ async function backfill(
     await hook(tx, record, rows);
     hookSeconds += (performance.now() - started) / 1000;
   };
-  const { ingestPage } = createActivities({ db, cipher, onEventsInserted: variant === 'no hook' ? undefined : timed });
-  const activity = new MockActivityEnvironment();
-  let events = 0;
   const started = performance.now();
-  for (;;) {
-    const page = await activity.run(ingestPage, { sourceId: source.id }) as Awaited<ReturnType<typeof ingestPage>>;
-    events += page.inserted;
-    if (!page.hasMore) break;
-  }
+  const events = await plainBackfill({ db, cipher, onEventsInserted: variant === 'no hook' ? undefined : timed }, source.id);
   const seconds = (performance.now() - started) / 1000;
   const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM detections WHERE source_id = $1', [source.id]);
   // Every run starts from the same database: no other run's rows in the indexes, and no autovacuum of them mid-run.
@@ -173,23 +152,6 @@ function typicalMix(count: number): EventOverrides[] {
     const index = weights.findIndex((w) => (roll -= w) < 0);
     return { action: ACTIONS[index < 0 ? ACTIONS.length - 1 : index].key, time: new Date(start + ((i + 0.5) * 6 * DAY_MS) / count).toISOString() };
   });
-}
-
-async function openBenchDatabase(workDir: string): Promise<RunningDatabase> {
-  if (process.env.DATABASE_URL) return createThrowawayDatabase(process.env.DATABASE_URL, `audit_bench_${process.pid}_${Date.now()}`);
-  return startEmbeddedPostgres({
-    dataDir: path.join(workDir, 'pg'),
-    port: await freePort(),
-    logFile: path.join(workDir, 'postgres.log'),
-    database: 'audit_bench',
-    durable: false,
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
