@@ -1,3 +1,5 @@
+import type { RunningSimulator } from '../../simulator/server';
+import { pollNowSignal } from '../../workflows/messages';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Database } from '../../activities/db/database';
 import { setSourceDestination } from '../../activities/alerts/destinations';
@@ -73,3 +75,18 @@ export async function runIdsOf(client: Client, workflowId: string): Promise<stri
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Keeps a source fed for `durationMs`: new events and a poll every 1.5 s, so its silence window keeps restarting.
+ * Returns when the last events were added.
+ */
+export async function keepEventsFlowing(simulator: RunningSimulator, orgId: string, source: WorkflowHandle, durationMs: number, perPoll = 1): Promise<number> {
+  let lastAddedAt = Date.now();
+  for (const until = Date.now() + durationMs; Date.now() < until; ) {
+    simulator.addEvents(orgId, { count: perPoll });
+    lastAddedAt = Date.now();
+    await source.signal(pollNowSignal);
+    await sleep(1_500);
+  }
+  return lastAddedAt;
+}

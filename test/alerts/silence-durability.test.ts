@@ -14,7 +14,7 @@ import { createTestSource, eventually, openTestDatabase, testActivities } from '
 import { startTestTemporal, stopProcessGroup, temporalPidFile } from '../harness/temporal';
 import { connectClient, withWorker } from '../harness/worker';
 import { WorkerProcess } from '../harness/worker-process';
-import { alertsOf, lastEventPersistedAt, noticesAbout, routeAlertsTo, runIdsOf, sleep } from './alert-test-kit';
+import { alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, runIdsOf, sleep } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
 
 const INTERVAL_S = 10;
@@ -82,13 +82,7 @@ describe('one alert per silence, whatever happens to the workflows, the worker o
       });
       await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting' && s.backfill.completed);
 
-      let quietSince = Date.now();
-      for (const until = Date.now() + 2 * windowSeconds * 1000; Date.now() < until; ) {
-        simulator.addEvents(org.id, { count: 1 });
-        quietSince = Date.now();
-        await handle.signal(pollNowSignal);
-        await sleep(1_500);
-      }
+      const quietSince = await keepEventsFlowing(simulator, org.id, handle, 2 * windowSeconds * 1000);
       expect(await alertsOf(db, source.id)).toEqual([]);
       const runsBeforeSilence = (await runIdsOf(client, sourceWorkflowId(source.name))).length;
 

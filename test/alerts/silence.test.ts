@@ -4,7 +4,7 @@ import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../workflows/messages';
 import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
-import { alertOpenAttribute, alertsOf, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, watchdogView } from './alert-test-kit';
+import { alertOpenAttribute, alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, watchdogView } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
 
 const WINDOW_S = 5;
@@ -40,13 +40,7 @@ describe('silence alarm', () => {
       await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting');
 
       // Three windows with an event every 1.5 s: the window keeps restarting, nothing alerts.
-      let quietSince = Date.now();
-      for (const until = Date.now() + 3 * WINDOW_S * 1000; Date.now() < until; ) {
-        simulator.addEvents(org.id, { count: 2 });
-        quietSince = Date.now();
-        await handle.signal(pollNowSignal);
-        await sleep(1_500);
-      }
+      const quietSince = await keepEventsFlowing(simulator, org.id, handle, 3 * WINDOW_S * 1000, 2);
       expect(await alertsOf(db, source.id)).toEqual([]);
       const view = await watchdogView(client, source.name);
       expect(view).toMatchObject({ windowSeconds: WINDOW_S, alertOpen: false });
