@@ -12,7 +12,9 @@ runMain(async () => {
   loadEnvironment({ ...process.env, DATABASE_URL: process.env.DATABASE_URL || 'postgres://placeholder' });
   const stack = await startLocalStack(log);
   if (stack.uiUrl) log(`Temporal Web UI: ${stack.uiUrl}`);
-  log(`add a source with: npm run source -- add <name> --org-id <id> --api-key-env <VAR>  (DATABASE_URL and TEMPORAL_ADDRESS as above)`);
+  // The embedded server's URL carries only its fixed local password; a DATABASE_URL given by the operator is not echoed.
+  const databaseUrl = process.env.DATABASE_URL ? '$DATABASE_URL' : stack.env.DATABASE_URL;
+  log(`operator scripts: DATABASE_URL=${databaseUrl} TEMPORAL_ADDRESS=${stack.env.TEMPORAL_ADDRESS} npm run source -- add <name> --org-id <id> --api-key-env <VAR>`);
   log('running; press Ctrl-C to stop');
   await untilInterrupted();
   await stack.stop();
