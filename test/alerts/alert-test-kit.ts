@@ -1,4 +1,5 @@
-import type { RunningSimulator } from '../../simulator/server';
+import type { RunningSimulator, SimulatorOptions } from '../../simulator/server';
+import { type SimulatorAndDatabase, useSimulatorAndDatabase } from '../harness/fixtures';
 import { pollNowSignal } from '../../workflows/messages';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Database } from '../../activities/db/database';
@@ -7,7 +8,7 @@ import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
 import { silenceWatchdogQuery } from '../../workflows/alert-messages';
 import { sourceWorkflowId } from '../../workflows/limits';
 import { AlertOpen } from '../../workflows/search-attributes';
-import type { ReceivedNotice } from './webhook-receiver';
+import { type ReceivedNotice, WebhookReceiver } from './webhook-receiver';
 
 export interface AlertRow {
   id: number;
@@ -89,4 +90,17 @@ export async function keepEventsFlowing(simulator: RunningSimulator, orgId: stri
     await sleep(1_500);
   }
   return lastAddedAt;
+}
+
+/** A simulator, the run's database and a local webhook receiver for a file's tests (see useSimulatorAndDatabase). */
+export function useAlertFixture(options: SimulatorOptions, use: (fixture: SimulatorAndDatabase & { receiver: WebhookReceiver }) => void): void {
+  let receiver: WebhookReceiver | undefined;
+  // Registered first, so jest starts the receiver before the hook that hands the whole fixture to `use`.
+  beforeAll(async () => {
+    receiver = await WebhookReceiver.start();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+  });
+  useSimulatorAndDatabase(options, (fixture) => use({ ...fixture, receiver: receiver! }));
 }

@@ -6,11 +6,11 @@ import { parseWebhookUrl, publishGlobalDestinations, setSourceDestination } from
 import type { Database } from '../../activities/db/database';
 import { deleteSource } from '../../activities/store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import type { RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../workflows/messages';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
+import { countEvents, createTestSource, eventually, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
-import { alertsOf, deliveriesOf, noticesAbout, routeAlertsTo } from './alert-test-kit';
+import { alertsOf, deliveriesOf, noticesAbout, routeAlertsTo, useAlertFixture } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
 
 const API = 'http://127.0.0.1:9';
@@ -19,16 +19,7 @@ describe('alert delivery', () => {
   let db: Database;
   let receiver: WebhookReceiver;
   let simulator: RunningSimulator;
-  beforeAll(async () => {
-    db = openTestDatabase();
-    receiver = await WebhookReceiver.start();
-    simulator = await startSimulator({ seed: 53, orgs: [{}], history: { count: 30, spanMs: 3600_000 } });
-  });
-  afterAll(async () => {
-    await simulator.close();
-    await receiver.close();
-    await db.close();
-  });
+  useAlertFixture({ seed: 53, orgs: [{}], history: { count: 30, spanMs: 3600_000 } }, (fixture) => ({ simulator, db, receiver } = fixture));
 
   const deliverNow = () => createAlertDelivery(db, { requestTimeoutMs: 1_000 })();
   const newSource = () => createTestSource(db, { organizationId: 'org', apiKey: 'secret-api-key-value', apiBaseUrl: API });

@@ -4,17 +4,17 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Database } from '../../activities/db/database';
 import type { SourceRecord } from '../../activities/store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import type { RunningSimulator } from '../../simulator/server';
 import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
 import { sourceWorkflowId } from '../../workflows/limits';
 import { pollNowSignal, statusQuery } from '../../workflows/messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
 import { env, requiredEnv } from '../harness/env';
-import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
+import { createTestSource, eventually, testActivities } from '../harness/sources';
 import { startTestTemporal, stopProcessGroup, temporalPidFile } from '../harness/temporal';
 import { connectClient, withWorker } from '../harness/worker';
 import { WorkerProcess } from '../harness/worker-process';
-import { alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, runIdsOf, sleep } from './alert-test-kit';
+import { alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, runIdsOf, sleep, useAlertFixture } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
 
 const INTERVAL_S = 10;
@@ -23,16 +23,7 @@ describe('one alert per silence, whatever happens to the workflows, the worker o
   let simulator: RunningSimulator;
   let db: Database;
   let receiver: WebhookReceiver;
-  beforeAll(async () => {
-    simulator = await startSimulator({ seed: 52, orgs: [{}, {}, {}], history: { count: 40, spanMs: 3600_000 } });
-    db = openTestDatabase();
-    receiver = await WebhookReceiver.start();
-  });
-  afterAll(async () => {
-    await receiver.close();
-    await db.close();
-    await simulator.close();
-  });
+  useAlertFixture({ seed: 52, orgs: [{}, {}, {}], history: { count: 40, spanMs: 3600_000 } }, (fixture) => ({ simulator, db, receiver } = fixture));
 
   async function quietSource(orgIndex: number, windowSeconds: number): Promise<{ source: SourceRecord; path: string }> {
     const org = simulator.orgs[orgIndex];

@@ -1,10 +1,10 @@
 import type { Database } from '../../activities/db/database';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import type { RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../workflows/messages';
-import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
+import { createTestSource, eventually, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
-import { alertOpenAttribute, alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, watchdogView } from './alert-test-kit';
+import { alertOpenAttribute, alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, useAlertFixture, watchdogView } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
 
 const WINDOW_S = 5;
@@ -14,16 +14,7 @@ describe('silence alarm', () => {
   let simulator: RunningSimulator;
   let db: Database;
   let receiver: WebhookReceiver;
-  beforeAll(async () => {
-    simulator = await startSimulator({ seed: 51, orgs: [{}], history: { count: 50, spanMs: 3600_000 } });
-    db = openTestDatabase();
-    receiver = await WebhookReceiver.start();
-  });
-  afterAll(async () => {
-    await receiver.close();
-    await db.close();
-    await simulator.close();
-  });
+  useAlertFixture({ seed: 51, orgs: [{}], history: { count: 50, spanMs: 3600_000 } }, (fixture) => ({ simulator, db, receiver } = fixture));
 
   it('stays quiet while events flow; once the organization is quiet, one alert, delivered; events resolve it', async () => {
     const org = simulator.orgs[0];

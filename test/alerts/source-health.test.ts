@@ -3,14 +3,14 @@ import { openAlert, resolveAlert } from '../../activities/alerts/alert-store';
 import type { Database } from '../../activities/db/database';
 import { updateSource } from '../../activities/store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import type { RunningSimulator } from '../../simulator/server';
 import { ensureAlertDispatcher } from '../../workers/alert-dispatcher';
 import { alertDispatcherWorkflowId } from '../../workflows/alert-ids';
 import { setSilenceAlarmUpdate, wakeDispatcherSignal } from '../../workflows/alert-messages';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, statusQuery, stopSignal } from '../../workflows/messages';
-import { createTestSource, eventually, openTestDatabase, testActivities, testCipher } from '../harness/sources';
+import { createTestSource, eventually, testActivities, testCipher } from '../harness/sources';
 import { withWorker } from '../harness/worker';
-import { alertOpenAttribute, alertsOf, noticesAbout, routeAlertsTo, sleep, watchdogOf, watchdogView } from './alert-test-kit';
+import { alertOpenAttribute, alertsOf, noticesAbout, routeAlertsTo, sleep, useAlertFixture, watchdogOf, watchdogView } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
 
 const DAY_MS = 24 * 3600_000;
@@ -19,16 +19,7 @@ describe('source health alerts', () => {
   let simulator: RunningSimulator;
   let db: Database;
   let receiver: WebhookReceiver;
-  beforeAll(async () => {
-    simulator = await startSimulator({ seed: 54, orgs: [{}, {}], history: { count: 40, spanMs: 3600_000 } });
-    db = openTestDatabase();
-    receiver = await WebhookReceiver.start();
-  });
-  afterAll(async () => {
-    await receiver.close();
-    await db.close();
-    await simulator.close();
-  });
+  useAlertFixture({ seed: 54, orgs: [{}, {}], history: { count: 40, spanMs: 3600_000 } }, (fixture) => ({ simulator, db, receiver } = fixture));
 
   it('raises the credentials alert within one poll of an expired key, and resolves it once a new key works', async () => {
     const org = simulator.orgs[0];

@@ -1,25 +1,19 @@
 import { createActivities } from '../../activities';
 import type { Database } from '../../activities/db/database';
 import { findSourceByName } from '../../activities/store/sources';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import type { RunningSimulator } from '../../simulator/server';
 import { sourceWorkflowId } from '../../workflows/limits';
 import { withWorker } from '../harness/worker';
 import { cipher, cliEnvironment, eventsOf, KEY_VAR, openTestDatabase, rowsOf } from './cli-test-setup';
 import { CliRun, eventually, refusal, runCli, succeeded } from './run-cli';
+import { useSimulatorAndDatabase } from '../harness/fixtures';
 
 const HISTORY = 120;
 
 describe('the operator CLI drives a source through its life', () => {
   let db: Database;
   let simulator: RunningSimulator;
-  beforeAll(async () => {
-    db = openTestDatabase();
-    simulator = await startSimulator({ seed: 41, orgs: [{}], history: { count: HISTORY, spanMs: 2 * 24 * 3_600_000 } });
-  });
-  afterAll(async () => {
-    await simulator.close();
-    await db.close();
-  });
+  useSimulatorAndDatabase({ seed: 41, orgs: [{}], history: { count: HISTORY, spanMs: 2 * 24 * 3_600_000 } }, (fixture) => ({ simulator, db } = fixture), openTestDatabase);
 
   it('adds, lists, shows, pauses, resumes, re-times, polls, rotates the key of and removes a source', async () => {
     const org = simulator.orgs[0];

@@ -2,24 +2,18 @@ import { createActivities } from '../../activities';
 import type { Database } from '../../activities/db/database';
 import { findSourceByName } from '../../activities/store/sources';
 import { detectionHook } from '../../detections/hook';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import type { RunningSimulator } from '../../simulator/server';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, refusal, runCli, succeeded } from '../cli/run-cli';
 import { withWorker } from '../harness/worker';
+import { useSimulatorAndDatabase } from '../harness/fixtures';
 
 const HISTORY = 400;
 
 describe('detection commands of the operator CLI', () => {
   let db: Database;
   let simulator: RunningSimulator;
-  beforeAll(async () => {
-    db = openTestDatabase();
-    simulator = await startSimulator({ seed: 29, orgs: [{}], history: { count: HISTORY, spanMs: 2 * 24 * 3_600_000 } });
-  });
-  afterAll(async () => {
-    await simulator.close();
-    await db.close();
-  });
+  useSimulatorAndDatabase({ seed: 29, orgs: [{}], history: { count: HISTORY, spanMs: 2 * 24 * 3_600_000 } }, (fixture) => ({ simulator, db } = fixture), openTestDatabase);
 
   it('add --detection-packs evaluates the backfill from its first page', async () => {
     const org = simulator.orgs[0];

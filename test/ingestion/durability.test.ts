@@ -1,25 +1,19 @@
 import { WorkflowExecutionInfo } from '@temporalio/client';
-import { startSimulator, RunningSimulator } from '../../simulator/server';
+import { RunningSimulator } from '../../simulator/server';
 import { Database } from '../../activities/db/database';
 import { loadCheckpoint } from '../../activities/store/checkpoints';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { sourceWorkflowId } from '../../workflows/limits';
 import { pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, statusQuery } from '../../workflows/messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
+import { countEvents, createTestSource, eventually, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
+import { useSimulatorAndDatabase } from '../harness/fixtures';
 
 describe('source workflow durability', () => {
   let simulator: RunningSimulator;
   let db: Database;
-  beforeAll(async () => {
-    simulator = await startSimulator({ seed: 31, orgs: [{}, {}, {}], history: { count: 2_000, spanMs: 2 * 24 * 3600_000 } });
-    db = openTestDatabase();
-  });
-  afterAll(async () => {
-    await db.close();
-    await simulator.close();
-  });
+  useSimulatorAndDatabase({ seed: 31, orgs: [{}, {}, {}], history: { count: 2_000, spanMs: 2 * 24 * 3600_000 } }, (fixture) => ({ simulator, db } = fixture));
 
   it('keeps cursor, counters, interval and pause state across several continue-as-new, losing no signal', async () => {
     const org = simulator.orgs[0];

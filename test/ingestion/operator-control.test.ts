@@ -1,10 +1,11 @@
-import { startSimulator, RunningSimulator } from '../../simulator/server';
+import { RunningSimulator } from '../../simulator/server';
 import { updateSource, findSourceById } from '../../activities/store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalUpdate, statusQuery } from '../../workflows/messages';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities, testCipher } from '../harness/sources';
+import { countEvents, createTestSource, eventually, testActivities, testCipher } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 import { Database } from '../../activities/db/database';
+import { useSimulatorAndDatabase } from '../harness/fixtures';
 
 const streamRequests = (simulator: RunningSimulator, orgId: string) => simulator.requestCounts().byOrg[orgId]?.['events-stream'] ?? 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -12,14 +13,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('operators steer a running source', () => {
   let simulator: RunningSimulator;
   let db: Database;
-  beforeAll(async () => {
-    simulator = await startSimulator({ seed: 21, orgs: [{}, {}], history: { count: 300, spanMs: 3600_000 } });
-    db = openTestDatabase();
-  });
-  afterAll(async () => {
-    await db.close();
-    await simulator.close();
-  });
+  useSimulatorAndDatabase({ seed: 21, orgs: [{}, {}], history: { count: 300, spanMs: 3600_000 } }, (fixture) => ({ simulator, db } = fixture));
 
   it('pause stops API requests, resume restarts them, poll-now polls at once, a shorter interval applies at once', async () => {
     const org = simulator.orgs[0];
