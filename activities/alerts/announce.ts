@@ -15,14 +15,14 @@ const OVERLAP = '30 seconds';
 export function createAlertAnnouncer(db: Database) {
   return async function announceAlertChanges({ since }: { since: string | null }): Promise<{ until: string }> {
     const { rows: clock } = await db.query<{ now: Date }>('SELECT now() AS now');
-    if (since !== null) {
-      const { rows } = await db.query<{ name: string }>(
-        `SELECT DISTINCT s.name FROM alerts a JOIN sources s ON s.id = a.source_id
-         WHERE a.opened_at >= $1::timestamptz - $2::interval OR a.resolved_at >= $1::timestamptz - $2::interval`,
-        [since, OVERLAP],
-      );
-      for (const { name } of rows) await tellSourceWorkflow(name);
-    }
+    // A first round (no `since`) looks back over the overlap too: a wake that arrived before it must not be lost.
+    const { rows } = await db.query<{ name: string }>(
+      `SELECT DISTINCT s.name FROM alerts a JOIN sources s ON s.id = a.source_id
+       WHERE a.opened_at >= COALESCE($1::timestamptz, $3::timestamptz) - $2::interval
+          OR a.resolved_at >= COALESCE($1::timestamptz, $3::timestamptz) - $2::interval`,
+      [since, OVERLAP, clock[0].now],
+    );
+    for (const { name } of rows) await tellSourceWorkflow(name);
     return { until: clock[0].now.toISOString() };
   };
 }
