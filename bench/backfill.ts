@@ -8,7 +8,7 @@ import type { ActivityDependencies } from '../activities';
 import { createCredentialCipher } from '../activities/credentials';
 import { Database, openDatabase } from '../activities/db/database';
 import { migrate } from '../activities/db/migrate';
-import { detectionHook } from '../detections/hook';
+import { createDetectionHook } from '../detections/engine';
 import { startDevServer } from '../scripts/stack/dev-server';
 import { freePort } from '../scripts/stack/processes';
 import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  const deps: ActivityDependencies = { db, cipher: createCredentialCipher(randomBytes(32)), onEventsInserted: detectionHook() };
+  const deps: ActivityDependencies = { db, cipher: createCredentialCipher(randomBytes(32)), onEventsInserted: createDetectionHook() };
   const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE }, deps);
   const running = worker.run();
   try {

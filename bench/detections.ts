@@ -7,7 +7,7 @@ import { Database, openDatabase } from '../activities/db/database';
 import { migrate } from '../activities/db/migrate';
 import type { InsertedEventsHook } from '../activities/ingest-page';
 import { deleteSource } from '../activities/store/sources';
-import { detectionHook } from '../detections/hook';
+import { createDetectionHook } from '../detections/engine';
 import { DETECTION_PACKS } from '../detections/registry';
 import { enablePack, saveDetectionSettings } from '../detections/store';
 import { actionFilter } from '../detections/action-filter';
@@ -123,7 +123,7 @@ async function backfill(
     await saveDetectionSettings(db, source.id, { allowedInviteDomains: ['acme-corporation.example.com'] });
   }
   let hookSeconds = 0;
-  const hook = detectionHook();
+  const hook = createDetectionHook();
   const timed: InsertedEventsHook = async (tx, record, rows) => {
     const started = performance.now();
     await hook(tx, record, rows);

@@ -4,6 +4,8 @@
  */
 export interface ActionFilter {
   test(action: string): boolean;
+  /** No pattern has a wildcard: SQL can compare with `=`, which an index on action serves. */
+  exact: boolean;
   /** For `action LIKE ANY($n)`: `_` and `%` of action keys escaped, `*` turned into `%`. */
   likePatterns: string[];
 }
@@ -24,6 +26,7 @@ function compile(patterns: readonly string[]): ActionFilter {
   const wildcards = patterns.filter((p) => p.includes('*')).map((p) => new RegExp(`^${p.split('*').map(escapeRegExp).join('.*')}$`));
   return {
     test: (action) => exact.has(action) || wildcards.some((re) => re.test(action)),
+    exact: wildcards.length === 0,
     likePatterns: patterns.map((p) => p.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%')),
   };
 }

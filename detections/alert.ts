@@ -1,19 +1,12 @@
-import type { PoolClient } from 'pg';
-import type { Rule, Severity } from './rule';
+import type { AlertToOpen } from '../activities/alerts/alert-store';
+import type { Rule } from './rule';
 
-/** The alert path's input for a detection (issue 5's AlertToOpen, narrowed to kind 'detection'). */
-export interface DetectionAlert {
-  sourceId: string;
+/** The alert path's input for a detection: an alert of kind 'detection' with its dedup key always set. */
+export interface DetectionAlert extends AlertToOpen {
   kind: 'detection';
   dedupKey: string;
-  severity: Severity;
-  title: string;
-  message: string;
   details: Record<string, unknown>;
 }
-
-/** The alert path's openAlerts (openAlert in bulk), as the engine calls it: inside the transaction that records the detections. */
-export type OpenAlerts = (q: PoolClient, alerts: DetectionAlert[]) => Promise<Array<{ alertId: number; opened: boolean }>>;
 
 export interface DetectionFacts {
   sourceId: string;

@@ -1,25 +1,20 @@
 import type { PoolClient } from 'pg';
 import type { InsertedEventsHook } from '../activities/ingest-page';
 import { actionFilter } from './action-filter';
-import { detectionAlert, OpenAlerts } from './alert';
+import { detectionAlert } from './alert';
 import { DetectionEvent, EvaluatedRow, toDetectionEvent } from './event-view';
 import { DETECTION_PACKS, PackedRule, rulesOfPacks } from './registry';
-import { Candidate, confirmCandidates } from './candidate-checks';
+import { Candidate, decide, Finding } from './decide';
 import type { DetectionPack, DetectionSettings } from './rule';
-import { insertDetections, loadDetectionConfig } from './store';
+import { loadStoredFacts } from './stored-facts';
+import { loadDetectionConfig, recordDetections } from './store';
 
 export interface DetectionSource {
   id: string;
   name: string;
 }
 
-interface Finding extends Candidate {
-  eventIds: string[];
-  count?: number;
-}
-
-export interface EngineDependencies {
-  openAlerts: OpenAlerts;
+export interface EngineOptions {
   /** The packs ids resolve against; the shipped registry unless a test brings its own. */
   packs?: readonly DetectionPack[];
 }
@@ -29,17 +24,17 @@ export interface EngineDependencies {
  * the page's transaction. A row is new exactly once, so no event is evaluated twice by ingestion; and a source with
  * no pack enabled costs one indexed lookup per page.
  */
-export function createDetectionHook(deps: EngineDependencies): InsertedEventsHook {
+export function createDetectionHook(options: EngineOptions = {}): InsertedEventsHook {
   return async (tx, source, inserted) => {
     const config = await loadDetectionConfig(tx, source.id);
     if (config.packIds.length === 0) return;
-    await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, deps.packs ?? DETECTION_PACKS), config.settings, deps.openAlerts);
+    await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, options.packs ?? DETECTION_PACKS), config.settings);
   };
 }
 
 /**
  * Evaluates rows already stored in the transaction's view of `events`; returns how many detections it raised. At most
- * three statements, whatever the number of rows, rules and findings: confirm the candidates, open their alerts, record
+ * three statements, whatever the number of rows, rules and findings: read the facts the candidates need, open the alerts, record
  * the detections. The transaction must hold the source's checkpoint row: that lock serialises every detection write of
  * a source (an ingested page holds it from advancing the checkpoint, before its hook; a rescan batch takes it first),
  * so the dedup check sees every detection committed before the insert that follows it.
@@ -50,28 +45,33 @@ export async function evaluateEvents(
   rows: readonly EvaluatedRow[],
   rules: readonly PackedRule[],
   settings: DetectionSettings,
-  openAlerts: OpenAlerts,
 ): Promise<number> {
   const candidates = candidatesOf(rows, rules, settings);
   if (candidates.length === 0) return 0;
-  const confirmed = await confirmCandidates(tx, source.id, candidates);
-  const detections = firstPerPeriod(confirmed.map(({ index, count, eventIds }) => ({ ...candidates[index], count, eventIds: eventIds ?? [candidates[index].event.eventId] })));
-  await raise(tx, source, detections, settings, openAlerts);
+  const detections = decide(candidates, await loadStoredFacts(tx, source.id, candidates));
+  await raise(tx, source, detections, settings);
   return detections.length;
 }
 
 function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[], settings: DetectionSettings): Candidate[] {
-  // Rows become views only when some rule's actions select them, and at most once.
-  const views = new Map<EvaluatedRow, DetectionEvent>();
-  const view = (row: EvaluatedRow) => {
-    let event = views.get(row);
-    if (!event) views.set(row, (event = toDetectionEvent(row)));
-    return event;
+  // Rules test each distinct action of the page once, not each row; rows become views only when some rule's actions
+  // select them, and at most once.
+  const rowsByAction = new Map<string, EvaluatedRow[]>();
+  for (const row of rows) {
+    const ofAction = rowsByAction.get(row.action);
+    if (ofAction) ofAction.push(row);
+    else rowsByAction.set(row.action, [row]);
+  }
+  const views = new Map<string, DetectionEvent[]>();
+  const eventsOf = (action: string) => {
+    let events = views.get(action);
+    if (!events) views.set(action, (events = rowsByAction.get(action)!.map(toDetectionEvent)));
+    return events;
   };
   const candidates: Candidate[] = [];
   for (const { packId, rule } of rules) {
     const filter = actionFilter(rule.actions);
-    const matched = rows.filter((row) => filter.test(row.action)).map(view).filter((event) => rule.match(event, settings));
+    const matched = [...rowsByAction.keys()].filter((action) => filter.test(action)).flatMap(eventsOf).filter((event) => rule.match(event, settings));
     if (rule.kind === 'event') {
       for (const event of matched) candidates.push({ packId, rule, event, dedupKey: rule.key(event, settings) });
     } else if (rule.kind === 'threshold') {
@@ -93,62 +93,44 @@ function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[
   return candidates;
 }
 
-/**
- * Of confirmed candidates of one rule and key, keeps the earliest and then each next one that lies a full dedup period
- * after the last kept: a stored detection was already ruled out in SQL, this handles those of the same batch.
- */
-function firstPerPeriod(findings: Finding[]): Finding[] {
-  findings.sort((a, b) => a.event.timeMs - b.event.timeMs || a.event.eventId.localeCompare(b.event.eventId));
-  const lastKept = new Map<string, number>();
-  return findings.filter((finding) => {
-    const key = `${finding.rule.id}\n${finding.dedupKey}`;
-    const previous = lastKept.get(key);
-    if (previous !== undefined && finding.event.timeMs - previous < finding.rule.dedupSeconds * 1000) return false;
-    lastKept.set(key, finding.event.timeMs);
-    return true;
-  });
-}
-
-/** Opens the detections' alerts and records the detections, each in one statement for the whole batch. */
-async function raise(tx: PoolClient, source: DetectionSource, detections: Finding[], settings: DetectionSettings, openAlerts: OpenAlerts): Promise<void> {
-  if (detections.length === 0) return;
-  const titled = detections.map((finding) => ({ ...finding, title: finding.rule.alertTitle(finding.event, settings), eventTime: new Date(finding.event.timeMs) }));
-  const alerts = await openAlerts(
+/** Records the detections and opens their alerts, in one statement for the whole batch. */
+async function raise(tx: PoolClient, source: DetectionSource, findings: Finding[], settings: DetectionSettings): Promise<void> {
+  await recordDetections(
     tx,
-    titled.map((d) =>
-      detectionAlert({
-        sourceId: source.id,
-        sourceName: source.name,
-        packId: d.packId,
-        rule: d.rule,
-        title: d.title,
-        eventId: d.event.eventId,
-        eventIds: d.eventIds,
-        eventTime: d.eventTime,
-        actor: d.event.actor,
-        ip: d.event.ip,
-        country: d.event.country,
-        count: d.count,
-      }),
-    ),
-  );
-  await insertDetections(
-    tx,
-    titled.map((d, i) => ({
-      sourceId: source.id,
-      packId: d.packId,
-      ruleId: d.rule.id,
-      severity: d.rule.severity,
-      dedupKey: d.dedupKey,
-      eventId: d.event.eventId,
-      eventIds: d.eventIds,
-      eventTime: d.eventTime,
-      actorId: d.event.actor.id,
-      actorName: d.event.actor.name,
-      actorEmail: d.event.actor.email,
-      ip: d.event.ip,
-      title: d.title,
-      alertId: alerts[i].alertId,
-    })),
+    findings.map(({ packId, rule, event, eventIds, count, dedupKey }) => {
+      const title = rule.alertTitle(event, settings);
+      const eventTime = new Date(event.timeMs);
+      return {
+        detection: {
+          sourceId: source.id,
+          packId,
+          ruleId: rule.id,
+          severity: rule.severity,
+          dedupKey,
+          eventId: event.eventId,
+          eventIds,
+          eventTime,
+          actorId: event.actor.id,
+          actorName: event.actor.name,
+          actorEmail: event.actor.email,
+          ip: event.ip,
+          title,
+        },
+        alert: detectionAlert({
+          sourceId: source.id,
+          sourceName: source.name,
+          packId,
+          rule,
+          title,
+          eventId: event.eventId,
+          eventIds,
+          eventTime,
+          actor: event.actor,
+          ip: event.ip,
+          country: event.country,
+          count,
+        }),
+      };
+    }),
   );
 }

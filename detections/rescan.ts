@@ -1,6 +1,5 @@
 import type { Database } from '../activities/db/database';
 import { actionFilter } from './action-filter';
-import type { OpenAlerts } from './alert';
 import { DetectionSource, evaluateEvents } from './engine';
 import type { EvaluatedRow } from './event-view';
 import { DETECTION_PACKS, rulesOfPacks } from './registry';
@@ -8,7 +7,6 @@ import type { DetectionPack } from './rule';
 import { holdSourceCheckpoint, loadDetectionSettings } from './store';
 
 export interface RescanOptions {
-  openAlerts: OpenAlerts;
   /** Rows per transaction: small enough that ingestion of the same source is held up only briefly. */
   batchSize?: number;
   packs?: readonly DetectionPack[];
@@ -26,7 +24,7 @@ export interface RescanResult {
  * Events that already raised a detection, or fall within the dedup period of one, raise nothing: a rescan can be
  * repeated, and can run while the source is ingesting.
  */
-export async function rescanStoredEvents(db: Database, source: DetectionSource, packIds: string[], days: number, options: RescanOptions): Promise<RescanResult> {
+export async function rescanStoredEvents(db: Database, source: DetectionSource, packIds: string[], days: number, options: RescanOptions = {}): Promise<RescanResult> {
   const rules = rulesOfPacks(packIds, options.packs ?? DETECTION_PACKS);
   const patterns = [...new Set(rules.flatMap(({ rule }) => actionFilter(rule.actions).likePatterns))];
   const settings = await loadDetectionSettings(db, source.id);
@@ -38,7 +36,7 @@ export async function rescanStoredEvents(db: Database, source: DetectionSource, 
     const batch = await db.withTransaction(async (tx) => {
       await holdSourceCheckpoint(tx, source.id);
       const rows = await readBatch(tx, source.id, patterns, since, after, batchSize);
-      const raised = rows.length > 0 ? await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings, options.openAlerts) : 0;
+      const raised = rows.length > 0 ? await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings) : 0;
       return { rows, raised };
     });
     result.eventsEvaluated += batch.rows.length;

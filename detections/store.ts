@@ -1,4 +1,6 @@
 import type { QueryResult, QueryResultRow } from 'pg';
+import { alertsParameter, openingAlerts } from '../activities/alerts/alert-store';
+import type { DetectionAlert } from './alert';
 import { DEFAULT_DETECTION_SETTINGS, DetectionSettings, Severity } from './rule';
 
 /** A pool, a Database or a transaction's client: whatever can run a parameterized query. */
@@ -94,25 +96,30 @@ export interface NewDetection {
   actorEmail: string | null;
   ip: string | null;
   title: string;
-  alertId: number | null;
 }
 
-/** One statement for a page's detections, passed as one JSON document. */
-export async function insertDetections(sql: Sql, detections: NewDetection[]): Promise<void> {
+/**
+ * Records detections and opens their alerts through the alert path, in ONE statement for a page's worth: each
+ * detection row keeps the id of the alert it opened. Both arrays travel as JSON documents.
+ */
+export async function recordDetections(sql: Sql, detections: ReadonlyArray<{ detection: NewDetection; alert: DetectionAlert }>): Promise<void> {
   if (detections.length === 0) return;
   await sql.query(
-    `INSERT INTO detections (source_id, pack_id, rule_id, severity, dedup_key, event_id, event_ids, event_time, actor_id,
+    `WITH ${openingAlerts('$1')}
+     INSERT INTO detections (source_id, pack_id, rule_id, severity, dedup_key, event_id, event_ids, event_time, actor_id,
                              actor_name, actor_email, ip, title, alert_id)
-     SELECT "sourceId", "packId", "ruleId", severity, "dedupKey", "eventId", "eventIds", "eventTime", "actorId",
-            "actorName", "actorEmail", ip, title, "alertId"
-       FROM jsonb_to_recordset($1::jsonb) AS d("sourceId" uuid, "packId" text, "ruleId" text, severity text, "dedupKey" text,
+     SELECT d."sourceId", d."packId", d."ruleId", d.severity, d."dedupKey", d."eventId", d."eventIds", d."eventTime", d."actorId",
+            d."actorName", d."actorEmail", d.ip, d.title, o.id
+       FROM jsonb_to_recordset($2::jsonb) AS d("sourceId" uuid, "packId" text, "ruleId" text, severity text, "dedupKey" text,
             "eventId" text, "eventIds" text[], "eventTime" timestamptz, "actorId" text, "actorName" text, "actorEmail" text,
-            ip text, title text, "alertId" bigint)`,
-    [JSON.stringify(detections)],
+            ip text, title text, "alertKey" text)
+       LEFT JOIN opened o ON o.source_id = d."sourceId" AND o.kind = 'detection' AND o.dedup_key = d."alertKey"`,
+    [alertsParameter(detections.map((d) => d.alert)), JSON.stringify(detections.map((d) => ({ ...d.detection, alertKey: d.alert.dedupKey })))],
   );
 }
 
 export interface DetectionRecord extends NewDetection {
+  alertId: number | null;
   id: number;
   sourceName: string;
   detectedAt: Date;

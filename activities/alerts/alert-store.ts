@@ -45,35 +45,15 @@ export async function openAlert(q: Queryable, alert: AlertToOpen): Promise<{ ale
 }
 
 /**
- * openAlert for many alerts at once, in one statement whatever their number (when none of their keys is open yet): for callers that raise
- * alerts in bulk inside a hot transaction (detections over a page of events). Results are in input order.
+ * openAlert for many alerts at once, in one statement whatever their number (when none of their keys is open yet): for
+ * callers that raise alerts in bulk inside a hot transaction. Results are in input order.
  */
 export async function openAlerts(q: Queryable, alerts: AlertToOpen[]): Promise<Array<{ alertId: number; opened: boolean }>> {
   if (alerts.length === 0) return [];
   const keyOf = (a: { source_id: string; kind: string; dedup_key: string }) => `${a.source_id}\n${a.kind}\n${a.dedup_key}`;
-  const column = <T>(read: (a: AlertToOpen) => T) => alerts.map(read);
-  // The deliveries of the alerts it opens are queued by the same statement, as openAlert queues them.
   const inserted = await q.query<{ id: string; source_id: string; kind: string; dedup_key: string }>(
-    `WITH opened AS (
-       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details)
-       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::jsonb[])
-       ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
-       RETURNING id, source_id, kind, dedup_key
-     ), queued AS (
-       INSERT INTO alert_deliveries (alert_id, notice, format, url)
-       SELECT o.id, 'opened', d.format, d.url FROM opened o JOIN alert_destinations d ON d.source_id = o.source_id OR d.source_id IS NULL
-       ON CONFLICT DO NOTHING
-     )
-     SELECT id, source_id, kind, dedup_key FROM opened`,
-    [
-      column((a) => a.sourceId),
-      column((a) => a.kind),
-      column((a) => a.dedupKey ?? ''),
-      column((a) => a.severity),
-      column((a) => a.title),
-      column((a) => a.message),
-      column((a) => JSON.stringify(a.details ?? {})),
-    ],
+    `WITH ${openingAlerts('$1')} SELECT id, source_id, kind, dedup_key FROM opened`,
+    [alertsParameter(alerts)],
   );
   const opened = new Map(inserted.rows.map((row) => [keyOf(row), Number(row.id)]));
   const results: Array<{ alertId: number; opened: boolean }> = [];
@@ -86,6 +66,42 @@ export async function openAlerts(q: Queryable, alerts: AlertToOpen[]): Promise<A
     claimed.add(key);
   }
   return results;
+}
+
+/**
+ * The part of a statement that opens alerts in bulk and queues their deliveries, as openAlert does one by one: CTEs
+ * `opened` (id, source_id, kind, dedup_key of each alert it opened; an already open key opens nothing) and `queued`.
+ * For callers that write rows of their own in the same statement, such as detections, which record their alert.
+ * `param` is the placeholder of an alertsParameter() value.
+ */
+export function openingAlerts(param: string): string {
+  return `opened AS (
+       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details)
+       SELECT a.source_id, a.kind, a.dedup_key, a.severity, a.title, a.message, a.details
+         FROM jsonb_to_recordset(${param}::jsonb)
+              AS a(source_id uuid, kind text, dedup_key text, severity text, title text, message text, details jsonb)
+       ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
+       RETURNING id, source_id, kind, dedup_key
+     ), queued AS (
+       INSERT INTO alert_deliveries (alert_id, notice, format, url)
+       SELECT o.id, 'opened', d.format, d.url FROM opened o JOIN alert_destinations d ON d.source_id = o.source_id OR d.source_id IS NULL
+       ON CONFLICT DO NOTHING
+     )`;
+}
+
+/** The alerts as one JSON parameter: node-postgres would escape every character of text[] parameters in JavaScript. */
+export function alertsParameter(alerts: readonly AlertToOpen[]): string {
+  return JSON.stringify(
+    alerts.map((a) => ({
+      source_id: a.sourceId,
+      kind: a.kind,
+      dedup_key: a.dedupKey ?? '',
+      severity: a.severity,
+      title: a.title,
+      message: a.message,
+      details: a.details ?? {},
+    })),
+  );
 }
 
 /** Resolves the open alert for (source, kind, dedupKey), if any, and queues the resolution notice with it. */

@@ -1,7 +1,7 @@
 import { createActivities } from '../../activities';
 import type { Database } from '../../activities/db/database';
 import { findSourceByName } from '../../activities/store/sources';
-import { detectionHook } from '../../detections/hook';
+import { createDetectionHook } from '../../detections/engine';
 import type { RunningSimulator } from '../../simulator/server';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, refusal, runCli, succeeded } from '../cli/run-cli';
@@ -17,7 +17,7 @@ describe('detection commands of the operator CLI', () => {
 
   it('add --detection-packs evaluates the backfill from its first page', async () => {
     const org = simulator.orgs[0];
-    await withWorker(createActivities({ db, cipher, onEventsInserted: detectionHook() }), async ({ client, taskQueue }) => {
+    await withWorker(createActivities({ db, cipher, onEventsInserted: createDetectionHook() }), async ({ client, taskQueue }) => {
       const env = cliEnvironment(taskQueue, simulator.url, { [KEY_VAR]: org.keys.valid });
       const added = succeeded(await runCli(['add', 'guarded', '--org-id', org.id, '--api-key-env', KEY_VAR, '--detection-packs', 'atlassian-core'], { env }));
       expect(added).toContain('; detection packs: atlassian-core');

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../activities/db/database';
 import type { SourceRecord } from '../../activities/store/sources';
 import { enablePack, saveDetectionSettings } from '../../detections/store';
+import type { DetectionAlert } from '../../detections/alert';
 import type { DetectionSettings } from '../../detections/rule';
 import { createTestSource } from '../harness/sources';
 
@@ -24,6 +25,16 @@ export interface StoredDetection {
 export async function detectionsOf(db: Database, sourceId: string): Promise<StoredDetection[]> {
   const { rows } = await db.query<StoredDetection>(
     'SELECT rule_id, event_id, dedup_key, event_ids, alert_id FROM detections WHERE source_id = $1 ORDER BY event_time, id',
+    [sourceId],
+  );
+  return rows;
+}
+
+/** The detection alerts the alert path holds for the source, oldest first. */
+export async function detectionAlertsOf(db: Database, sourceId: string): Promise<Array<DetectionAlert & { id: string }>> {
+  const { rows } = await db.query<DetectionAlert & { id: string }>(
+    `SELECT id, source_id AS "sourceId", kind, dedup_key AS "dedupKey", severity, title, message, details
+       FROM alerts WHERE source_id = $1 AND kind = 'detection' ORDER BY id`,
     [sourceId],
   );
   return rows;

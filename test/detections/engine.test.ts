@@ -6,8 +6,8 @@ import { createDetectionHook } from '../../detections/engine';
 import { rescanStoredEvents } from '../../detections/rescan';
 import { disablePack, enablePack } from '../../detections/store';
 import { openTestDatabase } from '../harness/sources';
-import { detectionsOf, sourceWithPacks } from './detection-harness';
-import { ADMIN, days, ingestRows, minutes, recordingAlerts, row, USER, userEntry } from './sample-events';
+import { detectionAlertsOf, detectionsOf, sourceWithPacks } from './detection-harness';
+import { ADMIN, days, ingestRows, minutes, row, USER, userEntry } from './sample-events';
 
 const ago = (ms: number) => new Date(Date.now() - ms);
 const impersonation = (time: Date, target = USER) => row({ action: 'user_logged_in_as_user', actor: ADMIN, context: [userEntry(target)], time });
@@ -25,7 +25,7 @@ describe('detection engine on the ingest hook', () => {
       const rows = [impersonation(ago(1000))];
       await insertEvents(tx, source.id, source.name, rows);
       const counting = { query: (text: string, params?: unknown[]) => (statements.push(text), tx.query(text, params)) } as unknown as PoolClient;
-      await createDetectionHook(recordingAlerts())(counting, source, rows);
+      await createDetectionHook()(counting, source, rows);
     });
     expect(statements).toHaveLength(1);
     expect(await detectionsOf(db, source.id)).toEqual([]);
@@ -33,14 +33,14 @@ describe('detection engine on the ingest hook', () => {
 
   it('raises a detection once even when handed the same rows again', async () => {
     const source = await sourceWithPacks(db);
-    const alerts = recordingAlerts();
-    const hook = createDetectionHook(alerts);
+    const hook = createDetectionHook();
     const rows = [impersonation(ago(1000))];
     await ingestRows(db, source, rows, hook);
     await db.withTransaction((tx) => hook(tx, source, rows));
-    expect(await detectionsOf(db, source.id)).toEqual([expect.objectContaining({ rule_id: 'admin-impersonation', event_id: rows[0].eventId, alert_id: '1' })]);
-    expect(alerts.opened).toHaveLength(1);
-    expect(alerts.opened[0]).toMatchObject({
+    const alerts = await detectionAlertsOf(db, source.id);
+    expect(alerts).toHaveLength(1);
+    expect(await detectionsOf(db, source.id)).toEqual([expect.objectContaining({ rule_id: 'admin-impersonation', event_id: rows[0].eventId, alert_id: alerts[0].id })]);
+    expect(alerts[0]).toMatchObject({
       sourceId: source.id,
       kind: 'detection',
       severity: 'high',
@@ -51,7 +51,7 @@ describe('detection engine on the ingest hook', () => {
 
   it('leaves nothing behind when the page transaction rolls back', async () => {
     const source = await sourceWithPacks(db);
-    const hook = createDetectionHook(recordingAlerts());
+    const hook = createDetectionHook();
     await expect(
       db.withTransaction(async (tx) => {
         const rows = [impersonation(ago(1000))];
@@ -65,7 +65,7 @@ describe('detection engine on the ingest hook', () => {
 
   it('deduplicates per rule and key within the dedup period, by event time', async () => {
     const source = await sourceWithPacks(db);
-    const hook = createDetectionHook(recordingAlerts());
+    const hook = createDetectionHook();
     const first = impersonation(ago(minutes(200)));
     await ingestRows(db, source, [first], hook);
     await ingestRows(db, source, [impersonation(ago(minutes(170)))], hook); // same admin and user, 30 min later
@@ -80,16 +80,15 @@ describe('detection engine on the ingest hook', () => {
 
   it('deduplicates within one page as across pages', async () => {
     const source = await sourceWithPacks(db);
-    const alerts = recordingAlerts();
     const rows = [impersonation(ago(minutes(50))), impersonation(ago(minutes(40))), impersonation(ago(minutes(45)), OTHER_USER)];
-    await ingestRows(db, source, rows, createDetectionHook(alerts));
+    await ingestRows(db, source, rows, createDetectionHook());
     expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([rows[0].eventId, rows[2].eventId]);
-    expect(alerts.opened.map((a) => a.details.eventIds)).toEqual([[rows[0].eventId], [rows[2].eventId]]);
+    expect((await detectionAlertsOf(db, source.id)).map((a) => a.details.eventIds)).toEqual([[rows[0].eventId], [rows[2].eventId]]);
   });
 
   it('evaluates only enabled packs, and ignores pack ids the registry no longer has', async () => {
     const source = await sourceWithPacks(db, ['retired-pack']);
-    const hook = createDetectionHook(recordingAlerts());
+    const hook = createDetectionHook();
     await ingestRows(db, source, [impersonation(ago(5000))], hook);
     await enablePack(db, source.id, 'atlassian-core');
     const enabled = impersonation(ago(4000), OTHER_USER);
@@ -116,7 +115,7 @@ describe('rescan of stored events', () => {
 
   it('evaluates the stored events of the last N days once, however often it runs', async () => {
     const source = await sourceWithPacks(db, []);
-    const noPacks = createDetectionHook(recordingAlerts());
+    const noPacks = createDetectionHook();
     const old = impersonation(ago(days(3)));
     const recent = impersonation(ago(days(1)), OTHER_USER);
     const burst = [0, 1, 2, 3, 4].map((i) => row({ action: 'user_login_failed', time: ago(minutes(30) - i * 1000), location: { ip: '198.18.1.1' } }));
@@ -124,14 +123,13 @@ describe('rescan of stored events', () => {
     expect(await detectionsOf(db, source.id)).toEqual([]);
 
     await enablePack(db, source.id, 'atlassian-core');
-    const alerts = recordingAlerts();
-    const first = await rescanStoredEvents(db, source, ['atlassian-core'], 2, { openAlerts: alerts.openAlerts, batchSize: 2 });
+    const first = await rescanStoredEvents(db, source, ['atlassian-core'], 2, { batchSize: 2 });
     expect(first).toEqual({ eventsEvaluated: 6, detections: 2 });
     expect((await detectionsOf(db, source.id)).map((d) => d.rule_id)).toEqual(['admin-impersonation', 'failed-login-burst']);
 
-    const again = await rescanStoredEvents(db, source, ['atlassian-core'], 5, { openAlerts: alerts.openAlerts });
+    const again = await rescanStoredEvents(db, source, ['atlassian-core'], 5);
     expect(again).toEqual({ eventsEvaluated: 7, detections: 1 });
     expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([old.eventId, recent.eventId, burst[4].eventId]);
-    expect(alerts.opened).toHaveLength(3);
+    expect(await detectionAlertsOf(db, source.id)).toHaveLength(3);
   });
 });

@@ -6,7 +6,6 @@ import type { InsertedEventsHook } from '../../activities/ingest-page';
 import { EventRow, toEventRow } from '../../activities/normalize';
 import { insertEvents } from '../../activities/store/events';
 import type { SourceRecord } from '../../activities/store/sources';
-import type { DetectionAlert, OpenAlerts } from '../../detections/alert';
 import { DetectionEvent, toDetectionEvent } from '../../detections/event-view';
 
 type JsonObject = Record<string, unknown>;
@@ -44,19 +43,6 @@ export function auditEvent(sample: SampleEvent): AuditEvent {
 export const row = (sample: SampleEvent): EventRow => toEventRow(auditEvent(sample));
 
 export const view = (sample: SampleEvent): DetectionEvent => toDetectionEvent(row(sample));
-
-/** An openAlerts double that records what it was asked to open. */
-export function recordingAlerts(): { openAlerts: OpenAlerts; opened: DetectionAlert[] } {
-  const opened: DetectionAlert[] = [];
-  return {
-    opened,
-    openAlerts: async (_q, alerts) =>
-      alerts.map((alert) => {
-        opened.push(alert);
-        return { alertId: opened.length, opened: true };
-      }),
-  };
-}
 
 /**
  * What ingestPage does with a page, minus the API: insert the rows and hand the new ones to the hook, in one

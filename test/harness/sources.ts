@@ -3,7 +3,7 @@ import { createActivities } from '../../activities';
 import { createCredentialCipher } from '../../activities/credentials';
 import { Database, openDatabase } from '../../activities/db/database';
 import { insertSource, SourceRecord } from '../../activities/store/sources';
-import { detectionHook } from '../../detections/hook';
+import { createDetectionHook } from '../../detections/engine';
 import { requiredEnv } from './env';
 
 /** A credentials key of the test run's own, in the form CREDENTIALS_KEY takes. */
@@ -16,7 +16,7 @@ export function openTestDatabase(): Database {
 
 /** With the detection engine on, as workers run it: a source without enabled packs costs it one lookup per page. */
 export function testActivities(db: Database) {
-  return createActivities({ db, cipher: testCipher, onEventsInserted: detectionHook() });
+  return createActivities({ db, cipher: testCipher, onEventsInserted: createDetectionHook() });
 }
 
 export interface TestSourceOptions {

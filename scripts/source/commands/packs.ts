@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { openAlerts } from '../../../activities/alerts/alert-store';
 import { DETECTION_PACKS } from '../../../detections/registry';
 import { rescanStoredEvents } from '../../../detections/rescan';
 import { disablePack, enablePack, listEnabledPacks, loadDetectionSettings, saveDetectionSettings } from '../../../detections/store';
@@ -97,7 +96,7 @@ async function enable(context: CliContext, packId: string, options: EnableOption
   if (rescanDays === undefined) {
     return printLine(`${state}${domains}; it evaluates new events (--rescan-days N also evaluates stored ones)`);
   }
-  const result = await rescanStoredEvents(db, source, [pack.id], rescanDays, { openAlerts });
+  const result = await rescanStoredEvents(db, source, [pack.id], rescanDays);
   printLine(`${state}${domains}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections`);
 }
 
