@@ -7,7 +7,7 @@ import { DETECTION_PACKS, PackedRule, rulesOfPacks } from './registry';
 import { Candidate, decide, Finding } from './decide';
 import type { DetectionPack, DetectionSettings } from './rule';
 import { loadStoredFacts } from './stored-facts';
-import { loadDetectionConfig, recordDetections } from './store';
+import { DetectionConfig, NO_DETECTIONS, recordDetections, sameDetectionConfig } from './store';
 
 export interface DetectionSource {
   id: string;
@@ -21,21 +21,32 @@ export interface EngineOptions {
 
 /**
  * The ingest path's onEventsInserted hook: runs the source's enabled packs over the page's newly inserted rows inside
- * the page's transaction. A row is new exactly once, so no event is evaluated twice by ingestion; and a source with
- * no pack enabled costs one indexed lookup per page.
+ * the page's transaction. A row is new exactly once, so no event is evaluated twice by ingestion.
+ *
+ * One statement per page, whether packs are enabled or not: the page's candidates are built with the config the
+ * source's previous page found, and the facts statement reads the current config alongside. Only when the two differ
+ * (a pack enabled or disabled since, or the first page this worker sees) are the candidates rebuilt and the facts read
+ * again, so a change applies to the very page that commits after it.
  */
 export function createDetectionHook(options: EngineOptions = {}): InsertedEventsHook {
+  const packs = options.packs ?? DETECTION_PACKS;
+  const lastConfig = new Map<string, DetectionConfig>();
   return async (tx, source, inserted) => {
-    const config = await loadDetectionConfig(tx, source.id);
-    if (config.packIds.length === 0) return;
-    await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, options.packs ?? DETECTION_PACKS), config.settings);
+    let config = lastConfig.get(source.id) ?? NO_DETECTIONS;
+    for (;;) {
+      const candidates = candidatesOf(inserted, rulesOfPacks(config.packIds, packs), config.settings);
+      const facts = await loadStoredFacts(tx, source.id, candidates);
+      lastConfig.set(source.id, facts.config);
+      if (sameDetectionConfig(facts.config, config)) return raise(tx, source, decide(candidates, facts), config.settings);
+      config = facts.config;
+    }
   };
 }
 
 /**
- * Evaluates rows already stored in the transaction's view of `events`; returns how many detections it raised. At most
- * three statements, whatever the number of rows, rules and findings: read the facts the candidates need, open the alerts, record
- * the detections. The transaction must hold the source's checkpoint row: that lock serialises every detection write of
+ * Evaluates rows already stored in the transaction's view of `events` with the given rules (a rescan); returns how many
+ * detections it raised. At most two statements, whatever the number of rows, rules and findings: read the facts the
+ * candidates need, then record the detections with their alerts. The transaction must hold the source's checkpoint row: that lock serialises every detection write of
  * a source (an ingested page holds it from advancing the checkpoint, before its hook; a rescan batch takes it first),
  * so the dedup check sees every detection committed before the insert that follows it.
  */
@@ -48,9 +59,9 @@ export async function evaluateEvents(
 ): Promise<number> {
   const candidates = candidatesOf(rows, rules, settings);
   if (candidates.length === 0) return 0;
-  const detections = decide(candidates, await loadStoredFacts(tx, source.id, candidates));
-  await raise(tx, source, detections, settings);
-  return detections.length;
+  const findings = decide(candidates, await loadStoredFacts(tx, source.id, candidates));
+  await raise(tx, source, findings, settings);
+  return findings.length;
 }
 
 function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[], settings: DetectionSettings): Candidate[] {

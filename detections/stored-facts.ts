@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import { actionFilter } from './action-filter';
 import type { Candidate } from './decide';
 import type { Rule, ThresholdRule } from './rule';
+import { DETECTION_CONFIG_SQL, DetectionConfig, NO_DETECTIONS, parseDetectionConfig } from './store';
 
 /** A stored event or detection as the decision needs it: times in whole milliseconds, as candidates carry them. */
 export interface StoredMark {
@@ -11,6 +12,8 @@ export interface StoredMark {
 
 /** What PostgreSQL knows that decides a page's candidates (see decide.ts). */
 export interface StoredFacts {
+  /** The source's detection config, read in the same statement (so from the same snapshot) as the rest. */
+  config: DetectionConfig;
   /** Threshold rules: per rule and counted value, the stored events of its actions around the candidates, by time. */
   windowEvents: Map<Rule, Map<string, StoredMark[]>>;
   /** Indexes of new-value candidates whose value is new and whose source has learned long enough. */
@@ -28,11 +31,12 @@ export function compareMarks(a: StoredMark, b: StoredMark): number {
 
 export const ruleKey = (ruleId: string, value: string) => `${ruleId}\n${value}`;
 
-type FactRow = { fact: 'window' | 'novel' | 'detection'; i: number | null; key: string | null; event_id: string | null; ms: number | null; rule_id: string | null };
+type FactRow = { fact: 'config' | 'window' | 'novel' | 'detection'; i: number | null; key: string | null; event_id: string | null; ms: number | null; rule_id: string | null };
 
 /**
- * Reads the facts for a page's candidates in ONE statement, because round trips and planning dominate what detections
- * cost a page; counting, novelty of an earliest value and dedup are then decided in JavaScript. The page being
+ * Reads the source's detection config and the facts for a page's candidates (none: just the config) in ONE statement,
+ * because round trips and planning dominate what detections cost a page; counting, novelty of an earliest value and
+ * dedup are then decided in JavaScript. The page being
  * evaluated is already inserted (same transaction), so the window events include it, and nothing needs rebuilding
  * after a restart or a rescan: the state of every rule is the events and detections tables themselves.
  */
@@ -43,7 +47,8 @@ export async function loadStoredFacts(tx: Pick<PoolClient, 'query'>, sourceId: s
   for (const candidate of candidates) byRule.set(candidate.rule, [...(byRule.get(candidate.rule) ?? []), candidate]);
 
   const thresholdRules: ThresholdRule[] = [];
-  const branches = [storedDetections(candidates, param)];
+  const branches = [`SELECT 'config' AS fact, NULL::int AS i, ${DETECTION_CONFIG_SQL} AS key, NULL AS event_id, NULL::float8 AS ms, NULL AS rule_id`];
+  if (candidates.length > 0) branches.push(storedDetections(candidates, param));
   for (const [rule, ofRule] of byRule) {
     if (rule.kind === 'threshold') branches.push(windowEvents(rule, thresholdRules.push(rule) - 1, ofRule, param));
   }
@@ -54,9 +59,10 @@ export async function loadStoredFacts(tx: Pick<PoolClient, 'query'>, sourceId: s
   // far behind a backfill, was seen taking ten times longer for a whole backfill.
   const { rows } = await tx.query<FactRow>(branches.map((b) => `(${b})`).join('\nUNION ALL\n'), params);
 
-  const facts: StoredFacts = { windowEvents: new Map(), novel: new Set(), detectionsByKey: new Map(), detectedEvents: new Set() };
+  const facts: StoredFacts = { config: NO_DETECTIONS, windowEvents: new Map(), novel: new Set(), detectionsByKey: new Map(), detectedEvents: new Set() };
   for (const row of rows) {
-    if (row.fact === 'novel') facts.novel.add(row.i!);
+    if (row.fact === 'config') facts.config = parseDetectionConfig(row.key!);
+    else if (row.fact === 'novel') facts.novel.add(row.i!);
     else if (row.fact === 'window') {
       const rule = thresholdRules[row.i!];
       const byValue = facts.windowEvents.get(rule) ?? new Map<string, StoredMark[]>();

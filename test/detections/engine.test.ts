@@ -1,4 +1,7 @@
 import type { PoolClient } from 'pg';
+import type { InsertedEventsHook } from '../../activities/ingest-page';
+import type { EventRow } from '../../activities/normalize';
+import type { SourceRecord } from '../../activities/store/sources';
 import type { Database } from '../../activities/db/database';
 import { insertEvents } from '../../activities/store/events';
 import { actionFilter } from '../../detections/action-filter';
@@ -18,17 +21,31 @@ describe('detection engine on the ingest hook', () => {
   beforeAll(() => (db = openTestDatabase()));
   afterAll(() => db.close());
 
-  it('costs one query per page when the source has no pack enabled', async () => {
-    const source = await sourceWithPacks(db, []);
+  /** Runs the hook over freshly inserted rows and returns the statements it sent. */
+  async function statementsOf(hook: InsertedEventsHook, source: SourceRecord, rows: EventRow[]): Promise<string[]> {
     const statements: string[] = [];
     await db.withTransaction(async (tx) => {
-      const rows = [impersonation(ago(1000))];
       await insertEvents(tx, source.id, source.name, rows);
       const counting = { query: (text: string, params?: unknown[]) => (statements.push(text), tx.query(text, params)) } as unknown as PoolClient;
-      await createDetectionHook()(counting, source, rows);
+      await hook(counting, source, rows);
     });
-    expect(statements).toHaveLength(1);
+    return statements;
+  }
+
+  it('costs one statement per page when the source has no pack enabled', async () => {
+    const source = await sourceWithPacks(db, []);
+    expect(await statementsOf(createDetectionHook(), source, [impersonation(ago(1000))])).toHaveLength(1);
     expect(await detectionsOf(db, source.id)).toEqual([]);
+  });
+
+  it('costs one statement per page with packs enabled, and one more when something fires', async () => {
+    const source = await sourceWithPacks(db);
+    const hook = createDetectionHook();
+    // The first page this hook sees for the source learns its config: its candidates are built twice.
+    expect(await statementsOf(hook, source, [row({ action: 'user_login_failed', time: ago(5000), location: { ip: '198.18.2.1' } })])).toHaveLength(2);
+    expect(await statementsOf(hook, source, [row({ action: 'user_login_failed', time: ago(4000), location: { ip: '198.18.2.1' } })])).toHaveLength(1);
+    expect(await statementsOf(hook, source, [impersonation(ago(3000))])).toHaveLength(2);
+    expect((await detectionsOf(db, source.id)).map((d) => d.rule_id)).toEqual(['admin-impersonation']);
   });
 
   it('raises a detection once even when handed the same rows again', async () => {
