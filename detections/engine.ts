@@ -35,7 +35,7 @@ export function createDetectionHook(options: EngineOptions = {}): InsertedEvents
     let config = lastConfig.get(source.id) ?? NO_DETECTIONS;
     for (;;) {
       const candidates = candidatesOf(inserted, rulesOfPacks(config.packIds, packs), config.settings);
-      const facts = await loadStoredFacts(tx, source.id, candidates);
+      const facts = await loadStoredFacts(tx, source.id, candidates, { newEvents: true });
       lastConfig.set(source.id, facts.config);
       if (sameDetectionConfig(facts.config, config)) return raise(tx, source, decide(candidates, facts), config.settings);
       config = facts.config;
@@ -59,7 +59,7 @@ export async function evaluateEvents(
 ): Promise<number> {
   const candidates = candidatesOf(rows, rules, settings);
   if (candidates.length === 0) return 0;
-  const findings = decide(candidates, await loadStoredFacts(tx, source.id, candidates));
+  const findings = decide(candidates, await loadStoredFacts(tx, source.id, candidates, { newEvents: false }));
   await raise(tx, source, findings, settings);
   return findings.length;
 }

@@ -40,7 +40,12 @@ type FactRow = { fact: 'config' | 'window' | 'novel' | 'detection'; i: number | 
  * evaluated is already inserted (same transaction), so the window events include it, and nothing needs rebuilding
  * after a restart or a rescan: the state of every rule is the events and detections tables themselves.
  */
-export async function loadStoredFacts(tx: Pick<PoolClient, 'query'>, sourceId: string, candidates: readonly Candidate[]): Promise<StoredFacts> {
+export async function loadStoredFacts(
+  tx: Pick<PoolClient, 'query'>,
+  sourceId: string,
+  candidates: readonly Candidate[],
+  { newEvents }: { newEvents: boolean },
+): Promise<StoredFacts> {
   const params: unknown[] = [sourceId];
   const param = (value: unknown) => `$${params.push(value)}`;
   const byRule = new Map<Rule, Candidate[]>();
@@ -48,7 +53,10 @@ export async function loadStoredFacts(tx: Pick<PoolClient, 'query'>, sourceId: s
 
   const thresholdRules: ThresholdRule[] = [];
   const branches = [`SELECT 'config' AS fact, NULL::int AS i, ${DETECTION_CONFIG_SQL} AS key, NULL AS event_id, NULL::float8 AS ms, NULL AS rule_id`];
-  if (candidates.length > 0) branches.push(storedDetections(candidates, param));
+  if (candidates.length > 0) branches.push(detectionsOfKeys(candidates, param));
+  // Rows the ingest path has just inserted cannot have a detection yet: events are only ever deleted with their source,
+  // which takes its detections along. Stored events (a rescan) may, so their ids are looked up too.
+  if (candidates.length > 0 && !newEvents) branches.push(detectionsOfEvents(candidates, param));
   for (const [rule, ofRule] of byRule) {
     if (rule.kind === 'threshold') branches.push(windowEvents(rule, thresholdRules.push(rule) - 1, ofRule, param));
   }
@@ -90,13 +98,14 @@ const MS = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::flo
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+const DETECTION_COLUMNS = `d.dedup_key AS key, d.event_id, ${MS('d.event_time')} AS ms, d.rule_id`;
+
 /**
- * The detections that could make a candidate a duplicate: same rule and key within a period of the candidates'
- * times (one index range per rule and key), and any detection of a candidate's own event (the unique index). The
- * LATERAL ... OFFSET 0 keeps the per-key index lookups: flattened into a join, the planner may decide to hash all of
- * the source's detections instead.
+ * The detections that could make a candidate a duplicate: same rule and key within a period of the candidates' times,
+ * one index range per rule and key. The LATERAL ... OFFSET 0 keeps those lookups: flattened into a join, the planner
+ * may decide to hash all of the source's detections instead.
  */
-function storedDetections(candidates: readonly Candidate[], param: (value: unknown) => string): string {
+function detectionsOfKeys(candidates: readonly Candidate[], param: (value: unknown) => string): string {
   const spans = new Map<string, { ruleId: string; key: string; since: number; until: number }>();
   for (const { rule, dedupKey, event } of candidates) {
     const id = ruleKey(rule.id, dedupKey);
@@ -106,14 +115,16 @@ function storedDetections(candidates: readonly Candidate[], param: (value: unkno
     spans.set(id, span);
   }
   const keys = param(JSON.stringify([...spans.values()].map((s) => ({ ...s, since: iso(s.since), until: iso(s.until) }))));
-  const eventIds = param([...new Set(candidates.map((c) => c.event.eventId))]);
-  const columns = `d.dedup_key AS key, d.event_id, ${MS('d.event_time')} AS ms, d.rule_id`;
   return `SELECT 'detection' AS fact, NULL::int AS i, d.* FROM jsonb_to_recordset(${keys}::jsonb) AS x("ruleId" text, key text, since timestamptz, until timestamptz)
-      CROSS JOIN LATERAL (SELECT ${columns} FROM detections d
+      CROSS JOIN LATERAL (SELECT ${DETECTION_COLUMNS} FROM detections d
                            WHERE d.source_id = $1 AND d.dedup_key = x.key AND d.rule_id = x."ruleId"
-                             AND d.event_time >= x.since AND d.event_time < x.until OFFSET 0) AS d
-    UNION ALL
-    SELECT 'detection', NULL, ${columns} FROM detections d WHERE d.event_id = ANY(${eventIds}::text[]) AND d.source_id = $1`;
+                             AND d.event_time >= x.since AND d.event_time < x.until OFFSET 0) AS d`;
+}
+
+/** Every detection raised by a candidate's own event, whatever its key (the unique index on event, rule, source). */
+function detectionsOfEvents(candidates: readonly Candidate[], param: (value: unknown) => string): string {
+  const eventIds = param([...new Set(candidates.map((c) => c.event.eventId))]);
+  return `SELECT 'detection' AS fact, NULL::int AS i, ${DETECTION_COLUMNS} FROM detections d WHERE d.event_id = ANY(${eventIds}::text[]) AND d.source_id = $1`;
 }
 
 /**
