@@ -16,6 +16,8 @@ export interface EventRow {
   anyEmails: string[];
   anyUsernames: string[];
   raw: string;
+  /** The event the row was made from, for readers in the same process (detections) that would otherwise parse raw. */
+  source?: AuditEvent;
 }
 
 // Deliberately plain: the point is to keep "Atlassian app" and similar system-actor labels out of p_any_emails.
@@ -52,5 +54,6 @@ export function toEventRow(event: AuditEvent): EventRow {
     // Only user entries: groups and sites have names too, and those are not user names.
     anyUsernames: unique([actor.name, actor.onBehalfOf?.name, ...relatedText('name', 'users')]),
     raw: JSON.stringify(event),
+    source: event,
   };
 }

@@ -2,7 +2,7 @@ import { parseRfc3339 } from '../activities/atlassian/schema';
 import type { EventRow } from '../activities/normalize';
 
 /** The columns of an events row that rules need; both fresh pages and stored rows (rescan) provide them. */
-export type EvaluatedRow = Pick<EventRow, 'eventId' | 'eventTime' | 'action' | 'actorId' | 'actorName' | 'actorEmail' | 'ip' | 'location' | 'raw'>;
+export type EvaluatedRow = Pick<EventRow, 'eventId' | 'eventTime' | 'action' | 'actorId' | 'actorName' | 'actorEmail' | 'ip' | 'location' | 'raw' | 'source'>;
 
 /** A context or container entry, with the free-form attributes Atlassian sends. */
 export interface RelatedEntry {
@@ -50,8 +50,9 @@ export function countryOf(location: unknown): string | null {
 }
 
 /**
- * A rule's view of a row. The raw body is parsed only when a rule reads context or container, and the location only
- * when it reads the country: most candidate events (logins, failed logins) need neither or only the small location.
+ * A rule's view of a row. A fresh row carries the event it was made from; a stored one (a rescan) has only its JSON,
+ * parsed only when a rule reads context or container, and the location only when it reads the country: most
+ * candidate events (logins, failed logins) need neither or only the small location.
  */
 class RowView implements DetectionEvent {
   readonly eventId: string;
@@ -75,7 +76,10 @@ class RowView implements DetectionEvent {
   }
 
   get country(): string | null {
-    if (this.#country === undefined) this.#country = this.#row.location === null ? null : countryOf(JSON.parse(this.#row.location));
+    if (this.#country === undefined) {
+      const { location, source } = this.#row;
+      this.#country = source ? countryOf(source.attributes.location) : location === null ? null : countryOf(JSON.parse(location));
+    }
     return this.#country;
   }
 
@@ -89,7 +93,7 @@ class RowView implements DetectionEvent {
 
   #relatedEntries() {
     if (!this.#related) {
-      const body: unknown = JSON.parse(this.#row.raw);
+      const body: unknown = this.#row.source ?? JSON.parse(this.#row.raw);
       const attributes = isObject(body) && isObject(body.attributes) ? body.attributes : {};
       this.#related = { context: entries(attributes.context), container: entries(attributes.container) };
     }
