@@ -46,14 +46,27 @@ export function insertBenchSource(
 
 /** The ingestPage activity itself, page after page in a plain loop: the same client and store with no Temporal. */
 export async function plainBackfill(deps: ActivityDependencies, sourceId: string): Promise<number> {
+  const backfill = steppedBackfill(deps, sourceId);
+  while (!backfill.done) await backfill.pages(Number.POSITIVE_INFINITY);
+  return backfill.events;
+}
+
+/** plainBackfill a few pages at a time, for benchmarks that interleave backfills to compare them under equal load. */
+export function steppedBackfill(deps: ActivityDependencies, sourceId: string) {
   const { ingestPage } = createActivities(deps);
   const activity = new MockActivityEnvironment();
-  let events = 0;
-  for (;;) {
-    const page = (await activity.run(ingestPage, { sourceId })) as Awaited<ReturnType<typeof ingestPage>>;
-    events += page.inserted;
-    if (!page.hasMore) return events;
-  }
+  const state = {
+    events: 0,
+    done: false,
+    async pages(count: number): Promise<void> {
+      for (let page = 0; page < count && !state.done; page++) {
+        const summary = (await activity.run(ingestPage, { sourceId })) as Awaited<ReturnType<typeof ingestPage>>;
+        state.events += summary.inserted;
+        state.done = !summary.hasMore;
+      }
+    },
+  };
+  return state;
 }
 
 export function median(values: number[]): number {

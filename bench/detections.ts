@@ -15,19 +15,21 @@ import { ACTIONS } from '../simulator/actions';
 import type { EventOverrides } from '../simulator/generator';
 import { Random, seedFrom } from '../simulator/prng';
 import { startSimulator } from '../simulator/server';
-import { DAY_MS, insertBenchSource, median, openBenchDatabase, plainBackfill } from './bench-environment';
+import { DAY_MS, insertBenchSource, median, openBenchDatabase, steppedBackfill } from './bench-environment';
 
-// What detections cost the ingest path: full backfills of a simulated organization through the real ingestPage
-// activity (HTTP, JSON, schema, one PostgreSQL transaction per page of 500), run in a plain loop, with all packs
-// enabled, with none (the hook's one lookup per page), and without the hook, rotated over rounds. Two event mixes:
+// What detections cost the ingest path: 100,000-event backfills of a simulated organization through the real
+// ingestPage activity (HTTP, JSON, schema, one PostgreSQL transaction per page of 500) in a plain loop, three at a
+// time: without the page hook, with the hook and no pack enabled, and with all packs. The three run interleaved, a
+// few pages each in turn (the order rotated per round), and each is timed only while it runs: the machine's speed
+// drifts by more than the effect measured here between runs of several seconds, but not within a turn.
+// Two event mixes:
 // - simulator: the simulator's own catalogue weights, where one event in ten is a risky admin action (a detection
-//   every ~14 events, so writing detections and their alerts weighs in);
+//   every ~17 events, so writing detections and their alerts weighs in);
 // - typical: the same catalogue with risky admin actions 20 times rarer (half a percent of events), closer to a real
 //   organization's log, which is mostly views and logins. Times are spread over the same 6 days.
 // PostgreSQL is DATABASE_URL's server (a throwaway database) or an embedded one with fsync off, which makes ingest
 // faster and so the detections' share larger: the conservative setting.
-// Usage: npm run bench:detections -- [events=100000] [rounds=2]
-
+// Usage: npm run bench:detections -- [events=100000] [rounds=3]
 
 type Variant = 'no hook' | 'no packs' | 'all packs';
 const VARIANTS: Variant[] = ['no packs', 'all packs', 'no hook'];
@@ -35,6 +37,8 @@ type Mix = 'simulator' | 'typical';
 const MIXES: Mix[] = ['simulator', 'typical'];
 /** How much rarer risky admin actions are in the typical mix than in the simulator's catalogue. */
 const RISKY_RARITY = 20;
+/** Pages each backfill runs per turn: about a second, short against the machine's drift. */
+const PAGES_PER_TURN = 20;
 
 interface Run {
   mix: Mix;
@@ -47,7 +51,7 @@ interface Run {
 
 async function main(): Promise<void> {
   const eventCount = Number(process.argv[2] ?? 100_000);
-  const rounds = Number(process.argv[3] ?? 2);
+  const rounds = Number(process.argv[3] ?? 3);
   const workDir = mkdtempSync(path.join(os.tmpdir(), 'audit-bench-detections-'));
   chmodSync(workDir, 0o755);
   const database = await openBenchDatabase(workDir);
@@ -76,31 +80,30 @@ async function main(): Promise<void> {
     for (let round = 1; round <= rounds; round++) {
       for (const mix of MIXES) {
         const org = mix === 'simulator' ? simulatorOrg : typicalOrg;
-        // Rotated per round so that no variant always runs on the warmer process.
         const order = VARIANTS.map((_, i) => VARIANTS[(i + round - 1) % VARIANTS.length]);
-        for (const variant of order) {
-          const run = await backfill(db, mix, variant, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, round });
-          if (run.events !== eventCount) throw new Error(`${mix} ${variant} ingested ${run.events} events, expected ${eventCount}`);
+        for (const run of await interleavedBackfills(db, mix, order, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, round })) {
+          if (run.events !== eventCount) throw new Error(`${mix} ${run.variant} ingested ${run.events} events, expected ${eventCount}`);
           runs.push(run);
           console.log(
-            `round ${round} ${mix.padEnd(9)} ${variant.padEnd(9)}: ${Math.round(run.events / run.seconds)} events/s (${run.seconds.toFixed(2)} s` +
-              (variant === 'no hook' ? ')' : `, ${pct(run.hookSeconds / run.seconds)} of it in the hook, ${run.detections} detections)`),
+            `round ${round} ${mix.padEnd(9)} ${run.variant.padEnd(9)}: ${Math.round(run.events / run.seconds)} events/s (${run.seconds.toFixed(2)} s` +
+              (run.variant === 'no hook' ? ')' : `, ${pct(run.hookSeconds / run.seconds)} of it in the hook, ${run.detections} detections)`),
           );
         }
       }
     }
-    // The hook's share of each run's own wall time is the direct measure: it does not move with how busy the machine
-    // was during one run or another, which comparing events/s across runs does.
+    // Each round's three backfills ran under the same load, so their ratios are compared round by round.
     for (const mix of MIXES) {
       const of = (variant: Variant) => runs.filter((r) => r.mix === mix && r.variant === variant);
-      const rate = (variant: Variant) => median(of(variant).map((r) => r.events / r.seconds));
-      const share = (variant: Variant) => pct(median(of(variant).map((r) => r.hookSeconds / r.seconds)));
+      const rate = (run: Run) => run.events / run.seconds;
+      const overheads = (variant: Variant, baseline: Variant) => of(variant).map((run, i) => 1 - rate(run) / rate(of(baseline)[i]));
+      const spread = (values: number[]) => `median ${pct(median(values))} (rounds: ${values.map(pct).join(', ')})`;
       const detections = of('all packs')[0].detections;
       console.log(
         `${mix} mix: ${detections} detections (one per ${Math.round(eventCount / Math.max(1, detections))} events); ` +
-          `detection hook ${share('all packs')} of backfill time with all packs, ${share('no packs')} with none; ` +
-          `median events/s: no hook ${Math.round(rate('no hook'))}, no packs ${Math.round(rate('no packs'))}, all packs ${Math.round(rate('all packs'))} ` +
-          `(overhead ${pct(1 - rate('all packs') / rate('no packs'))} against no packs, between runs)`,
+          `median events/s: no hook ${Math.round(median(of('no hook').map(rate)))}, no packs ${Math.round(median(of('no packs').map(rate)))}, ` +
+          `all packs ${Math.round(median(of('all packs').map(rate)))}\n` +
+          `  all packs cost ${spread(overheads('all packs', 'no hook'))} of throughput against no hook, ` +
+          `${spread(overheads('all packs', 'no packs'))} against no packs; the hook with no pack costs ${spread(overheads('no packs', 'no hook'))}`,
       );
     }
   } finally {
@@ -111,35 +114,53 @@ async function main(): Promise<void> {
   }
 }
 
-async function backfill(
+/** The variants' backfills of one organization, interleaved a turn of pages at a time, each timed only in its turns. */
+async function interleavedBackfills(
   db: Database,
   mix: Mix,
-  variant: Variant,
+  order: Variant[],
   org: { organizationId: string; apiKey: string; apiBaseUrl: string; round: number },
-): Promise<Run> {
+): Promise<Run[]> {
   const cipher = createCredentialCipher(randomBytes(32));
-  const source = await insertBenchSource(db, cipher, `bench-${mix}-${variant.replace(/ /g, '-')}-${org.round}`, org);
-  if (variant === 'all packs') {
-    for (const pack of DETECTION_PACKS) await enablePack(db, source.id, pack.id);
-    await saveDetectionSettings(db, source.id, { allowedInviteDomains: ['acme-corporation.example.com'] });
+  const backfills = await Promise.all(
+    order.map(async (variant) => {
+      const source = await insertBenchSource(db, cipher, `bench-${mix}-${variant.replace(/ /g, '-')}-${org.round}`, org);
+      if (variant === 'all packs') {
+        for (const pack of DETECTION_PACKS) await enablePack(db, source.id, pack.id);
+        await saveDetectionSettings(db, source.id, { allowedInviteDomains: ['acme-corporation.example.com'] });
+      }
+      const run: Run = { mix, variant, events: 0, seconds: 0, hookSeconds: 0, detections: 0 };
+      const hook = variant === 'no hook' ? undefined : timedHook(createDetectionHook(), (seconds) => (run.hookSeconds += seconds));
+      return { source, run, steps: steppedBackfill({ db, cipher, onEventsInserted: hook }, source.id) };
+    }),
+  );
+  while (backfills.some((b) => !b.steps.done)) {
+    for (const { run, steps } of backfills) {
+      const started = performance.now();
+      await steps.pages(PAGES_PER_TURN);
+      run.seconds += (performance.now() - started) / 1000;
+      run.events = steps.events;
+    }
   }
-  let hookSeconds = 0;
-  const hook = createDetectionHook();
-  const timed: InsertedEventsHook = async (tx, record, rows) => {
-    const started = performance.now();
-    await hook(tx, record, rows);
-    hookSeconds += (performance.now() - started) / 1000;
-  };
-  const started = performance.now();
-  const events = await plainBackfill({ db, cipher, onEventsInserted: variant === 'no hook' ? undefined : timed }, source.id);
-  const seconds = (performance.now() - started) / 1000;
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM detections WHERE source_id = $1', [source.id]);
-  // Every run starts from the same database: no other run's rows in the indexes, no autovacuum of them mid-run, and no
-  // checkpoint writing out the dirty pages of earlier runs.
-  await deleteSource(db, source.id);
+  for (const { source, run } of backfills) {
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM detections WHERE source_id = $1', [source.id]);
+    run.detections = rows[0].n;
+    await deleteSource(db, source.id);
+  }
+  // Every round starts from the same database: no earlier round's rows in the indexes, no autovacuum of them mid-run,
+  // and no checkpoint writing out their dirty pages.
   await db.query('VACUUM ANALYZE');
   await db.query('CHECKPOINT');
-  return { mix, variant, events, seconds, hookSeconds, detections: rows[0].n };
+  return backfills.map((b) => b.run);
+}
+
+/** The hook, with the time it spends (inside each page's transaction) added up. */
+function timedHook(hook: InsertedEventsHook, addSeconds: (seconds: number) => void): InsertedEventsHook {
+  return async (tx, source, rows) => {
+    const started = performance.now();
+    await hook(tx, source, rows);
+    addSeconds((performance.now() - started) / 1000);
+  };
 }
 
 /** The simulator's catalogue with the actions that event rules look at made RISKY_RARITY times rarer, in time order. */
