@@ -46,9 +46,10 @@ export function createDetectionHook(options: EngineOptions = {}): InsertedEvents
 /**
  * Evaluates rows already stored in the transaction's view of `events` with the given rules (a rescan); returns how many
  * detections it raised. At most two statements, whatever the number of rows, rules and findings: read the facts the
- * candidates need, then record the detections with their alerts. The transaction must hold the source's checkpoint row: that lock serialises every detection write of
- * a source (an ingested page holds it from advancing the checkpoint, before its hook; a rescan batch takes it first),
- * so the dedup check sees every detection committed before the insert that follows it.
+ * candidates need, then record the detections with their alerts. The transaction must hold the source's checkpoint
+ * row: that lock serialises every detection write of a source (an ingested page holds it from advancing the
+ * checkpoint, before its hook; a rescan batch takes it first), so the facts include every detection committed before
+ * the insert that follows them.
  */
 export async function evaluateEvents(
   tx: PoolClient,
