@@ -1,7 +1,7 @@
 import type { PoolClient } from 'pg';
 import { actionFilter } from './action-filter';
 import type { Candidate } from './decide';
-import type { Rule, ThresholdRule } from './rule';
+import type { NewValueRule, Rule, ThresholdRule } from './rule';
 import { DETECTION_CONFIG_SQL, DetectionConfig, NO_DETECTIONS, parseDetectionConfig } from './store';
 
 /** A stored event or detection as the decision needs it: times in whole milliseconds, as candidates carry them. */
@@ -31,14 +31,21 @@ export function compareMarks(a: StoredMark, b: StoredMark): number {
 
 export const ruleKey = (ruleId: string, value: string) => `${ruleId}\n${value}`;
 
-type FactRow = { fact: 'config' | 'window' | 'novel' | 'detection'; i: number | null; key: string | null; event_id: string | null; ms: number | null; rule_id: string | null };
+interface FactRow {
+  fact: 'config' | 'window' | 'novel' | 'detection';
+  i: number | null;
+  key: string | null;
+  event_id: string | null;
+  ms: number | null;
+  rule_id: string | null;
+}
 
 /**
  * Reads the source's detection config and the facts for a page's candidates (none: just the config) in ONE statement,
  * because round trips and planning dominate what detections cost a page; counting, novelty of an earliest value and
- * dedup are then decided in JavaScript. The page being
- * evaluated is already inserted (same transaction), so the window events include it, and nothing needs rebuilding
- * after a restart or a rescan: the state of every rule is the events and detections tables themselves.
+ * dedup are then decided in JavaScript. The page being evaluated is already inserted (same transaction), so the window
+ * events include it, and nothing needs rebuilding after a restart or a rescan: the state of every rule is the events
+ * and detections tables themselves.
  */
 export async function loadStoredFacts(
   tx: Pick<PoolClient, 'query'>,
@@ -48,8 +55,12 @@ export async function loadStoredFacts(
 ): Promise<StoredFacts> {
   const params: unknown[] = [sourceId];
   const param = (value: unknown) => `$${params.push(value)}`;
-  const byRule = new Map<Rule, Candidate[]>();
-  for (const candidate of candidates) byRule.set(candidate.rule, [...(byRule.get(candidate.rule) ?? []), candidate]);
+  const byRule = new Map<Rule, number[]>();
+  candidates.forEach((candidate, index) => {
+    const ofRule = byRule.get(candidate.rule);
+    if (ofRule) ofRule.push(index);
+    else byRule.set(candidate.rule, [index]);
+  });
 
   const thresholdRules: ThresholdRule[] = [];
   const branches = [`SELECT 'config' AS fact, NULL::int AS i, ${DETECTION_CONFIG_SQL} AS key, NULL AS event_id, NULL::float8 AS ms, NULL AS rule_id`];
@@ -57,17 +68,23 @@ export async function loadStoredFacts(
   // Rows the ingest path has just inserted cannot have a detection yet: events are only ever deleted with their source,
   // which takes its detections along. Stored events (a rescan) may, so their ids are looked up too.
   if (candidates.length > 0 && !newEvents) branches.push(detectionsOfEvents(candidates, param));
-  for (const [rule, ofRule] of byRule) {
+  for (const [rule, indexes] of byRule) {
+    const ofRule = indexes.map((i) => candidates[i]);
     if (rule.kind === 'threshold') branches.push(windowEvents(rule, thresholdRules.push(rule) - 1, ofRule, param));
+    if (rule.kind === 'new-value') branches.push(novelValues(rule, indexes, ofRule, param));
   }
-  const novelty = candidates.flatMap((candidate, index) => (candidate.rule.kind === 'new-value' ? [index] : []));
-  if (novelty.length > 0) branches.push(...novelValues(candidates, novelty, param));
 
   // Planned for each page's values on purpose: a prepared statement's generic plan, made once from statistics that lag
   // far behind a backfill, was seen taking ten times longer for a whole backfill.
   const { rows } = await tx.query<FactRow>(branches.map((b) => `(${b})`).join('\nUNION ALL\n'), params);
 
-  const facts: StoredFacts = { config: NO_DETECTIONS, windowEvents: new Map(), novel: new Set(), detectionsByKey: new Map(), detectedEvents: new Set() };
+  const facts: StoredFacts = {
+    config: NO_DETECTIONS,
+    windowEvents: new Map(),
+    novel: new Set(),
+    detectionsByKey: new Map(),
+    detectedEvents: new Set(),
+  };
   for (const row of rows) {
     if (row.fact === 'config') facts.config = parseDetectionConfig(row.key!);
     else if (row.fact === 'novel') facts.novel.add(row.i!);
@@ -132,7 +149,7 @@ function detectionsOfEvents(candidates: readonly Candidate[], param: (value: unk
  * the page, since its windows overlap. Exact action keys compare with `=`, so the (action, event_time) index serves
  * the scan and reads only the rule's events, not every event of the span.
  */
-function windowEvents(rule: ThresholdRule, ruleIndex: number, candidates: Candidate[], param: (value: unknown) => string): string {
+function windowEvents(rule: ThresholdRule, ruleIndex: number, candidates: readonly Candidate[], param: (value: unknown) => string): string {
   const times = candidates.map((c) => c.event.timeMs);
   const from = iso(Math.min(...times) - rule.windowSeconds * 1000);
   const until = iso(Math.max(...times) + 1);
@@ -145,16 +162,11 @@ function windowEvents(rule: ThresholdRule, ruleIndex: number, candidates: Candid
        AND e.source_id = $1 AND ${rule.countBy.sql} = ANY(${param(values)}::text[])`;
 }
 
-/** Per new-value rule: which of its candidates carry a value unseen in the lookback, once the source has learned. */
-function novelValues(candidates: readonly Candidate[], indexes: number[], param: (value: unknown) => string): string[] {
-  const byRule = new Map<Rule, number[]>();
-  for (const i of indexes) byRule.set(candidates[i].rule, [...(byRule.get(candidates[i].rule) ?? []), i]);
-  return [...byRule].map(([rule, ofRule]) => {
-    if (rule.kind !== 'new-value') throw new Error(`rule ${rule.id} is not a new-value rule`);
-    const items = param(JSON.stringify(ofRule.map((i) => ({ i, key: candidates[i].dedupKey, at: iso(candidates[i].event.timeMs) }))));
-    return `SELECT 'novel' AS fact, x.i, NULL AS key, NULL AS event_id, NULL::float8 AS ms, NULL AS rule_id
-        FROM jsonb_to_recordset(${items}::jsonb) AS x(i int, key text, at timestamptz)
-        JOIN checkpoints c ON c.source_id = $1 AND c.backfill_from <= x.at - make_interval(days => ${param(rule.learningDays)}::int)
-       WHERE NOT ${rule.valueOf.seenFunction}($1, x.key, x.at - make_interval(days => ${param(rule.lookbackDays)}::int), x.at)`;
-  });
+/** Which candidates of a new-value rule (and their indexes) carry a value unseen in the lookback, once the source has learned. */
+function novelValues(rule: NewValueRule, indexes: number[], candidates: Candidate[], param: (value: unknown) => string): string {
+  const items = param(JSON.stringify(candidates.map((c, n) => ({ i: indexes[n], key: c.dedupKey, at: iso(c.event.timeMs) }))));
+  return `SELECT 'novel' AS fact, x.i, NULL AS key, NULL AS event_id, NULL::float8 AS ms, NULL AS rule_id
+      FROM jsonb_to_recordset(${items}::jsonb) AS x(i int, key text, at timestamptz)
+      JOIN checkpoints c ON c.source_id = $1 AND c.backfill_from <= x.at - make_interval(days => ${param(rule.learningDays)}::int)
+     WHERE NOT ${rule.valueOf.seenFunction}($1, x.key, x.at - make_interval(days => ${param(rule.lookbackDays)}::int), x.at)`;
 }
