@@ -22,15 +22,19 @@ export const RESTART_OVERLAP_MS = 5 * 60_000;
 export interface IngestDependencies {
   db: Database;
   cipher: CredentialCipher;
-  /** Called inside the page's transaction with the rows that were new, for work that must happen exactly once. */
+  /** Work on each page's new rows that must happen exactly once, in the page's transaction (detections). */
   onEventsInserted?: InsertedEventsHook;
 }
 
-export type InsertedEventsHook = (
-  tx: PoolClient,
-  source: SourceRecord,
-  inserted: EventRow[],
-) => Promise<void>;
+export interface InsertedEventsHook {
+  /**
+   * An SQL expression of the source (`$1`, its id) that the page's checkpoint update returns: read under the
+   * checkpoint's row lock, in a statement the page runs anyway (for detections, the enabled packs).
+   */
+  contextSql: string;
+  /** Called inside the page's transaction with the rows that were new, and the value of contextSql. */
+  run(tx: PoolClient, source: SourceRecord, inserted: EventRow[], context: unknown): Promise<void>;
+}
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
   const source = await findSourceById(db, sourceId);
@@ -84,15 +88,15 @@ export function createIngestPage(deps: IngestDependencies) {
         newestEventTime: newest(rows.map((r) => r.eventTime)),
         inserted: insertedIds.size,
         caughtUp: !page.hasMore,
-      });
+      }, deps.onEventsInserted?.contextSql);
       if (!advanced) {
         // Another attempt of this activity committed the same page first. Roll back and let the retry read anew.
         throw ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
       }
       if (insertedIds.size > 0 && deps.onEventsInserted) {
-        await deps.onEventsInserted(tx, source, rows.filter((row) => insertedIds.has(row.eventId)));
+        await deps.onEventsInserted.run(tx, source, rows.filter((row) => insertedIds.has(row.eventId)), advanced.returned);
       }
-      return { inserted: insertedIds.size, checkpoint: advanced };
+      return { inserted: insertedIds.size, checkpoint: advanced.checkpoint };
     });
 
     return {

@@ -156,10 +156,13 @@ async function interleavedBackfills(
 
 /** The hook, with the time it spends (inside each page's transaction) added up. */
 function timedHook(hook: InsertedEventsHook, addSeconds: (seconds: number) => void): InsertedEventsHook {
-  return async (tx, source, rows) => {
-    const started = performance.now();
-    await hook(tx, source, rows);
-    addSeconds((performance.now() - started) / 1000);
+  return {
+    contextSql: hook.contextSql,
+    async run(tx, source, rows, context) {
+      const started = performance.now();
+      await hook.run(tx, source, rows, context);
+      addSeconds((performance.now() - started) / 1000);
+    },
   };
 }
 

@@ -7,7 +7,7 @@ import { DETECTION_PACKS, PackedRule, rulesOfPacks } from './registry';
 import { Candidate, decide, Finding } from './decide';
 import type { DetectionPack, DetectionSettings } from './rule';
 import { loadStoredFacts } from './stored-facts';
-import { DetectionConfig, NO_DETECTIONS, recordDetections, sameDetectionConfig } from './store';
+import { DETECTION_CONFIG_SQL, parseDetectionConfig, recordDetections } from './store';
 
 export interface DetectionSource {
   id: string;
@@ -23,29 +23,25 @@ export interface EngineOptions {
  * The ingest path's onEventsInserted hook: runs the source's enabled packs over the page's newly inserted rows inside
  * the page's transaction. A row is new exactly once, so no event is evaluated twice by ingestion.
  *
- * One statement per page, whether packs are enabled or not: the page's candidates are built with the config the
- * source's previous page found, and the facts statement reads the current config alongside. Only when the two differ
- * (a pack enabled or disabled since, or the first page this worker sees) are the candidates rebuilt and the facts read
- * again, so a change applies to the very page that commits after it.
+ * The enabled packs and settings come with the page's checkpoint update (contextSql), so a source with no pack
+ * enabled costs no statement, and one with packs one statement per page with candidates, and a second when something
+ * fired. A pack enabled or disabled while a page is being written applies from the next page.
  */
 export function createDetectionHook(options: EngineOptions = {}): InsertedEventsHook {
   const packs = options.packs ?? DETECTION_PACKS;
-  const lastConfig = new Map<string, DetectionConfig>();
-  return async (tx, source, inserted) => {
-    let config = lastConfig.get(source.id) ?? NO_DETECTIONS;
-    for (;;) {
-      const candidates = candidatesOf(inserted, rulesOfPacks(config.packIds, packs), config.settings);
-      const facts = await loadStoredFacts(tx, source.id, candidates, { newEvents: true });
-      lastConfig.set(source.id, facts.config);
-      if (sameDetectionConfig(facts.config, config)) return raise(tx, source, decide(candidates, facts), config.settings);
-      config = facts.config;
-    }
+  return {
+    contextSql: DETECTION_CONFIG_SQL,
+    async run(tx, source, inserted, context) {
+      const config = parseDetectionConfig(String(context));
+      if (config.packIds.length === 0) return;
+      await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, packs), config.settings, { newEvents: true });
+    },
   };
 }
 
 /**
- * Evaluates rows already stored in the transaction's view of `events` with the given rules (a rescan); returns how many
- * detections it raised. At most two statements, whatever the number of rows, rules and findings: read the facts the
+ * Evaluates rows already stored in the transaction's view of `events` with the given rules; returns how many
+ * detections it raised. `newEvents`: the rows were inserted by this transaction (ingestion), not read back (a rescan). At most two statements, whatever the number of rows, rules and findings: read the facts the
  * candidates need, then record the detections with their alerts. The transaction must hold the source's checkpoint
  * row: that lock serialises every detection write of a source (an ingested page holds it from advancing the
  * checkpoint, before its hook; a rescan batch takes it first), so the facts include every detection committed before
@@ -57,10 +53,11 @@ export async function evaluateEvents(
   rows: readonly EvaluatedRow[],
   rules: readonly PackedRule[],
   settings: DetectionSettings,
+  { newEvents }: { newEvents: boolean },
 ): Promise<number> {
   const candidates = candidatesOf(rows, rules, settings);
   if (candidates.length === 0) return 0;
-  const findings = decide(candidates, await loadStoredFacts(tx, source.id, candidates, { newEvents: false }));
+  const findings = decide(candidates, await loadStoredFacts(tx, source.id, candidates, { newEvents }));
   await raise(tx, source, findings, settings);
   return findings.length;
 }

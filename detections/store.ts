@@ -9,17 +9,13 @@ export interface Sql {
 }
 
 export interface DetectionConfig {
-  /** Sorted. */
   packIds: string[];
   settings: DetectionSettings;
 }
 
-/** A source with no pack enabled. */
-export const NO_DETECTIONS: DetectionConfig = { packIds: [], settings: DEFAULT_DETECTION_SETTINGS };
-
 /**
  * An SQL expression for the source's detection config as JSON text (`$1` is the source id): two primary-key lookups,
- * cheap enough to ride along with every page's facts statement (see createDetectionHook).
+ * cheap enough to ride along with every page's checkpoint update (see createDetectionHook).
  */
 export const DETECTION_CONFIG_SQL = `json_build_object(
     'packIds', COALESCE((SELECT array_agg(pack_id ORDER BY pack_id) FROM source_detection_packs WHERE source_id = $1), '{}'),
@@ -28,11 +24,6 @@ export const DETECTION_CONFIG_SQL = `json_build_object(
 export function parseDetectionConfig(text: string): DetectionConfig {
   const { packIds, allowedInviteDomains } = JSON.parse(text) as { packIds: string[]; allowedInviteDomains: string[] | null };
   return { packIds, settings: allowedInviteDomains ? { allowedInviteDomains } : DEFAULT_DETECTION_SETTINGS };
-}
-
-export function sameDetectionConfig(a: DetectionConfig, b: DetectionConfig): boolean {
-  const same = (x: readonly string[], y: readonly string[]) => x.length === y.length && x.every((value, i) => value === y[i]);
-  return same(a.packIds, b.packIds) && same(a.settings.allowedInviteDomains, b.settings.allowedInviteDomains);
 }
 
 /** Enables a pack for a source from now on; returns false when it was already enabled (its enabled_at is kept). */

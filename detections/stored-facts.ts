@@ -2,7 +2,6 @@ import type { PoolClient } from 'pg';
 import { actionFilter } from './action-filter';
 import type { Candidate } from './decide';
 import type { NewValueRule, Rule, ThresholdRule } from './rule';
-import { DETECTION_CONFIG_SQL, DetectionConfig, NO_DETECTIONS, parseDetectionConfig } from './store';
 
 /** A stored event or detection as the decision needs it: times in whole milliseconds, as candidates carry them. */
 export interface StoredMark {
@@ -12,8 +11,6 @@ export interface StoredMark {
 
 /** What PostgreSQL knows that decides a page's candidates (see decide.ts). */
 export interface StoredFacts {
-  /** The source's detection config, read in the same statement (so from the same snapshot) as the rest. */
-  config: DetectionConfig;
   /** Threshold rules: per rule and counted value, the stored events of its actions around the candidates, by time. */
   windowEvents: Map<Rule, Map<string, StoredMark[]>>;
   /** Indexes of new-value candidates whose value is new and whose source has learned long enough. */
@@ -32,7 +29,7 @@ export function compareMarks(a: StoredMark, b: StoredMark): number {
 export const ruleKey = (ruleId: string, value: string) => `${ruleId}\n${value}`;
 
 interface FactRow {
-  fact: 'config' | 'window' | 'novel' | 'detection';
+  fact: 'window' | 'novel' | 'detection';
   i: number | null;
   key: string | null;
   event_id: string | null;
@@ -41,8 +38,8 @@ interface FactRow {
 }
 
 /**
- * Reads the source's detection config and the facts for a page's candidates (none: just the config) in ONE statement,
- * because round trips and planning dominate what detections cost a page; counting, novelty of an earliest value and
+ * Reads the facts for a page's candidates in ONE statement, because round trips and planning dominate what detections
+ * cost a page; counting, novelty of an earliest value and
  * dedup are then decided in JavaScript. The page being evaluated is already inserted (same transaction), so the window
  * events include it, and nothing needs rebuilding after a restart or a rescan: the state of every rule is the events
  * and detections tables themselves.
@@ -63,11 +60,10 @@ export async function loadStoredFacts(
   });
 
   const thresholdRules: ThresholdRule[] = [];
-  const branches = [`SELECT 'config' AS fact, NULL::int AS i, ${DETECTION_CONFIG_SQL} AS key, NULL AS event_id, NULL::float8 AS ms, NULL AS rule_id`];
-  if (candidates.length > 0) branches.push(detectionsOfKeys(candidates, param));
+  const branches = [detectionsOfKeys(candidates, param)];
   // Rows the ingest path has just inserted cannot have a detection yet: events are only ever deleted with their source,
   // which takes its detections along. Stored events (a rescan) may, so their ids are looked up too.
-  if (candidates.length > 0 && !newEvents) branches.push(detectionsOfEvents(candidates, param));
+  if (!newEvents) branches.push(detectionsOfEvents(candidates, param));
   for (const [rule, indexes] of byRule) {
     const ofRule = indexes.map((i) => candidates[i]);
     if (rule.kind === 'threshold') branches.push(windowEvents(rule, thresholdRules.push(rule) - 1, ofRule, param));
@@ -79,15 +75,13 @@ export async function loadStoredFacts(
   const { rows } = await tx.query<FactRow>(branches.map((b) => `(${b})`).join('\nUNION ALL\n'), params);
 
   const facts: StoredFacts = {
-    config: NO_DETECTIONS,
     windowEvents: new Map(),
     novel: new Set(),
     detectionsByKey: new Map(),
     detectedEvents: new Set(),
   };
   for (const row of rows) {
-    if (row.fact === 'config') facts.config = parseDetectionConfig(row.key!);
-    else if (row.fact === 'novel') facts.novel.add(row.i!);
+    if (row.fact === 'novel') facts.novel.add(row.i!);
     else if (row.fact === 'window') {
       const rule = thresholdRules[row.i!];
       const byValue = facts.windowEvents.get(rule) ?? new Map<string, StoredMark[]>();

@@ -52,7 +52,16 @@ export interface PageAdvance {
  * Advances the checkpoint inside the page's transaction. Returns the new checkpoint, or undefined when another
  * attempt of the same activity advanced it first: the caller must then roll back, so the page counts once.
  */
-export async function advanceCheckpoint(client: PoolClient, sourceId: string, advance: PageAdvance): Promise<Checkpoint | undefined> {
+/**
+ * `alsoReturn` is an SQL expression of the source (`$1`, its id) to read in the same statement, under the row lock the
+ * update takes: a caller that needs a value consistent with that lock pays no round trip for it.
+ */
+export async function advanceCheckpoint(
+  client: PoolClient,
+  sourceId: string,
+  advance: PageAdvance,
+  alsoReturn = 'NULL',
+): Promise<{ checkpoint: Checkpoint; returned: unknown } | undefined> {
   const { rows } = await client.query(
     `UPDATE checkpoints SET
        cursor = CASE WHEN $3::text IS NOT NULL THEN $3 WHEN $4 THEN NULL ELSE cursor END,
@@ -65,8 +74,8 @@ export async function advanceCheckpoint(client: PoolClient, sourceId: string, ad
        last_polled_at = now(),
        updated_at = now()
      WHERE source_id = $1 AND pages_fetched = $2
-     RETURNING ${COLUMNS}`,
+     RETURNING ${COLUMNS}, ${alsoReturn} AS also_returned`,
     [sourceId, advance.expectedPagesFetched, advance.nextCursor, advance.resetCursor, advance.newestProcessedAt, advance.newestEventTime, advance.inserted, advance.caughtUp],
   );
-  return rows.length ? toCheckpoint(rows[0]) : undefined;
+  return rows.length ? { checkpoint: toCheckpoint(rows[0]), returned: rows[0].also_returned } : undefined;
 }

@@ -3,7 +3,6 @@ import type { DetectionEvent } from '../../detections/event-view';
 import { failedLoginBurst, loginFromNewCountry } from '../../detections/rules/logins';
 import { adminImpersonation } from '../../detections/rules/privileged-access';
 import type { Rule } from '../../detections/rule';
-import { NO_DETECTIONS } from '../../detections/store';
 import { ruleKey, StoredFacts, StoredMark } from '../../detections/stored-facts';
 
 // The decision alone, on hand-made facts: what PostgreSQL returns is covered by the engine and rule tests.
@@ -24,7 +23,6 @@ const event = (eventId: string, timeMs: number): DetectionEvent => ({
 });
 const candidate = (rule: Rule, eventId: string, timeMs: number, dedupKey = 'k'): Candidate => ({ packId: 'p', rule, event: event(eventId, timeMs), dedupKey });
 const facts = (partial: Partial<StoredFacts> = {}): StoredFacts => ({
-  config: NO_DETECTIONS,
   windowEvents: new Map(),
   novel: new Set(),
   detectionsByKey: new Map(),

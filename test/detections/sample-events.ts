@@ -51,9 +51,15 @@ export const view = (sample: SampleEvent): DetectionEvent => toDetectionEvent(ro
 export async function ingestRows(db: Database, source: SourceRecord, rows: EventRow[], hook: InsertedEventsHook): Promise<string[]> {
   return db.withTransaction(async (tx: PoolClient) => {
     const inserted = new Set(await insertEvents(tx, source.id, source.name, rows));
-    if (inserted.size > 0) await hook(tx, source, rows.filter((r) => inserted.has(r.eventId)));
+    if (inserted.size > 0) await hook.run(tx, source, rows.filter((r) => inserted.has(r.eventId)), await hookContext(tx, hook, source));
     return [...inserted];
   });
+}
+
+/** What the page's checkpoint update hands the hook, read the same way. */
+export async function hookContext(tx: PoolClient, hook: InsertedEventsHook, source: SourceRecord): Promise<unknown> {
+  const { rows } = await tx.query<{ context: unknown }>(`SELECT ${hook.contextSql} AS context`, [source.id]);
+  return rows[0].context;
 }
 
 export const minutes = (n: number) => n * 60_000;
