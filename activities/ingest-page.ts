@@ -28,8 +28,8 @@ export interface IngestDependencies {
 
 export interface InsertedEventsHook {
   /**
-   * An SQL expression of the source (`$1`, its id) that the page's checkpoint update returns: read under the
-   * checkpoint's row lock, in a statement the page runs anyway (for detections, the enabled packs).
+   * An SQL expression of the source (`$1`, its id) that the page's checkpoint update returns: read in a statement the
+   * page runs anyway, so it costs the page no round trip (for detections, the enabled packs).
    */
   contextSql: string;
   /** Called inside the page's transaction with the rows that were new, and the value of contextSql. */

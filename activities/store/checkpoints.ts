@@ -51,10 +51,8 @@ export interface PageAdvance {
 /**
  * Advances the checkpoint inside the page's transaction. Returns the new checkpoint, or undefined when another
  * attempt of the same activity advanced it first: the caller must then roll back, so the page counts once.
- */
-/**
- * `alsoReturn` is an SQL expression of the source (`$1`, its id) to read in the same statement, under the row lock the
- * update takes: a caller that needs a value consistent with that lock pays no round trip for it.
+ * `alsoReturn` is an SQL expression of the source (`$1`, its id) read in the same statement and returned with it: a
+ * value the page needs costs it no round trip of its own.
  */
 export async function advanceCheckpoint(
   client: PoolClient,
