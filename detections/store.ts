@@ -58,11 +58,8 @@ export async function listEnabledPacks(sql: Sql): Promise<EnabledPack[]> {
 }
 
 export async function loadDetectionSettings(sql: Sql, sourceId: string): Promise<DetectionSettings> {
-  const { rows } = await sql.query<{ allowed_invite_domains: string[] }>(
-    'SELECT allowed_invite_domains FROM source_detection_settings WHERE source_id = $1',
-    [sourceId],
-  );
-  return rows[0] ? { allowedInviteDomains: rows[0].allowed_invite_domains } : DEFAULT_DETECTION_SETTINGS;
+  const { rows } = await sql.query<{ config: string }>(`SELECT ${DETECTION_CONFIG_SQL} AS config`, [sourceId]);
+  return parseDetectionConfig(rows[0].config).settings;
 }
 
 export async function saveDetectionSettings(sql: Sql, sourceId: string, settings: DetectionSettings): Promise<void> {
