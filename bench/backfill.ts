@@ -1,8 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { ActivityDependencies } from '../activities';
 import { createCredentialCipher } from '../activities/credentials';
@@ -15,7 +14,7 @@ import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
 import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
 import { startSimulator } from '../simulator/server';
 import { createWorker } from '../workers/create-worker';
-import { DAY_MS, insertBenchSource, median, openBenchDatabase, plainBackfill } from './bench-environment';
+import { benchWorkDir, DAY_MS, insertBenchSource, median, openBenchDatabase, plainBackfill } from './bench-environment';
 
 // A full backfill through the source workflow (one ingestPage activity per page of 500 on a real dev server) against
 // the same activity called in a plain loop, alternated over rounds, with the worker's real dependencies (the
@@ -27,8 +26,7 @@ const TASK_QUEUE = 'bench-backfill';
 async function main(): Promise<void> {
   const eventCount = Number(process.argv[2] ?? 200_000);
   const rounds = Number(process.argv[3] ?? 2);
-  const workDir = mkdtempSync(path.join(os.tmpdir(), 'audit-bench-backfill-'));
-  chmodSync(workDir, 0o755);
+  const workDir = benchWorkDir('backfill');
   const database = await openBenchDatabase(workDir);
   const db = openDatabase(database.url);
   const simulator = await startSimulator({ seed: 7, orgs: [{}], history: { count: eventCount, spanMs: 6 * DAY_MS } });

@@ -1,4 +1,6 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { ActivityDependencies } from '../activities';
 import { createActivities } from '../activities';
@@ -9,6 +11,13 @@ import { freePort } from '../scripts/stack/processes';
 import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
 
 export const DAY_MS = 24 * 3600_000;
+
+/** A fresh temporary directory for a benchmark's databases, readable by the user embedded PostgreSQL runs as. */
+export function benchWorkDir(name: string): string {
+  const workDir = mkdtempSync(path.join(os.tmpdir(), `audit-bench-${name}-`));
+  chmodSync(workDir, 0o755);
+  return workDir;
+}
 
 /**
  * DATABASE_URL's server (in a throwaway database), or an embedded PostgreSQL with fsync off: the faster store makes

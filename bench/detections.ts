@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { createCredentialCipher } from '../activities/credentials';
 import { Database, openDatabase } from '../activities/db/database';
 import { migrate } from '../activities/db/migrate';
@@ -15,7 +13,7 @@ import { ACTIONS } from '../simulator/actions';
 import type { EventOverrides } from '../simulator/generator';
 import { Random, seedFrom } from '../simulator/prng';
 import { startSimulator } from '../simulator/server';
-import { DAY_MS, insertBenchSource, median, openBenchDatabase, steppedBackfill } from './bench-environment';
+import { benchWorkDir, DAY_MS, insertBenchSource, median, openBenchDatabase, steppedBackfill } from './bench-environment';
 
 // What detections cost the ingest path: 100,000-event backfills of a simulated organization through the real
 // ingestPage activity (HTTP, JSON, schema, one PostgreSQL transaction per page of 500) in a plain loop, three at a
@@ -52,8 +50,7 @@ interface Run {
 async function main(): Promise<void> {
   const eventCount = Number(process.argv[2] ?? 100_000);
   const rounds = Number(process.argv[3] ?? 3);
-  const workDir = mkdtempSync(path.join(os.tmpdir(), 'audit-bench-detections-'));
-  chmodSync(workDir, 0o755);
+  const workDir = benchWorkDir('detections');
   const database = await openBenchDatabase(workDir);
   // An interrupted run must not leave its embedded PostgreSQL running; the connections it cuts may throw meanwhile.
   const stopOnSignal = () => {
