@@ -19,16 +19,28 @@ export function openDatabase(connectionString: string, { maxConnections = 10 }: 
     query: (text, params) => pool.query(text, params),
     async withTransaction(work) {
       const client = await pool.connect();
+      // The pool listens for errors only on idle clients. A server that goes away while this client is checked out
+      // makes it emit 'error', which would crash the worker with no listener; the query in flight rejects anyway,
+      // so the listener only notes that the connection is gone and must not go back to the pool.
+      let connectionLost: Error | undefined;
+      const onConnectionError = (err: Error) => {
+        connectionLost = err;
+      };
+      client.on('error', onConnectionError);
       try {
         await client.query('BEGIN');
         const result = await work(client);
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          connectionLost ??= rollbackError;
+        });
         throw err;
       } finally {
-        client.release();
+        client.removeListener('error', onConnectionError);
+        // Releasing with an error destroys the client instead of handing a dead connection to the next page.
+        client.release(connectionLost);
       }
     },
     close: () => pool.end(),

@@ -13,9 +13,12 @@ const root = path.join(__dirname, '..', '..');
 export class WorkerProcess {
   output = '';
   private readonly child: ChildProcess;
-  private readonly exited: Promise<void>;
+  private readonly closed: Promise<void>;
 
-  constructor(taskQueue: string, extraEnv: Record<string, string> = {}) {
+  constructor(
+    readonly taskQueue: string,
+    extraEnv: Record<string, string> = {},
+  ) {
     this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(root, 'workers', 'main.ts')], {
       cwd: root,
       detached: true,
@@ -34,7 +37,12 @@ export class WorkerProcess {
     });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
+    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
+  }
+
+  /** True once the process has ended, by its own hand or a signal. */
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   async ready(timeoutMs = 60_000): Promise<void> {
@@ -48,13 +56,13 @@ export class WorkerProcess {
   /** SIGKILL to the whole group: no shutdown hook runs, in-flight work is simply lost. */
   async kill(): Promise<void> {
     process.kill(-this.child.pid!, 'SIGKILL');
-    await this.exited;
+    await this.closed;
   }
 
   /** A graceful stop, as Ctrl-C or an orchestrator would do. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.exited) return;
     process.kill(-this.child.pid!, 'SIGTERM');
-    await this.exited;
+    await this.closed;
   }
 }
