@@ -15,6 +15,7 @@ tools:
 test: install tools
 	npx tsc --noEmit -p .
 	npx eslint .
+	npm run --silent lint:imports
 	npx jest --runInBand
 
 demo: install
@@ -25,6 +26,7 @@ up: install
 
 lint: install
 	npx eslint .
+	npm run --silent lint:imports
 
 bench: install
 	npm run --silent bench:backfill

@@ -1,7 +1,8 @@
 import { createAlertActivities } from './alerts';
-import type { CredentialCipher } from './credentials';
-import type { Database } from './db/database';
-import { createIngestPage, InsertedEventsHook } from './ingest-page';
+import type { CredentialCipher } from '../store/credentials';
+import type { Database } from '../store/database';
+import { createIngestPage } from './ingest-page';
+import type { InsertedEventsHook } from '../store/events';
 import { createSourceStateActivities } from './source-state';
 
 export interface ActivityDependencies {
@@ -18,3 +19,6 @@ export function createActivities(deps: ActivityDependencies) {
     ...createAlertActivities(deps.db),
   };
 }
+
+/** What workflows proxy: the one declaration of the activities' types. */
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,18 +1,17 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { PoolClient } from 'pg';
-import { SOURCE_REMOVED } from '../workflows/failure-types';
-import type { PageSummary } from '../workflows/types';
-import { AtlassianClient, EventsPage } from './atlassian/client';
-import { InvalidCursorError } from './atlassian/errors';
-import { toApplicationFailure } from './atlassian/failures';
-import { parseRfc3339 } from './atlassian/schema';
-import type { CredentialCipher } from './credentials';
-import type { Database } from './db/database';
-import { EventRow, toEventRow } from './normalize';
+import { SOURCE_REMOVED } from '../contract/failure-types';
+import type { PageSummary } from '../contract/source-workflow';
+import { AtlassianClient, EventsPage } from '../atlassian/client';
+import { InvalidCursorError } from '../atlassian/errors';
+import { toApplicationFailure } from '../atlassian/failures';
+import { parseRfc3339 } from '../atlassian/schema';
+import type { CredentialCipher } from '../store/credentials';
+import type { Database } from '../store/database';
+import { toEventRow } from '../atlassian/normalize';
 import { PageReadAhead } from './page-read-ahead';
-import { advanceCheckpoint, Checkpoint, loadCheckpoint } from './store/checkpoints';
-import { insertEvents } from './store/events';
-import { findSourceById, SourceRecord } from './store/sources';
+import { advanceCheckpoint, Checkpoint, loadCheckpoint } from '../store/checkpoints';
+import { insertEvents, type InsertedEventsHook } from '../store/events';
+import { findSourceById, SourceRecord } from '../store/sources';
 
 /** The largest page Atlassian is reported to serve: fewer requests against a rate limit of about 50 a minute. */
 export const PAGE_LIMIT = 500;
@@ -24,16 +23,6 @@ export interface IngestDependencies {
   cipher: CredentialCipher;
   /** Work on each page's new rows that must happen exactly once, in the page's transaction (detections). */
   onEventsInserted?: InsertedEventsHook;
-}
-
-export interface InsertedEventsHook {
-  /**
-   * An SQL expression of the source (`$1`, its id) that the page's checkpoint update returns: read in a statement the
-   * page runs anyway, so it costs the page no round trip (for detections, the enabled packs).
-   */
-  contextSql: string;
-  /** Called inside the page's transaction with the rows that were new, and the value of contextSql. */
-  run(tx: PoolClient, source: SourceRecord, inserted: EventRow[], context: unknown): Promise<void>;
 }
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
@@ -108,7 +97,6 @@ export function createIngestPage(deps: IngestDependencies) {
       pagesFetched: saved.checkpoint.pagesFetched,
       backfillCompleted: saved.checkpoint.backfillCompletedAt !== null,
       backfillPercent: backfillPercent(saved.checkpoint),
-      cursorReset,
     };
   };
 }

@@ -1,4 +1,4 @@
-import type { EventsPage } from './atlassian/client';
+import type { EventsPage } from '../atlassian/client';
 
 /** A read-ahead older than this is dropped: its page went to another worker, or the source paused. */
 const MAX_AGE_MS = 30_000;

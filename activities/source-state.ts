@@ -1,8 +1,14 @@
-import type { CarriedState } from '../workflows/types';
-import type { Database } from './db/database';
+import type { CarriedState } from '../contract/source-workflow';
+import type { Database } from '../store/database';
 import { loadSourceOrFail } from './ingest-page';
-import { loadCheckpoint } from './store/checkpoints';
-import { SourceStatusValue, updateSourceStatus } from './store/sources';
+import { loadCheckpoint } from '../store/checkpoints';
+import { SourceStatusValue, updateSource, updateSourceStatus } from '../store/sources';
+
+export interface SourceSettingsChange {
+  pollIntervalSeconds?: number;
+  silenceWindowSeconds?: number;
+  silenceAlertEnabled?: boolean;
+}
 
 /**
  * The state a source workflow starts from when it has none to carry: its settings and the checkpoint's counters,
@@ -27,6 +33,14 @@ export function createSourceStateActivities(db: Database) {
         backfillCompleted: checkpoint.backfillCompletedAt !== null,
         backfillPercent: checkpoint.backfillCompletedAt ? 100 : 0,
       };
+    },
+
+    /**
+     * The only writer of a running source's settings: the workflow calls it from its update handlers, after
+     * validating and before applying, so that a restarted workflow reads back what the running one used.
+     */
+    async saveSourceSettings({ sourceId, ...settings }: { sourceId: string } & SourceSettingsChange): Promise<void> {
+      await updateSource(db, sourceId, settings);
     },
 
     async recordSourceStatus({ sourceId, status, reason }: { sourceId: string; status: SourceStatusValue; reason: string | null }): Promise<void> {

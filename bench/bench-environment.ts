@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ActivityDependencies } from '../activities';
 import { createActivities } from '../activities';
-import type { CredentialCipher } from '../activities/credentials';
-import type { Database } from '../activities/db/database';
-import { insertSource, SourceRecord } from '../activities/store/sources';
+import type { CredentialCipher } from '../store/credentials';
+import type { Database } from '../store/database';
+import { insertSource, SourceRecord } from '../store/sources';
 import { freePort } from '../scripts/stack/processes';
 import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
 

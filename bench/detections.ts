@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createCredentialCipher } from '../activities/credentials';
-import { Database, openDatabase } from '../activities/db/database';
-import { migrate } from '../activities/db/migrate';
-import type { InsertedEventsHook } from '../activities/ingest-page';
-import { deleteSource } from '../activities/store/sources';
+import { createCredentialCipher } from '../store/credentials';
+import { Database, openDatabase } from '../store/database';
+import { migrate } from '../store/migrate';
+import type { InsertedEventsHook } from '../store/events';
+import { deleteSource } from '../store/sources';
 import { createDetectionHook } from '../detections/engine';
 import { DETECTION_PACKS } from '../detections/registry';
 import { enablePack, saveDetectionSettings } from '../detections/store';

@@ -1,4 +1,4 @@
-import { AtlassianClient } from '../activities/atlassian/client';
+import { AtlassianClient } from '../atlassian/client';
 import { startSimulator } from '../simulator/server';
 
 // Throughput of the simulator as the ingest path sees it: full passes over one organization's events stream with

@@ -1,4 +1,4 @@
-import type { AlertToOpen } from '../activities/alerts/alert-store';
+import type { AlertToOpen } from '../alerts/alert-store';
 import type { Rule } from './rule';
 
 /** The alert path's input for a detection: an alert of kind 'detection' with its dedup key always set. */

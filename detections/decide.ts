@@ -1,15 +1,5 @@
-import type { DetectionEvent } from './event-view';
-import type { Rule, ThresholdRule } from './rule';
+import type { Candidate, ThresholdRule } from './rule';
 import { compareMarks, ruleKey, StoredFacts, StoredMark } from './stored-facts';
-
-/** An event a rule matched, not yet a detection: its window, novelty and dedup period decide. */
-export interface Candidate {
-  packId: string;
-  rule: Rule;
-  event: DetectionEvent;
-  /** What the rule deduplicates per; for threshold and new-value rules, the value of their field. */
-  dedupKey: string;
-}
 
 /** A candidate that becomes a detection, with the events it rests on. */
 export interface Finding extends Candidate {

@@ -1,11 +1,11 @@
 import type { PoolClient } from 'pg';
-import type { InsertedEventsHook } from '../activities/ingest-page';
+import type { InsertedEventsHook } from '../store/events';
 import { actionFilter } from './action-filter';
 import { detectionAlert } from './alert';
 import { DetectionEvent, EvaluatedRow, toDetectionEvent } from './event-view';
 import { DETECTION_PACKS, PackedRule, rulesOfPacks } from './registry';
-import { Candidate, decide, Finding } from './decide';
-import type { DetectionPack, DetectionSettings } from './rule';
+import { decide, Finding } from './decide';
+import type { Candidate, DetectionPack, DetectionSettings } from './rule';
 import { loadStoredFacts } from './stored-facts';
 import { DETECTION_CONFIG_SQL, parseDetectionConfig, recordDetections } from './store';
 

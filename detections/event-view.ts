@@ -1,5 +1,5 @@
-import { parseRfc3339 } from '../activities/atlassian/schema';
-import type { EventRow } from '../activities/normalize';
+import { parseRfc3339 } from '../atlassian/schema';
+import type { EventRow } from '../atlassian/normalize';
 
 /** The columns of an events row that rules need; both fresh pages and stored rows (rescan) provide them. */
 export type EvaluatedRow = Pick<EventRow, 'eventId' | 'eventTime' | 'action' | 'actorId' | 'actorName' | 'actorEmail' | 'ip' | 'location' | 'raw' | 'source'>;

@@ -1,4 +1,4 @@
-import type { Database } from '../activities/db/database';
+import type { Database } from '../store/database';
 import { actionFilter } from './action-filter';
 import { DetectionSource, evaluateEvents } from './engine';
 import type { EvaluatedRow } from './event-view';

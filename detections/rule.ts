@@ -1,4 +1,4 @@
-import type { Severity } from '../activities/alerts/alert-store';
+import type { Severity } from '../alerts/alert-store';
 import type { CountedField, NoveltyField } from './event-fields';
 import type { DetectionEvent } from './event-view';
 
@@ -70,4 +70,13 @@ export interface DetectionPack {
   title: string;
   description: string;
   rules: readonly Rule[];
+}
+
+/** An event a rule matched, not yet a detection: its window, novelty and dedup period decide. */
+export interface Candidate {
+  packId: string;
+  rule: Rule;
+  event: DetectionEvent;
+  /** What the rule deduplicates per; for threshold and new-value rules, the value of their field. */
+  dedupKey: string;
 }

@@ -1,5 +1,5 @@
 import type { QueryResult, QueryResultRow } from 'pg';
-import { alertsParameter, openingAlerts } from '../activities/alerts/alert-store';
+import { alertsParameter, openingAlerts } from '../alerts/alert-store';
 import type { DetectionAlert } from './alert';
 import { DEFAULT_DETECTION_SETTINGS, DetectionSettings, Severity } from './rule';
 

@@ -1,7 +1,6 @@
 import type { PoolClient } from 'pg';
 import { actionFilter } from './action-filter';
-import type { Candidate } from './decide';
-import type { NewValueRule, Rule, ThresholdRule } from './rule';
+import type { Candidate, NewValueRule, Rule, ThresholdRule } from './rule';
 
 /** A stored event or detection as the decision needs it: times in whole milliseconds, as candidates carry them. */
 export interface StoredMark {

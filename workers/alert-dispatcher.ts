@@ -1,5 +1,5 @@
 import { Client, type ConnectionLike } from '@temporalio/client';
-import { alertDispatcherWorkflowId } from '../workflows/alert-ids';
+import { alertDispatcherWorkflowId } from '../contract/ids';
 import { alertDispatcherWorkflow } from '../workflows/alert-dispatcher';
 
 /**

@@ -1,11 +1,11 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
-import { createCredentialCipher, parseCredentialsKey } from '../activities/credentials';
-import { describeDatabaseUrl, openDatabase } from '../activities/db/database';
-import { migrate } from '../activities/db/migrate';
+import { createCredentialCipher, parseCredentialsKey } from '../store/credentials';
+import { describeDatabaseUrl, openDatabase } from '../store/database';
+import { migrate } from '../store/migrate';
 import { OperatorError, runMain } from '../config/operator-error';
 import { createDetectionHook } from '../detections/engine';
-import { publishGlobalDestinations } from '../activities/alerts/destinations';
+import { publishGlobalDestinations } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
 import { createWorker } from './create-worker';
 

@@ -1,8 +1,7 @@
 import { allHandlersFinished, condition, continueAsNew, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import { wakeDispatcherSignal } from './alert-messages';
-
-type Activities = ReturnType<typeof createActivities>;
+import type { Activities } from '../activities';
+import type { AlertDispatcherInput } from '../contract/alert-workflows';
+import { wakeDispatcherSignal } from '../contract/alert-messages';
 
 /**
  * A round sends its notices concurrently, each with a 10 s timeout; a round lost with its worker is retried after
@@ -18,14 +17,6 @@ export const SWEEP_INTERVAL_MS = 30_000;
 /** Key expiry alerts fire days ahead: checking every few minutes is plenty. */
 export const KEY_EXPIRY_CHECK_INTERVAL_MS = 10 * 60_000;
 export const MAX_ROUNDS_PER_RUN = 500;
-
-export interface AlertDispatcherInput {
-  /** Epoch milliseconds of the next key expiry check, carried across continue-as-new. */
-  nextKeyCheckAt?: number;
-  /** Database time up to which alert changes were announced to the source workflows. */
-  announcedUntil?: string | null;
-  maxRoundsPerRun?: number;
-}
 
 /**
  * Delivers the alert outbox for one task queue: a round, then a durable timer until the earliest retry is due or the

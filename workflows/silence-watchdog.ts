@@ -9,11 +9,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import { alertsChangedSignal, eventsPersistedSignal, silenceSettingsSignal, silenceWatchdogQuery, type SilenceWatchdogView } from './alert-messages';
-import { AlertOpen, SourceName } from './search-attributes';
-
-type Activities = ReturnType<typeof createActivities>;
+import type { Activities } from '../activities';
+import { alertsChangedSignal, eventsPersistedSignal, silenceSettingsSignal, silenceWatchdogQuery, type SilenceWatchdogView } from '../contract/alert-messages';
+import type { SilenceWatchdogInput } from '../contract/alert-workflows';
+import { formatDuration } from '../contract/durations';
+import { AlertOpen, SourceName } from '../contract/search-attributes';
+import { silenceWindowProblem } from '../contract/settings';
 
 /** Our own PostgreSQL: retried until it answers, since the watchdog can decide nothing without it. */
 const { loadSilenceBaseline, evaluateSilence, resolveSilence } = proxyActivities<Activities>({
@@ -23,29 +24,6 @@ const { loadSilenceBaseline, evaluateSilence, resolveSilence } = proxyActivities
 
 /** Continue-as-new after this many wake-ups (a signal or the deadline): a source with steady events sends one per cycle. */
 export const MAX_WAKEUPS_PER_RUN = 500;
-
-/** What a run hands to the next; times are epoch milliseconds. */
-export interface SilenceWatchdogCarried {
-  lastEventAt: number;
-  /** A paused source is not looked at again before this. */
-  notBefore: number;
-  alertOpen: boolean;
-  /** Events signalled while an alert was open and not yet used to resolve it. */
-  pendingEventsAt?: number;
-  resolveDue?: boolean;
-}
-
-export interface SilenceWatchdogInput {
-  sourceId: string;
-  sourceName: string;
-  /** The source workflow, told when an alert opens or resolves so that its AlertOpen attribute follows. */
-  sourceWorkflowId: string;
-  windowSeconds: number;
-  /** Absent on a fresh start: the deadline then comes from PostgreSQL. */
-  carried?: SilenceWatchdogCarried;
-  /** Continue-as-new after this many wake-ups at the latest (default MAX_WAKEUPS_PER_RUN); tests lower it. */
-  maxWakeupsPerRun?: number;
-}
 
 /**
  * One source's silence alarm: opens one alert when no new event was persisted for the window, resolves it when
@@ -75,7 +53,8 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
   setHandler(silenceSettingsSignal, (settings) => {
     enabled = settings.enabled;
     disabledReason = settings.reason;
-    if (Number.isInteger(settings.windowSeconds) && settings.windowSeconds > 0) windowSeconds = settings.windowSeconds;
+    // The source workflow validated the window against the operator's floor; here only nonsense is refused.
+    if (!silenceWindowProblem(settings.windowSeconds, { allowShort: true })) windowSeconds = settings.windowSeconds;
     woken = true;
   });
   setHandler(
@@ -101,7 +80,7 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
       { key: SourceName, value: input.sourceName },
       { key: AlertOpen, value: alertOpen },
     ]);
-    const window = describeWindow(windowSeconds);
+    const window = formatDuration(windowSeconds);
     setCurrentDetails(
       alertOpen
         ? `**silence alert open** for source ${input.sourceName}: no new event for ${window}; it resolves when events are persisted again`
@@ -178,11 +157,4 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
         break;
     }
   }
-}
-
-function describeWindow(seconds: number): string {
-  if (seconds % 86_400 === 0) return `${seconds / 86_400}d`;
-  if (seconds % 3_600 === 0) return `${seconds / 3_600}h`;
-  if (seconds % 60 === 0) return `${seconds / 60}m`;
-  return `${seconds}s`;
 }

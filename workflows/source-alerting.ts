@@ -1,85 +1,133 @@
-import { condition, getExternalWorkflowHandle, ParentClosePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
-import { silenceWatchdogWorkflowId, silenceWindowOutOfRange } from './alert-ids';
-import { alertsChangedSignal, eventsPersistedSignal, setSilenceAlarmUpdate, silenceSettingsSignal, type SilenceAlarmSettings } from './alert-messages';
+import { condition, getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { alertsChangedSignal, eventsPersistedSignal, setSilenceAlarmUpdate, silenceSettingsSignal, type SilenceAlarmChange, type SilenceAlarmSettings } from '../contract/alert-messages';
+import { silenceWatchdogWorkflowId } from '../contract/ids';
+import { silenceWindowProblem } from '../contract/settings';
+import type { CarriedState, SourceAlertingState, SourceWorkflowInput } from '../contract/source-workflow';
+import { SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
 import { silenceWatchdogWorkflow } from './silence-watchdog';
-import type { CarriedState, SourceWorkflowInput } from './types';
+import type { CycleOutcome } from './source-controller';
 
-type Activities = ReturnType<typeof createActivities>;
-
-const { loadSourceAlerting, countOpenAlerts, openCredentialsAlert, resolveCredentialsAlert } = proxyActivities<Activities>({
+const { loadSourceAlerting, countOpenAlerts, openCredentialsAlert, resolveCredentialsAlert, saveSourceSettings } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-/** The alerting part of the source workflow's carried state. */
-export interface SourceAlertingState {
-  silenceEnabled: boolean;
-  silenceWindowSeconds: number;
-  /** Any alert of the source is open: shown as the AlertOpen search attribute. */
-  alertOpen: boolean;
-  /** A credentials alert may be open (after a rejection, or not known on a fresh start): resolve it once polling works. */
-  credentialsAlertMaybeOpen: boolean;
-}
-
-export type CycleResult = { kind: 'caught-up' | 'more-pages' | 'error' | 'removed' } | { kind: 'rejected'; reason: string; failureType: string };
-
 /**
  * The source workflow's side of alerting: its silence watchdog (started, re-attached after continue-as-new,
- * reconfigured, stopped), its credentials alert, and the AlertOpen flag. Registers its handlers when called, so it
- * must be called before the source workflow's first await.
+ * reconfigured, stopped), its credentials alert, and the AlertOpen flag. Its handlers are registered in the
+ * constructor, so it must be built before the source workflow's first await.
  */
-export function attachSourceAlerting(input: SourceWorkflowInput, state: CarriedState, published: () => void) {
-  const watchdogId = silenceWatchdogWorkflowId(workflowInfo().workflowId);
-  let queue: Promise<unknown> = Promise.resolve();
+export class SourceAlerting {
+  private readonly watchdogId = silenceWatchdogWorkflowId(workflowInfo().workflowId);
   /** Watchdog commands go out one at a time, so a quick off-then-on arrives in that order. */
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work);
-    queue = next.catch(() => undefined);
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Only the latest read of the open alerts counts: an older one may finish last. */
+  private alertOpenReads = 0;
+
+  constructor(
+    private readonly input: SourceWorkflowInput,
+    private readonly state: CarriedState,
+    private readonly published: () => void,
+  ) {
+    setHandler(setSilenceAlarmUpdate, (change) => this.changeAlarm(change), { validator: validateAlarmChange });
+    setHandler(alertsChangedSignal, async () => {
+      const read = ++this.alertOpenReads;
+      const open = (await countOpenAlerts(input.sourceId)) > 0;
+      if (read === this.alertOpenReads) this.showAlertOpen(open);
+    });
+  }
+
+  /** After the source's state is loaded or carried: reads the alarm settings on a fresh start and (re)attaches the watchdog. */
+  async start(): Promise<void> {
+    if (!this.state.alerting) {
+      const stored = await loadSourceAlerting(this.input.sourceId);
+      this.state.alerting = { ...stored, credentialsAlertMaybeOpen: true };
+    }
+    await this.serially(() => this.syncWatchdog());
+  }
+
+  /** After each cycle: restart the silence window if events were persisted, open or resolve the credentials alert. */
+  async afterCycle(outcome: CycleOutcome): Promise<void> {
+    const alerting = this.alerting;
+    if (outcome.inserted > 0 && alerting.silenceEnabled) {
+      const at = new Date().toISOString();
+      await this.serially(async () => {
+        const told = await getExternalWorkflowHandle(this.watchdogId).signal(eventsPersistedSignal, { at }).then(() => true, () => false);
+        if (!told) await this.syncWatchdog();
+      });
+    }
+    if (outcome.kind === 'rejected') {
+      const { openAlerts } = await openCredentialsAlert({ sourceId: this.input.sourceId, failureType: outcome.failureType, reason: outcome.reason });
+      alerting.credentialsAlertMaybeOpen = true;
+      this.alertOpenReads++;
+      this.showAlertOpen(openAlerts > 0);
+    } else if ((outcome.kind === 'caught-up' || outcome.kind === 'more-pages') && alerting.credentialsAlertMaybeOpen) {
+      const { openAlerts } = await resolveCredentialsAlert({ sourceId: this.input.sourceId });
+      alerting.credentialsAlertMaybeOpen = false;
+      this.alertOpenReads++;
+      this.showAlertOpen(openAlerts > 0);
+    }
+  }
+
+  /** The source is being stopped for removal: its alerts end with it. */
+  async stopping(reason: string): Promise<void> {
+    const alerting = this.state.alerting;
+    if (!alerting) return;
+    if (alerting.silenceEnabled) await this.serially(() => this.signalWatchdog({ enabled: false, windowSeconds: alerting.silenceWindowSeconds, reason }));
+    if (alerting.credentialsAlertMaybeOpen) await resolveCredentialsAlert({ sourceId: this.input.sourceId, message: reason });
+  }
+
+  private get alerting(): SourceAlertingState {
+    return this.state.alerting!;
+  }
+
+  /** Validated, then stored, then applied and passed on to the watchdog. Returns the settings it replaced. */
+  private async changeAlarm(change: SilenceAlarmChange): Promise<SilenceAlarmSettings> {
+    await condition(() => this.state.alerting !== undefined);
+    if (patched(SETTINGS_WRITTEN_BY_WORKFLOW)) {
+      await saveSourceSettings({ sourceId: this.input.sourceId, silenceWindowSeconds: change.windowSeconds, silenceAlertEnabled: change.enabled });
+    }
+    const alerting = this.alerting;
+    const previous = { enabled: alerting.silenceEnabled, windowSeconds: alerting.silenceWindowSeconds };
+    if (change.enabled !== undefined) alerting.silenceEnabled = change.enabled;
+    if (change.windowSeconds !== undefined) alerting.silenceWindowSeconds = change.windowSeconds;
+    await this.serially(() => this.syncWatchdog());
+    return previous;
+  }
+
+  private showAlertOpen(open: boolean): void {
+    if (!this.state.alerting || this.state.alerting.alertOpen === open) return;
+    this.state.alerting.alertOpen = open;
+    this.published();
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
     return next;
-  };
-  let alertOpenReads = 0;
+  }
 
-  const loaded = () => state.alerting !== undefined;
-
-  setHandler(
-    setSilenceAlarmUpdate,
-    async (change): Promise<SilenceAlarmSettings> => {
-      await condition(loaded);
-      const alerting = state.alerting!;
-      const previous = { enabled: alerting.silenceEnabled, windowSeconds: alerting.silenceWindowSeconds };
-      if (change.enabled !== undefined) alerting.silenceEnabled = change.enabled;
-      if (change.windowSeconds !== undefined) alerting.silenceWindowSeconds = change.windowSeconds;
-      await serially(syncWatchdog);
-      return previous;
-    },
-    {
-      validator: (change) => {
-        if (change.enabled === undefined && change.windowSeconds === undefined) throw new Error('nothing to change: give enabled or windowSeconds');
-        if (change.enabled !== undefined && typeof change.enabled !== 'boolean') throw new Error('enabled must be true or false');
-        const problem = change.windowSeconds !== undefined ? silenceWindowOutOfRange(change.windowSeconds) : undefined;
-        if (problem) throw new Error(problem);
-      },
-    },
-  );
-  setHandler(alertsChangedSignal, async () => {
-    const read = ++alertOpenReads;
-    const open = (await countOpenAlerts(input.sourceId)) > 0;
-    // Only the latest read counts: an older one may finish last.
-    if (read === alertOpenReads) showAlertOpen(open);
-  });
-
-  function showAlertOpen(open: boolean): void {
-    if (!state.alerting || state.alerting.alertOpen === open) return;
-    state.alerting.alertOpen = open;
-    published();
+  /** Makes the running watchdog match the settings: started, re-attached and told the window, or told to stop. */
+  private async syncWatchdog(): Promise<void> {
+    const { silenceEnabled: enabled, silenceWindowSeconds: windowSeconds } = this.alerting;
+    if (!enabled) {
+      await this.signalWatchdog({ enabled, windowSeconds, reason: 'The silence alarm was switched off.' });
+      return;
+    }
+    // A watchdog that is just finishing refuses the signal; the second round then starts a new one.
+    for (let round = 0; round < 2; round++) {
+      if (await this.startWatchdog(windowSeconds)) return;
+      if (await this.signalWatchdog({ enabled, windowSeconds })) return;
+    }
   }
 
   /** True when this call started the watchdog; false when one with its id is running already. */
-  async function startWatchdog(windowSeconds: number): Promise<boolean> {
+  private async startWatchdog(windowSeconds: number): Promise<boolean> {
+    const { input } = this;
     try {
       const child = await startChild(silenceWatchdogWorkflow, {
-        workflowId: watchdogId,
+        workflowId: this.watchdogId,
         args: [{ sourceId: input.sourceId, sourceName: input.sourceName, sourceWorkflowId: workflowInfo().workflowId, windowSeconds, maxWakeupsPerRun: input.watchdogMaxWakeupsPerRun }],
         // The default would terminate the watchdog, and its deadline, whenever this workflow continues-as-new.
         parentClosePolicy: ParentClosePolicy.ABANDON,
@@ -94,67 +142,19 @@ export function attachSourceAlerting(input: SourceWorkflowInput, state: CarriedS
     }
   }
 
-  async function signalWatchdog(settings: SilenceAlarmSettings & { reason?: string }): Promise<boolean> {
+  private async signalWatchdog(settings: SilenceAlarmSettings & { reason?: string }): Promise<boolean> {
     try {
-      await getExternalWorkflowHandle(watchdogId).signal(silenceSettingsSignal, settings);
+      await getExternalWorkflowHandle(this.watchdogId).signal(silenceSettingsSignal, settings);
       return true;
     } catch {
       return false;
     }
   }
+}
 
-  /** Makes the running watchdog match the settings: started, re-attached and told the window, or told to stop. */
-  async function syncWatchdog(): Promise<void> {
-    const { silenceEnabled: enabled, silenceWindowSeconds: windowSeconds } = state.alerting!;
-    if (!enabled) {
-      await signalWatchdog({ enabled, windowSeconds, reason: 'The silence alarm was switched off.' });
-      return;
-    }
-    // A watchdog that is just finishing refuses the signal; the second round then starts a new one.
-    for (let round = 0; round < 2; round++) {
-      if (await startWatchdog(windowSeconds)) return;
-      if (await signalWatchdog({ enabled, windowSeconds })) return;
-    }
-  }
-
-  return {
-    /** After the source's state is loaded or carried: reads the alarm settings on a fresh start and (re)attaches the watchdog. */
-    async start(): Promise<void> {
-      if (!state.alerting) {
-        const stored = await loadSourceAlerting(input.sourceId);
-        state.alerting = { ...stored, credentialsAlertMaybeOpen: true };
-      }
-      await serially(syncWatchdog);
-    },
-
-    /** After each cycle: restart the silence window if events were persisted, open or resolve the credentials alert. */
-    async afterCycle(result: CycleResult, inserted: number): Promise<void> {
-      const alerting = state.alerting!;
-      if (inserted > 0 && alerting.silenceEnabled) {
-        const at = new Date().toISOString();
-        await serially(async () => {
-          if (!(await getExternalWorkflowHandle(watchdogId).signal(eventsPersistedSignal, { at }).then(() => true, () => false))) await syncWatchdog();
-        });
-      }
-      if (result.kind === 'rejected') {
-        const { openAlerts } = await openCredentialsAlert({ sourceId: input.sourceId, failureType: result.failureType, reason: result.reason });
-        alerting.credentialsAlertMaybeOpen = true;
-        alertOpenReads++;
-        showAlertOpen(openAlerts > 0);
-      } else if ((result.kind === 'caught-up' || result.kind === 'more-pages') && alerting.credentialsAlertMaybeOpen) {
-        const { openAlerts } = await resolveCredentialsAlert({ sourceId: input.sourceId });
-        alerting.credentialsAlertMaybeOpen = false;
-        alertOpenReads++;
-        showAlertOpen(openAlerts > 0);
-      }
-    },
-
-    /** The source is being stopped for removal: its alerts end with it. */
-    async stopping(reason: string): Promise<void> {
-      const alerting = state.alerting;
-      if (!alerting) return;
-      if (alerting.silenceEnabled) await serially(() => signalWatchdog({ enabled: false, windowSeconds: alerting.silenceWindowSeconds, reason }));
-      if (alerting.credentialsAlertMaybeOpen) await resolveCredentialsAlert({ sourceId: input.sourceId, message: reason });
-    },
-  };
+function validateAlarmChange(change: SilenceAlarmChange): void {
+  if (change.enabled === undefined && change.windowSeconds === undefined) throw new Error('nothing to change: give enabled or windowSeconds');
+  if (change.enabled !== undefined && typeof change.enabled !== 'boolean') throw new Error('enabled must be true or false');
+  const problem = change.windowSeconds !== undefined ? silenceWindowProblem(change.windowSeconds, { allowShort: change.allowShortWindow === true }) : undefined;
+  if (problem) throw new Error(problem);
 }

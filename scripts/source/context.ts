@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { createCredentialCipher, CredentialCipher, parseCredentialsKey } from '../../activities/credentials';
-import { Database, describeDatabaseUrl, openDatabase } from '../../activities/db/database';
-import { migrate } from '../../activities/db/migrate';
+import { createCredentialCipher, CredentialCipher, parseCredentialsKey } from '../../store/credentials';
+import { Database, describeDatabaseUrl, openDatabase } from '../../store/database';
+import { migrate } from '../../store/migrate';
 import { Environment, loadEnvironment } from '../../config/environment';
 import { OperatorError } from '../../config/operator-error';
 import { probeTcp } from './tcp-probe';

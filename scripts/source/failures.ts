@@ -1,6 +1,6 @@
 import { NamespaceNotFoundError, ServiceError } from '@temporalio/client';
 import { DatabaseError } from 'pg';
-import { describeDatabaseUrl } from '../../activities/db/database';
+import { describeDatabaseUrl } from '../../store/database';
 import { OperatorError } from '../../config/operator-error';
 import type { CliContext } from './context';
 import { describeCause } from './context';

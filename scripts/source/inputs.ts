@@ -1,5 +1,6 @@
 import { OperatorError } from '../../config/operator-error';
-import { MAX_BACKFILL_DAYS, pollIntervalProblem } from '../../workflows/limits';
+import { parseDurationSeconds } from '../../contract/durations';
+import { ALLOW_SHORT_WINDOWS_ENV, backfillDaysProblem, pollIntervalProblem, silenceWindowProblem } from '../../contract/settings';
 
 // Every check runs before the first connection is opened, so a typo costs nothing and writes nothing.
 
@@ -35,11 +36,22 @@ export function parseIntervalSeconds(text: string): number {
 }
 
 export function parseBackfillDays(text: string): number {
-  const days = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
-  if (!Number.isInteger(days) || days > MAX_BACKFILL_DAYS) {
-    throw new OperatorError(`backfill must be a whole number of days from 0 to ${MAX_BACKFILL_DAYS} (Atlassian keeps 180 days), got ${text}`);
-  }
-  return days;
+  const days = /^\d+$/.test(text.trim()) ? Number(text) : text;
+  const problem = backfillDaysProblem(days);
+  if (problem) throw new OperatorError(problem);
+  return days as number;
+}
+
+export function shortWindowsAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[ALLOW_SHORT_WINDOWS_ENV] === '1';
+}
+
+export function parseSilenceWindow(text: string, env: NodeJS.ProcessEnv = process.env): number {
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined) throw new OperatorError(`silence window "${text}" is not a duration: write it like 90m, 24h, 2d or a number of seconds`);
+  const problem = silenceWindowProblem(seconds, { allowShort: shortWindowsAllowed(env) });
+  if (problem) throw new OperatorError(problem);
+  return seconds;
 }
 
 /** An expiry date (YYYY-MM-DD, UTC) after today: a key that expires today or earlier would fail within hours. */

@@ -1,5 +1,5 @@
-import { AtlassianClient } from '../../activities/atlassian/client';
-import { AtlassianApiError, AuthRejectedError, OrgNotFoundError, RateLimitedError, TransientError } from '../../activities/atlassian/errors';
+import { AtlassianClient } from '../../atlassian/client';
+import { AtlassianApiError, AuthRejectedError, OrgNotFoundError, RateLimitedError, TransientError } from '../../atlassian/errors';
 import { OperatorError } from '../../config/operator-error';
 
 const VALIDATION_TIMEOUT_MS = 15_000;

@@ -1,8 +1,8 @@
 import { Client, WorkflowHandle, WorkflowNotFoundError } from '@temporalio/client';
-import type { Database } from '../../activities/db/database';
-import { findSourceByName, SourceRecord } from '../../activities/store/sources';
+import type { Database } from '../../store/database';
+import { findSourceByName, SourceRecord } from '../../store/sources';
 import { OperatorError } from '../../config/operator-error';
-import { sourceWorkflowId } from '../../workflows/limits';
+import { sourceWorkflowId } from '../../contract/ids';
 import type { sourceWorkflow } from '../../workflows/source-workflow';
 import { parseSourceName } from './inputs';
 

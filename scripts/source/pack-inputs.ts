@@ -1,7 +1,7 @@
 import { OperatorError } from '../../config/operator-error';
 import { DETECTION_PACKS, findPack } from '../../detections/registry';
 import type { DetectionPack } from '../../detections/rule';
-import { MAX_BACKFILL_DAYS } from '../../workflows/limits';
+import { MAX_BACKFILL_DAYS } from '../../contract/settings';
 
 // Checked before any connection opens, like the other inputs: a typo costs nothing and writes nothing.
 

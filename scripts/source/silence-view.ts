@@ -1,7 +1,7 @@
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
-import { silenceWatchdogQuery, type SilenceWatchdogView } from '../../workflows/alert-messages';
-import { sourceWorkflowId } from '../../workflows/limits';
+import { silenceWatchdogWorkflowId } from '../../contract/ids';
+import { silenceWatchdogQuery, type SilenceWatchdogView } from '../../contract/alert-messages';
+import { sourceWorkflowId } from '../../contract/ids';
 import { describeCause } from './context';
 import { formatTime } from './output';
 

@@ -1,6 +1,6 @@
 import { Client, WorkflowHandle } from '@temporalio/client';
-import { sourceWorkflowId } from '../../workflows/limits';
-import { OrganizationId, SourceName, SourceStatus } from '../../workflows/search-attributes';
+import { sourceWorkflowId } from '../../contract/ids';
+import { OrganizationId, SourceName, SourceStatus } from '../../contract/search-attributes';
 import { sourceWorkflow } from '../../workflows/source-workflow';
 
 export interface SourceIdentity {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { OperatorError, runMain } from '../../config/operator-error';
 import { startSimulator } from '../../simulator/server';
-import { sourceWorkflowId } from '../../workflows/limits';
+import { sourceWorkflowId } from '../../contract/ids';
 import { demoCredentialsKey, portFromEnv, PROJECT_ROOT, startLocalStack, untilInterrupted } from './local-stack';
 import { assertPortFree } from './processes';
 

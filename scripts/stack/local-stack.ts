@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { describeDatabaseUrl } from '../../activities/db/database';
+import { describeDatabaseUrl } from '../../store/database';
 import { startDevServer } from './dev-server';
 import { assertPortFree, ManagedProcess, tailOfFile, waitUntil } from './processes';
 import { assertDatabaseReachable, startEmbeddedPostgres } from './postgres';

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
-import { describeDatabaseUrl } from '../../activities/db/database';
+import { describeDatabaseUrl } from '../../store/database';
 import { assertPortFree } from './processes';
 import { OperatorError } from '../../config/operator-error';
 

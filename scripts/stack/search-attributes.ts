@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType, SearchAttributeType } from '@temporalio/common/lib/search-attributes';
-import { allSearchAttributes } from '../../workflows/search-attributes';
+import { allSearchAttributes } from '../../contract/search-attributes';
 
 /** `--search-attribute` flags for `temporal server start-dev`: they only take effect for a new database file. */
 export function startDevSearchAttributeFlags(): string[] {

@@ -1,4 +1,4 @@
-import { parseCredentialsKey } from '../../activities/credentials';
+import { parseCredentialsKey } from '../../store/credentials';
 import { loadEnvironment } from '../../config/environment';
 import { runMain } from '../../config/operator-error';
 import { startLocalStack, untilInterrupted } from './local-stack';

@@ -1,5 +1,5 @@
-import { openAlert, resolveAlert, type AlertToOpen } from '../../activities/alerts/alert-store';
-import { Database } from '../../activities/db/database';
+import { openAlert, resolveAlert, type AlertToOpen } from '../../alerts/alert-store';
+import { Database } from '../../store/database';
 import { createTestSource, openTestDatabase } from '../harness/sources';
 
 const API = 'http://127.0.0.1:9';

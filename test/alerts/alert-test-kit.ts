@@ -1,13 +1,13 @@
 import type { RunningSimulator, SimulatorOptions } from '../../simulator/server';
 import { type SimulatorAndDatabase, useSimulatorAndDatabase } from '../harness/fixtures';
-import { pollNowSignal } from '../../workflows/messages';
+import { pollNowSignal } from '../../contract/source-messages';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { Database } from '../../activities/db/database';
-import { setSourceDestination } from '../../activities/alerts/destinations';
-import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
-import { silenceWatchdogQuery } from '../../workflows/alert-messages';
-import { sourceWorkflowId } from '../../workflows/limits';
-import { AlertOpen } from '../../workflows/search-attributes';
+import type { Database } from '../../store/database';
+import { setSourceDestination } from '../../alerts/destinations';
+import { silenceWatchdogWorkflowId } from '../../contract/ids';
+import { silenceWatchdogQuery } from '../../contract/alert-messages';
+import { sourceWorkflowId } from '../../contract/ids';
+import { AlertOpen } from '../../contract/search-attributes';
 import { type ReceivedNotice, WebhookReceiver } from './webhook-receiver';
 
 export interface AlertRow {

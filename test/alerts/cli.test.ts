@@ -1,6 +1,6 @@
 import { createActivities } from '../../activities';
-import type { Database } from '../../activities/db/database';
-import { findSourceByName } from '../../activities/store/sources';
+import type { Database } from '../../store/database';
+import { findSourceByName } from '../../store/sources';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';
 import { refusal, runCli, succeeded } from '../cli/run-cli';

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { Database } from '../../activities/db/database';
-import type { SourceRecord } from '../../activities/store/sources';
+import type { Database } from '../../store/database';
+import type { SourceRecord } from '../../store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
-import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
-import { sourceWorkflowId } from '../../workflows/limits';
-import { pollNowSignal, statusQuery } from '../../workflows/messages';
+import { silenceWatchdogWorkflowId } from '../../contract/ids';
+import { sourceWorkflowId } from '../../contract/ids';
+import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
 import { env, requiredEnv } from '../harness/env';
 import { createTestSource, eventually, testActivities } from '../harness/sources';

@@ -1,7 +1,7 @@
-import type { Database } from '../../activities/db/database';
+import type { Database } from '../../store/database';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
-import { pollNowSignal, statusQuery } from '../../workflows/messages';
+import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { createTestSource, eventually, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 import { alertOpenAttribute, alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, useAlertFixture, watchdogView } from './alert-test-kit';

@@ -1,4 +1,4 @@
-import { AtlassianClient, type EventsPage } from '../../activities/atlassian/client';
+import { AtlassianClient, type EventsPage } from '../../atlassian/client';
 import {
   AtlassianApiError,
   AuthRejectedError,
@@ -9,7 +9,7 @@ import {
   OrgNotFoundError,
   RateLimitedError,
   TransientError,
-} from '../../activities/atlassian/errors';
+} from '../../atlassian/errors';
 import type { EndOfStreamMode } from '../../simulator/org';
 import type { RateLimitForm } from '../../simulator/rate-limit';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';

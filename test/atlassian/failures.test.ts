@@ -10,9 +10,9 @@ import {
   OrgNotFoundError,
   RateLimitedError,
   TransientError,
-} from '../../activities/atlassian/errors';
-import { toApplicationFailure } from '../../activities/atlassian/failures';
-import * as failureTypes from '../../workflows/failure-types';
+} from '../../atlassian/errors';
+import { toApplicationFailure } from '../../atlassian/failures';
+import * as failureTypes from '../../contract/failure-types';
 
 const fields = { status: 400, code: 'ADMIN-400-3', message: 'Atlassian events-stream request returned 400' };
 

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
-import { AtlassianClient } from '../../activities/atlassian/client';
-import { AtlassianApiError, AuthRejectedError, RateLimitedError, TransientError } from '../../activities/atlassian/errors';
-import { toApplicationFailure } from '../../activities/atlassian/failures';
+import { AtlassianClient } from '../../atlassian/client';
+import { AtlassianApiError, AuthRejectedError, RateLimitedError, TransientError } from '../../atlassian/errors';
+import { toApplicationFailure } from '../../atlassian/failures';
 import type { RateLimitForm } from '../../simulator/rate-limit';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 

@@ -1,4 +1,4 @@
-import { RateLimitedError } from '../../activities/atlassian/errors';
+import { RateLimitedError } from '../../atlassian/errors';
 import {
   backoffWithJitterMs,
   MAX_RATE_LIMIT_DELAY_MS,
@@ -6,7 +6,7 @@ import {
   parseRateLimitResetMs,
   parseRetryAfterMs,
   rateLimitDelayFromHeaders,
-} from '../../activities/atlassian/retry-delay';
+} from '../../atlassian/retry-delay';
 
 const NOW = Date.UTC(2023, 9, 11, 12, 34, 20); // 2023-10-11T12:34:20Z
 

@@ -1,6 +1,6 @@
-import { AtlassianClient, interpretPage } from '../../activities/atlassian/client';
-import { MalformedResponseError } from '../../activities/atlassian/errors';
-import { auditEventSchema, eventsPageSchema, parseRfc3339 } from '../../activities/atlassian/schema';
+import { AtlassianClient, interpretPage } from '../../atlassian/client';
+import { MalformedResponseError } from '../../atlassian/errors';
+import { auditEventSchema, eventsPageSchema, parseRfc3339 } from '../../atlassian/schema';
 
 const minimalEvent = () => ({
   id: '0f5b8a52-6a4e-4f0e-9d1b-1f2a3b4c5d6e',

@@ -1,5 +1,5 @@
-import { createCredentialCipher } from '../../activities/credentials';
-import { Database, openDatabase } from '../../activities/db/database';
+import { createCredentialCipher } from '../../store/credentials';
+import { Database, openDatabase } from '../../store/database';
 import { requiredEnv } from '../harness/env';
 
 /** 32 bytes as base64, the form `openssl rand -base64 32` prints. */

@@ -1,5 +1,6 @@
-import { formatDuration, parseDurationSeconds, parseSilenceWindow, silenceWindowProblem } from '../../scripts/source/durations';
-import { parseKeyExpiry } from '../../scripts/source/inputs';
+import { formatDuration, parseDurationSeconds } from '../../contract/durations';
+import { silenceWindowProblem } from '../../contract/settings';
+import { parseKeyExpiry, parseSilenceWindow, shortWindowsAllowed } from '../../scripts/source/inputs';
 
 describe('durations for silence windows', () => {
   it('reads minutes, hours, days and plain seconds, and nothing else', () => {
@@ -16,13 +17,17 @@ describe('durations for silence windows', () => {
 
     const demo = { AUDIT_ALLOW_SHORT_WINDOWS: '1' };
     expect(parseSilenceWindow('1s', demo)).toBe(1);
-    expect(silenceWindowProblem(0, demo)).toBe('silence window must be between 1s and 30d, got 0s');
-    expect(silenceWindowProblem(31 * 86400, demo)).toMatch(/got 31d$/);
-    expect(silenceWindowProblem(60, { AUDIT_ALLOW_SHORT_WINDOWS: 'yes' })).toMatch(/^silence window must be between 15m/);
+    expect(shortWindowsAllowed(demo)).toBe(true);
+    expect(shortWindowsAllowed({ AUDIT_ALLOW_SHORT_WINDOWS: 'yes' })).toBe(false);
+    expect(silenceWindowProblem(0, { allowShort: true })).toBe('silence window must be between 1s and 30d, got 0s');
+    expect(silenceWindowProblem(31 * 86400, { allowShort: true })).toMatch(/got 31d$/);
+    expect(silenceWindowProblem(60)).toMatch(/^silence window must be between 15m/);
+    expect(silenceWindowProblem(1.5, { allowShort: true })).toBe('silence window must be a whole number of seconds, got 1.5');
   });
 
-  it('writes a duration back in the largest unit that divides it', () => {
-    expect([86400, 5400, 7200, 90, 59, 0].map(formatDuration)).toEqual(['1d', '90m', '2h', '90s', '59s', '0s']);
+  it('writes a duration back in the largest unit that divides it, else in its two largest parts', () => {
+    expect([86400, 5400, 7200, 59, 0].map(formatDuration)).toEqual(['1d', '90m', '2h', '59s', '0s']);
+    expect([90, 86_400 + 6 * 3600 + 5, 899.6, 3600 + 1].map(formatDuration)).toEqual(['1m 30s', '1d 6h', '15m', '1h 0m']);
   });
 });
 

@@ -1,8 +1,8 @@
 import { createActivities } from '../../activities';
-import type { Database } from '../../activities/db/database';
-import { findSourceByName } from '../../activities/store/sources';
+import type { Database } from '../../store/database';
+import { findSourceByName } from '../../store/sources';
 import type { RunningSimulator } from '../../simulator/server';
-import { sourceWorkflowId } from '../../workflows/limits';
+import { sourceWorkflowId } from '../../contract/ids';
 import { withWorker } from '../harness/worker';
 import { cipher, cliEnvironment, eventsOf, KEY_VAR, openTestDatabase, rowsOf } from './cli-test-setup';
 import { CliRun, eventually, refusal, runCli, succeeded } from './run-cli';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../activities/db/database';
-import { findSourceByName, insertSource, type SourceRecord } from '../../activities/store/sources';
+import type { Database } from '../../store/database';
+import { findSourceByName, insertSource, type SourceRecord } from '../../store/sources';
 import { freePort } from '../../scripts/stack/processes';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
-import { sourceWorkflowId } from '../../workflows/limits';
+import { sourceWorkflowId } from '../../contract/ids';
 import { connectClient } from '../harness/worker';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase, rowsOf } from './cli-test-setup';
 import { CliRun, refusal, runCli, succeeded } from './run-cli';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { findSourceByName, insertSource } from '../../activities/store/sources';
+import { findSourceByName, insertSource } from '../../store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { sourceWorkflowId } from '../../workflows/limits';
+import { sourceWorkflowId } from '../../contract/ids';
 import { connectClient } from '../harness/worker';
 import { cipher, cliEnvironment, openTestDatabase } from './cli-test-setup';
 import { runCli, succeeded } from './run-cli';

@@ -1,6 +1,6 @@
 import { createActivities } from '../../activities';
-import type { Database } from '../../activities/db/database';
-import { findSourceByName } from '../../activities/store/sources';
+import type { Database } from '../../store/database';
+import { findSourceByName } from '../../store/sources';
 import { createDetectionHook } from '../../detections/engine';
 import type { RunningSimulator } from '../../simulator/server';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';

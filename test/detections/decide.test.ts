@@ -1,4 +1,5 @@
-import { Candidate, decide, MAX_EVIDENCE_EVENTS } from '../../detections/decide';
+import { decide, MAX_EVIDENCE_EVENTS } from '../../detections/decide';
+import type { Candidate } from '../../detections/rule';
 import type { DetectionEvent } from '../../detections/event-view';
 import { failedLoginBurst, loginFromNewCountry } from '../../detections/rules/logins';
 import { adminImpersonation } from '../../detections/rules/privileged-access';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '../../activities/db/database';
-import type { SourceRecord } from '../../activities/store/sources';
+import type { Database } from '../../store/database';
+import type { SourceRecord } from '../../store/sources';
 import { enablePack, saveDetectionSettings } from '../../detections/store';
 import type { DetectionAlert } from '../../detections/alert';
 import type { DetectionSettings } from '../../detections/rule';

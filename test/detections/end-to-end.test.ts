@@ -1,9 +1,9 @@
-import type { Database } from '../../activities/db/database';
-import type { SourceRecord } from '../../activities/store/sources';
+import type { Database } from '../../store/database';
+import type { SourceRecord } from '../../store/sources';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import type { EventOverrides } from '../../simulator/generator';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { pollNowSignal, statusQuery } from '../../workflows/messages';
+import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { cliEnvironment } from '../cli/cli-test-setup';
 import { runCli, succeeded } from '../cli/run-cli';
 import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';

@@ -1,9 +1,9 @@
 import type { PoolClient } from 'pg';
-import type { InsertedEventsHook } from '../../activities/ingest-page';
-import type { EventRow } from '../../activities/normalize';
-import type { SourceRecord } from '../../activities/store/sources';
-import type { Database } from '../../activities/db/database';
-import { insertEvents } from '../../activities/store/events';
+import type { InsertedEventsHook } from '../../store/events';
+import type { EventRow } from '../../atlassian/normalize';
+import type { SourceRecord } from '../../store/sources';
+import type { Database } from '../../store/database';
+import { insertEvents } from '../../store/events';
 import { actionFilter } from '../../detections/action-filter';
 import { createDetectionHook } from '../../detections/engine';
 import { rescanStoredEvents } from '../../detections/rescan';

@@ -1,4 +1,4 @@
-import type { Database } from '../../activities/db/database';
+import type { Database } from '../../store/database';
 import { createDetectionHook } from '../../detections/engine';
 import { FAILED_LOGIN_THRESHOLD, FAILED_LOGIN_WINDOW_SECONDS } from '../../detections/rules/logins';
 import { openTestDatabase } from '../harness/sources';

@@ -1,4 +1,4 @@
-import type { Database } from '../../activities/db/database';
+import type { Database } from '../../store/database';
 import { createDetectionHook } from '../../detections/engine';
 import { countryOf } from '../../detections/event-view';
 import { openTestDatabase } from '../harness/sources';

@@ -1,5 +1,5 @@
-import type { Database } from '../../activities/db/database';
-import { openAlert, openAlerts, type AlertToOpen } from '../../activities/alerts/alert-store';
+import type { Database } from '../../store/database';
+import { openAlert, openAlerts, type AlertToOpen } from '../../alerts/alert-store';
 import { openTestDatabase } from '../harness/sources';
 import { sourceWithPacks } from './detection-harness';
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { AuditEvent } from '../../activities/atlassian/schema';
-import type { Database } from '../../activities/db/database';
-import type { InsertedEventsHook } from '../../activities/ingest-page';
-import { EventRow, toEventRow } from '../../activities/normalize';
-import { insertEvents } from '../../activities/store/events';
-import type { SourceRecord } from '../../activities/store/sources';
+import type { AuditEvent } from '../../atlassian/schema';
+import type { Database } from '../../store/database';
+import type { InsertedEventsHook } from '../../store/events';
+import { EventRow, toEventRow } from '../../atlassian/normalize';
+import { insertEvents } from '../../store/events';
+import type { SourceRecord } from '../../store/sources';
 import { DetectionEvent, toDetectionEvent } from '../../detections/event-view';
 
 type JsonObject = Record<string, unknown>;

@@ -1,6 +1,6 @@
-import { openDatabase } from '../../activities/db/database';
-import { migrate } from '../../activities/db/migrate';
-import { allSearchAttributes } from '../../workflows/search-attributes';
+import { openDatabase } from '../../store/database';
+import { migrate } from '../../store/migrate';
+import { allSearchAttributes } from '../../contract/search-attributes';
 import { connectClient } from '../harness/worker';
 
 describe('the test stack', () => {

@@ -1,4 +1,4 @@
-import type { Database } from '../../activities/db/database';
+import type { Database } from '../../store/database';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/server';
 import { openTestDatabase } from './sources';
 

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createActivities } from '../../activities';
-import { createCredentialCipher } from '../../activities/credentials';
-import { Database, openDatabase } from '../../activities/db/database';
-import { insertSource, SourceRecord } from '../../activities/store/sources';
+import { createCredentialCipher } from '../../store/credentials';
+import { Database, openDatabase } from '../../store/database';
+import { insertSource, SourceRecord } from '../../store/sources';
 import { createDetectionHook } from '../../detections/engine';
 import { requiredEnv } from './env';
 

@@ -1,8 +1,8 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openDatabase } from '../../activities/db/database';
-import { migrate } from '../../activities/db/migrate';
+import { openDatabase } from '../../store/database';
+import { migrate } from '../../store/migrate';
 import { freePort } from '../../scripts/stack/processes';
 import { createThrowawayDatabase, startEmbeddedPostgres } from '../../scripts/stack/postgres';
 import { resolveTemporalCli } from '../../scripts/stack/temporal-cli';

@@ -1,5 +1,5 @@
 import { startSimulator } from '../../simulator/server';
-import { pollNowSignal, statusQuery } from '../../workflows/messages';
+import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';

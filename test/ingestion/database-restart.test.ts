@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startSimulator } from '../../simulator/server';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { statusQuery } from '../../workflows/messages';
+import { statusQuery } from '../../contract/source-messages';
 import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
 import { connectClient } from '../harness/worker';
 import { WorkerProcess } from '../harness/worker-process';

@@ -1,10 +1,10 @@
 import { WorkflowExecutionInfo } from '@temporalio/client';
 import { RunningSimulator } from '../../simulator/server';
-import { Database } from '../../activities/db/database';
-import { loadCheckpoint } from '../../activities/store/checkpoints';
+import { Database } from '../../store/database';
+import { loadCheckpoint } from '../../store/checkpoints';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { sourceWorkflowId } from '../../workflows/limits';
-import { pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, statusQuery } from '../../workflows/messages';
+import { sourceWorkflowId } from '../../contract/ids';
+import { pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, statusQuery } from '../../contract/source-messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
 import { countEvents, createTestSource, eventually, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';

@@ -1,10 +1,10 @@
 import { RunningSimulator } from '../../simulator/server';
-import { updateSource, findSourceById } from '../../activities/store/sources';
+import { updateSource, findSourceById } from '../../store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalUpdate, statusQuery } from '../../workflows/messages';
+import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalUpdate, statusQuery } from '../../contract/source-messages';
 import { countEvents, createTestSource, eventually, testActivities, testCipher } from '../harness/sources';
 import { withWorker } from '../harness/worker';
-import { Database } from '../../activities/db/database';
+import { Database } from '../../store/database';
 import { useSimulatorAndDatabase } from '../harness/fixtures';
 
 const streamRequests = (simulator: RunningSimulator, orgId: string) => simulator.requestCounts().byOrg[orgId]?.['events-stream'] ?? 0;

@@ -1,6 +1,6 @@
 import { startSimulator } from '../../simulator/server';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { statusQuery } from '../../workflows/messages';
+import { statusQuery } from '../../contract/source-messages';
 import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 

@@ -1,5 +1,5 @@
-import { silenceWatchdogWorkflowId } from '../../workflows/alert-ids';
-import { sourceWorkflowId } from '../../workflows/limits';
+import { silenceWatchdogWorkflowId } from '../../contract/ids';
+import { sourceWorkflowId } from '../../contract/ids';
 
 /** The source the saved histories were recorded with: workflow code derives its child's id from its own. */
 export const RECORDED_SOURCE = 'replay-recording';

@@ -1,5 +1,5 @@
-import { AtlassianClient } from '../../activities/atlassian/client';
-import { AuthRejectedError, RateLimitedError, TransientError } from '../../activities/atlassian/errors';
+import { AtlassianClient } from '../../atlassian/client';
+import { AuthRejectedError, RateLimitedError, TransientError } from '../../atlassian/errors';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 
 // The control API: it needs the control token, refuses bad requests with a reason, and changes nothing when it

@@ -1,5 +1,5 @@
-import { AtlassianClient } from '../../activities/atlassian/client';
-import { AtlassianApiError, TransientError } from '../../activities/atlassian/errors';
+import { AtlassianClient } from '../../atlassian/client';
+import { AtlassianApiError, TransientError } from '../../atlassian/errors';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 
 // Fault injection is reproducible: rate-based faults follow the seed, queued faults hit exactly N requests.

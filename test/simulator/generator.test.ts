@@ -1,5 +1,5 @@
-import { AtlassianClient } from '../../activities/atlassian/client';
-import { auditEventSchema, type AuditEvent } from '../../activities/atlassian/schema';
+import { AtlassianClient } from '../../atlassian/client';
+import { auditEventSchema, type AuditEvent } from '../../atlassian/schema';
 import { ACTIONS } from '../../simulator/actions';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/server';
 

@@ -1,5 +1,5 @@
-import { AtlassianClient } from '../../activities/atlassian/client';
-import type { AuditEvent } from '../../activities/atlassian/schema';
+import { AtlassianClient } from '../../atlassian/client';
+import type { AuditEvent } from '../../atlassian/schema';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 
 // Paging through 100,000 events with limit 500 yields each exactly once, late events included; polling later with

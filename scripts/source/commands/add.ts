@@ -1,12 +1,13 @@
 import { Command } from 'commander';
-import { insertSource, deleteSource, findSourceByName } from '../../../activities/store/sources';
+import { insertSource, deleteSource, findSourceByName } from '../../../store/sources';
 import { OperatorError } from '../../../config/operator-error';
 import { enablePack } from '../../../detections/store';
-import { DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, sourceWorkflowId } from '../../../workflows/limits';
+import { DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SILENCE_WINDOW_SECONDS } from '../../../contract/settings';
+import { sourceWorkflowId } from '../../../contract/ids';
 import { startSourceWorkflow } from '../start-source-workflow';
 import { readApiKey } from '../api-key-input';
 import { CliContext, describeCause } from '../context';
-import { DEFAULT_SILENCE_WINDOW, formatDuration, parseSilenceWindow } from '../durations';
+import { formatDuration } from '../../../contract/durations';
 import {
   parseApiBaseUrl,
   parseBackfillDays,
@@ -14,6 +15,7 @@ import {
   parseIntervalSeconds,
   parseKeyExpiry,
   parseOrgId,
+  parseSilenceWindow,
   parseSourceName,
 } from '../inputs';
 import { checkApiKey } from '../key-check';
@@ -40,7 +42,7 @@ export function register(program: Command, context: CliContext): void {
     .requiredOption('--org-id <uuid>', 'Atlassian organization ID')
     .option('--api-key-env <var>', 'read the API key from this environment variable instead of stdin')
     .option('--interval <seconds>', 'seconds between polls', String(DEFAULT_POLL_INTERVAL_SECONDS))
-    .option('--silence-window <duration>', 'alert when no event arrived for this long: 90m, 24h, 2d or seconds', DEFAULT_SILENCE_WINDOW)
+    .option('--silence-window <duration>', 'alert when no event arrived for this long: 90m, 24h, 2d or seconds', formatDuration(DEFAULT_SILENCE_WINDOW_SECONDS))
     .option('--no-silence-alert', 'never alert on silence for this source')
     .option('--backfill-days <days>', 'days of history to ingest first (0 to 180)', String(DEFAULT_BACKFILL_DAYS))
     .option('--key-expires <YYYY-MM-DD>', "the API key's expiry date")

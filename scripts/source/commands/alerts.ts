@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { listAlerts, summarizeDeliveries } from '../../../activities/alerts/alert-queries';
+import { listAlerts, summarizeDeliveries } from '../../../alerts/alert-queries';
 import { OperatorError } from '../../../config/operator-error';
 import { CliContext } from '../context';
 import { requireSource } from '../lookup';

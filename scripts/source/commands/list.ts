@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { loadCheckpoint } from '../../../activities/store/checkpoints';
-import { listSources } from '../../../activities/store/sources';
+import { loadCheckpoint } from '../../../store/checkpoints';
+import { listSources } from '../../../store/sources';
 import { CliContext } from '../context';
 import { formatTime, printJson, printLine, printTable } from '../output';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { OperatorError } from '../../../config/operator-error';
-import { pauseSignal } from '../../../workflows/messages';
+import { pauseSignal } from '../../../contract/source-messages';
 import { CliContext } from '../context';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
 import { printLine } from '../output';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { pollNowSignal } from '../../../workflows/messages';
+import { pollNowSignal } from '../../../contract/source-messages';
 import { CliContext } from '../context';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
 import { printLine } from '../output';

@@ -1,8 +1,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Command } from 'commander';
-import { deleteSource, updateSourceStatus } from '../../../activities/store/sources';
+import { deleteSource, updateSourceStatus } from '../../../store/sources';
 import { OperatorError } from '../../../config/operator-error';
-import { stopSignal } from '../../../workflows/messages';
+import { stopSignal } from '../../../contract/source-messages';
 import { CliContext, describeCause } from '../context';
 import { findWorkflow, requireSource, SourceWorkflowHandle } from '../lookup';
 import { printLine } from '../output';

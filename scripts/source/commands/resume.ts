@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { resumeSignal } from '../../../workflows/messages';
+import { resumeSignal } from '../../../contract/source-messages';
 import { CliContext } from '../context';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
 import { printLine } from '../output';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { updateSource } from '../../../activities/store/sources';
-import { keyRotatedSignal } from '../../../workflows/messages';
+import { updateSource } from '../../../store/sources';
+import { keyRotatedSignal } from '../../../contract/source-messages';
 import { readApiKey } from '../api-key-input';
 import { CliContext } from '../context';
 import { parseEnvVarName, parseKeyExpiry } from '../inputs';

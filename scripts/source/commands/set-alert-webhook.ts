@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { parseWebhookUrl, redactUrl, setSourceDestination, WebhookUrlError } from '../../../activities/alerts/destinations';
+import { parseWebhookUrl, redactUrl, setSourceDestination, WebhookUrlError } from '../../../alerts/destinations';
 import { OperatorError } from '../../../config/operator-error';
 import { CliContext } from '../context';
 import { requireLiveSource } from '../lookup';

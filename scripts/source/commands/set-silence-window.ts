@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { CliContext } from '../context';
-import { formatDuration, parseSilenceWindow } from '../durations';
+import { formatDuration } from '../../../contract/durations';
+import { parseSilenceWindow } from '../inputs';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
 import { printLine } from '../output';
 import { changeSilenceAlarm } from '../silence-alarm';
@@ -13,10 +14,9 @@ export function register(program: Command, context: CliContext): void {
     .argument('<duration>', '15m to 30d: 90m, 24h, 2d or seconds')
     .action(async (name: string, durationText: string) => {
       const seconds = parseSilenceWindow(durationText);
-      const db = await context.database();
-      const source = await requireLiveSource(db, name);
+      const source = await requireLiveSource(await context.database(), name);
       const handle = await requireRunningWorkflow(await context.temporal(), source);
-      const previous = await changeSilenceAlarm(db, source, handle, { windowSeconds: seconds });
+      const previous = await changeSilenceAlarm(handle, { windowSeconds: seconds });
       const off = previous.enabled ? '' : `; the alarm is off (\`silence-alert ${source.name} on\` switches it on)`;
       printLine(`silence window of ${source.name}: ${formatDuration(previous.windowSeconds)} -> ${formatDuration(seconds)}${off}`);
     });

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { OperatorError } from '../../../config/operator-error';
 import { CliContext } from '../context';
-import { formatDuration } from '../durations';
+import { formatDuration } from '../../../contract/durations';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
 import { printLine } from '../output';
 import { changeSilenceAlarm } from '../silence-alarm';
@@ -15,10 +15,9 @@ export function register(program: Command, context: CliContext): void {
     .action(async (name: string, switchText: string) => {
       const value = switchText.trim().toLowerCase();
       if (value !== 'on' && value !== 'off') throw new OperatorError(`say on or off, got "${switchText}"`);
-      const db = await context.database();
-      const source = await requireLiveSource(db, name);
+      const source = await requireLiveSource(await context.database(), name);
       const handle = await requireRunningWorkflow(await context.temporal(), source);
-      const previous = await changeSilenceAlarm(db, source, handle, { enabled: value === 'on' });
+      const previous = await changeSilenceAlarm(handle, { enabled: value === 'on' });
       const window = formatDuration(previous.windowSeconds);
       printLine(
         value === 'on'

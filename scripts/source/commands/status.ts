@@ -1,11 +1,11 @@
 import { Client } from '@temporalio/client';
 import { Command } from 'commander';
-import { loadCheckpoint } from '../../../activities/store/checkpoints';
-import { sourceWorkflowId } from '../../../workflows/limits';
-import { statusQuery } from '../../../workflows/messages';
-import type { SourceStatusView } from '../../../workflows/types';
+import { loadCheckpoint } from '../../../store/checkpoints';
+import { sourceWorkflowId } from '../../../contract/ids';
+import { statusQuery } from '../../../contract/source-messages';
+import type { SourceStatusView } from '../../../contract/source-workflow';
 import { CliContext, describeCause } from '../context';
-import { formatDuration } from '../durations';
+import { formatDuration } from '../../../contract/durations';
 import { findWorkflow, requireSource } from '../lookup';
 import { formatTime, printFields, printJson } from '../output';
 import { describeSilenceDeadline, readSilenceWatch } from '../silence-view';

@@ -1,6 +1,6 @@
-import type { Database } from '../db/database';
-import { createAlertAnnouncer } from './announce';
-import { createAlertDelivery } from './delivery';
+import type { Database } from '../store/database';
+import { createAlertAnnouncer } from '../alerts/announce';
+import { createAlertDelivery } from '../alerts/delivery';
 import { createKeyExpiryActivities } from './key-expiry';
 import { createSilenceActivities } from './silence';
 import { createSourceHealthActivities } from './source-health';

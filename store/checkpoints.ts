@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import type { Database } from '../db/database';
+import type { Database } from './database';
 
 export interface Checkpoint {
   cursor: string | null;

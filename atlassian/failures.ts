@@ -7,7 +7,7 @@ import {
   ORG_NOT_FOUND,
   RATE_LIMITED,
   TRANSIENT,
-} from '../../workflows/failure-types';
+} from '../contract/failure-types';
 import {
   AtlassianApiError,
   AuthRejectedError,

@@ -1,6 +1,6 @@
-import type { Database } from '../db/database';
-import { openAlert, resolveAlert } from './alert-store';
-import { wakeAlertDispatcher } from './wake';
+import type { Database } from '../store/database';
+import { openAlert, resolveAlert } from '../alerts/alert-store';
+import { wakeAlertDispatcher } from '../alerts/wake';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

@@ -1,7 +1,7 @@
-import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND } from '../../workflows/failure-types';
-import type { Database } from '../db/database';
-import { openAlert, resolveAlert, type Queryable } from './alert-store';
-import { wakeAlertDispatcher } from './wake';
+import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND } from '../contract/failure-types';
+import type { Database } from '../store/database';
+import { openAlert, resolveAlert, type Queryable } from '../alerts/alert-store';
+import { wakeAlertDispatcher } from '../alerts/wake';
 
 export interface SourceAlerting {
   silenceEnabled: boolean;

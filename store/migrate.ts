@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Database } from './database';
 
-const MIGRATIONS_DIR = path.join(__dirname, '..', '..', 'migrations');
+const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
 // Any constant works; it only has to be the same for every process that migrates this database.
 const MIGRATION_LOCK_ID = 7_351_204;
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { AuditEvent } from './atlassian/schema';
+import type { AuditEvent } from './schema';
 
 /** One events row, before the database adds p_parse_time, p_row_id and p_source_id. */
 export interface EventRow {

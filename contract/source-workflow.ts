@@ -1,5 +1,4 @@
 /** Everything here crosses the workflow boundary, so it lands in history: counts, times and cursors only. */
-import type { SourceAlertingState } from './source-alerting';
 
 export interface PageSummary {
   fetched: number;
@@ -12,17 +11,6 @@ export interface PageSummary {
   backfillCompleted: boolean;
   /** 0–100 while the first pass over the backfill window runs. */
   backfillPercent: number;
-  /** The API rejected the stored cursor and ingestion restarted from the newest processedAt minus an overlap. */
-  cursorReset: boolean;
-}
-
-export interface SourceSettings {
-  sourceId: string;
-  sourceName: string;
-  organizationId: string;
-  status: 'active' | 'paused' | 'failed' | 'removed';
-  statusReason: string | null;
-  pollIntervalSeconds: number;
 }
 
 export type SourcePhase = 'starting' | 'backfilling' | 'polling' | 'waiting' | 'paused' | 'failed' | 'stopping';
@@ -33,6 +21,16 @@ export interface PollResult {
   fetched: number;
   inserted: number;
   message?: string;
+}
+
+/** The alerting part of the source workflow's carried state. */
+export interface SourceAlertingState {
+  silenceEnabled: boolean;
+  silenceWindowSeconds: number;
+  /** Any alert of the source is open: shown as the AlertOpen search attribute. */
+  alertOpen: boolean;
+  /** A credentials alert may be open (after a rejection, or not known on a fresh start): resolve it once polling works. */
+  credentialsAlertMaybeOpen: boolean;
 }
 
 /** The state a source workflow carries across continue-as-new. */

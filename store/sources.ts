@@ -1,4 +1,4 @@
-import type { Database } from '../db/database';
+import type { Database } from './database';
 
 export type SourceStatusValue = 'active' | 'paused' | 'failed' | 'removed';
 

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
-import type { EventRow } from '../normalize';
+import type { SourceRecord } from './sources';
+import type { EventRow } from '../atlassian/normalize';
 
 /**
  * Inserts a page of events in one statement (one array parameter per column, unnest()ed server side, and the raw
@@ -53,4 +54,14 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
  */
 function toArrayLiteral(values: string[]): string {
   return `{${values.map((value) => `"${value.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+}
+
+export interface InsertedEventsHook {
+  /**
+   * An SQL expression of the source (`$1`, its id) that the page's checkpoint update returns: read in a statement the
+   * page runs anyway, so it costs the page no round trip (for detections, the enabled packs).
+   */
+  contextSql: string;
+  /** Called inside the page's transaction with the rows that were new, and the value of contextSql. */
+  run(tx: PoolClient, source: SourceRecord, inserted: EventRow[], context: unknown): Promise<void>;
 }

@@ -1,7 +1,7 @@
-import type { Database } from '../db/database';
-import { openAlert, resolveAlert, type Queryable } from './alert-store';
-import { describeSeconds } from './durations';
-import { wakeAlertDispatcher } from './wake';
+import type { Database } from '../store/database';
+import { openAlert, resolveAlert, type Queryable } from '../alerts/alert-store';
+import { formatDuration } from '../contract/durations';
+import { wakeAlertDispatcher } from '../alerts/wake';
 
 export interface SilenceBaseline {
   /** Newest persisted-event time, or the source's creation when it never persisted one (ISO). */
@@ -82,7 +82,7 @@ export function createSilenceActivities(db: Database) {
         const seen = [eventsAt ? new Date(eventsAt) : null, last].filter((t): t is Date => t !== null && t > openedAt);
         if (reason === undefined && seen.length === 0) return false;
         const message =
-          reason ?? `Events flow again: new events were stored at ${seen[0].toISOString()}, ${describeSeconds((seen[0].getTime() - openedAt.getTime()) / 1000)} after the alert opened.`;
+          reason ?? `Events flow again: new events were stored at ${seen[0].toISOString()}, ${formatDuration((seen[0].getTime() - openedAt.getTime()) / 1000)} after the alert opened.`;
         return (await resolveAlert(tx, { sourceId, kind: 'silence', message })) !== undefined;
       });
       if (resolved) await wakeAlertDispatcher();
@@ -112,7 +112,7 @@ async function readSource(q: Queryable, sourceId: string, lock: boolean): Promis
 }
 
 function silenceAlert(sourceId: string, source: SourceSilence, windowSeconds: number) {
-  const window = describeSeconds(windowSeconds);
+  const window = formatDuration(windowSeconds);
   const since = source.lastEventPersistedAt
     ? `No new audit event has been stored since ${source.lastEventPersistedAt.toISOString()}`
     : `No audit event has been stored since the source was added (${source.baselineAt.toISOString()})`;

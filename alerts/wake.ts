@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { alertDispatcherWorkflowId } from '../../workflows/alert-ids';
-import { alertsChangedSignal, wakeDispatcherSignal } from '../../workflows/alert-messages';
-import { sourceWorkflowId } from '../../workflows/limits';
+import { alertDispatcherWorkflowId } from '../contract/ids';
+import { alertsChangedSignal, wakeDispatcherSignal } from '../contract/alert-messages';
+import { sourceWorkflowId } from '../contract/ids';
 
 /** The running activity's context, or undefined when the function was called directly (a script, a test). */
 function activityContext(): Context | undefined {

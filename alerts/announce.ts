@@ -1,4 +1,4 @@
-import type { Database } from '../db/database';
+import type { Database } from '../store/database';
 import { tellSourceWorkflow } from './wake';
 
 /**

@@ -5,8 +5,13 @@ export interface SilenceAlarmSettings {
   windowSeconds: number;
 }
 
+export interface SilenceAlarmChange extends Partial<SilenceAlarmSettings> {
+  /** Accept windows below the 15-minute floor (tests and demos; the CLI sets it from AUDIT_ALLOW_SHORT_WINDOWS). */
+  allowShortWindow?: boolean;
+}
+
 /** To the source workflow, from the scripts: switch the silence alarm or change its window. Returns the previous settings. */
-export const setSilenceAlarmUpdate = defineUpdate<SilenceAlarmSettings, [change: Partial<SilenceAlarmSettings>]>('setSilenceAlarm');
+export const setSilenceAlarmUpdate = defineUpdate<SilenceAlarmSettings, [change: SilenceAlarmChange]>('setSilenceAlarm');
 /** To the source workflow: an alert of the source opened or resolved somewhere, so its AlertOpen attribute is re-read. */
 export const alertsChangedSignal = defineSignal('alertsChanged');
 

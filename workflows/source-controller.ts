@@ -1,0 +1,274 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, SOURCE_REMOVED } from '../contract/failure-types';
+import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
+import { pollIntervalProblem } from '../contract/settings';
+import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
+import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
+import { SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
+import { UpdatableTimer } from './updatable-timer';
+
+/**
+ * One page per activity, run as a local activity: a page costs no round trip through the Temporal server, which
+ * would otherwise cost as much as the page itself during a backfill. That is safe because a page is idempotent: if
+ * the worker dies, the pages since its last workflow task are simply run again from the checkpoint in PostgreSQL.
+ * Transient API trouble is retried a few times; then the cycle counts an error and waits.
+ */
+const { ingestPage } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
+});
+
+/** Bookkeeping against our own PostgreSQL: retried until it works, since nothing else can proceed without it. */
+const { loadSourceState, recordSourceStatus, saveSourceSettings } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** Failures that retrying cannot fix: the source stops until an operator rotates the key or resumes it. */
+const CONFIGURATION_FAILURES = new Set([AUTH_REJECTED, ORG_NOT_FOUND, BAD_REQUEST]);
+
+/** A cycle ends after this many pages even when more wait, so state is published and history checked regularly. */
+export const MAX_PAGES_PER_CYCLE = 50;
+
+/** Placeholder values a fresh start shows until it has read the source's stored state. */
+const NOT_YET_LOADED: CarriedState = {
+  paused: false,
+  pollIntervalSeconds: 0,
+  pollNowRequested: false,
+  retryRequested: false,
+  eventsIngested: 0,
+  pagesFetched: 0,
+  errors: 0,
+  lastEventTime: null,
+  backfillCompleted: false,
+  backfillPercent: 0,
+};
+
+type CycleEnd = { kind: 'caught-up' | 'more-pages' | 'error' | 'removed' } | { kind: 'rejected'; reason: string; failureType: string };
+/** How a cycle of pages ended, and how many new events it stored. */
+export type CycleOutcome = CycleEnd & { inserted: number };
+
+/**
+ * A source's state and its message handlers, in the manner of the safe-message-handlers sample's ClusterManager:
+ * the workflow function only sequences what this class does. Handlers are registered in the constructor, before the
+ * workflow's first await, so that no query fails and no signal waits.
+ */
+export class SourceController {
+  readonly state: CarriedState;
+  stopRequested = false;
+  private phase: SourcePhase = 'starting';
+  private recordedStatus: string | undefined;
+  /** The latest wait between cycles: an interval change moves its deadline, and the status shows it. */
+  private timer: UpdatableTimer | undefined;
+  /** Until a fresh start has read its stored state, what signals change is also kept here and applied on top. */
+  private earlyChanges: Partial<CarriedState> | undefined;
+
+  constructor(private readonly input: SourceWorkflowInput) {
+    this.state = input.carried ?? { ...NOT_YET_LOADED };
+    this.earlyChanges = input.carried ? undefined : {};
+    setHandler(pauseSignal, (reason?: string) => this.change({ paused: true, pauseReason: reason }));
+    setHandler(resumeSignal, () => this.change({ paused: false, pauseReason: undefined, retryRequested: true }));
+    setHandler(pollNowSignal, () => this.change({ pollNowRequested: true }));
+    setHandler(keyRotatedSignal, () => this.change({ retryRequested: true }));
+    setHandler(stopSignal, () => {
+      this.stopRequested = true;
+    });
+    // A signal cannot be rejected, so an out-of-range value is ignored there; the update tells its caller why.
+    setHandler(setIntervalSignal, async (seconds: number) => {
+      if (!pollIntervalProblem(seconds)) await this.changeInterval(seconds);
+    });
+    setHandler(setIntervalUpdate, (seconds) => this.changeInterval(seconds), {
+      validator: (seconds: number) => {
+        const problem = pollIntervalProblem(seconds);
+        if (problem) throw new Error(problem);
+      },
+    });
+    setHandler(statusQuery, () => this.statusView());
+  }
+
+  /** A fresh start reads its settings and counters from PostgreSQL; a continued run has them carried. */
+  async load(): Promise<void> {
+    if (!this.earlyChanges) return;
+    Object.assign(this.state, await loadSourceState(this.input.sourceId), this.earlyChanges);
+    this.earlyChanges = undefined;
+  }
+
+  async waitWhilePaused(): Promise<void> {
+    await this.setPhase('paused');
+    await condition(() => !this.state.paused || this.stopRequested);
+  }
+
+  /** A source stopped by a rejected key waits for a key rotation or a resume. */
+  async waitForRetry(): Promise<void> {
+    await this.setPhase('failed');
+    await condition(() => this.state.retryRequested || this.stopRequested);
+    if (this.state.retryRequested) this.state.failureReason = undefined;
+  }
+
+  /** Pages until caught up, for at most MAX_PAGES_PER_CYCLE pages. */
+  async runCycle(): Promise<CycleOutcome> {
+    // Cleared before the cycle, not after a failure: a key rotated while the failing page was in flight still counts.
+    this.state.retryRequested = false;
+    this.state.pollNowRequested = false;
+    await this.setPhase(this.state.backfillCompleted ? 'polling' : 'backfilling');
+    let inserted = 0;
+    for (let page = 1; page <= MAX_PAGES_PER_CYCLE; page++) {
+      this.phase = this.state.backfillCompleted ? 'polling' : 'backfilling';
+      let summary: PageSummary;
+      try {
+        summary = await ingestPage.executeWithOptions({ summary: this.pageSummary(page) }, [{ sourceId: this.input.sourceId }]);
+      } catch (err) {
+        return { ...this.pageFailed(err), inserted };
+      }
+      inserted += summary.inserted;
+      this.recordPage(summary);
+      if (!summary.hasMore) return { kind: 'caught-up', inserted };
+      if (this.state.paused || this.stopRequested) break;
+    }
+    return { kind: 'more-pages', inserted };
+  }
+
+  /** The wait between cycles: the interval may change while it runs, and poll-now, pause or stop cut it short. */
+  async waitForNextPoll(): Promise<void> {
+    this.timer = new UpdatableTimer(this.state.pollIntervalSeconds * 1000);
+    await this.timer.sleep({
+      cutShort: () => this.state.pollNowRequested || this.state.paused || this.stopRequested,
+      beforeEachTimer: () => this.setPhase('waiting'),
+      summary: (remainingMs) => `next poll in ${Math.round(remainingMs / 1000)} s`,
+    });
+  }
+
+  markStopping(): void {
+    this.phase = 'stopping';
+    this.publish();
+  }
+
+  /** Search attributes, memo and current details: what the Web UI shows of the source. */
+  publish(): void {
+    const { input, state } = this;
+    const attributes: SearchAttributeUpdatePair[] = [
+      { key: OrganizationId, value: input.organizationId },
+      { key: SourceName, value: input.sourceName },
+      { key: SourceStatus, value: this.phase },
+      { key: EventsIngested, value: state.eventsIngested },
+      { key: AlertOpen, value: state.alerting?.alertOpen ?? false },
+    ];
+    if (state.lastEventTime) attributes.push({ key: LastEventTime, value: new Date(state.lastEventTime) });
+    upsertSearchAttributes(attributes);
+    upsertMemo({ pollIntervalSeconds: state.pollIntervalSeconds, paused: state.paused });
+    this.showDetails();
+  }
+
+  private change(patch: Partial<CarriedState>): void {
+    Object.assign(this.state, patch);
+    if (this.earlyChanges) Object.assign(this.earlyChanges, patch);
+  }
+
+  /** Validated, then stored, then applied: PostgreSQL never lags what the workflow runs with. */
+  private async changeInterval(seconds: number): Promise<{ previousSeconds: number; seconds: number }> {
+    if (patched(SETTINGS_WRITTEN_BY_WORKFLOW)) await saveSourceSettings({ sourceId: this.input.sourceId, pollIntervalSeconds: seconds });
+    const previousSeconds = this.state.pollIntervalSeconds;
+    this.change({ pollIntervalSeconds: seconds });
+    if (this.timer) this.timer.deadline = this.timer.startedAt + seconds * 1000;
+    return { previousSeconds, seconds };
+  }
+
+  /** Stored first, shown second: whoever sees the phase in a query can rely on the source row saying the same. */
+  private async setPhase(next: SourcePhase): Promise<void> {
+    const status = next === 'paused' ? 'paused' : next === 'failed' ? 'failed' : 'active';
+    if (status !== this.recordedStatus) {
+      const reason = status === 'failed' ? (this.state.failureReason ?? null) : (this.state.pauseReason ?? null);
+      await recordSourceStatus({ sourceId: this.input.sourceId, status, reason });
+      this.recordedStatus = status;
+    }
+    this.phase = next;
+    this.publish();
+  }
+
+  private pageSummary(page: number): string {
+    return this.state.backfillCompleted ? `poll page ${page}` : `backfill page ${this.state.pagesFetched + 1} (${this.state.backfillPercent}%)`;
+  }
+
+  private recordPage(summary: PageSummary): void {
+    Object.assign(this.state, {
+      eventsIngested: summary.eventsIngested,
+      pagesFetched: summary.pagesFetched,
+      lastEventTime: summary.newestEventTime,
+      backfillCompleted: summary.backfillCompleted,
+      backfillPercent: summary.backfillPercent,
+      lastPoll: { at: new Date().toISOString(), outcome: 'ok', fetched: summary.fetched, inserted: summary.inserted },
+    });
+    this.showDetails();
+  }
+
+  private pageFailed(err: unknown): CycleEnd {
+    // A local activity's failure may arrive unwrapped, a regular activity's inside an ActivityFailure.
+    const failure = err instanceof ActivityFailure ? err.cause : err;
+    const message = failure instanceof Error ? failure.message : String(err);
+    if (failure instanceof ApplicationFailure && failure.type === SOURCE_REMOVED) return { kind: 'removed' };
+    this.state.lastPoll = { at: new Date().toISOString(), outcome: 'error', fetched: 0, inserted: 0, message };
+    if (failure instanceof ApplicationFailure && failure.type && CONFIGURATION_FAILURES.has(failure.type)) {
+      this.state.failureReason = message;
+      return { kind: 'rejected', reason: message, failureType: failure.type };
+    }
+    this.state.errors++;
+    return { kind: 'error' };
+  }
+
+  private statusView(): SourceStatusView {
+    const { input, state, phase } = this;
+    return {
+      sourceName: input.sourceName,
+      organizationId: input.organizationId,
+      phase,
+      paused: state.paused,
+      pauseReason: state.pauseReason,
+      failureReason: state.failureReason,
+      pollIntervalSeconds: state.pollIntervalSeconds,
+      nextPollAt: phase === 'waiting' && this.timer ? new Date(this.timer.deadline).toISOString() : undefined,
+      lastPoll: state.lastPoll,
+      lastEventTime: state.lastEventTime,
+      eventsIngested: state.eventsIngested,
+      pagesFetched: state.pagesFetched,
+      errors: state.errors,
+      backfill: { completed: state.backfillCompleted, percent: state.backfillPercent },
+    };
+  }
+
+  private showDetails(): void {
+    const { input, state } = this;
+    const lines = [`**${input.sourceName}**: ${this.describePhase()}`, `${state.eventsIngested} events ingested in ${state.pagesFetched} pages, ${state.errors} errors`];
+    if (state.lastEventTime) lines.push(`newest event: ${state.lastEventTime}`);
+    if (state.lastPoll) lines.push(`last poll: ${state.lastPoll.at} (${state.lastPoll.outcome}${state.lastPoll.message ? `: ${state.lastPoll.message}` : ''})`);
+    setCurrentDetails(lines.join('\n\n'));
+  }
+
+  private describePhase(): string {
+    const { state } = this;
+    switch (this.phase) {
+      case 'backfilling':
+        return `backfilling, ${state.backfillPercent}% of the window`;
+      case 'waiting':
+        return `waiting, next poll at ${this.timer ? new Date(this.timer.deadline).toISOString() : 'soon'} (every ${state.pollIntervalSeconds} s)`;
+      case 'paused':
+        return `paused${state.pauseReason ? ` (${state.pauseReason})` : ''}`;
+      case 'failed':
+        return `stopped: ${state.failureReason}. Rotate the key or resume the source to try again`;
+      default:
+        return this.phase;
+    }
+  }
+}
