@@ -70,8 +70,10 @@ describe('source health alerts', () => {
         await expect(handle.executeUpdate(setSilenceAlarmUpdate, { args: [change] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
       }
 
-      // A shorter window applies to the running deadline at once.
-      expect(await handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ windowSeconds: 2 }] })).toEqual({ enabled: true, windowSeconds: 3600 });
+      // A shorter window applies to the running deadline at once (below 15 minutes only when the caller asks, as the
+      // CLI does under AUDIT_ALLOW_SHORT_WINDOWS=1).
+      await expect(handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ windowSeconds: 2 }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(await handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ windowSeconds: 2, allowShortWindow: true }] })).toEqual({ enabled: true, windowSeconds: 3600 });
       const [first] = await eventually(() => alertsOf(db, source.id, 'silence'), (a) => a.length === 1, 10_000, 100);
 
       // Off: the watchdog resolves its alert and ends.
