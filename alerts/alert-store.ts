@@ -45,30 +45,6 @@ export async function openAlert(q: Queryable, alert: AlertToOpen): Promise<{ ale
 }
 
 /**
- * openAlert for many alerts at once, in one statement whatever their number (when none of their keys is open yet): for
- * callers that raise alerts in bulk inside a hot transaction. Results are in input order.
- */
-export async function openAlerts(q: Queryable, alerts: AlertToOpen[]): Promise<Array<{ alertId: number; opened: boolean }>> {
-  if (alerts.length === 0) return [];
-  const keyOf = (a: { source_id: string; kind: string; dedup_key: string }) => `${a.source_id}\n${a.kind}\n${a.dedup_key}`;
-  const inserted = await q.query<{ id: string; source_id: string; kind: string; dedup_key: string }>(
-    `WITH ${openingAlerts('$1')} SELECT id, source_id, kind, dedup_key FROM opened`,
-    [alertsParameter(alerts)],
-  );
-  const opened = new Map(inserted.rows.map((row) => [keyOf(row), Number(row.id)]));
-  const results: Array<{ alertId: number; opened: boolean }> = [];
-  const claimed = new Set<string>();
-  for (const alert of alerts) {
-    const key = keyOf({ source_id: alert.sourceId, kind: alert.kind, dedup_key: alert.dedupKey ?? '' });
-    const id = opened.get(key);
-    // The first of several equal keys opened the alert; the others found it open, as a second openAlert would.
-    results.push(id !== undefined && !claimed.has(key) ? { alertId: id, opened: true } : await openAlert(q, alert));
-    claimed.add(key);
-  }
-  return results;
-}
-
-/**
  * The part of a statement that opens alerts in bulk and queues their deliveries, as openAlert does one by one: CTEs
  * `opened` (id, source_id, kind, dedup_key of each alert it opened; an already open key opens nothing) and `queued`.
  * For callers that write rows of their own in the same statement, such as detections, which record their alert.

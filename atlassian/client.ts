@@ -13,13 +13,10 @@ import {
 import { rateLimitDelayFromHeaders } from './retry-delay';
 import {
   apiErrorBodySchema,
-  eventActionsSchema,
   eventsPageSchema,
   gatewayErrorBodySchema,
   orgsPageSchema,
-  singleEventSchema,
   type AuditEvent,
-  type EventAction,
   type EventsPageBody,
   type Org,
 } from './schema';
@@ -32,16 +29,11 @@ export interface AtlassianClientOptions {
   fetchImpl?: typeof fetch;
 }
 
-export type SortOrder = 'asc' | 'desc';
-
 export interface EventsPageQuery {
   cursor?: string;
   /** Epoch milliseconds. */
   from?: number;
-  /** Epoch milliseconds. */
-  to?: number;
   limit?: number;
-  sortOrder?: SortOrder;
 }
 
 export interface RateLimitInfo {
@@ -63,7 +55,6 @@ export interface EventsPage {
 export const DEFAULT_BASE_URL = 'https://api.atlassian.com';
 const DEFAULT_TIMEOUT_MS = 30_000;
 const INVALID_CURSOR_CODE = 'ADMIN-400-1';
-const ORG_NOT_FOUND_CODE = 'ADMIN-404-2';
 /** Bounds the /orgs paging loop against a server that keeps returning a cursor. */
 const MAX_ORG_PAGES = 100;
 const MAX_SERVER_TEXT = 200;
@@ -95,30 +86,12 @@ export class AtlassianClient {
     const params = new URLSearchParams();
     if (query.cursor) params.set('cursor', query.cursor);
     if (query.from !== undefined) params.set('from', epochMillisParam('from', query.from));
-    if (query.to !== undefined) params.set('to', epochMillisParam('to', query.to));
     if (query.limit !== undefined) params.set('limit', String(query.limit));
-    if (query.sortOrder) params.set('sortOrder', query.sortOrder);
 
     const response = await this.#get(`${orgPath(orgId)}/events-stream`, params, 'events-stream', signal);
     const page = parseBody(eventsPageSchema, response, 'events-stream');
     const rateLimit = readRateLimit(response.headers);
     return { ...interpretPage(page, query.limit), ...(rateLimit ? { rateLimit } : {}) };
-  }
-
-  async listEventActions(orgId: string, signal?: AbortSignal): Promise<EventAction[]> {
-    const response = await this.#get(`${orgPath(orgId)}/event-actions`, undefined, 'event-actions', signal);
-    return parseBody(eventActionsSchema, response, 'event-actions').data;
-  }
-
-  /** One event by id, or null when the organization exists but the event does not. */
-  async getEvent(orgId: string, eventId: string, signal?: AbortSignal): Promise<AuditEvent | null> {
-    try {
-      const path = `${orgPath(orgId)}/events/${encodeURIComponent(eventId)}`;
-      return parseBody(singleEventSchema, await this.#get(path, undefined, 'event', signal), 'event').data;
-    } catch (err) {
-      if (err instanceof OrgNotFoundError && err.code !== ORG_NOT_FOUND_CODE) return null;
-      throw err;
-    }
   }
 
   /** Organizations the key can see, following the pagination cursor. */

@@ -79,18 +79,6 @@ export const eventsPageSchema = z.looseObject({
 
 export type EventsPageBody = z.infer<typeof eventsPageSchema>;
 
-export const singleEventSchema = z.looseObject({ data: auditEventSchema });
-
-export const eventActionSchema = z.looseObject({
-  id: z.string().min(1),
-  type: optionalText,
-  attributes: z.looseObject({ displayName: optionalText, groupDisplayName: optionalText }).nullish(),
-});
-
-export type EventAction = z.infer<typeof eventActionSchema>;
-
-export const eventActionsSchema = z.looseObject({ data: z.array(eventActionSchema) });
-
 export const orgSchema = z.looseObject({
   id: z.string().min(1),
   type: optionalText,

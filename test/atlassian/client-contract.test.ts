@@ -52,30 +52,18 @@ describe('successful reads', () => {
     expect(page.rateLimit).toEqual({ limit: 60_000, remaining: expect.any(Number), reset: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/) });
   });
 
-  it('honours sortOrder desc and from/to on processing time', async () => {
+  it('honours from on processing time', async () => {
     const client = clientWith(guarded.keys.valid);
     const ascending = (await client.fetchEventsPage(guarded.id, { limit: 30 })).events;
-    const descending = (await client.fetchEventsPage(guarded.id, { limit: 30, sortOrder: 'desc' })).events;
-    expect(descending.map((e) => e.id)).toEqual(ascending.map((e) => e.id).reverse());
-
     const from = Date.parse(ascending[10].attributes.processedAt!);
-    const to = Date.parse(ascending[19].attributes.processedAt!);
-    const windowed = await client.fetchEventsPage(guarded.id, { from, to, limit: 100 });
+    const windowed = await client.fetchEventsPage(guarded.id, { from, limit: 10 });
     expect(windowed.events.map((e) => e.id)).toEqual(ascending.slice(10, 20).map((e) => e.id));
   });
 
-  it('validates a working key, lists orgs, actions, and reads one event', async () => {
+  it('validates a working key and lists orgs', async () => {
     const client = clientWith(guarded.keys.valid);
     await expect(client.validateKey(guarded.id)).resolves.toBeUndefined();
     expect(await client.listOrgs()).toEqual([expect.objectContaining({ id: guarded.id, attributes: { name: guarded.name } })]);
-    const actions = await client.listEventActions(guarded.id);
-    expect(actions.map((a) => a.id)).toEqual(expect.arrayContaining(['user_login', 'user_logged_in_as_user', 'api_token_created']));
-
-    const [first] = (await client.fetchEventsPage(guarded.id, { limit: 1 })).events;
-    const single = await client.getEvent(guarded.id, first.id);
-    expect(single?.id).toBe(first.id);
-    expect(single?.attributes.processedAt).toBeUndefined();
-    expect(await client.getEvent(guarded.id, 'no-such-event')).toBeNull();
   });
 });
 
@@ -139,11 +127,6 @@ describe('400 errors', () => {
     expect(error.status).toBe(400);
   });
 
-  it('from after to is ADMIN-400-3, a BadRequestError', async () => {
-    const error = await rejection(clientWith(guarded.keys.valid).fetchEventsPage(guarded.id, { from: 2_000, to: 1_000 }));
-    expect(error).toBeInstanceOf(BadRequestError);
-    expect(error.code).toBe('ADMIN-400-3');
-  });
 });
 
 describe('cursor expiry', () => {
