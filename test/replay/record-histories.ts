@@ -1,27 +1,32 @@
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { updateSource } from '../../store/sources';
 import { startSimulator } from '../../simulator/server';
-import { silenceWatchdogWorkflowId } from '../../contract/ids';
+import { setSilenceAlarmUpdate } from '../../contract/alert-messages';
 import { sourceWorkflowId } from '../../contract/ids';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalUpdate, statusQuery, stopSignal } from '../../contract/source-messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
 import { startTestStack, stopTestStack } from '../harness/test-stack';
 import { createTestSource, eventually, openTestDatabase, testActivities, testCipher } from '../harness/sources';
 import { withWorker } from '../harness/worker';
-import { RECORDED_SOURCE } from './recorded-source';
+import { ensureAlertDispatcher } from '../../workers/alert-dispatcher';
+import { RECORDED_SOURCE, RECORDED_TASK_QUEUE, recordedWorkflowIds } from './recorded-source';
 
-// Records real histories of the source and watchdog workflows for the replay test, on a stack of its own.
-// Run it after a deliberate change of workflow code that old histories need not replay against:
-//   npx tsx test/replay/record-histories.ts
-// Each history is one run of one workflow, through backfill, polling, pause/resume, interval updates,
-// continue-as-new, a rejected key and its rotation, the silence alarm opening and resolving, and a graceful stop.
+// Records real histories of the source, watchdog and dispatcher workflows for the replay test, on a stack of its own.
+// Run it after a deliberate change of workflow code, into a new folder; the older recordings stay and keep replaying:
+//   npx tsx test/replay/record-histories.ts <recording-name>
+// Each history is one run of one workflow, through backfill, polling, pause/resume, interval and alarm updates,
+// continue-as-new, a rejected key and its rotation, the silence alarm opening and resolving, alert delivery rounds,
+// and a graceful stop.
 
-const OUT = path.join(__dirname, 'histories');
+const recording = process.argv[2] ?? '';
+const OUT = path.join(__dirname, 'histories', recording);
 
 async function main(): Promise<void> {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(recording)) throw new Error('usage: record-histories.ts <recording-name> (lowercase letters, digits and dashes)');
+  if (existsSync(OUT)) throw new Error(`${OUT} exists: recordings are kept as they are, choose a new name`);
   await startTestStack();
   const simulator = await startSimulator({ seed: 61, orgs: [{}], history: { count: 1_200, spanMs: 3600_000 } });
   const db = openTestDatabase();
@@ -30,6 +35,7 @@ async function main(): Promise<void> {
     const key = simulator.addKey(org.id, 'valid');
     const source = await createTestSource(db, { name: RECORDED_SOURCE, organizationId: org.id, apiKey: key, apiBaseUrl: simulator.url, silenceWindowSeconds: 3 });
     await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+      await ensureAlertDispatcher(client.connection, client.options.namespace, taskQueue);
       const handle = await client.workflow.start(sourceWorkflow, {
         workflowId: sourceWorkflowId(source.name),
         taskQueue,
@@ -42,6 +48,7 @@ async function main(): Promise<void> {
       await handle.signal(pollNowSignal); // and resolves
       await waiting();
       await handle.executeUpdate(setIntervalUpdate, { args: [20] });
+      await handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ windowSeconds: 4, allowShortWindow: true }] });
       await handle.signal(pauseSignal, 'recording');
       await eventually(() => handle.query(statusQuery), (s) => s.phase === 'paused');
       await handle.signal(resumeSignal);
@@ -59,11 +66,11 @@ async function main(): Promise<void> {
       }
       await handle.signal(stopSignal);
       await handle.result();
+      const dispatcher = client.workflow.getHandle(recordedWorkflowIds['alert-dispatcher']);
+      await dispatcher.terminate('recording done');
       mkdirSync(OUT, { recursive: true });
-      for (const file of readdirSync(OUT)) rmSync(path.join(OUT, file));
-      await saveAllRuns(client, sourceWorkflowId(source.name), 'source-workflow');
-      await saveAllRuns(client, silenceWatchdogWorkflowId(sourceWorkflowId(source.name)), 'silence-watchdog');
-    });
+      for (const [prefix, workflowId] of Object.entries(recordedWorkflowIds)) await saveAllRuns(client, workflowId, prefix);
+    }, { taskQueue: RECORDED_TASK_QUEUE });
   } finally {
     await db.close();
     await simulator.close();

@@ -1,10 +1,13 @@
-import { silenceWatchdogWorkflowId } from '../../contract/ids';
-import { sourceWorkflowId } from '../../contract/ids';
+import { alertDispatcherWorkflowId, silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids';
 
 /** The source the saved histories were recorded with: workflow code derives its child's id from its own. */
 export const RECORDED_SOURCE = 'replay-recording';
+/** The recording's task queue, which names its alert dispatcher. */
+export const RECORDED_TASK_QUEUE = 'replay-recording';
 
+/** Workflow id of each recorded workflow, by the prefix of its history files. */
 export const recordedWorkflowIds: Record<string, string> = {
   'source-workflow': sourceWorkflowId(RECORDED_SOURCE),
   'silence-watchdog': silenceWatchdogWorkflowId(sourceWorkflowId(RECORDED_SOURCE)),
+  'alert-dispatcher': alertDispatcherWorkflowId(RECORDED_TASK_QUEUE),
 };
