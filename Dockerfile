@@ -5,12 +5,16 @@ COPY package.json package-lock.json ./
 # Dev dependencies (jest, eslint, typescript) stay out; tsx, in dependencies, runs the TypeScript sources directly.
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY config ./config
+COPY contract ./contract
+COPY atlassian ./atlassian
+COPY store ./store
+COPY alerts ./alerts
+COPY detections ./detections
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
 COPY scripts ./scripts
 COPY migrations ./migrations
-COPY detections ./detections
 COPY tsconfig.json ./
 USER node
 # The flags are those of WORKER_NODE_FLAGS in scripts/stack/local-stack.ts.

@@ -1,8 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { alertDispatcherWorkflowId } from '../contract/ids';
+import { alertDispatcherWorkflowId, sourceWorkflowId } from '../contract/ids';
 import { alertsChangedSignal, wakeDispatcherSignal } from '../contract/alert-messages';
-import { sourceWorkflowId } from '../contract/ids';
 
 /** The running activity's context, or undefined when the function was called directly (a script, a test). */
 function activityContext(): Context | undefined {

@@ -1,7 +1,6 @@
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
-import { silenceWatchdogWorkflowId } from '../../contract/ids';
+import { silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids';
 import { silenceWatchdogQuery, type SilenceWatchdogView } from '../../contract/alert-messages';
-import { sourceWorkflowId } from '../../contract/ids';
 import { describeCause } from './context';
 import { formatTime } from './output';
 

@@ -4,9 +4,8 @@ import { pollNowSignal } from '../../contract/source-messages';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Database } from '../../store/database';
 import { setSourceDestination } from '../../alerts/destinations';
-import { silenceWatchdogWorkflowId } from '../../contract/ids';
+import { silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids';
 import { silenceWatchdogQuery } from '../../contract/alert-messages';
-import { sourceWorkflowId } from '../../contract/ids';
 import { AlertOpen } from '../../contract/search-attributes';
 import { type ReceivedNotice, WebhookReceiver } from './webhook-receiver';
 
