@@ -22,7 +22,8 @@ export function parseDurationSeconds(text: string): number | undefined {
  */
 export function formatDuration(totalSeconds: number): string {
   const seconds = Math.max(0, Math.round(totalSeconds));
-  const exact = UNITS.find(([, size]) => seconds >= size && seconds % size === 0);
+  if (seconds < 60) return `${seconds}s`;
+  const exact = UNITS.find(([, size]) => size > 1 && seconds >= size && seconds % size === 0);
   if (exact) return `${seconds / exact[1]}${exact[0]}`;
   const parts: string[] = [];
   let rest = seconds;
@@ -33,5 +34,5 @@ export function formatDuration(totalSeconds: number): string {
       rest %= size;
     }
   }
-  return parts.length > 0 ? parts.join(' ') : '0s';
+  return parts.join(' ');
 }

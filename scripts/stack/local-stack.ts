@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describeDatabaseUrl } from '../../store/database';
 import { startDevServer } from './dev-server';
 import { assertPortFree, ManagedProcess, tailOfFile, waitUntil } from './processes';
+import { WorkerSupervisor } from './worker-supervisor';
 import { assertDatabaseReachable, startEmbeddedPostgres } from './postgres';
 import { resolveTemporalCli } from './temporal-cli';
 import { ensureSearchAttributes } from './search-attributes';
@@ -105,17 +106,23 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
     env.TEMPORAL_NAMESPACE = namespace;
 
     const workerLog = path.join(LOG_DIR, 'worker.log');
-    const worker = new ManagedProcess('worker', process.execPath, [...WORKER_NODE_FLAGS, path.join(PROJECT_ROOT, 'workers', 'main.ts')], workerLog, {
-      env: { ...process.env, ...env },
-      cwd: PROJECT_ROOT,
-    });
+    const worker = new WorkerSupervisor(
+      () =>
+        new ManagedProcess('worker', process.execPath, [...WORKER_NODE_FLAGS, path.join(PROJECT_ROOT, 'workers', 'main.ts')], workerLog, {
+          env: { ...process.env, ...env },
+          cwd: PROJECT_ROOT,
+        }),
+      log,
+    );
     started.push({ name: 'worker', stop: () => worker.stop() });
     await waitUntil(async () => readFileSync(workerLog, 'utf8').includes('worker polling'), {
       timeoutMs: 120_000,
       failure: () => `the worker did not start within 120 s (log: ${workerLog}):\n${tailOfFile(workerLog)}`,
-      abort: () => (worker.running ? undefined : `the worker exited at start (log: ${workerLog}):\n${tailOfFile(workerLog)}`),
+      abort: () => (worker.process.running ? undefined : `the worker exited at start (log: ${workerLog}):\n${tailOfFile(workerLog)}`),
     });
-    log(`worker: running, log in ${workerLog}`);
+    // A worker that cannot start is a configuration problem to report; one that dies later is restarted.
+    worker.keepRunning();
+    log(`worker: running (pid ${worker.process.pid}), log in ${workerLog}`);
     return { env, uiUrl, stop };
   } catch (err) {
     await stop();

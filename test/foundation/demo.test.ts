@@ -18,7 +18,7 @@ function processesUsing(dataDir: string): string[] {
 }
 
 describe('make demo', () => {
-  it('serves the Web UI, ingests the demo source, and leaves no process behind after Ctrl-C', async () => {
+  it('serves the Web UI, ingests the demo source, restarts a worker that dies, and leaves no process behind after Ctrl-C', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'demo-test-'));
     // PostgreSQL runs as the unprivileged 'postgres' user when the tests run as root: it must be able to enter.
     chmodSync(dataDir, 0o755);
@@ -44,6 +44,15 @@ describe('make demo', () => {
       try {
         const count = async () => Number((await db.query('SELECT count(*) AS n FROM events')).rows[0].n);
         await eventually(count, (n) => n >= 5_000, 60_000, 500);
+
+        // A worker that dies (a crash, an OOM kill) is started again, and the output says so.
+        const pid = Number(/worker: running \(pid (\d+)\)/.exec(output)?.[1]);
+        expect(pid).toBeGreaterThan(0);
+        process.kill(pid, 'SIGKILL');
+        await eventually(async () => output, (text) => /worker: restarted \(pid \d+\)/.test(text), 30_000, 200);
+        expect(output).toMatch(/worker was killed by a signal after \d+ s; restarting it in 1 s/);
+        const afterRestart = await count();
+        await eventually(count, (n) => n > afterRestart, 60_000, 500);
       } finally {
         await db.end();
       }

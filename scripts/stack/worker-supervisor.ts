@@ -1,0 +1,62 @@
+import { ManagedProcess } from './processes';
+
+/** The first restart waits this long; each quick death after it doubles the wait, up to the maximum. */
+const FIRST_RESTART_DELAY_MS = 1_000;
+const MAX_RESTART_DELAY_MS = 60_000;
+/** A worker that ran this long was healthy: its death starts the backoff over. */
+const HEALTHY_RUN_MS = 60_000;
+
+/**
+ * Keeps the local stack's worker running, as a process supervisor would in production: once `keepRunning()` was
+ * called, a worker that dies is started again after a backoff, and every death and restart is said in the output.
+ * The silence watchdog runs on this worker, so a dead one would otherwise stop alerts as well as ingestion.
+ */
+export class WorkerSupervisor {
+  private current: ManagedProcess;
+  private supervising = false;
+  private stopped = false;
+  private quickDeaths = 0;
+  private pendingRestart: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly launch: () => ManagedProcess,
+    private readonly log: (line: string) => void,
+  ) {
+    this.current = this.start();
+  }
+
+  get process(): ManagedProcess {
+    return this.current;
+  }
+
+  keepRunning(): void {
+    this.supervising = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pendingRestart);
+    await this.current.stop();
+  }
+
+  private start(): ManagedProcess {
+    const worker = this.launch();
+    const startedAt = Date.now();
+    void worker.exited.then((code) => {
+      if (this.supervising && !this.stopped) this.restartLater(code, Date.now() - startedAt, worker.logFile);
+    });
+    return worker;
+  }
+
+  private restartLater(code: number | null, ranMs: number, logFile: string): void {
+    this.quickDeaths = ranMs >= HEALTHY_RUN_MS ? 0 : this.quickDeaths + 1;
+    const delayMs = Math.min(FIRST_RESTART_DELAY_MS * 2 ** Math.max(this.quickDeaths - 1, 0), MAX_RESTART_DELAY_MS);
+    const how = code === null ? 'was killed by a signal' : `exited with code ${code}`;
+    this.log(`worker ${how} after ${Math.round(ranMs / 1000)} s; restarting it in ${delayMs / 1000} s (log: ${logFile})`);
+    this.pendingRestart = setTimeout(() => {
+      if (this.stopped) return;
+      this.current = this.start();
+      this.log(`worker: restarted (pid ${this.current.pid})`);
+    }, delayMs);
+  }
+}
