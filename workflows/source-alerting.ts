@@ -1,6 +1,6 @@
-import { condition, getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { alertsChangedSignal, eventsPersistedSignal, setSilenceAlarmUpdate, silenceSettingsSignal, type SilenceAlarmChange, type SilenceAlarmSettings } from '../contract/alert-messages';
+import { eventsPersistedSignal, silenceSettingsSignal, type SilenceAlarmChange, type SilenceAlarmSettings } from '../contract/alert-messages';
 import { silenceWatchdogWorkflowId } from '../contract/ids';
 import { silenceWindowProblem } from '../contract/settings';
 import type { CarriedState, SourceAlertingState, SourceWorkflowInput } from '../contract/source-workflow';
@@ -15,8 +15,7 @@ const { loadSourceAlerting, countOpenAlerts, openCredentialsAlert, resolveCreden
 
 /**
  * The source workflow's side of alerting: its silence watchdog (started, re-attached after continue-as-new,
- * reconfigured, stopped), its credentials alert, and the AlertOpen flag. Its handlers are registered in the
- * constructor, so it must be built before the source workflow's first await.
+ * reconfigured, stopped), its credentials alert, and the AlertOpen flag.
  */
 export class SourceAlerting {
   private readonly watchdogId = silenceWatchdogWorkflowId(workflowInfo().workflowId);
@@ -29,14 +28,7 @@ export class SourceAlerting {
     private readonly input: SourceWorkflowInput,
     private readonly state: CarriedState,
     private readonly published: () => void,
-  ) {
-    setHandler(setSilenceAlarmUpdate, (change) => this.changeAlarm(change), { validator: validateAlarmChange });
-    setHandler(alertsChangedSignal, async () => {
-      const read = ++this.alertOpenReads;
-      const open = (await countOpenAlerts(input.sourceId)) > 0;
-      if (read === this.alertOpenReads) this.showAlertOpen(open);
-    });
-  }
+  ) {}
 
   /** After the source's state is loaded or carried: reads the alarm settings on a fresh start and (re)attaches the watchdog. */
   async start(): Promise<void> {
@@ -82,8 +74,15 @@ export class SourceAlerting {
     return this.state.alerting!;
   }
 
-  /** Validated, then stored, then applied and passed on to the watchdog. Returns the settings it replaced. */
-  private async changeAlarm(change: SilenceAlarmChange): Promise<SilenceAlarmSettings> {
+  /** An alert of the source opened or resolved elsewhere: AlertOpen follows what PostgreSQL says. */
+  async alertsChanged(): Promise<void> {
+    const read = ++this.alertOpenReads;
+    const open = (await countOpenAlerts(this.input.sourceId)) > 0;
+    if (read === this.alertOpenReads) this.showAlertOpen(open);
+  }
+
+  /** Validated by validateAlarmChange, then stored, then applied and passed on to the watchdog. Returns the settings it replaced. */
+  async changeAlarm(change: SilenceAlarmChange): Promise<SilenceAlarmSettings> {
     await condition(() => this.state.alerting !== undefined);
     if (patched(SETTINGS_WRITTEN_BY_WORKFLOW)) {
       await saveSourceSettings({ sourceId: this.input.sourceId, silenceWindowSeconds: change.windowSeconds, silenceAlertEnabled: change.enabled });
@@ -152,7 +151,7 @@ export class SourceAlerting {
   }
 }
 
-function validateAlarmChange(change: SilenceAlarmChange): void {
+export function validateAlarmChange(change: SilenceAlarmChange): void {
   if (change.enabled === undefined && change.windowSeconds === undefined) throw new Error('nothing to change: give enabled or windowSeconds');
   if (change.enabled !== undefined && typeof change.enabled !== 'boolean') throw new Error('enabled must be true or false');
   const problem = change.windowSeconds !== undefined ? silenceWindowProblem(change.windowSeconds, { allowShort: change.allowShortWindow === true }) : undefined;

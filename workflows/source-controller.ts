@@ -6,7 +6,6 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
-  setHandler,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -14,8 +13,6 @@ import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, SOURCE_REMOVED } from '../contract/failure-types';
 import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
-import { pollIntervalProblem } from '../contract/settings';
-import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
 import { SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
 import { UpdatableTimer } from './updatable-timer';
@@ -62,9 +59,8 @@ type CycleEnd = { kind: 'caught-up' | 'more-pages' | 'error' | 'removed' } | { k
 export type CycleOutcome = CycleEnd & { inserted: number };
 
 /**
- * A source's state and its message handlers, in the manner of the safe-message-handlers sample's ClusterManager:
- * the workflow function only sequences what this class does. Handlers are registered in the constructor, before the
- * workflow's first await, so that no query fails and no signal waits.
+ * A source's state and what its messages and its loop do to it, in the manner of the safe-message-handlers sample's
+ * ClusterManager: the workflow function registers the handlers and sequences the loop, this class does the work.
  */
 export class SourceController {
   readonly state: CarriedState;
@@ -79,24 +75,37 @@ export class SourceController {
   constructor(private readonly input: SourceWorkflowInput) {
     this.state = input.carried ?? { ...NOT_YET_LOADED };
     this.earlyChanges = input.carried ? undefined : {};
-    setHandler(pauseSignal, (reason?: string) => this.change({ paused: true, pauseReason: reason }));
-    setHandler(resumeSignal, () => this.change({ paused: false, pauseReason: undefined, retryRequested: true }));
-    setHandler(pollNowSignal, () => this.change({ pollNowRequested: true }));
-    setHandler(keyRotatedSignal, () => this.change({ retryRequested: true }));
-    setHandler(stopSignal, () => {
-      this.stopRequested = true;
-    });
-    // A signal cannot be rejected, so an out-of-range value is ignored there; the update tells its caller why.
-    setHandler(setIntervalSignal, async (seconds: number) => {
-      if (!pollIntervalProblem(seconds)) await this.changeInterval(seconds);
-    });
-    setHandler(setIntervalUpdate, (seconds) => this.changeInterval(seconds), {
-      validator: (seconds: number) => {
-        const problem = pollIntervalProblem(seconds);
-        if (problem) throw new Error(problem);
-      },
-    });
-    setHandler(statusQuery, () => this.statusView());
+  }
+
+  pause(reason?: string): void {
+    this.change({ paused: true, pauseReason: reason });
+  }
+
+  resume(): void {
+    this.change({ paused: false, pauseReason: undefined, retryRequested: true });
+  }
+
+  pollNow(): void {
+    this.change({ pollNowRequested: true });
+  }
+
+  /** A source stopped by a rejected key tries again; a running one simply reads the new key on its next page. */
+  keyRotated(): void {
+    this.change({ retryRequested: true });
+  }
+
+  /** Graceful stop before removal: the page in flight is finished first. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Validated by the caller, then stored, then applied: PostgreSQL never lags what the workflow runs with. */
+  async changeInterval(seconds: number): Promise<{ previousSeconds: number; seconds: number }> {
+    if (patched(SETTINGS_WRITTEN_BY_WORKFLOW)) await saveSourceSettings({ sourceId: this.input.sourceId, pollIntervalSeconds: seconds });
+    const previousSeconds = this.state.pollIntervalSeconds;
+    this.change({ pollIntervalSeconds: seconds });
+    if (this.timer) this.timer.deadline = this.timer.startedAt + seconds * 1000;
+    return { previousSeconds, seconds };
   }
 
   /** A fresh start reads its settings and counters from PostgreSQL; a continued run has them carried. */
@@ -177,15 +186,6 @@ export class SourceController {
     if (this.earlyChanges) Object.assign(this.earlyChanges, patch);
   }
 
-  /** Validated, then stored, then applied: PostgreSQL never lags what the workflow runs with. */
-  private async changeInterval(seconds: number): Promise<{ previousSeconds: number; seconds: number }> {
-    if (patched(SETTINGS_WRITTEN_BY_WORKFLOW)) await saveSourceSettings({ sourceId: this.input.sourceId, pollIntervalSeconds: seconds });
-    const previousSeconds = this.state.pollIntervalSeconds;
-    this.change({ pollIntervalSeconds: seconds });
-    if (this.timer) this.timer.deadline = this.timer.startedAt + seconds * 1000;
-    return { previousSeconds, seconds };
-  }
-
   /** Stored first, shown second: whoever sees the phase in a query can rely on the source row saying the same. */
   private async setPhase(next: SourcePhase): Promise<void> {
     const status = next === 'paused' ? 'paused' : next === 'failed' ? 'failed' : 'active';
@@ -228,7 +228,7 @@ export class SourceController {
     return { kind: 'error' };
   }
 
-  private statusView(): SourceStatusView {
+  statusView(): SourceStatusView {
     const { input, state, phase } = this;
     return {
       sourceName: input.sourceName,

@@ -1,6 +1,9 @@
-import { allHandlersFinished, condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-messages';
+import { pollIntervalProblem } from '../contract/settings';
+import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
-import { SourceAlerting } from './source-alerting';
+import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
 
 /** Continue-as-new after this many cycles even if Temporal does not suggest it yet: history stays small. */
@@ -13,9 +16,23 @@ export const MAX_CYCLES_PER_RUN = 200;
 export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> {
   const source = new SourceController(input);
   const alerting = new SourceAlerting(input, source.state, () => source.publish());
+  // Before the first await, so that no query fails and no signal waits.
+  setHandler(pauseSignal, (reason) => source.pause(reason));
+  setHandler(resumeSignal, () => source.resume());
+  setHandler(pollNowSignal, () => source.pollNow());
+  setHandler(keyRotatedSignal, () => source.keyRotated());
+  setHandler(stopSignal, () => source.stop());
+  // A signal cannot be rejected, so an out-of-range value is ignored there; the update tells its caller why.
+  setHandler(setIntervalSignal, async (seconds) => {
+    if (!pollIntervalProblem(seconds)) await source.changeInterval(seconds);
+  });
+  setHandler(setIntervalUpdate, (seconds) => source.changeInterval(seconds), { validator: rejectBadInterval });
+  setHandler(statusQuery, () => source.statusView());
+  setHandler(setSilenceAlarmUpdate, (change) => alerting.changeAlarm(change), { validator: validateAlarmChange });
+  setHandler(alertsChangedSignal, () => alerting.alertsChanged());
+
   await source.load();
   await alerting.start();
-
   for (let cycle = 1; !source.stopRequested; cycle++) {
     if (source.state.paused) {
       await source.waitWhilePaused();
@@ -44,4 +61,9 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   source.markStopping();
   await alerting.stopping('The source was stopped for removal.');
   await condition(allHandlersFinished);
+}
+
+function rejectBadInterval(seconds: number): void {
+  const problem = pollIntervalProblem(seconds);
+  if (problem) throw new Error(problem);
 }
