@@ -1,13 +1,9 @@
 import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND } from '../contract/failure-types';
+import { DEFAULT_SILENCE_WINDOW_SECONDS } from '../contract/settings';
+import type { SourceAlertingState } from '../contract/source-workflow';
 import type { Database } from '../store/database';
 import { openAlert, resolveAlert, type Queryable } from '../alerts/alert-store';
 import { wakeAlertDispatcher } from '../alerts/wake';
-
-export interface SourceAlerting {
-  silenceEnabled: boolean;
-  silenceWindowSeconds: number;
-  alertOpen: boolean;
-}
 
 /**
  * A title and the next step per kind of refusal. A rejected key's failure message already names its likely cause
@@ -33,11 +29,11 @@ const REFUSALS: Record<string, { title: string; nextStep: string }> = {
 /** The alerts the source workflow itself raises, and the AlertOpen flag it shows. */
 export function createSourceHealthActivities(db: Database) {
   return {
-    async loadSourceAlerting(sourceId: string): Promise<SourceAlerting> {
+    async loadSourceAlerting(sourceId: string): Promise<Omit<SourceAlertingState, 'credentialsAlertMaybeOpen'>> {
       const { rows } = await db.query('SELECT silence_alert_enabled, silence_window_seconds FROM sources WHERE id = $1', [sourceId]);
       return {
         silenceEnabled: rows[0]?.silence_alert_enabled ?? false,
-        silenceWindowSeconds: rows[0]?.silence_window_seconds ?? 86_400,
+        silenceWindowSeconds: rows[0]?.silence_window_seconds ?? DEFAULT_SILENCE_WINDOW_SECONDS,
         alertOpen: (await countOpen(db.pool, sourceId)) > 0,
       };
     },

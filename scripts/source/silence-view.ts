@@ -1,6 +1,7 @@
 import { Client, WorkflowNotFoundError } from '@temporalio/client';
 import { silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids';
 import { silenceWatchdogQuery, type SilenceWatchdogView } from '../../contract/alert-messages';
+import { formatDuration } from '../../contract/durations';
 import { describeCause } from './context';
 import { formatTime } from './output';
 
@@ -34,16 +35,5 @@ export function describeSilenceDeadline(watch: SilenceWatch, now = Date.now()): 
   if (watch.view.alertOpen) return 'passed: the silence alert is open until new events are stored';
   if (!watch.view.deadline) return 'not computed yet';
   const left = Date.parse(watch.view.deadline) - now;
-  return `${formatTime(watch.view.deadline)} (${left > 0 ? `in ${describeLeft(left)}` : 'due now'})`;
-}
-
-function describeLeft(ms: number): string {
-  const seconds = Math.ceil(ms / 1000);
-  const days = Math.floor(seconds / 86_400);
-  const hours = Math.floor((seconds % 86_400) / 3_600);
-  const minutes = Math.floor((seconds % 3_600) / 60);
-  if (days > 0) return `${days}d ${hours}h`;
-  if (hours > 0) return `${hours}h ${minutes}m`;
-  if (minutes > 0) return `${minutes}m ${seconds % 60}s`;
-  return `${seconds}s`;
+  return `${formatTime(watch.view.deadline)} (${left > 0 ? `in ${formatDuration(Math.ceil(left / 1000))}` : 'due now'})`;
 }
