@@ -3,12 +3,15 @@ import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { createIngestPage } from './ingest-page';
 import type { InsertedEventsHook } from '../store/events';
+import type { WebUiLinks } from '../alerts/notice-payload';
 import { createSourceStateActivities } from './source-state';
 
 export interface ActivityDependencies {
   db: Database;
   cipher: CredentialCipher;
   onEventsInserted?: InsertedEventsHook;
+  /** Where Slack notices link to a source's workflow in the Web UI. */
+  webUiLinks?: WebUiLinks;
 }
 
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */
@@ -16,7 +19,7 @@ export function createActivities(deps: ActivityDependencies) {
   return {
     ingestPage: createIngestPage(deps),
     ...createSourceStateActivities(deps.db),
-    ...createAlertActivities(deps.db),
+    ...createAlertActivities(deps.db, { cipher: deps.cipher, links: deps.webUiLinks }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { apiKeyContext } from '../store/credentials';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { SOURCE_REMOVED } from '../contract/failure-types';
 import type { PageSummary } from '../contract/source-workflow';
@@ -44,7 +45,7 @@ export function createIngestPage(deps: IngestDependencies) {
     const source = await loadSourceOrFail(deps.db, sourceId);
     const checkpoint = await loadCheckpoint(deps.db, sourceId);
     // Decrypted per call, not cached: a rotated key is used by the very next page.
-    const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext) });
+    const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)) });
 
     let page: EventsPage;
     let cursorReset = false;

@@ -70,23 +70,25 @@ export function createSilenceActivities(db: Database) {
      * Resolves the open silence alert if events were persisted after it opened. `eventsAt` is when the source
      * workflow saw them (after their commit); the checkpoint's time covers a signal that never came.
      */
-    async resolveSilence({ sourceId, eventsAt, reason }: { sourceId: string; eventsAt?: string; reason?: string }): Promise<{ resolved: boolean }> {
-      const resolved = await db.withTransaction(async (tx) => {
+    async resolveSilence({ sourceId, eventsAt, reason }: { sourceId: string; eventsAt?: string; reason?: string }): Promise<{ resolved: boolean; stillOpen: boolean }> {
+      const outcome = await db.withTransaction(async (tx) => {
         const { rows } = await tx.query<{ opened_at: Date; last: Date | null }>(
           `SELECT a.opened_at, c.last_event_persisted_at AS last FROM alerts a LEFT JOIN checkpoints c ON c.source_id = a.source_id
            WHERE a.source_id = $1 AND a.kind = 'silence' AND a.dedup_key = '' AND a.status = 'open' FOR UPDATE OF a`,
           [sourceId],
         );
-        if (rows.length === 0) return false;
+        // None open: an operator resolved it once events flowed again.
+        if (rows.length === 0) return { resolved: false, stillOpen: false };
         const { opened_at: openedAt, last } = rows[0];
         const seen = [eventsAt ? new Date(eventsAt) : null, last].filter((t): t is Date => t !== null && t > openedAt);
-        if (reason === undefined && seen.length === 0) return false;
+        if (reason === undefined && seen.length === 0) return { resolved: false, stillOpen: true };
         const message =
           reason ?? `Events flow again: new events were stored at ${seen[0].toISOString()}, ${formatDuration((seen[0].getTime() - openedAt.getTime()) / 1000)} after the alert opened.`;
-        return (await resolveAlert(tx, { sourceId, kind: 'silence', message })) !== undefined;
+        const resolved = (await resolveAlert(tx, { sourceId, kind: 'silence', message })) !== undefined;
+        return { resolved, stillOpen: false };
       });
-      if (resolved) await wakeAlertDispatcher();
-      return { resolved };
+      if (outcome.resolved) await wakeAlertDispatcher();
+      return outcome;
     },
   };
 }

@@ -27,6 +27,10 @@ export interface AlertView {
   openedAt: string;
   resolvedAt: string | null;
   resolution: string | null;
+  resolvedBy: string | null;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  acknowledgement: string | null;
   deliveries: DeliveryView[];
 }
 
@@ -59,6 +63,10 @@ export async function listAlerts(db: Database, options: { sourceId?: string; rec
     openedAt: row.opened_at.toISOString(),
     resolvedAt: row.resolved_at?.toISOString() ?? null,
     resolution: row.resolution,
+    resolvedBy: row.resolved_by,
+    acknowledgedAt: row.acknowledged_at?.toISOString() ?? null,
+    acknowledgedBy: row.acknowledged_by,
+    acknowledgement: row.acknowledgement,
     deliveries: deliveries
       .filter((d) => Number(d.alert_id) === Number(row.id))
       .map((d) => ({

@@ -9,7 +9,16 @@ export interface AlertToOpen {
   title: string;
   message: string;
   details?: Record<string, unknown>;
+  /** Resolve by itself this long after opening, unless resolved before (detection rules that ask for it). */
+  autoResolveSeconds?: number;
 }
+
+/**
+ * Which destinations (d) hear of the alert named `alert`: the source's own and the global ones, when the alert's kind
+ * is one they take and its severity reaches their minimum.
+ */
+const destinationHears = (alert: string) => `(d.source_id = ${alert}.source_id OR d.source_id IS NULL)
+  AND (d.kinds IS NULL OR ${alert}.kind = ANY(d.kinds)) AND severity_rank(${alert}.severity) >= severity_rank(d.min_severity)`;
 
 /** A pool, a client or a client inside a caller's transaction: these functions never open one of their own. */
 export type Queryable = Pick<import('pg').PoolClient, 'query'>;
@@ -23,15 +32,15 @@ export async function openAlert(q: Queryable, alert: AlertToOpen): Promise<{ ale
   // The open alert may be resolved between the two statements; a second round then opens a new one.
   for (let round = 0; round < 3; round++) {
     const inserted = await q.query<{ id: string }>(
-      `INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+      `INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details, auto_resolve_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8))
        ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
        RETURNING id`,
-      [alert.sourceId, alert.kind, dedupKey, alert.severity, alert.title, alert.message, JSON.stringify(alert.details ?? {})],
+      [alert.sourceId, alert.kind, dedupKey, alert.severity, alert.title, alert.message, JSON.stringify(alert.details ?? {}), alert.autoResolveSeconds ?? null],
     );
     if (inserted.rows.length > 0) {
       const alertId = Number(inserted.rows[0].id);
-      await queueNotice(q, alertId, alert.sourceId, 'opened');
+      await queueNotices(q, [alertId], 'opened');
       return { alertId, opened: true };
     }
     const open = await q.query<{ id: string }>(`SELECT id FROM alerts WHERE source_id = $1 AND kind = $2 AND dedup_key = $3 AND status = 'open'`, [
@@ -52,15 +61,16 @@ export async function openAlert(q: Queryable, alert: AlertToOpen): Promise<{ ale
  */
 export function openingAlerts(param: string): string {
   return `opened AS (
-       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details)
-       SELECT a.source_id, a.kind, a.dedup_key, a.severity, a.title, a.message, a.details
+       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details, auto_resolve_at)
+       SELECT a.source_id, a.kind, a.dedup_key, a.severity, a.title, a.message, a.details, now() + make_interval(secs => a.auto_resolve_seconds)
          FROM jsonb_to_recordset(${param}::jsonb)
-              AS a(source_id uuid, kind text, dedup_key text, severity text, title text, message text, details jsonb)
+              AS a(source_id uuid, kind text, dedup_key text, severity text, title text, message text, details jsonb, auto_resolve_seconds double precision)
        ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
-       RETURNING id, source_id, kind, dedup_key
+       RETURNING id, source_id, kind, dedup_key, severity
      ), queued AS (
-       INSERT INTO alert_deliveries (alert_id, notice, format, url)
-       SELECT o.id, 'opened', d.format, d.url FROM opened o JOIN alert_destinations d ON d.source_id = o.source_id OR d.source_id IS NULL
+       INSERT INTO alert_deliveries (alert_id, notice, format, url, signing_secret)
+       SELECT o.id, 'opened', d.format, d.url, d.signing_secret
+         FROM opened o JOIN alert_destinations d ON ${destinationHears('o')}
        ON CONFLICT DO NOTHING
      )`;
 }
@@ -76,6 +86,7 @@ export function alertsParameter(alerts: readonly AlertToOpen[]): string {
       title: a.title,
       message: a.message,
       details: a.details ?? {},
+      auto_resolve_seconds: a.autoResolveSeconds ?? null,
     })),
   );
 }
@@ -86,28 +97,46 @@ export async function resolveAlert(
   r: { sourceId: string; kind: AlertKind; dedupKey?: string; message: string },
 ): Promise<{ alertId: number } | undefined> {
   const { rows } = await q.query<{ id: string }>(
-    `UPDATE alerts SET status = 'resolved', resolved_at = now(), resolution = $4
-     WHERE source_id = $1 AND kind = $2 AND dedup_key = $3 AND status = 'open'
-     RETURNING id`,
-    [r.sourceId, r.kind, r.dedupKey ?? '', r.message],
+    `SELECT id FROM alerts WHERE source_id = $1 AND kind = $2 AND dedup_key = $3 AND status = 'open'`,
+    [r.sourceId, r.kind, r.dedupKey ?? ''],
   );
   if (rows.length === 0) return undefined;
-  const alertId = Number(rows[0].id);
-  await queueNotice(q, alertId, r.sourceId, 'resolved');
-  return { alertId };
+  const [resolved] = await resolveAlertsById(q, [Number(rows[0].id)], { message: r.message, by: null });
+  return resolved === undefined ? undefined : { alertId: resolved };
+}
+
+/**
+ * Resolves those of the alerts that are still open, queues one resolution notice per destination for each, and
+ * returns the ids it resolved: an alert resolved twice, by two hands at once, sends one notice.
+ */
+export async function resolveAlertsById(q: Queryable, alertIds: readonly number[], r: { message: string; by: string | null }): Promise<number[]> {
+  if (alertIds.length === 0) return [];
+  const { rows } = await q.query<{ id: string }>(
+    `UPDATE alerts SET status = 'resolved', resolved_at = now(), resolution = $2, resolved_by = $3
+     WHERE id = ANY($1::bigint[]) AND status = 'open'
+     RETURNING id`,
+    [alertIds, r.message, r.by],
+  );
+  const resolved = rows.map((row) => Number(row.id));
+  await queueNotices(q, resolved, 'resolved');
+  return resolved;
 }
 
 /**
  * One outbox row per destination configured now; a resolution also goes wherever the opening went, so whoever
  * heard of the alert hears that it ended even if the destinations changed in between.
  */
-async function queueNotice(q: Queryable, alertId: number, sourceId: string, notice: 'opened' | 'resolved'): Promise<void> {
+async function queueNotices(q: Queryable, alertIds: readonly number[], notice: 'opened' | 'resolved'): Promise<void> {
+  if (alertIds.length === 0) return;
   await q.query(
-    `INSERT INTO alert_deliveries (alert_id, notice, format, url)
-     SELECT $1::bigint, $3::text, format, url FROM alert_destinations WHERE source_id = $2::uuid OR source_id IS NULL
+    `INSERT INTO alert_deliveries (alert_id, notice, format, url, signing_secret)
+     SELECT a.id, $2::text, d.format, d.url, d.signing_secret
+       FROM alerts a JOIN alert_destinations d ON ${destinationHears('a')}
+      WHERE a.id = ANY($1::bigint[])
      UNION
-     SELECT $1::bigint, $3::text, format, url FROM alert_deliveries WHERE alert_id = $1::bigint AND notice = 'opened' AND $3::text = 'resolved'
+     SELECT alert_id, $2::text, format, url, signing_secret FROM alert_deliveries
+      WHERE alert_id = ANY($1::bigint[]) AND notice = 'opened' AND $2::text = 'resolved'
      ON CONFLICT DO NOTHING`,
-    [alertId, sourceId, notice],
+    [alertIds, notice],
   );
 }

@@ -1,6 +1,8 @@
+import { Webhook } from 'standardwebhooks';
+import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import type { DestinationFormat } from './destinations';
-import { AlertRecord, Notice, noticeBody, toAlertRecord } from './notice-payload';
+import { webhookSecretContext, type DestinationFormat } from './destinations';
+import { AlertRecord, Notice, noticeBody, toAlertRecord, type WebUiLinks } from './notice-payload';
 
 /** Rows claimed per round; they are sent concurrently, so a round takes about one request timeout at most. */
 const BATCH_SIZE = 20;
@@ -35,10 +37,16 @@ interface ClaimedDelivery {
   notice: Notice;
   format: DestinationFormat;
   url: string;
+  /** Sealed Standard Webhooks secret of the destination, when it signs. */
+  signingSecret: Buffer | null;
 }
 
 export interface DeliveryOptions {
   requestTimeoutMs?: number;
+  /** Opens the signing secrets of webhook destinations; without it, notices to a signing destination fail. */
+  cipher?: CredentialCipher;
+  /** Where Slack notices link to the source's workflow. */
+  links?: WebUiLinks;
 }
 
 /**
@@ -54,7 +62,7 @@ export function createAlertDelivery(db: Database, options: DeliveryOptions = {})
     const outcomes = await Promise.all(
       claimed.map(async (delivery) => {
         const alert = alerts.get(delivery.alertId);
-        const error = alert ? await post(delivery, alert, timeoutMs) : 'the alert no longer exists';
+        const error = alert ? await post(delivery, alert, timeoutMs, options) : 'the alert no longer exists';
         await record(db, delivery.id, error);
         return error === undefined;
       }),
@@ -78,10 +86,17 @@ async function claimDue(db: Database): Promise<ClaimedDelivery[]> {
        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE alert_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
      FROM due WHERE d.id = due.id
-     RETURNING d.id, d.alert_id, d.notice, d.format, d.url`,
+     RETURNING d.id, d.alert_id, d.notice, d.format, d.url, d.signing_secret`,
     [BATCH_SIZE, LEASE_SECONDS],
   );
-  return rows.map((row) => ({ id: Number(row.id), alertId: Number(row.alert_id), notice: row.notice, format: row.format, url: row.url }));
+  return rows.map((row) => ({
+    id: Number(row.id),
+    alertId: Number(row.alert_id),
+    notice: row.notice,
+    format: row.format,
+    url: row.url,
+    signingSecret: row.signing_secret,
+  }));
 }
 
 async function loadAlerts(db: Database, ids: number[]): Promise<Map<number, AlertRecord>> {
@@ -91,17 +106,21 @@ async function loadAlerts(db: Database, ids: number[]): Promise<Map<number, Aler
 }
 
 /** Undefined when the destination accepted the notice, else why not, in one short line without the URL. */
-async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: number): Promise<string | undefined> {
+async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: number, options: DeliveryOptions): Promise<string | undefined> {
+  const body = JSON.stringify(noticeBody(delivery.format, delivery.notice, alert, delivery.id, options.links));
+  // Delivery is at least once (a lease can run out mid-request): receivers may drop repeats by this key.
+  const messageId = `alert-${alert.id}-${delivery.notice}`;
+  let signature: Record<string, string>;
+  try {
+    signature = signatureHeaders(delivery, messageId, body, options.cipher);
+  } catch (err) {
+    return `cannot sign the notice: ${(err as Error).message}`;
+  }
   try {
     const response = await fetch(delivery.url, {
       method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': 'atlassian-audit-source',
-        // Delivery is at least once (a lease can run out mid-request): receivers may drop repeats by this key.
-        'Idempotency-Key': `alert-${alert.id}-${delivery.notice}`,
-      },
-      body: JSON.stringify(noticeBody(delivery.format, delivery.notice, alert, delivery.id)),
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'atlassian-audit-source', 'Idempotency-Key': messageId, ...signature },
+      body,
       // A redirect would send the notice somewhere nobody configured.
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
@@ -113,6 +132,19 @@ async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: nu
   } catch (err) {
     return describeFetchError(err, timeoutMs);
   }
+}
+
+/** Standard Webhooks headers for a destination that signs; none for one that does not. */
+function signatureHeaders(delivery: ClaimedDelivery, messageId: string, body: string, cipher: CredentialCipher | undefined): Record<string, string> {
+  if (!delivery.signingSecret) return {};
+  if (!cipher) throw new Error('no credentials key to open the signing secret with');
+  const secret = cipher.open(delivery.signingSecret, webhookSecretContext(delivery.url));
+  const timestamp = new Date();
+  return {
+    'webhook-id': messageId,
+    'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+    'webhook-signature': new Webhook(secret).sign(messageId, timestamp, body),
+  };
 }
 
 function describeFetchError(err: unknown, timeoutMs: number): string {

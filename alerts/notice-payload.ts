@@ -1,5 +1,12 @@
+import { sourceWorkflowId } from '../contract/ids';
 import type { AlertKind, Severity } from './alert-store';
 import type { DestinationFormat } from './destinations';
+
+/** Where the Temporal Web UI shows a source's workflow: Slack notices link there. */
+export interface WebUiLinks {
+  webUiUrl: string;
+  namespace: string;
+}
 
 export type Notice = 'opened' | 'resolved';
 
@@ -38,9 +45,9 @@ export function toAlertRecord(row: Record<string, unknown>): AlertRecord {
   };
 }
 
-/** The body POSTed for one notice: a generic JSON document, or the `{ text }` that Slack-compatible webhooks take. */
-export function noticeBody(format: DestinationFormat, notice: Notice, alert: AlertRecord, deliveryId: number): unknown {
-  if (format === 'slack') return { text: slackText(notice, alert) };
+/** The body POSTed for one notice: a generic JSON document, or a Slack message (Block Kit, with `text` as its fallback). */
+export function noticeBody(format: DestinationFormat, notice: Notice, alert: AlertRecord, deliveryId: number, links?: WebUiLinks): unknown {
+  if (format === 'slack') return slackMessage(notice, alert, links);
   return {
     notice,
     deliveryId,
@@ -59,6 +66,20 @@ export function noticeBody(format: DestinationFormat, notice: Notice, alert: Ale
       resolution: alert.resolution,
     },
   };
+}
+
+function slackMessage(notice: Notice, alert: AlertRecord, links: WebUiLinks | undefined) {
+  const text = slackText(notice, alert);
+  const facts = [`source *${escapeSlack(alert.sourceName)}*`, alert.kind.replace('_', ' '), alert.severity, `alert ${alert.id}`];
+  const blocks: unknown[] = [
+    { type: 'section', text: { type: 'mrkdwn', text } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: facts.join(' · ') }] },
+  ];
+  if (links) {
+    const url = `${links.webUiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(links.namespace)}/workflows/${encodeURIComponent(sourceWorkflowId(alert.sourceName))}`;
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `<${url}|Open the source's workflow in the Temporal Web UI>` } });
+  }
+  return { text, blocks };
 }
 
 function slackText(notice: Notice, alert: AlertRecord): string {

@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import { alertDispatcherWorkflowId, sourceWorkflowId } from '../contract/ids';
 import { alertsChangedSignal, wakeDispatcherSignal } from '../contract/alert-messages';
 
@@ -19,18 +19,22 @@ function activityContext(): Context | undefined {
 export async function wakeAlertDispatcher(): Promise<void> {
   const context = activityContext();
   if (!context) return;
-  const { taskQueue } = context.info;
   try {
-    await context.client.workflow.signalWithStart('alertDispatcherWorkflow', {
-      workflowId: alertDispatcherWorkflowId(taskQueue),
-      taskQueue,
-      signal: wakeDispatcherSignal,
-      args: [{}],
-      staticSummary: `delivers alert notices for task queue ${taskQueue}`,
-    });
+    await wakeDispatcherOf(context.client.workflow, context.info.taskQueue);
   } catch (err) {
     context.log.warn('could not wake the alert dispatcher; its next sweep delivers', { error: (err as Error).message });
   }
+}
+
+/** The dispatcher of a task queue delivers now (and tells the sources whose alerts changed), started if need be. */
+export async function wakeDispatcherOf(workflows: WorkflowClient, taskQueue: string): Promise<void> {
+  await workflows.signalWithStart('alertDispatcherWorkflow', {
+    workflowId: alertDispatcherWorkflowId(taskQueue),
+    taskQueue,
+    signal: wakeDispatcherSignal,
+    args: [{}],
+    staticSummary: `delivers alert notices for task queue ${taskQueue}`,
+  });
 }
 
 /** Tells a source's workflow that its alerts changed, so that its AlertOpen search attribute follows. Best effort. */

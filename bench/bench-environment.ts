@@ -6,7 +6,7 @@ import type { ActivityDependencies } from '../activities';
 import { createActivities } from '../activities';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import { insertSource, SourceRecord } from '../store/sources';
+import { insertSource, newSourceKey, SourceRecord } from '../store/sources';
 import { freePort } from '../scripts/stack/processes';
 import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
 
@@ -43,7 +43,7 @@ export function insertBenchSource(
   return insertSource(db, {
     name,
     organizationId: org.organizationId,
-    apiKeyCiphertext: cipher.seal(org.apiKey),
+    ...newSourceKey(cipher, org.apiKey),
     apiBaseUrl: org.apiBaseUrl,
     pollIntervalSeconds: 60,
     silenceWindowSeconds: DAY_MS / 1000,

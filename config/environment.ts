@@ -12,9 +12,15 @@ const schema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('atlassian-audit'),
   ATLASSIAN_API_BASE_URL: z.url({ protocol: /^https?$/, message: 'ATLASSIAN_API_BASE_URL must be an http(s) URL' }).default('https://api.atlassian.com'),
   CREDENTIALS_KEY: z.string().optional(),
+  /** Older credentials keys, comma-separated: they still open what they sealed until `reencrypt` has run. */
+  CREDENTIALS_PREVIOUS_KEYS: z.string().optional(),
   /** Optional prebuilt workflow bundle: workers start in milliseconds instead of bundling at start. */
   TEMPORAL_WORKFLOW_BUNDLE: z.string().optional(),
   ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'ALERT_WEBHOOK_URL must be an http(s) URL' }).optional(),
+  /** Standard Webhooks secret (whsec_…) that signs the notices sent to ALERT_WEBHOOK_URL. */
+  ALERT_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'ALERT_WEBHOOK_SECRET must be whsec_ followed by base64').optional(),
+  /** The Temporal Web UI's address, for links in Slack notices (e.g. http://localhost:8233). */
+  TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, message: 'TEMPORAL_UI_URL must be an http(s) URL' }).optional(),
   ALERT_SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'ALERT_SLACK_WEBHOOK_URL must be an http(s) URL' }).optional(),
 });
 

@@ -39,6 +39,7 @@ export function detectionAlert(facts: DetectionFacts): DetectionAlert {
     kind: 'detection',
     dedupKey: `${rule.id}:${facts.eventId}`,
     severity: rule.severity,
+    autoResolveSeconds: rule.autoResolveSeconds,
     title: facts.title,
     message:
       `${rule.title} (${rule.id}, ${rule.severity}) on source ${facts.sourceName}: ${actor}${where ? ` from ${where}` : ''} ` +

@@ -29,6 +29,11 @@ interface RuleBase {
   dedupSeconds: number;
   /** The alert's title, built from the triggering event. */
   alertTitle(event: DetectionEvent, settings: DetectionSettings): string;
+  /**
+   * Informational rules resolve their alert by themselves this many seconds after it opened, unless an operator did
+   * first; without it, an alert stays open until someone resolves it.
+   */
+  autoResolveSeconds?: number;
 }
 
 /** Fires on each matching event. */

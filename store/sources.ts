@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { apiKeyContext, type CredentialCipher } from './credentials';
 import type { Database } from './database';
 
 export type SourceStatusValue = 'active' | 'paused' | 'failed' | 'removed';
@@ -18,7 +20,13 @@ export interface SourceRecord {
   createdAt: Date;
 }
 
-export type NewSource = Omit<SourceRecord, 'id' | 'status' | 'statusReason' | 'createdAt'>;
+export type NewSource = Omit<SourceRecord, 'status' | 'statusReason' | 'createdAt'>;
+
+/** A new source's id and its API key sealed for it: the id comes first, since the key is bound to it. */
+export function newSourceKey(cipher: CredentialCipher, apiKey: string): Pick<SourceRecord, 'id' | 'apiKeyCiphertext'> {
+  const id = randomUUID();
+  return { id, apiKeyCiphertext: cipher.seal(apiKey, apiKeyContext(id)) };
+}
 
 function toSource(row: Record<string, unknown>): SourceRecord {
   return {
@@ -42,10 +50,11 @@ function toSource(row: Record<string, unknown>): SourceRecord {
 export async function insertSource(db: Database, source: NewSource): Promise<SourceRecord> {
   return db.withTransaction(async (client) => {
     const { rows } = await client.query(
-      `INSERT INTO sources (name, organization_id, api_key_ciphertext, api_base_url, poll_interval_seconds,
+      `INSERT INTO sources (id, name, organization_id, api_key_ciphertext, api_base_url, poll_interval_seconds,
                             silence_window_seconds, silence_alert_enabled, backfill_days, api_key_expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
       [
+        source.id,
         source.name,
         source.organizationId,
         source.apiKeyCiphertext,

@@ -1,28 +1,29 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
-import { createCredentialCipher, parseCredentialsKey } from '../store/credentials';
+import { createCredentialCipher, parseCredentialKeys } from '../store/credentials';
 import { describeDatabaseUrl, openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { OperatorError, runMain } from '../config/operator-error';
 import { createDetectionHook } from '../detections/engine';
-import { publishGlobalDestinations } from '../alerts/destinations';
+import { publishGlobalDestinations, sealSigningSecret } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
 import { createWorker } from './create-worker';
 
 runMain(async () => {
   const env = loadEnvironment();
-  const cipher = createCredentialCipher(parseCredentialsKey(env.CREDENTIALS_KEY));
+  const cipher = createCredentialCipher(parseCredentialKeys(env));
   const db = openDatabase(env.DATABASE_URL);
   try {
     await migrate(db);
-    await publishGlobalDestinations(db, { webhook: env.ALERT_WEBHOOK_URL, slack: env.ALERT_SLACK_WEBHOOK_URL });
+    const webhookSecret = env.ALERT_WEBHOOK_URL && env.ALERT_WEBHOOK_SECRET ? sealSigningSecret(cipher, env.ALERT_WEBHOOK_URL, env.ALERT_WEBHOOK_SECRET) : undefined;
+    await publishGlobalDestinations(db, { webhook: env.ALERT_WEBHOOK_URL, slack: env.ALERT_SLACK_WEBHOOK_URL }, webhookSecret);
   } catch (err) {
     throw new OperatorError(`cannot prepare PostgreSQL at ${describeDatabaseUrl(env.DATABASE_URL)}: ${(err as Error).message}`);
   }
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
     throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err.message}`);
   });
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: createDetectionHook() });
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
     process.stderr.write(`warning: could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it\n`),

@@ -1,4 +1,5 @@
-import { allHandlersFinished, condition, continueAsNew, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { AUTO_RESOLVE_IN_DISPATCHER } from './patches';
 import type { Activities } from '../activities';
 import type { AlertDispatcherInput } from '../contract/alert-workflows';
 import { wakeDispatcherSignal } from '../contract/alert-messages';
@@ -7,7 +8,7 @@ import { wakeDispatcherSignal } from '../contract/alert-messages';
  * A round sends its notices concurrently, each with a 10 s timeout; a round lost with its worker is retried after
  * this timeout, so it is kept short.
  */
-const { deliverPendingAlerts, checkKeyExpiries, announceAlertChanges } = proxyActivities<Activities>({
+const { deliverPendingAlerts, checkKeyExpiries, announceAlertChanges, resolveDueAlerts } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -38,6 +39,8 @@ export async function alertDispatcherWorkflow(input: AlertDispatcherInput = {}):
       await checkKeyExpiries();
       nextKeyCheckAt = Date.now() + KEY_EXPIRY_CHECK_INTERVAL_MS;
     }
+    // Before the delivery, so that the resolved notices of this round's auto-resolved alerts go out in it.
+    if (patched(AUTO_RESOLVE_IN_DISPATCHER)) await resolveDueAlerts();
     const result = await deliverPendingAlerts();
     ({ until: announcedUntil } = await announceAlertChanges({ since: announcedUntil }));
     setCurrentDetails(

@@ -105,8 +105,9 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
       const eventsAt = pendingEventsAt;
       pendingEventsAt = undefined;
       resolveDue = false;
-      const { resolved } = await resolveSilence({ sourceId: input.sourceId, eventsAt: eventsAt !== undefined ? new Date(eventsAt).toISOString() : undefined });
-      if (resolved) {
+      const { resolved, stillOpen } = await resolveSilence({ sourceId: input.sourceId, eventsAt: eventsAt !== undefined ? new Date(eventsAt).toISOString() : undefined });
+      // stillOpen is false when an operator resolved the alert first (absent from results recorded before it existed).
+      if (resolved || stillOpen === false) {
         alertOpen = false;
         await tellSource();
       }

@@ -35,4 +35,6 @@ export const apiTokenRevoked: EventRule = {
   dedupSeconds: HOUR,
   key: (event) => event.actor.id,
   alertTitle: (event) => `API token revoked by ${describeActor(event.actor)}`,
+  // A revocation is usually housekeeping: the alert is a note for the day, not a case to close.
+  autoResolveSeconds: 24 * HOUR,
 };

@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { createCredentialCipher, CredentialCipher, parseCredentialsKey } from '../../store/credentials';
+import { createCredentialCipher, CredentialCipher, parseCredentialKeys } from '../../store/credentials';
 import { Database, describeDatabaseUrl, openDatabase } from '../../store/database';
 import { migrate } from '../../store/migrate';
 import { Environment, loadEnvironment } from '../../config/environment';
@@ -61,7 +61,7 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
     environment: env,
     database: () => (database ??= openMigratedDatabase()),
     temporal: () => (temporal ??= connectTemporal()),
-    cipher: () => (cipher ??= createCredentialCipher(parseCredentialsKey(env().CREDENTIALS_KEY))),
+    cipher: () => (cipher ??= createCredentialCipher(parseCredentialKeys(env()))),
     async close() {
       // Opened last, closed first; a failure to close must not hide the command's own outcome.
       for (const close of opened.reverse()) await close().catch(() => undefined);

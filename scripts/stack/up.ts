@@ -1,4 +1,4 @@
-import { parseCredentialsKey } from '../../store/credentials';
+import { parseCredentialKeys } from '../../store/credentials';
 import { loadEnvironment } from '../../config/environment';
 import { runMain } from '../../config/operator-error';
 import { startLocalStack, untilInterrupted } from './local-stack';
@@ -8,7 +8,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 /** `make up`: the stack an operator runs, configured only from the environment, with no demo data. */
 runMain(async () => {
   // Fail on a bad setting before anything starts, rather than in the worker's log.
-  parseCredentialsKey(process.env.CREDENTIALS_KEY);
+  parseCredentialKeys(process.env);
   loadEnvironment({ ...process.env, DATABASE_URL: process.env.DATABASE_URL || 'postgres://placeholder' });
   const stack = await startLocalStack(log);
   if (stack.uiUrl) log(`Temporal Web UI: ${stack.uiUrl}`);

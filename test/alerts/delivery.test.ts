@@ -2,13 +2,15 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openAlert, resolveAlert } from '../../alerts/alert-store';
 import { createAlertDelivery } from '../../alerts/delivery';
-import { parseWebhookUrl, publishGlobalDestinations, setSourceDestination } from '../../alerts/destinations';
+import { Webhook } from 'standardwebhooks';
+import { newSigningSecret, parseWebhookUrl, publishGlobalDestinations, sealSigningSecret, setSourceDestination } from '../../alerts/destinations';
+import { sourceWorkflowId } from '../../contract/ids';
 import type { Database } from '../../store/database';
 import { deleteSource } from '../../store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
-import { countEvents, createTestSource, eventually, testActivities } from '../harness/sources';
+import { countEvents, createTestSource, eventually, testActivities, testCipher } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 import { alertsOf, deliveriesOf, noticesAbout, routeAlertsTo, useAlertFixture } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
@@ -61,6 +63,32 @@ describe('alert delivery', () => {
     }
   });
 
+  it('signs webhook notices as Standard Webhooks specifies, routes them by kind and severity, and links Slack notices to the Web UI', async () => {
+    const source = await newSource();
+    const secret = newSigningSecret();
+    const signedUrl = `${receiver.url}/signed/${source.id}`;
+    const slackUrl = `${receiver.url}/slack-detections/${source.id}`;
+    await setSourceDestination(db.pool, source.id, 'webhook', signedUrl, { minSeverity: 'high', sealedSigningSecret: sealSigningSecret(testCipher, signedUrl, secret) });
+    await setSourceDestination(db.pool, source.id, 'slack', slackUrl, { kinds: ['detection'] });
+    const low = await openAlert(db.pool, { sourceId: source.id, kind: 'detection', dedupKey: 'api-token-revoked:e1', severity: 'low', title: 'API token revoked', message: 'm' });
+    const high = await openAlert(db.pool, { sourceId: source.id, kind: 'credentials', severity: 'high', title: 'key rejected', message: 'm' });
+    await createAlertDelivery(db, { requestTimeoutMs: 1_000, cipher: testCipher, links: { webUiUrl: 'http://ui.example:8233/', namespace: 'default' } })();
+
+    const signed = receiver.at(`/signed/${source.id}`);
+    expect(signed.map((notice) => notice.body.alert.id)).toEqual([high.alertId]);
+    const headers = signed[0].headers as Record<string, string>;
+    expect(headers['webhook-id']).toBe(`alert-${high.alertId}-opened`);
+    expect(new Webhook(secret).verify(signed[0].raw, headers)).toMatchObject({ notice: 'opened', alert: { id: high.alertId } });
+    expect(() => new Webhook(secret).verify(signed[0].raw.replace('key rejected', 'key accepted'), headers)).toThrow();
+    expect(() => new Webhook(newSigningSecret()).verify(signed[0].raw, headers)).toThrow();
+
+    const slack = receiver.at(`/slack-detections/${source.id}`);
+    expect(slack).toHaveLength(1);
+    expect(slack[0].headers['webhook-signature']).toBeUndefined();
+    expect(JSON.stringify(slack[0].body.blocks)).toContain(`<http://ui.example:8233/namespaces/default/workflows/${sourceWorkflowId(source.name)}|`);
+    expect(slack[0].body.blocks[1].elements[0].text).toContain(`alert ${low.alertId}`);
+  });
+
   it('posts a generic JSON document and a Slack-compatible { text }, with an idempotency key, and nothing secret', async () => {
     const source = await newSource();
     const webhookPath = await routeAlertsTo(db, source.id, receiver.url, 'webhook');
@@ -82,7 +110,8 @@ describe('alert delivery', () => {
       alert: { id: alertId, kind: 'credentials', severity: 'high', status: 'open', source: { id: source.id, name: source.name }, details: { failureType: 'AtlassianAuthRejected' } },
     });
     const [slack] = receiver.at(slackPath);
-    expect(Object.keys(slack.body)).toEqual(['text']);
+    expect(Object.keys(slack.body)).toEqual(['text', 'blocks']);
+    expect(slack.body.blocks[1].elements[0].text).toContain('alert ');
     expect(slack.body.text).toContain('*HIGH*');
     expect(slack.body.text).toContain('polling stopped &lt;@channel&gt;');
     for (const notice of [generic, slack]) expect(JSON.stringify(notice.body)).not.toContain('secret-api-key-value');
@@ -149,7 +178,7 @@ describe('alert delivery', () => {
       await publishGlobalDestinations(db, {});
     }
     await deliverNow();
-    expect(receiver.at(`/global/${source.id}`).map((r) => Object.keys(r.body))).toEqual([['text']]);
+    expect(receiver.at(`/global/${source.id}`).map((r) => Object.keys(r.body))).toEqual([['text', 'blocks']]);
     expect(await deliveriesOf(db, alertId)).toMatchObject([{ format: 'slack', status: 'delivered' }]);
   });
 

@@ -1,3 +1,4 @@
+import { apiKeyContext } from '../../store/credentials';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { openAlert, resolveAlert } from '../../alerts/alert-store';
 import type { Database } from '../../store/database';
@@ -46,7 +47,7 @@ describe('source health alerts', () => {
       await eventually(() => alertOpenAttribute(handle), (open) => open === true, 10_000);
       expect((await handle.query(statusQuery)).phase).toBe('failed');
 
-      await updateSource(db, source.id, { apiKeyCiphertext: testCipher.seal(org.keys.valid) });
+      await updateSource(db, source.id, { apiKeyCiphertext: testCipher.seal(org.keys.valid, apiKeyContext(source.id)) });
       await handle.signal(keyRotatedSignal);
       const [resolved] = await eventually(() => alertsOf(db, source.id, 'credentials'), (a) => a[0].status === 'resolved', 10_000);
       expect(resolved.resolution).toBe('Polling works again: the API accepted the source.');

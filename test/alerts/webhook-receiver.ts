@@ -6,6 +6,8 @@ export interface ReceivedNotice {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: any;
+  /** The body as sent, for checking signatures. */
+  raw: string;
 }
 
 /**
@@ -31,7 +33,7 @@ export class WebhookReceiver {
         } catch {
           // Recorded as text: a test may assert on a body that is not JSON.
         }
-        receiver.received.push({ at: Date.now(), path: req.url ?? '/', headers: req.headers, body });
+        receiver.received.push({ at: Date.now(), path: req.url ?? '/', headers: req.headers, body, raw: text });
         res.writeHead(receiver.status, { 'Content-Type': 'text/plain' });
         res.end(receiver.status < 300 ? 'ok' : 'receiver says no');
       });

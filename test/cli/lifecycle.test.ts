@@ -1,3 +1,4 @@
+import { apiKeyContext } from '../../store/credentials';
 import { createActivities } from '../../activities';
 import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
@@ -42,7 +43,7 @@ describe('the operator CLI drives a source through its life', () => {
       await eventually(() => eventsOf(db, 'acme'), (n) => n === HISTORY, 'the backfill');
       const stored = (await findSourceByName(db, 'acme'))!;
       expect(stored).toMatchObject({ organizationId: org.id, pollIntervalSeconds: 60, silenceWindowSeconds: 7200, backfillDays: 7, apiBaseUrl: simulator.url });
-      expect(cipher.open(stored.apiKeyCiphertext)).toBe(firstKey);
+      expect(cipher.open(stored.apiKeyCiphertext, apiKeyContext(stored.id))).toBe(firstKey);
       expect(stored.apiKeyCiphertext.includes(Buffer.from(firstKey))).toBe(false);
 
       // list, as a table and as JSON.
@@ -89,10 +90,10 @@ describe('the operator CLI drives a source through its life', () => {
       simulator.expireKey(simulator.addKey(org.id, 'valid', 'soon-expired-key-0001'));
       const rejected = refusal(await cli(['rotate-key', 'acme'], 'soon-expired-key-0001\n'));
       expect(rejected).toMatch(/^error: the Atlassian API rejected the key for organization .*returned 401.*Likely cause: .*expired.*: nothing saved$/);
-      expect(cipher.open((await findSourceByName(db, 'acme'))!.apiKeyCiphertext)).toBe(firstKey);
+      expect(cipher.open((await findSourceByName(db, 'acme'))!.apiKeyCiphertext, apiKeyContext(stored.id))).toBe(firstKey);
       succeeded(await cli(['rotate-key', 'acme', '--key-expires', futureDate(60)], `${secondKey}\n`));
       const rotated = (await findSourceByName(db, 'acme'))!;
-      expect(cipher.open(rotated.apiKeyCiphertext)).toBe(secondKey);
+      expect(cipher.open(rotated.apiKeyCiphertext, apiKeyContext(rotated.id))).toBe(secondKey);
       expect(rotated.apiKeyExpiresAt?.toISOString().slice(0, 10)).toBe(futureDate(60));
       simulator.expireKey(firstKey);
       simulator.addEvents(org.id, { count: 2 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../store/database';
-import { findSourceByName, insertSource, type SourceRecord } from '../../store/sources';
+import { findSourceByName, insertSource, newSourceKey, type SourceRecord } from '../../store/sources';
 import { freePort } from '../../scripts/stack/processes';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
@@ -34,7 +34,7 @@ describe('the operator CLI refuses bad input in one line and writes nothing', ()
     existing = await insertSource(db, {
       name: 'initech',
       organizationId: simulator.orgs[0].id,
-      apiKeyCiphertext: cipher.seal(simulator.orgs[0].keys.valid),
+      ...newSourceKey(cipher, simulator.orgs[0].keys.valid),
       apiBaseUrl: simulator.url,
       pollIntervalSeconds: 120,
       silenceWindowSeconds: 3600,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { findSourceByName, insertSource } from '../../store/sources';
+import { findSourceByName, insertSource, newSourceKey } from '../../store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { sourceWorkflowId } from '../../contract/ids';
 import { connectClient } from '../harness/worker';
@@ -15,7 +15,7 @@ it('remove terminates a workflow that cannot stop gracefully in time, then marks
     const source = await insertSource(db, {
       name: 'stuck',
       organizationId: randomUUID(),
-      apiKeyCiphertext: cipher.seal('unused-key'),
+      ...newSourceKey(cipher, 'unused-key'),
       apiBaseUrl: 'http://127.0.0.1:9',
       pollIntervalSeconds: 60,
       silenceWindowSeconds: 3600,

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createActivities } from '../../activities';
 import { createCredentialCipher } from '../../store/credentials';
 import { Database, openDatabase } from '../../store/database';
-import { insertSource, SourceRecord } from '../../store/sources';
+import { insertSource, newSourceKey, SourceRecord } from '../../store/sources';
 import { createDetectionHook } from '../../detections/engine';
 import { requiredEnv } from './env';
 
@@ -34,7 +34,7 @@ export function createTestSource(db: Database, options: TestSourceOptions): Prom
   return insertSource(db, {
     name: options.name ?? `test-${randomUUID().slice(0, 8)}`,
     organizationId: options.organizationId,
-    apiKeyCiphertext: testCipher.seal(options.apiKey),
+    ...newSourceKey(testCipher, options.apiKey),
     apiBaseUrl: options.apiBaseUrl,
     pollIntervalSeconds: options.pollIntervalSeconds ?? 60,
     silenceWindowSeconds: options.silenceWindowSeconds ?? 24 * 3600,

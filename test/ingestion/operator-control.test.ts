@@ -1,3 +1,4 @@
+import { apiKeyContext } from '../../store/credentials';
 import { RunningSimulator } from '../../simulator/server';
 import { updateSource, findSourceById } from '../../store/sources';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
@@ -83,7 +84,7 @@ describe('operators steer a running source', () => {
       await sleep(1_500);
       expect(streamRequests(simulator, org.id)).toBe(afterFailure);
 
-      await updateSource(db, source.id, { apiKeyCiphertext: testCipher.seal(org.keys.valid) });
+      await updateSource(db, source.id, { apiKeyCiphertext: testCipher.seal(org.keys.valid, apiKeyContext(source.id)) });
       await handle.signal(keyRotatedSignal);
       await eventually(() => countEvents(db, source.id), (n) => n === 340);
       const { rows } = await db.query('SELECT count(*)::int AS n FROM events WHERE source_id = $1 AND event_id = ANY($2)', [source.id, missed]);

@@ -1,3 +1,4 @@
+import { apiKeyContext } from '../../store/credentials';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
       simulator.expireKey(key);
       await handle.signal(pollNowSignal);
       await eventually(() => handle.query(statusQuery), (s) => s.phase === 'failed');
-      await updateSource(db, source.id, { apiKeyCiphertext: testCipher.seal(org.keys.valid) });
+      await updateSource(db, source.id, { apiKeyCiphertext: testCipher.seal(org.keys.valid, apiKeyContext(source.id)) });
       await handle.signal(keyRotatedSignal);
       await waiting();
       for (let i = 0; i < 3; i++) {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { insertSource, deleteSource, findSourceByName } from '../../../store/sources';
+import { insertSource, newSourceKey, deleteSource, findSourceByName } from '../../../store/sources';
 import { OperatorError } from '../../../config/operator-error';
 import { enablePack } from '../../../detections/store';
 import { DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SILENCE_WINDOW_SECONDS } from '../../../contract/settings';
@@ -80,7 +80,7 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
     source = await insertSource(db, {
       name,
       organizationId,
-      apiKeyCiphertext: cipher.seal(apiKey),
+      ...newSourceKey(cipher, apiKey),
       apiBaseUrl,
       pollIntervalSeconds,
       silenceWindowSeconds,

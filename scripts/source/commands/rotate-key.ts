@@ -1,3 +1,4 @@
+import { apiKeyContext } from '../../../store/credentials';
 import { Command } from 'commander';
 import { updateSource } from '../../../store/sources';
 import { keyRotatedSignal } from '../../../contract/source-messages';
@@ -31,7 +32,7 @@ export function register(program: Command, context: CliContext): void {
       await checkApiKey(source.apiBaseUrl, source.organizationId, apiKey);
 
       // The old key's expiry says nothing about the new key: without --key-expires it is cleared.
-      await updateSource(db, source.id, { apiKeyCiphertext: cipher.seal(apiKey), apiKeyExpiresAt });
+      await updateSource(db, source.id, { apiKeyCiphertext: cipher.seal(apiKey, apiKeyContext(source.id)), apiKeyExpiresAt });
       // The activity decrypts the key on every page, so the signal only wakes a source that a rejected key stopped.
       await handle.signal(keyRotatedSignal);
       printLine(`rotated the API key of ${source.name}${apiKeyExpiresAt ? `; it expires ${options.keyExpires}` : ''}: revoke the old key in Atlassian Administration`);

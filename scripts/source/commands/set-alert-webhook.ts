@@ -1,9 +1,22 @@
 import { Command } from 'commander';
-import { parseWebhookUrl, redactUrl, setSourceDestination, WebhookUrlError } from '../../../alerts/destinations';
+import type { AlertKind, Severity } from '../../../alerts/alert-store';
+import { newSigningSecret, parseSigningSecret, parseWebhookUrl, redactUrl, sealSigningSecret, setSourceDestination, WebhookUrlError } from '../../../alerts/destinations';
 import { OperatorError } from '../../../config/operator-error';
 import { CliContext } from '../context';
+import { parseEnvVarName } from '../inputs';
 import { requireLiveSource } from '../lookup';
 import { printLine } from '../output';
+
+const KINDS: readonly AlertKind[] = ['silence', 'credentials', 'key_expiry', 'detection'];
+const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+interface WebhookOptions {
+  slack?: boolean;
+  kinds?: string;
+  minSeverity?: string;
+  sign?: boolean;
+  signingSecretEnv?: string;
+}
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -11,22 +24,55 @@ export function register(program: Command, context: CliContext): void {
     .description("send a source's alerts to a webhook of its own, besides ALERT_WEBHOOK_URL / ALERT_SLACK_WEBHOOK_URL; off removes it")
     .argument('<name>', 'source name')
     .argument('<url|off>', 'an http(s) URL, or off')
-    .option('--slack', 'a Slack-compatible incoming webhook, which takes { "text": ... }')
-    .action(async (name: string, urlText: string, options: { slack?: boolean }) => {
-      const format = options.slack ? 'slack' : 'webhook';
-      let url: string | null = null;
-      if (urlText.trim().toLowerCase() !== 'off') {
-        try {
-          url = parseWebhookUrl(urlText);
-        } catch (err) {
-          if (err instanceof WebhookUrlError) throw new OperatorError(err.message);
-          throw err;
-        }
-      }
-      const db = await context.database();
-      const source = await requireLiveSource(db, name);
-      await setSourceDestination(db.pool, source.id, format, url);
-      const what = format === 'slack' ? 'Slack webhook' : 'webhook';
-      printLine(url ? `alerts of ${source.name} also go to the ${what} at ${redactUrl(url)}` : `${source.name} has no ${what} of its own any more`);
-    });
+    .option('--slack', 'a Slack incoming webhook: notices in Block Kit, with a link to the source in the Web UI')
+    .option('--kinds <list>', `only these kinds of alert, comma-separated: ${KINDS.join(', ')} (default: all)`)
+    .option('--min-severity <level>', `only alerts at least this severe: ${SEVERITIES.join(', ')} (default: info)`)
+    .option('--sign', 'sign notices (Standard Webhooks) with a new secret, printed once for the receiver')
+    .option('--signing-secret-env <var>', 'sign notices with the whsec_ secret in this environment variable')
+    .action((name: string, urlText: string, options: WebhookOptions) => setWebhook(context, name, urlText, options));
+}
+
+async function setWebhook(context: CliContext, name: string, urlText: string, options: WebhookOptions): Promise<void> {
+  const format = options.slack ? 'slack' : 'webhook';
+  const off = urlText.trim().toLowerCase() === 'off';
+  const url = off ? null : asOperatorError(() => parseWebhookUrl(urlText));
+  const kinds = options.kinds !== undefined ? parseList(options.kinds, KINDS, '--kinds') : null;
+  const minSeverity = options.minSeverity !== undefined ? parseList(options.minSeverity, SEVERITIES, '--min-severity', 1)[0] : 'info';
+  if ((options.sign || options.signingSecretEnv) && format === 'slack') throw new OperatorError('Slack webhooks are not signed: drop --sign and --signing-secret-env');
+  if (options.sign && options.signingSecretEnv) throw new OperatorError('give --sign or --signing-secret-env, not both');
+  const secret = options.sign ? newSigningSecret() : options.signingSecretEnv !== undefined ? readSecret(parseEnvVarName(options.signingSecretEnv)) : undefined;
+
+  const db = await context.database();
+  const source = await requireLiveSource(db, name);
+  const sealedSigningSecret = url && secret ? sealSigningSecret(context.cipher(), url, secret) : null;
+  await setSourceDestination(db.pool, source.id, format, url, { kinds, minSeverity, sealedSigningSecret });
+  const what = format === 'slack' ? 'Slack webhook' : 'webhook';
+  if (!url) return printLine(`${source.name} has no ${what} of its own any more`);
+  const filters = [kinds ? `kinds ${kinds.join(', ')}` : '', minSeverity !== 'info' ? `severity ${minSeverity} and above` : ''].filter(Boolean);
+  printLine(`alerts of ${source.name} also go to the ${what} at ${redactUrl(url)}${filters.length ? ` (${filters.join('; ')})` : ''}`);
+  if (options.sign) printLine(`signing secret, shown once, for the receiver to verify with: ${secret}`);
+}
+
+function readSecret(variable: string): string {
+  const value = process.env[variable];
+  if (!value) throw new OperatorError(`${variable} is not set: it must hold the whsec_ signing secret`);
+  return asOperatorError(() => parseSigningSecret(value));
+}
+
+function parseList<T extends string>(text: string, allowed: readonly T[], flag: string, most = allowed.length): T[] {
+  const values = text.split(',').map((part) => part.trim().toLowerCase()).filter(Boolean);
+  const unknown = values.find((value) => !allowed.includes(value as T));
+  if (values.length === 0 || values.length > most || unknown !== undefined) {
+    throw new OperatorError(`${flag} takes ${most === 1 ? 'one of' : 'a comma-separated list of'} ${allowed.join(', ')}, got "${text}"`);
+  }
+  return [...new Set(values)] as T[];
+}
+
+function asOperatorError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof WebhookUrlError) throw new OperatorError(err.message);
+    throw err;
+  }
 }
