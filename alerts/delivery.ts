@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
-import type { CredentialCipher } from '../store/credentials';
+import { webhookSecretContext, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import { webhookSecretContext, type DestinationFormat } from './destinations';
+import type { DestinationFormat } from './destinations';
 import { AlertRecord, Notice, noticeBody, toAlertRecord, type WebUiLinks } from './notice-payload';
 
 /** Rows claimed per round; they are sent concurrently, so a round takes about one request timeout at most. */

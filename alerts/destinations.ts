@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CredentialCipher } from '../store/credentials';
+import { webhookSecretContext, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import type { AlertKind, Queryable, Severity } from './alert-store';
 
@@ -22,9 +22,6 @@ export interface Routing {
   /** A Standard Webhooks secret sealed by sealSigningSecret for this destination's URL; webhooks only. */
   sealedSigningSecret?: Buffer | null;
 }
-
-/** Binds a webhook's sealed signing secret to its URL: copied to another destination, it does not decrypt. */
-export const webhookSecretContext = (url: string) => `webhook-signing-secret:${url}`;
 
 /** A new Standard Webhooks secret: 24 random bytes, base64, with the whsec_ prefix receivers' libraries expect. */
 export function newSigningSecret(): string {

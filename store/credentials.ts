@@ -28,6 +28,8 @@ export class CredentialsKeyError extends OperatorError {
 
 /** The context that binds a source's API key to the source. */
 export const apiKeyContext = (sourceId: string) => `source-api-key:${sourceId}`;
+/** The context that binds a webhook's signing secret to its URL: copied to another destination, it does not decrypt. */
+export const webhookSecretContext = (url: string) => `webhook-signing-secret:${url}`;
 
 /** A key holds 32 random bytes as 64 hex digits or as base64. */
 export function parseCredentialsKey(value: string | undefined, name = 'CREDENTIALS_KEY'): Buffer {

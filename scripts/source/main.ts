@@ -7,6 +7,7 @@ import * as list from './commands/list';
 import * as packs from './commands/packs';
 import * as pause from './commands/pause';
 import * as pollNow from './commands/poll-now';
+import * as reencrypt from './commands/reencrypt';
 import * as remove from './commands/remove';
 import * as resume from './commands/resume';
 import * as rotateKey from './commands/rotate-key';
@@ -35,6 +36,7 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   setSilenceWindow,
   silenceAlert,
   setAlertWebhook,
+  reencrypt,
 ];
 
 export function buildProgram(context: CliContext): Command {

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { OperatorError } from '../../../config/operator-error';
+import { reencryptSecrets } from '../../../store/reencrypt';
+import { CliContext } from '../context';
+import { printLine } from '../output';
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('reencrypt')
+    .description(
+      'seal every stored API key and signing secret with CREDENTIALS_KEY, opening them with it or CREDENTIALS_PREVIOUS_KEYS; ' +
+        'resumable, and safe while workers run. Afterwards the previous keys can be dropped',
+    )
+    .action(async () => {
+      const cipher = context.cipher();
+      const db = await context.database();
+      const report = await reencryptSecrets(db, cipher);
+      const done = `re-encrypted ${report.reencrypted} secret(s) with key ${cipher.keyId}; ${report.alreadyCurrent} already were`;
+      if (report.failed.length > 0) {
+        throw new OperatorError(`${report.failed.length} secret(s) could not be opened (${done}): ${report.failed.join('; ')}`);
+      }
+      printLine(done);
+    });
+}
