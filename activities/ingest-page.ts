@@ -5,6 +5,7 @@ import type { PageSummary } from '../contract/source-workflow';
 import { AtlassianClient, EventsPage } from '../atlassian/client';
 import { InvalidCursorError } from '../atlassian/errors';
 import { toApplicationFailure } from '../atlassian/failures';
+import { wakeAlertDispatcher } from '../alerts/wake';
 import { parseRfc3339 } from '../atlassian/schema';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
@@ -83,11 +84,14 @@ export function createIngestPage(deps: IngestDependencies) {
         // Another attempt of this activity committed the same page first. Roll back and let the retry read anew.
         throw ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
       }
-      if (insertedIds.size > 0 && deps.onEventsInserted) {
-        await deps.onEventsInserted.run(tx, source, rows.filter((row) => insertedIds.has(row.eventId)), advanced.returned);
-      }
-      return { inserted: insertedIds.size, checkpoint: advanced.checkpoint };
+      const hook =
+        insertedIds.size > 0 && deps.onEventsInserted
+          ? await deps.onEventsInserted.run(tx, source, rows.filter((row) => insertedIds.has(row.eventId)), advanced.returned)
+          : { alertsOpened: 0 };
+      return { inserted: insertedIds.size, checkpoint: advanced.checkpoint, alertsOpened: hook.alertsOpened };
     });
+    // Their notices go out, and the source's AlertOpen follows, now rather than at the dispatcher's next sweep.
+    if (saved.alertsOpened > 0) await wakeAlertDispatcher();
 
     return {
       fetched: rows.length,

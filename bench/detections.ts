@@ -157,8 +157,9 @@ function timedHook(hook: InsertedEventsHook, addSeconds: (seconds: number) => vo
     contextSql: hook.contextSql,
     async run(tx, source, rows, context) {
       const started = performance.now();
-      await hook.run(tx, source, rows, context);
+      const outcome = await hook.run(tx, source, rows, context);
       addSeconds((performance.now() - started) / 1000);
+      return outcome;
     },
   };
 }

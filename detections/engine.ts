@@ -33,8 +33,9 @@ export function createDetectionHook(options: EngineOptions = {}): InsertedEvents
     contextSql: DETECTION_CONFIG_SQL,
     async run(tx, source, inserted, context) {
       const config = parseDetectionConfig(String(context));
-      if (config.packIds.length === 0) return;
-      await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, packs), config.settings, { newEvents: true });
+      if (config.packIds.length === 0) return { alertsOpened: 0 };
+      // Each detection opens its own alert (its dedup key names the triggering event).
+      return { alertsOpened: await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, packs), config.settings, { newEvents: true }) };
     },
   };
 }

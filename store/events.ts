@@ -62,6 +62,9 @@ export interface InsertedEventsHook {
    * page runs anyway, so it costs the page no round trip (for detections, the enabled packs).
    */
   contextSql: string;
-  /** Called inside the page's transaction with the rows that were new, and the value of contextSql. */
-  run(tx: PoolClient, source: SourceRecord, inserted: EventRow[], context: unknown): Promise<void>;
+  /**
+   * Called inside the page's transaction with the rows that were new, and the value of contextSql. Says how many
+   * alerts it opened, so that the page wakes the alert dispatcher once they are committed.
+   */
+  run(tx: PoolClient, source: SourceRecord, inserted: EventRow[], context: unknown): Promise<{ alertsOpened: number }>;
 }
