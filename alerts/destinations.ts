@@ -111,3 +111,24 @@ export async function destinationsOf(q: Queryable, sourceId: string): Promise<De
   );
   return rows.map((row) => ({ sourceId: row.source_id, format: row.format, url: row.url, kinds: row.kinds, minSeverity: row.min_severity, signed: row.signed }));
 }
+
+/** A source's own destination as stored, with its sealed signing secret. */
+export interface StoredDestination extends Omit<Destination, 'signed' | 'sourceId'> {
+  sourceId: string;
+  sealedSigningSecret: Buffer | null;
+}
+
+/** Every source's own destinations, in one read (`apply` compares them with a file). */
+export async function listSourceDestinations(q: Queryable): Promise<StoredDestination[]> {
+  const { rows } = await q.query<{ source_id: string; format: DestinationFormat; url: string; kinds: AlertKind[] | null; min_severity: Severity; signing_secret: Buffer | null }>(
+    'SELECT source_id, format, url, kinds, min_severity, signing_secret FROM alert_destinations WHERE source_id IS NOT NULL ORDER BY source_id, format',
+  );
+  return rows.map((row) => ({
+    sourceId: row.source_id,
+    format: row.format,
+    url: row.url,
+    kinds: row.kinds,
+    minSeverity: row.min_severity,
+    sealedSigningSecret: row.signing_secret,
+  }));
+}

@@ -98,10 +98,11 @@ export async function updateSourceStatus(db: Database, id: string, status: Sourc
 export async function updateSource(
   db: Database,
   id: string,
-  changes: Partial<Pick<SourceRecord, 'apiKeyCiphertext' | 'apiKeyExpiresAt' | 'pollIntervalSeconds' | 'silenceWindowSeconds' | 'silenceAlertEnabled'>>,
+  changes: Partial<Pick<SourceRecord, 'apiKeyCiphertext' | 'apiKeyExpiresAt' | 'apiBaseUrl' | 'pollIntervalSeconds' | 'silenceWindowSeconds' | 'silenceAlertEnabled'>>,
 ): Promise<void> {
   const columns: Record<string, string> = {
     apiKeyCiphertext: 'api_key_ciphertext',
+    apiBaseUrl: 'api_base_url',
     apiKeyExpiresAt: 'api_key_expires_at',
     pollIntervalSeconds: 'poll_interval_seconds',
     silenceWindowSeconds: 'silence_window_seconds',

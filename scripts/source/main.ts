@@ -2,7 +2,9 @@ import { Command } from 'commander';
 import { runMain } from '../../config/operator-error';
 import * as add from './commands/add';
 import * as alerts from './commands/alerts';
+import * as apply from './commands/apply';
 import * as detections from './commands/detections';
+import * as exportSources from './commands/export';
 import * as list from './commands/list';
 import * as packs from './commands/packs';
 import * as pause from './commands/pause';
@@ -36,6 +38,8 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   setSilenceWindow,
   silenceAlert,
   setAlertWebhook,
+  apply,
+  exportSources,
   reencrypt,
 ];
 

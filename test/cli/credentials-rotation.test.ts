@@ -3,13 +3,11 @@ import { createActivities } from '../../activities';
 import { statusQuery, pollNowSignal } from '../../contract/source-messages';
 import { sourceWorkflowId } from '../../contract/ids';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { createThrowawayDatabase, type RunningDatabase } from '../../scripts/stack/postgres';
 import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { apiKeyContext, createCredentialCipher, CredentialsKeyError } from '../../store/credentials';
-import { openDatabase, type Database } from '../../store/database';
-import { migrate } from '../../store/migrate';
+import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
-import { requiredEnv } from '../harness/env';
+import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
 import { eventually } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 import { cipher as oldCipher, cliEnvironment, CREDENTIALS_KEY as OLD_KEY, eventsOf, KEY_VAR } from './cli-test-setup';
@@ -47,17 +45,15 @@ describe('the credentials key', () => {
   describe('rotated with reencrypt', () => {
     let db: Database;
     let simulator: RunningSimulator;
-    let ownDatabase: RunningDatabase;
+    let ownDatabase: OwnDatabase;
     beforeAll(async () => {
-      ownDatabase = await createThrowawayDatabase(requiredEnv('DATABASE_URL'), `rotation_${process.pid}_${Date.now()}`);
-      db = openDatabase(ownDatabase.url, { maxConnections: 4 });
-      await migrate(db);
+      ownDatabase = await openOwnDatabase('rotation');
+      db = ownDatabase.db;
       simulator = await startSimulator({ seed: 49, orgs: [{}, {}], history: { count: 40, spanMs: 3_600_000 } });
     });
     afterAll(async () => {
       await simulator?.close();
-      await db?.close();
-      await ownDatabase?.stop();
+      await ownDatabase?.close();
     });
 
     it('moves every key to the new one, after which sources poll without the old key, and refuses a value copied across sources', async () => {

@@ -1,12 +1,11 @@
 import { Command } from 'commander';
-import { insertSource, newSourceKey, deleteSource, findSourceByName } from '../../../store/sources';
+import { findSourceByName } from '../../../store/sources';
 import { OperatorError } from '../../../config/operator-error';
-import { enablePack } from '../../../detections/store';
 import { DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SILENCE_WINDOW_SECONDS } from '../../../contract/settings';
 import { sourceWorkflowId } from '../../../contract/ids';
-import { startSourceWorkflow } from '../start-source-workflow';
+import { createSource } from '../create-source';
 import { readApiKey } from '../api-key-input';
-import { CliContext, describeCause } from '../context';
+import { CliContext } from '../context';
 import { formatDuration } from '../../../contract/durations';
 import {
   parseApiBaseUrl,
@@ -75,40 +74,17 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
   const apiKey = await readApiKey(apiKeyEnv);
   await checkApiKey(apiBaseUrl, organizationId, apiKey);
 
-  let source;
-  try {
-    source = await insertSource(db, {
-      name,
-      organizationId,
-      ...newSourceKey(cipher, apiKey),
-      apiBaseUrl,
-      pollIntervalSeconds,
-      silenceWindowSeconds,
-      silenceAlertEnabled: options.silenceAlert,
-      backfillDays,
-      apiKeyExpiresAt,
-    });
-  } catch (err) {
-    // Two operators adding the same name at once: the second loses on the UNIQUE constraint.
-    if ((err as { code?: string }).code === '23505') throw new OperatorError(`a source named "${name}" already exists (choose another name)`);
-    throw err;
-  }
-
-  // Before the workflow starts, so the backfill's first page is already evaluated.
-  for (const pack of detectionPacks) await enablePack(db, source.id, pack.id);
-
-  try {
-    await startSourceWorkflow(client, source, env.TEMPORAL_TASK_QUEUE);
-  } catch (err) {
-    // A source without a workflow would look configured but never poll: a failed add leaves nothing behind.
-    const cause = `cannot start workflow ${sourceWorkflowId(name)}: ${describeCause(err)}`;
-    try {
-      await deleteSource(db, source.id);
-    } catch (cleanup) {
-      throw new OperatorError(`${cause}; deleting the new source failed too (${describeCause(cleanup)}): \`remove ${name} --purge\` deletes it`);
-    }
-    throw new OperatorError(`${cause}; the source was not saved`);
-  }
+  const settings = {
+    name,
+    organizationId,
+    apiBaseUrl,
+    pollIntervalSeconds,
+    silenceWindowSeconds,
+    silenceAlertEnabled: options.silenceAlert,
+    backfillDays,
+    apiKeyExpiresAt,
+  };
+  await createSource(db, client, cipher, env.TEMPORAL_TASK_QUEUE, settings, apiKey, detectionPacks.map((pack) => pack.id));
 
   const alert = options.silenceAlert ? `silence alert after ${formatDuration(silenceWindowSeconds)}` : 'no silence alert';
   printLine(

@@ -1,0 +1,160 @@
+import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
+import { Command } from 'commander';
+import { listSourceDestinations, sealSigningSecret, setSourceDestination } from '../../../alerts/destinations';
+import { setSilenceAlarmUpdate } from '../../../contract/alert-messages';
+import { formatDuration } from '../../../contract/durations';
+import { sourceWorkflowId } from '../../../contract/ids';
+import { keyRotatedSignal, setIntervalUpdate } from '../../../contract/source-messages';
+import { OperatorError } from '../../../config/operator-error';
+import { disablePack, enablePack, listEnabledPacks } from '../../../detections/store';
+import { apiKeyContext, type CredentialCipher } from '../../../store/credentials';
+import type { Database } from '../../../store/database';
+import { listSources, updateSource, type SourceRecord } from '../../../store/sources';
+import { forEachConcurrently } from '../concurrently';
+import { CliContext, describeCause } from '../context';
+import { createSource } from '../create-source';
+import { checkApiKey } from '../key-check';
+import { findWorkflow } from '../lookup';
+import { printLine } from '../output';
+import { DEFAULT_STOP_TIMEOUT_SECONDS, removeSource } from '../remove-source';
+import { readSourceFile } from '../source-file';
+import { planSources, type CurrentState, type SourcePlan, type SourceUpdate, type WebhookChange } from '../source-plan';
+import { startSourceWorkflow } from '../start-source-workflow';
+import { shortWindowsAllowed } from '../inputs';
+
+/** Requests in flight at once: enough to apply a thousand sources in seconds, few enough for one small server. */
+const PARALLEL = 16;
+/** Live key checks at once: the Atlassian API rate-limits per key, but many new sources share none. */
+const PARALLEL_KEY_CHECKS = 8;
+
+interface ApplyOptions {
+  file: string;
+  prune?: boolean;
+  dryRun?: boolean;
+}
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('apply')
+    .description('make the sources what a YAML or JSON file declares: create what is missing, update what differs, report (or --prune) the rest')
+    .requiredOption('-f, --file <path>', 'the sources file (see `export` for its shape)')
+    .option('--prune', 'also remove the live sources the file does not declare (their events stay)')
+    .option('--dry-run', 'print the plan and change nothing')
+    .action((options: ApplyOptions) => apply(context, options));
+}
+
+async function apply(context: CliContext, options: ApplyOptions): Promise<void> {
+  const env = context.environment();
+  const declared = readSourceFile(options.file, env.ATLASSIAN_API_BASE_URL);
+  const db = await context.database();
+  const client = await context.temporal();
+  const cipher = context.cipher();
+  const plan = planSources(options.file, declared, await readCurrentState(db, client), cipher);
+  printPlan(plan, options.prune === true);
+  if (options.dryRun) return printLine('dry run: nothing changed');
+
+  // Every key is checked before anything changes: one refused key applies nothing.
+  const keysToCheck = [
+    ...plan.creates.map(({ declared: source, apiKey }) => ({ source, apiKey })),
+    ...plan.updates.filter((update) => update.apiKey !== undefined).map((update) => ({ source: update.declared, apiKey: update.apiKey! })),
+  ];
+  await forEachConcurrently(keysToCheck, PARALLEL_KEY_CHECKS, async ({ source, apiKey }) => {
+    await checkApiKey(source.apiBaseUrl, source.organizationId, apiKey).catch((err: unknown) => {
+      throw new OperatorError(`${options.file}: sources[${source.index}] (${source.name}): apiKey: ${describeCause(err)}`);
+    });
+  });
+
+  const taskQueue = env.TEMPORAL_TASK_QUEUE;
+  await forEachConcurrently(plan.creates, PARALLEL, async ({ declared: source, apiKey, webhooks }) => {
+    const settings = {
+      name: source.name,
+      organizationId: source.organizationId,
+      apiBaseUrl: source.apiBaseUrl,
+      pollIntervalSeconds: source.pollIntervalSeconds,
+      silenceWindowSeconds: source.silenceWindowSeconds,
+      silenceAlertEnabled: source.silenceAlertEnabled,
+      backfillDays: source.backfillDays,
+      apiKeyExpiresAt: source.apiKeyExpiresAt,
+    };
+    await createSource(db, client, cipher, taskQueue, settings, apiKey, source.detectionPacks, (created) => setWebhooks(db, cipher, created, webhooks));
+  });
+  await forEachConcurrently(plan.updates, PARALLEL, (update) => applyUpdate(db, client, cipher, taskQueue, update));
+  const removed = options.prune ? plan.absent : [];
+  await forEachConcurrently(removed, PARALLEL, async (source) => {
+    await removeSource(db, client, source, { purge: false, timeoutSeconds: DEFAULT_STOP_TIMEOUT_SECONDS });
+  });
+  printLine(`applied: ${plan.creates.length} created, ${plan.updates.length} updated, ${removed.length} removed, ${plan.unchanged} unchanged`);
+}
+
+async function readCurrentState(db: Database, client: Client): Promise<CurrentState> {
+  const [sources, packs, destinations] = await Promise.all([listSources(db), listEnabledPacks(db), listSourceDestinations(db.pool)]);
+  const packsBySource = new Map<string, string[]>();
+  for (const pack of packs) packsBySource.set(pack.sourceId, [...(packsBySource.get(pack.sourceId) ?? []), pack.packId].sort());
+  const runningWorkflows = new Set<string>();
+  await forEachConcurrently(
+    sources.filter((source) => source.status !== 'removed'),
+    PARALLEL,
+    async (source) => {
+      if ((await findWorkflow(client, source.name)).running) runningWorkflows.add(source.name);
+    },
+  );
+  return { sources, packsBySource, destinations, runningWorkflows };
+}
+
+function printPlan(plan: SourcePlan, prune: boolean): void {
+  for (const { declared: source } of plan.creates) {
+    const alarm = source.silenceAlertEnabled ? `silence alert after ${formatDuration(source.silenceWindowSeconds)}` : 'no silence alert';
+    const extras = [source.detectionPacks.length ? `packs ${source.detectionPacks.join(', ')}` : '', source.webhooks.length ? `${source.webhooks.map((hook) => hook.format).join(' and ')} destination` : ''];
+    printLine(`+ ${source.name}: create (organization ${source.organizationId}, every ${source.pollIntervalSeconds} s, ${alarm}${extras.filter(Boolean).map((extra) => `, ${extra}`).join('')})`);
+  }
+  for (const update of plan.updates) printLine(`~ ${update.current.name}: ${update.described.join('; ')}`);
+  for (const source of plan.absent) printLine(`- ${source.name}: ${prune ? 'remove (its events stay)' : 'not in the file; `apply --prune` removes it'}`);
+  if (plan.unchanged > 0) printLine(`= ${plan.unchanged} unchanged`);
+  for (const note of plan.notes) process.stderr.write(`note: ${note}\n`);
+}
+
+/** Stored first where the CLI owns the value (key, destinations, packs); settings of a running source through its workflow. */
+async function applyUpdate(db: Database, client: Client, cipher: CredentialCipher, taskQueue: string, update: SourceUpdate): Promise<void> {
+  const source = update.current;
+  if (update.apiKey !== undefined || update.apiKeyExpiresAt !== undefined || update.apiBaseUrl !== undefined) {
+    await updateSource(db, source.id, {
+      apiKeyCiphertext: update.apiKey !== undefined ? cipher.seal(update.apiKey, apiKeyContext(source.id)) : undefined,
+      apiKeyExpiresAt: update.apiKeyExpiresAt,
+      apiBaseUrl: update.apiBaseUrl,
+    });
+  }
+  for (const pack of update.packsToEnable) await enablePack(db, source.id, pack);
+  for (const pack of update.packsToDisable) await disablePack(db, source.id, pack);
+  await setWebhooks(db, cipher, source, update.webhooks);
+
+  const handle = update.startWorkflow ? await startOrFind(client, source, taskQueue) : client.workflow.getHandle(sourceWorkflowId(source.name));
+  try {
+    if (update.pollIntervalSeconds !== undefined) await handle.executeUpdate(setIntervalUpdate, { args: [update.pollIntervalSeconds] });
+    if (update.silence) await handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ ...update.silence, allowShortWindow: shortWindowsAllowed() }] });
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new OperatorError(`${source.name}: the workflow refused the change: ${describeCause(err.cause ?? err)}`);
+    throw err;
+  }
+  if (update.apiKey !== undefined) await handle.signal(keyRotatedSignal);
+}
+
+async function startOrFind(client: Client, source: SourceRecord, taskQueue: string) {
+  try {
+    return await startSourceWorkflow(client, source, taskQueue);
+  } catch (err) {
+    // Started meanwhile (by another apply, or a moment ago by `add`): that workflow is the one to talk to.
+    if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') return (await findWorkflow(client, source.name)).handle;
+    throw err;
+  }
+}
+
+async function setWebhooks(db: Database, cipher: CredentialCipher, source: SourceRecord, changes: readonly WebhookChange[]): Promise<void> {
+  for (const { format, declared } of changes) {
+    const routing = declared && {
+      kinds: declared.kinds,
+      minSeverity: declared.minSeverity,
+      sealedSigningSecret: declared.secret ? sealSigningSecret(cipher, declared.url, declared.secret) : null,
+    };
+    await setSourceDestination(db.pool, source.id, format, declared?.url ?? null, routing ?? {});
+  }
+}

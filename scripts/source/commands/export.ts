@@ -1,0 +1,51 @@
+import { Command } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import { listSourceDestinations } from '../../../alerts/destinations';
+import { formatDuration } from '../../../contract/durations';
+import { listEnabledPacks } from '../../../detections/store';
+import { listSources } from '../../../store/sources';
+import { CliContext } from '../context';
+import { printJson } from '../output';
+
+export function register(program: Command, context: CliContext): void {
+  program
+    .command('export')
+    .description('print the live sources as a file that `apply -f` takes: keys as the environment variables to read them from, never the keys')
+    .option('--json', 'JSON instead of YAML')
+    .action(async (options: { json?: boolean }) => {
+      const db = await context.database();
+      const [sources, packs, destinations] = await Promise.all([listSources(db), listEnabledPacks(db), listSourceDestinations(db.pool)]);
+      const document = {
+        sources: sources
+          .filter((source) => source.status !== 'removed')
+          .map((source) => ({
+            name: source.name,
+            orgId: source.organizationId,
+            apiKey: { env: secretVariable('ATLASSIAN_KEY', source.name) },
+            interval: source.pollIntervalSeconds,
+            silenceWindow: formatDuration(source.silenceWindowSeconds),
+            silenceAlert: source.silenceAlertEnabled,
+            backfillDays: source.backfillDays,
+            ...(source.apiKeyExpiresAt ? { keyExpires: source.apiKeyExpiresAt.toISOString().slice(0, 10) } : {}),
+            apiBaseUrl: source.apiBaseUrl,
+            detectionPacks: packs.filter((pack) => pack.sourceId === source.id).map((pack) => pack.packId),
+            webhooks: destinations
+              .filter((destination) => destination.sourceId === source.id)
+              .map((destination) => ({
+                url: destination.url,
+                format: destination.format,
+                kinds: destination.kinds,
+                minSeverity: destination.minSeverity,
+                signingSecret: destination.sealedSigningSecret ? { env: secretVariable('WEBHOOK_SECRET', source.name) } : null,
+              })),
+          })),
+      };
+      if (options.json) return printJson(document);
+      process.stdout.write(toYaml(document));
+    });
+}
+
+/** ATLASSIAN_KEY_ACME_PROD for source acme-prod: where `apply` reads the secret from, when it is set. */
+function secretVariable(prefix: string, sourceName: string): string {
+  return `${prefix}_${sourceName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}

@@ -1,0 +1,184 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { AlertKind, Severity } from '../../alerts/alert-store';
+import { parseWebhookUrl } from '../../alerts/destinations';
+import { parseDurationSeconds } from '../../contract/durations';
+import {
+  backfillDaysProblem,
+  DEFAULT_BACKFILL_DAYS,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  DEFAULT_SILENCE_WINDOW_SECONDS,
+  pollIntervalProblem,
+  silenceWindowProblem,
+} from '../../contract/settings';
+import { OperatorError } from '../../config/operator-error';
+import { findPack } from '../../detections/registry';
+import { parseApiBaseUrl, parseKeyExpiry, parseOrgId, parseSourceName, shortWindowsAllowed } from './inputs';
+
+// A file of sources, as teams keep them in git and `apply` them: YAML or JSON of the shape below. Secrets are never
+// in the file, only where to read them: an environment variable or a file.
+
+const KINDS = ['silence', 'credentials', 'key_expiry', 'detection'] as const satisfies readonly AlertKind[];
+const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const satisfies readonly Severity[];
+
+/** Where a secret comes from: `{ env: NAME }` or `{ file: path }` (relative to the sources file). */
+export type SecretRef = { env: string } | { file: string };
+
+export interface DeclaredWebhook {
+  format: 'webhook' | 'slack';
+  url: string;
+  kinds: AlertKind[] | null;
+  minSeverity: Severity;
+  signingSecret: SecretRef | null;
+}
+
+export interface DeclaredSource {
+  /** Where it stands in the file, for messages: `sources[index] (name)`. */
+  index: number;
+  name: string;
+  organizationId: string;
+  apiKey: SecretRef;
+  pollIntervalSeconds: number;
+  silenceWindowSeconds: number;
+  silenceAlertEnabled: boolean;
+  backfillDays: number;
+  apiKeyExpiresAt: Date | null;
+  apiBaseUrl: string;
+  detectionPacks: string[];
+  webhooks: DeclaredWebhook[];
+}
+
+/** A field checked by one of the CLI's own parsers, whose OperatorError message becomes the field's issue. */
+const checked = <T>(parse: (text: string) => T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      return z.NEVER;
+    }
+  });
+
+/** Seconds, or a duration with a unit (90m, 24h, 2d), then the setting's one check. */
+const seconds = (problem: (value: number) => string | undefined) =>
+  z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const parsed = typeof value === 'number' ? value : parseDurationSeconds(value);
+    const issue = parsed === undefined ? `"${value}" is not a duration: write 90m, 24h, 2d or a number of seconds` : problem(parsed);
+    if (issue) {
+      ctx.addIssue({ code: 'custom', message: issue });
+      return z.NEVER;
+    }
+    return parsed!;
+  });
+
+const secretRef = z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }), z.strictObject({ file: z.string().min(1) })], {
+  error: 'give { env: VARIABLE } or { file: path }, never the secret itself',
+});
+
+const webhookSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  format: z.enum(['webhook', 'slack']).default('webhook'),
+  kinds: z.array(z.enum(KINDS)).min(1).nullable().default(null),
+  minSeverity: z.enum(SEVERITIES).default('info'),
+  signingSecret: secretRef.nullable().default(null),
+});
+
+const sourceSchema = z.strictObject({
+  name: checked(parseSourceName),
+  orgId: checked(parseOrgId),
+  apiKey: secretRef,
+  interval: seconds(pollIntervalProblem).default(DEFAULT_POLL_INTERVAL_SECONDS),
+  silenceWindow: seconds((value) => silenceWindowProblem(value, { allowShort: shortWindowsAllowed() })).default(DEFAULT_SILENCE_WINDOW_SECONDS),
+  silenceAlert: z.boolean().default(true),
+  backfillDays: z.number().superRefine((days, ctx) => {
+    const problem = backfillDaysProblem(days);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).default(DEFAULT_BACKFILL_DAYS),
+  keyExpires: checked(parseKeyExpiry).nullable().default(null),
+  apiBaseUrl: checked(parseApiBaseUrl).optional(),
+  detectionPacks: z
+    .array(z.string().refine((id) => findPack(id) !== undefined, { error: (issue) => `no detection pack "${String(issue.input)}"` }))
+    .default([]),
+  webhooks: z
+    .array(webhookSchema)
+    .default([])
+    .refine((hooks) => new Set(hooks.map((hook) => hook.format)).size === hooks.length, { error: 'at most one webhook of each format' }),
+});
+
+const fileSchema = z.strictObject({ sources: z.array(sourceSchema) });
+
+/**
+ * Reads and checks a whole sources file; the first problem stops everything, named by file, source and field, so
+ * that nothing is applied from a file that is wrong anywhere.
+ */
+export function readSourceFile(file: string, defaultApiBaseUrl: string): DeclaredSource[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new OperatorError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let document: unknown;
+  try {
+    document = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new OperatorError(`${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = fileSchema.safeParse(document);
+  if (!parsed.success) throw new OperatorError(`${file}: ${describeIssue(parsed.error.issues[0], document)}`);
+  const names = new Set<string>();
+  return parsed.data.sources.map((source, index) => {
+    if (names.has(source.name)) throw new OperatorError(`${file}: sources[${index}] (${source.name}): name: declared twice`);
+    names.add(source.name);
+    return {
+      index,
+      name: source.name,
+      organizationId: source.orgId,
+      apiKey: resolveRef(source.apiKey, file),
+      pollIntervalSeconds: source.interval,
+      silenceWindowSeconds: source.silenceWindow,
+      silenceAlertEnabled: source.silenceAlert,
+      backfillDays: source.backfillDays,
+      apiKeyExpiresAt: source.keyExpires,
+      apiBaseUrl: source.apiBaseUrl ?? defaultApiBaseUrl,
+      detectionPacks: [...new Set(source.detectionPacks)].sort(),
+      // Stored URLs are normalized; so are declared ones, or every apply would see a change.
+      webhooks: source.webhooks.map((hook) => ({
+        ...hook,
+        url: parseWebhookUrl(hook.url),
+        kinds: hook.kinds && [...new Set(hook.kinds)].sort(),
+        signingSecret: hook.signingSecret && resolveRef(hook.signingSecret, file),
+      })),
+    };
+  });
+}
+
+/** "sources[2] (acme): interval: interval must be between …" */
+function describeIssue(issue: z.core.$ZodIssue, document: unknown): string {
+  const [top, index, ...rest] = issue.path;
+  if (top !== 'sources' || typeof index !== 'number') return `${issue.path.length ? `${issue.path.join('.')}: ` : ''}${issue.message}`;
+  const entry = (document as { sources: unknown[] }).sources[index] as { name?: unknown } | undefined;
+  const name = typeof entry?.name === 'string' ? ` (${entry.name})` : '';
+  const field = rest.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '');
+  return `sources[${index}]${name}: ${field ? `${field}: ` : ''}${issue.message}`;
+}
+
+function resolveRef(ref: SecretRef, file: string): SecretRef {
+  return 'file' in ref ? { file: path.resolve(path.dirname(file), ref.file) } : ref;
+}
+
+/** The secret a reference points to, or undefined when its variable or file is absent. */
+export function readSecret(ref: SecretRef): string | undefined {
+  if ('env' in ref) return process.env[ref.env]?.trim() || undefined;
+  try {
+    return readFileSync(ref.file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeRef(ref: SecretRef): string {
+  return 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
+}

@@ -1,0 +1,156 @@
+import type { StoredDestination } from '../../alerts/destinations';
+import { formatDuration } from '../../contract/durations';
+import { OperatorError } from '../../config/operator-error';
+import { apiKeyContext, webhookSecretContext, type CredentialCipher } from '../../store/credentials';
+import type { SourceRecord } from '../../store/sources';
+import { describeRef, readSecret, type DeclaredSource, type DeclaredWebhook } from './source-file';
+
+/** What is stored now, read in a few statements whatever the number of sources. */
+export interface CurrentState {
+  sources: SourceRecord[];
+  packsBySource: Map<string, string[]>;
+  destinations: StoredDestination[];
+  /** Names of the sources whose workflow runs. */
+  runningWorkflows: Set<string>;
+}
+
+export interface WebhookChange {
+  format: DeclaredWebhook['format'];
+  /** null removes the source's webhook of this format. */
+  declared: (DeclaredWebhook & { secret: string | null }) | null;
+}
+
+export interface SourceUpdate {
+  current: SourceRecord;
+  declared: DeclaredSource;
+  pollIntervalSeconds?: number;
+  silence?: { enabled?: boolean; windowSeconds?: number };
+  /** A different key than the stored one: checked live, then stored. */
+  apiKey?: string;
+  apiKeyExpiresAt?: Date | null;
+  apiBaseUrl?: string;
+  packsToEnable: string[];
+  packsToDisable: string[];
+  webhooks: WebhookChange[];
+  startWorkflow: boolean;
+  /** One phrase per change, for the operator. */
+  described: string[];
+}
+
+export interface SourcePlan {
+  creates: Array<{ declared: DeclaredSource; apiKey: string; webhooks: WebhookChange[] }>;
+  updates: SourceUpdate[];
+  /** Live sources the file does not declare: removed only with --prune. */
+  absent: SourceRecord[];
+  unchanged: number;
+  notes: string[];
+}
+
+/**
+ * Compares a checked file with what is stored and decides what to create, update and remove. Pure apart from
+ * reading the secrets the file points to; a problem (a key nowhere to be found, an organization changed under a
+ * name) stops it before anything is applied.
+ */
+export function planSources(file: string, declared: readonly DeclaredSource[], state: CurrentState, cipher: CredentialCipher): SourcePlan {
+  const byName = new Map(state.sources.map((source) => [source.name, source]));
+  const plan: SourcePlan = { creates: [], updates: [], absent: [], unchanged: 0, notes: [] };
+  const fail = (source: DeclaredSource, field: string, message: string): never => {
+    throw new OperatorError(`${file}: sources[${source.index}] (${source.name}): ${field}: ${message}`);
+  };
+
+  for (const source of declared) {
+    const current = byName.get(source.name);
+    if (!current) {
+      const apiKey = readSecret(source.apiKey) ?? fail(source, 'apiKey', `${describeRef(source.apiKey)} is not set or empty`);
+      plan.creates.push({ declared: source, apiKey, webhooks: source.webhooks.map((hook) => ({ format: hook.format, declared: withSecret(source, hook, null) })) });
+      continue;
+    }
+    if (current.status === 'removed') fail(source, 'name', 'a removed source keeps this name: `remove --purge` it first');
+    if (current.organizationId !== source.organizationId) fail(source, 'orgId', `the source polls organization ${current.organizationId}; a source cannot move: add a new one`);
+    const update = diff(source, current);
+    if (update.described.length > 0) plan.updates.push(update);
+    else plan.unchanged++;
+  }
+
+  const declaredNames = new Set(declared.map((source) => source.name));
+  plan.absent = state.sources.filter((source) => source.status !== 'removed' && !declaredNames.has(source.name));
+  return plan;
+
+  function withSecret(source: DeclaredSource, hook: DeclaredWebhook, stored: StoredDestination | null): WebhookChange['declared'] {
+    if (!hook.signingSecret) return { ...hook, secret: null };
+    const secret = readSecret(hook.signingSecret);
+    if (secret !== undefined) return { ...hook, secret };
+    // An unchanged, signed destination keeps its stored secret when the file's is not at hand (as after `export`).
+    if (stored?.sealedSigningSecret && stored.url === hook.url) return { ...hook, secret: cipher.open(stored.sealedSigningSecret, webhookSecretContext(stored.url)) };
+    return fail(source, `webhooks (${hook.format}).signingSecret`, `${describeRef(hook.signingSecret)} is not set or empty`);
+  }
+
+  function diff(source: DeclaredSource, current: SourceRecord): SourceUpdate {
+    const update: SourceUpdate = { current, declared: source, packsToEnable: [], packsToDisable: [], webhooks: [], startWorkflow: false, described: [] };
+    const said = (text: string) => update.described.push(text);
+    if (!state.runningWorkflows.has(current.name)) {
+      update.startWorkflow = true;
+      said('start its workflow');
+    }
+    if (current.pollIntervalSeconds !== source.pollIntervalSeconds) {
+      update.pollIntervalSeconds = source.pollIntervalSeconds;
+      said(`interval ${current.pollIntervalSeconds} s -> ${source.pollIntervalSeconds} s`);
+    }
+    if (current.silenceWindowSeconds !== source.silenceWindowSeconds || current.silenceAlertEnabled !== source.silenceAlertEnabled) {
+      update.silence = {};
+      if (current.silenceWindowSeconds !== source.silenceWindowSeconds) {
+        update.silence.windowSeconds = source.silenceWindowSeconds;
+        said(`silence window ${formatDuration(current.silenceWindowSeconds)} -> ${formatDuration(source.silenceWindowSeconds)}`);
+      }
+      if (current.silenceAlertEnabled !== source.silenceAlertEnabled) {
+        update.silence.enabled = source.silenceAlertEnabled;
+        said(`silence alert ${source.silenceAlertEnabled ? 'on' : 'off'}`);
+      }
+    }
+    if (current.apiBaseUrl !== source.apiBaseUrl) {
+      update.apiBaseUrl = source.apiBaseUrl;
+      said(`API base URL -> ${source.apiBaseUrl}`);
+    }
+    const apiKey = readSecret(source.apiKey);
+    if (apiKey === undefined) plan.notes.push(`${source.name}: ${describeRef(source.apiKey)} is not set; the stored key stays`);
+    else if (apiKey !== cipher.open(current.apiKeyCiphertext, apiKeyContext(current.id))) {
+      update.apiKey = apiKey;
+      said('key rotated');
+    }
+    if ((current.apiKeyExpiresAt?.getTime() ?? null) !== (source.apiKeyExpiresAt?.getTime() ?? null)) {
+      update.apiKeyExpiresAt = source.apiKeyExpiresAt;
+      said(`key expiry -> ${source.apiKeyExpiresAt?.toISOString().slice(0, 10) ?? 'none'}`);
+    }
+    const packs = state.packsBySource.get(current.id) ?? [];
+    update.packsToEnable = source.detectionPacks.filter((pack) => !packs.includes(pack));
+    update.packsToDisable = packs.filter((pack) => !source.detectionPacks.includes(pack));
+    for (const pack of update.packsToEnable) said(`pack +${pack}`);
+    for (const pack of update.packsToDisable) said(`pack -${pack}`);
+
+    const stored = state.destinations.filter((destination) => destination.sourceId === current.id);
+    for (const format of ['webhook', 'slack'] as const) {
+      const hook = source.webhooks.find((candidate) => candidate.format === format);
+      const was = stored.find((destination) => destination.format === format) ?? null;
+      if (!hook) {
+        if (was) {
+          update.webhooks.push({ format, declared: null });
+          said(`${format} removed`);
+        }
+        continue;
+      }
+      const wanted = withSecret(source, hook, was)!;
+      const storedSecret = was?.sealedSigningSecret ? cipher.open(was.sealedSigningSecret, webhookSecretContext(was.url)) : null;
+      const same =
+        was !== null &&
+        was.url === hook.url &&
+        was.minSeverity === hook.minSeverity &&
+        JSON.stringify(was.kinds && [...was.kinds].sort()) === JSON.stringify(hook.kinds) &&
+        storedSecret === wanted.secret;
+      if (!same) {
+        update.webhooks.push({ format, declared: wanted });
+        said(`${format} ${was ? 'changed' : 'added'}`);
+      }
+    }
+    return update;
+  }
+}
