@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify as toYaml } from 'yaml';
+import { startDevServer } from '../scripts/stack/dev-server';
+import { freePort } from '../scripts/stack/processes';
+import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
+import { startSimulator } from '../simulator/server';
+import { openDatabase } from '../store/database';
+import { migrate } from '../store/migrate';
+import { benchWorkDir, openBenchDatabase } from './bench-environment';
+
+// `apply -f` of a file of N sources through the real CLI process, on a dev server and PostgreSQL of its own: the
+// first run creates them all (live key checks included, against the simulator), the second finds nothing to do.
+// Usage: npm run bench:apply -- [sources=1000]
+
+const ORGS = 10;
+
+async function main(): Promise<void> {
+  const count = Number(process.argv[2] ?? 1000);
+  const workDir = benchWorkDir('apply');
+  const database = await openBenchDatabase(workDir);
+  const simulator = await startSimulator({ seed: 3, orgs: Array.from({ length: ORGS }, () => ({})), history: { count: 0 } });
+  const server = await startDevServer({ cliPath: await resolveTemporalCli(), port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
+  try {
+    const db = openDatabase(database.url);
+    await migrate(db);
+    await db.close();
+    const keys: Record<string, string> = {};
+    simulator.orgs.forEach((org, i) => (keys[`BENCH_KEY_${i}`] = org.keys.valid));
+    const file = path.join(workDir, 'sources.yaml');
+    writeFileSync(
+      file,
+      toYaml({
+        sources: Array.from({ length: count }, (_, i) => ({
+          name: `bench-${String(i).padStart(5, '0')}`,
+          orgId: simulator.orgs[i % ORGS].id,
+          apiKey: { env: `BENCH_KEY_${i % ORGS}` },
+          interval: 60,
+          detectionPacks: i % 2 ? ['atlassian-core'] : [],
+        })),
+      }),
+    );
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_TASK_QUEUE: 'bench-apply',
+      CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+      ATLASSIAN_API_BASE_URL: simulator.url,
+      ...keys,
+    };
+    console.log(`${count} sources over ${ORGS} organizations; PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}; no worker runs, so the workflows only start`);
+    for (const run of ['first apply (creates all, checks every key live)', 'second apply (nothing to do)']) {
+      const started = performance.now();
+      const output = await runCli(['apply', '-f', file], env);
+      console.log(`${run}: ${((performance.now() - started) / 1000).toFixed(1)} s; ${output.trim().split('\n').pop()}`);
+    }
+  } finally {
+    await server.stop();
+    await simulator.close();
+    await database.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function runCli(args: string[], env: Record<string, string | undefined>): Promise<string> {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', 'scripts', 'source', 'main.ts'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`apply exited with ${code}: ${stderr.trim()}`)))),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
