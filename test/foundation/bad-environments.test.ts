@@ -68,6 +68,19 @@ describe('make up in a bad environment', () => {
     expect(stderr).not.toContain('s3cret-password');
   });
 
+  // Root runs embedded PostgreSQL as the postgres user, which cannot enter a private folder.
+  (os.userInfo().uid === 0 ? it : it.skip)('says where to put the data when the postgres user cannot reach it (as root)', async () => {
+    const privateFolder = path.join(scratch, 'private');
+    mkdirSync(privateFolder, { mode: 0o700 });
+    const [port, uiPort, pgPort] = [await freePort(), await freePort(), await freePort()];
+    const { status, stderr } = runUp({ AUDIT_DATA_DIR: path.join(privateFolder, 'data'), TEMPORAL_PORT: String(port), TEMPORAL_UI_PORT: String(uiPort), POSTGRES_PORT: String(pgPort) });
+    expect(status).not.toBe(0);
+    expect(stderr).toBe(
+      `error: embedded PostgreSQL runs as the postgres user, which cannot enter ${path.join(privateFolder, 'data')} (a parent folder is private): ` +
+        'set AUDIT_DATA_DIR to a folder it can enter (for example /var/lib/atlassian-audit), or DATABASE_URL to a PostgreSQL of your own',
+    );
+  });
+
   it('rejects a missing credentials key before starting anything', () => {
     const { status, stderr } = runUp({ CREDENTIALS_KEY: undefined });
     expect(status).not.toBe(0);
