@@ -93,21 +93,25 @@ export function serverEnvironment(sql: SqlServer, frontendPort: number, ports: R
   };
 }
 
+/** What setup-schema.sh reads, under the names compose's schema job gives it too. */
+export function schemaEnvironment(binaries: Pick<ClusterBinaries, 'sqlTool' | 'schemaDir'>, sql: SqlServer): Record<string, string> {
+  return {
+    SQL_TOOL: binaries.sqlTool,
+    SCHEMA_DIR: binaries.schemaDir,
+    SQL_HOST: sql.host,
+    SQL_PORT: String(sql.port),
+    SQL_USER: sql.user,
+    SQL_PASSWORD: sql.password,
+    DBNAME: 'temporal',
+    VISIBILITY_DBNAME: 'temporal_visibility',
+  };
+}
+
 /** Creates the two databases and sets up or upgrades their schema with the script compose's schema job runs too. */
 export async function setupSchema(binaries: ClusterBinaries, sql: SqlServer): Promise<void> {
   try {
     await execFileAsync('sh', [path.join(TEMPORAL_FILES, 'setup-schema.sh')], {
-      env: {
-        PATH: process.env.PATH,
-        SQL_TOOL: binaries.sqlTool,
-        SCHEMA_DIR: binaries.schemaDir,
-        SQL_HOST: sql.host,
-        SQL_PORT: String(sql.port),
-        SQL_USER: sql.user,
-        SQL_PASSWORD: sql.password,
-        DBNAME: 'temporal',
-        VISIBILITY_DBNAME: 'temporal_visibility',
-      },
+      env: { PATH: process.env.PATH, ...schemaEnvironment(binaries, sql) },
       timeout: 120_000,
     });
   } catch (err) {
