@@ -17,7 +17,9 @@ test: install tools
 	npx eslint .
 	npm run --silent lint:imports
 	npx jest --runInBand
+	npm run --silent chaos -- --quick
 
+# STACK=cluster runs what docker-compose.yml deploys (the Temporal server on PostgreSQL, WORKERS=N workers).
 demo: install
 	npm run --silent demo
 

@@ -31,16 +31,23 @@ export class PaceMeter {
     return ((last.rows - first.rows) * 1000) / Math.max(last.at - first.at, 1);
   }
 
-  /** Seconds from now until a 2-second window runs at `target` events/s; undefined when `finished` comes first. */
-  async secondsUntilPace(target: number, timeoutSeconds: number, finished: () => boolean): Promise<number | undefined> {
+  /**
+   * Seconds from now until ingestion is back at `target` events/s for good: the end of the last 2-second window below
+   * it within `watchSeconds` (a source that stalls only after a first good window counts). Undefined when `finished`
+   * comes before a first good window.
+   */
+  async secondsUntilPace(target: number, watchSeconds: number, finished: () => boolean): Promise<number | undefined> {
     const from = Date.now();
-    while (Date.now() - from < timeoutSeconds * 1000) {
+    let lastSlow: number | undefined = from;
+    let sawGood = false;
+    while (Date.now() - from < watchSeconds * 1000 && !finished()) {
       await new Promise((r) => setTimeout(r, 500));
-      if (finished()) return undefined;
-      // The window must lie wholly after the part came back.
-      if (Date.now() - from >= 2000 && this.rate(2) >= target) return (Date.now() - from - 2000) / 1000;
+      if (Date.now() - from < 2000) continue;
+      if (this.rate(2) < target) lastSlow = Date.now();
+      else sawGood = true;
     }
-    return timeoutSeconds;
+    if (!sawGood) return finished() ? undefined : watchSeconds;
+    return Math.max(0, (lastSlow! - from - 2000) / 1000);
   }
 
   async until(condition: () => boolean, timeoutSeconds: number): Promise<void> {

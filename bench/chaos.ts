@@ -22,11 +22,13 @@ import { PaceMeter } from './chaos-pace';
 
 const quick = process.argv.includes('--quick');
 const SOURCES = quick ? 6 : 40;
-const EVENTS_PER_SOURCE = quick ? 10_000 : 25_000;
+const EVENTS_PER_SOURCE = quick ? 30_000 : 25_000;
+/** Each API response takes this long, so that a source pages at a steady pace the faults can be measured against. */
+const API_LATENCY_MS = 400;
 const WORKERS = 3;
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-type FaultKind = 'worker SIGKILL' | 'server SIGKILL' | 'server SIGTERM' | 'PostgreSQL restart' | 'pause/resume' | 'interval change';
+type FaultKind = 'worker SIGKILL' | 'worker SIGTERM' | 'server SIGKILL' | 'server SIGTERM' | 'PostgreSQL restart' | 'pause/resume' | 'interval change';
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
     seed: 14,
     orgs: Array.from({ length: SOURCES }, () => ({})),
     history: { count: EVENTS_PER_SOURCE, spanMs: 5 * 24 * 3600_000 },
-    faults: { serverErrorRate: 0.01, serverErrorStatus: 503, resetRate: 0.005, truncatedJsonRate: 0.005, repeatEventRate: 0.005 },
+    faults: { serverErrorRate: 0.01, serverErrorStatus: 503, resetRate: 0.005, truncatedJsonRate: 0.005, repeatEventRate: 0.005, latencyMs: API_LATENCY_MS },
   });
   const stack = await startClusterStack(log, {
     workers: WORKERS,
@@ -56,6 +58,15 @@ async function main(): Promise<void> {
   const faults = new Map<FaultKind, number>();
   const count = (kind: FaultKind) => faults.set(kind, (faults.get(kind) ?? 0) + 1);
   const recoveries: { kind: string; seconds: number }[] = [];
+  const shutdownSeconds: number[] = [];
+  /** A graceful stop, as a deployment's rollout does it: the worker must exit on its own, within bounded time. */
+  const terminateWorker = async (worker: (typeof stack.workers)[number]) => {
+    const { exited } = worker.process;
+    const from = Date.now();
+    worker.signal('SIGTERM');
+    await exited;
+    shutdownSeconds.push((Date.now() - from) / 1000);
+  };
   const pace = new PaceMeter(async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0].n));
   try {
     const sources: { source: { id: string }; org: (typeof simulator.orgs)[number]; handle: Awaited<ReturnType<typeof startSourceWorkflow>> }[] = [];
@@ -77,11 +88,11 @@ async function main(): Promise<void> {
       count(kind);
       await act();
       await backAgain();
-      const seconds = await pace.secondsUntilPace(before * 0.8, 120, done);
+      const seconds = await pace.secondsUntilPace(before * 0.8, quick ? 30 : 60, done);
       if (seconds !== undefined) recoveries.push({ kind, seconds });
       log(`  ${kind}: back to full pace ${seconds === undefined ? '(finished first)' : `${seconds.toFixed(1)} s`} after the part answered again`);
     };
-    const settle = () => new Promise((r) => setTimeout(r, (quick ? 4 : 8) * 1000));
+    const settle = () => new Promise((r) => setTimeout(r, (quick ? 3 : 8) * 1000));
     const operator = async () => {
       const { handle } = pick(sources);
       await handle.signal(pauseSignal, 'chaos');
@@ -92,11 +103,12 @@ async function main(): Promise<void> {
     };
 
     const plan: (() => Promise<void>)[] = [
-      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL'), async () => undefined),
       () => inject('server SIGKILL', async () => stack.temporal.supervisor.signal('SIGKILL'), () => stack.temporal.untilAnswering()),
       () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL'), async () => undefined),
+      () => inject('worker SIGTERM', () => terminateWorker(pick(stack.workers)), async () => undefined),
       () => inject('PostgreSQL restart', () => stack.database!.restart!(), async () => undefined),
       () => inject('server SIGTERM', async () => stack.temporal.supervisor.signal('SIGTERM'), () => stack.temporal.untilAnswering()),
+      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL'), async () => undefined),
       () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL'), async () => undefined),
     ];
     const rounds = quick ? 1 : 20;
@@ -128,6 +140,7 @@ async function main(): Promise<void> {
       const times = recoveries.filter((r) => r.kind === kind).map((r) => r.seconds.toFixed(1));
       log(`recovery to full pace after ${kind}: ${times.join(', ')} s`);
     }
+    if (shutdownSeconds.length) log(`worker exit after SIGTERM: ${shutdownSeconds.map((s) => s.toFixed(1)).join(', ')} s`);
     log(`duration ${Math.round((Date.now() - started) / 1000)} s`);
     if (lost || doubled) process.exitCode = 1;
     for (const { handle } of sources) await handle.terminate('chaos done').catch(() => undefined);
