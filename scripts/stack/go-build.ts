@@ -31,8 +31,10 @@ export function onPath(name: string): string | undefined {
 }
 
 export interface GoBuild {
-  /** What the operator reads in progress lines and errors, e.g. "the Temporal server v1.29.1". */
+  /** What the operator reads in progress lines and errors, e.g. "the Temporal server". */
   label: string;
+  /** Shown in the progress line: "building the Temporal server v1.29.1 with Go". */
+  version: string;
   /** `go install` package paths with their @version. */
   packages: string[];
   /** Where each package's binary ends up, in the order of `packages`. */
@@ -55,7 +57,7 @@ export async function goInstall(build: GoBuild, log: Log): Promise<void> {
   mkdirSync(folder, { recursive: true });
   const logFile = path.join(folder, 'build.log');
   rmSync(logFile, { force: true });
-  log(`building ${build.label} with Go into ${folder} (first run only, a few minutes)`);
+  log(`building ${build.label} v${build.version} with Go into ${folder} (first run only, a few minutes)`);
   const started = Date.now();
   for (const [i, pkg] of build.packages.entries()) {
     const scratch = mkdtempSync(path.join(folder, 'build-'));

@@ -32,7 +32,8 @@ export async function resolveClusterBinaries(log: Log): Promise<ClusterBinaries>
   if (missingServer) {
     await goInstall(
       {
-        label: `the Temporal server and temporal-sql-tool v${TEMPORAL_SERVER_VERSION}`,
+        label: 'the Temporal server and temporal-sql-tool',
+        version: TEMPORAL_SERVER_VERSION,
         packages: [`${SERVER_MODULE}/cmd/server@v${TEMPORAL_SERVER_VERSION}`, `${SERVER_MODULE}/cmd/tools/sql@v${TEMPORAL_SERVER_VERSION}`],
         targets: [path.join(serverFolder(), 'temporal-server'), path.join(serverFolder(), 'temporal-sql-tool')],
       },
@@ -40,7 +41,7 @@ export async function resolveClusterBinaries(log: Log): Promise<ClusterBinaries>
     );
   }
   if (!isExecutable(uiServer)) {
-    await goInstall({ label: `the Temporal UI server v${TEMPORAL_UI_VERSION}`, packages: [`${UI_SERVER_PACKAGE}@v${TEMPORAL_UI_VERSION}`], targets: [uiServer] }, log);
+    await goInstall({ label: 'the Temporal UI server', version: TEMPORAL_UI_VERSION, packages: [`${UI_SERVER_PACKAGE}@v${TEMPORAL_UI_VERSION}`], targets: [uiServer] }, log);
   }
   return { server, sqlTool, uiServer, schemaDir: schemaDir() };
 }

@@ -63,7 +63,8 @@ async function buildWithGo(target: string, log: Log): Promise<void> {
   }
   await goInstall(
     {
-      label: `the Temporal CLI v${PINNED_CLI_VERSION}`,
+      label: 'the Temporal CLI',
+      version: PINNED_CLI_VERSION,
       packages: [`${CLI_MODULE}@v${PINNED_CLI_VERSION}`],
       targets: [target],
       ldflags: `-X github.com/temporalio/cli/temporalcli.Version=${PINNED_CLI_VERSION}`,
