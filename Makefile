@@ -18,6 +18,7 @@ test: install tools
 	npm run --silent lint:imports
 	npx jest --runInBand
 
+# STACK=cluster runs what docker-compose.yml deploys (the Temporal server on PostgreSQL, WORKERS=N workers).
 demo: install
 	npm run --silent demo
 

@@ -51,6 +51,8 @@ export interface RunningSimulator {
   expireKey(key: string): void;
   requestCounts(): RequestCounts;
   resetRequestCounts(): void;
+  /** The ids of every event the org holds now, to compare with what a consumer stored. */
+  eventIds(orgId: string): string[];
 }
 
 const DEFAULT_ORGS: OrgSpec[] = [{}, {}, { hasGuard: false }];
@@ -122,6 +124,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     expireKey: (key) => s.setKeyState(key, 'expired'),
     requestCounts: () => s.requestCounts(),
     resetRequestCounts: () => s.resetRequestCounts(),
+    eventIds: (orgId) => s.org(orgId)?.log.ids() ?? [],
   };
 }
 

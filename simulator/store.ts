@@ -20,6 +20,11 @@ export class EventLog {
   readonly #facts: EventFacts[] = [];
   readonly #positionById = new Map<string, number>();
 
+  /** Every event id served so far, in processedAt order: what a consumer must hold once each. */
+  ids(): string[] {
+    return this.#facts.map((fact) => fact.id);
+  }
+
   get length(): number {
     return this.#json.length;
   }

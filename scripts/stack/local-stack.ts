@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { describeDatabaseUrl } from '../../store/database';
@@ -105,29 +105,44 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
     }
     env.TEMPORAL_NAMESPACE = namespace;
 
-    const workerLog = path.join(LOG_DIR, 'worker.log');
-    const worker = new WorkerSupervisor(
-      () =>
-        new ManagedProcess('worker', process.execPath, [...WORKER_NODE_FLAGS, path.join(PROJECT_ROOT, 'workers', 'main.ts')], workerLog, {
-          env: { ...process.env, ...env },
-          cwd: PROJECT_ROOT,
-        }),
-      log,
-    );
+    const worker = await startSupervisedWorker(env, path.join(LOG_DIR, 'worker.log'), log);
     started.push({ name: 'worker', stop: () => worker.stop() });
-    await waitUntil(async () => readFileSync(workerLog, 'utf8').includes('worker polling'), {
-      timeoutMs: 120_000,
-      failure: () => `the worker did not start within 120 s (log: ${workerLog}):\n${tailOfFile(workerLog)}`,
-      abort: () => (worker.process.running ? undefined : `the worker exited at start (log: ${workerLog}):\n${tailOfFile(workerLog)}`),
-    });
-    // A worker that cannot start is a configuration problem to report; one that dies later is restarted.
-    worker.keepRunning();
-    log(`worker: running (pid ${worker.process.pid}), log in ${workerLog}`);
     return { env, uiUrl, stop };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/**
+ * One worker process, started and watched until it polls, then supervised: a worker that cannot start is a
+ * configuration problem to report; one that dies later is restarted. On failure at start it is stopped again.
+ */
+export async function startSupervisedWorker(env: Record<string, string>, logFile: string, log: (line: string) => void, name = 'worker'): Promise<WorkerSupervisor> {
+  // The log is appended to across runs: only what this start writes counts.
+  const startedAt = existsSync(logFile) ? statSync(logFile).size : 0;
+  const worker = new WorkerSupervisor(
+    () =>
+      new ManagedProcess(name, process.execPath, [...WORKER_NODE_FLAGS, path.join(PROJECT_ROOT, 'workers', 'main.ts')], logFile, {
+        env: { ...process.env, ...env },
+        cwd: PROJECT_ROOT,
+      }),
+    log,
+    name,
+  );
+  try {
+    await waitUntil(async () => readFileSync(logFile, 'utf8').slice(startedAt).includes('worker polling'), {
+      timeoutMs: 120_000,
+      failure: () => `the ${name} did not start within 120 s (log: ${logFile}):\n${tailOfFile(logFile)}`,
+      abort: () => (worker.process.running ? undefined : `the ${name} exited at start (log: ${logFile}):\n${tailOfFile(logFile)}`),
+    });
+  } catch (err) {
+    await worker.stop();
+    throw err;
+  }
+  worker.keepRunning();
+  log(`${name}: running (pid ${worker.process.pid}), log in ${logFile}`);
+  return worker;
 }
 
 /** The demo's own credentials key, created once: the demo must run with no setup, production sets CREDENTIALS_KEY. */

@@ -10,6 +10,8 @@ import { assertDataFolderReachable, ensureReachableBinaries } from './postgres-a
 export interface RunningDatabase {
   url: string;
   stop(): Promise<void>;
+  /** Only the embedded server can be restarted (the chaos run does): a fast shutdown, then a start on the same data. */
+  restart?(): Promise<void>;
 }
 
 /** Connects once to prove the server is there, so a wrong DATABASE_URL fails in one line at start. */
@@ -75,12 +77,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
   await admin.end();
   // A terminal's Ctrl-C reaches PostgreSQL too, and it shuts down on its own; the package's stop() would then wait
   // forever for an exit that already happened.
-  const server = (pg as unknown as { process?: ChildProcess }).process;
-  const exited = server ? new Promise<void>((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', () => resolve()))) : Promise.resolve();
+  const serverProcess = () => (pg as unknown as { process?: ChildProcess }).process;
+  const stop = async () => {
+    const server = serverProcess();
+    if (!server || server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    await Promise.race([pg.stop(), exited]);
+  };
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
-    stop: async () => {
-      if (server && server.exitCode === null && server.signalCode === null) await Promise.race([pg.stop(), exited]);
+    stop,
+    restart: async () => {
+      await stop();
+      await pg.start();
     },
   };
 }

@@ -88,7 +88,11 @@ export class ManagedProcess {
   }
 
   kill(): void {
-    if (this.child.pid !== undefined) signalGroup(this.child.pid, 'SIGKILL');
+    this.signal('SIGKILL');
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.child.pid !== undefined) signalGroup(this.child.pid, signal);
   }
 }
 

@@ -1,7 +1,8 @@
 import { parseCredentialKeys } from '../../store/credentials';
 import { loadEnvironment } from '../../config/environment';
-import { runMain } from '../../config/operator-error';
+import { OperatorError, runMain } from '../../config/operator-error';
 import { startLocalStack, untilInterrupted } from './local-stack';
+import { startClusterStack, workersFromEnv } from './cluster-stack';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -10,7 +11,7 @@ runMain(async () => {
   // Fail on a bad setting before anything starts, rather than in the worker's log.
   parseCredentialKeys(process.env);
   loadEnvironment({ ...process.env, DATABASE_URL: process.env.DATABASE_URL || 'postgres://placeholder' });
-  const stack = await startLocalStack(log);
+  const stack = await startProfile();
   if (stack.uiUrl) log(`Temporal Web UI: ${stack.uiUrl}`);
   // The embedded server's URL carries only its fixed local password; a DATABASE_URL given by the operator is not echoed.
   const databaseUrl = process.env.DATABASE_URL ? '$DATABASE_URL' : stack.env.DATABASE_URL;
@@ -19,3 +20,17 @@ runMain(async () => {
   await untilInterrupted();
   await stack.stop();
 });
+
+/** STACK=cluster runs what docker-compose.yml deploys (the Temporal server on PostgreSQL, N workers); the default, the dev server. */
+function startProfile() {
+  const profile = process.env.STACK || 'dev';
+  if (profile === 'dev') {
+    if (process.env.WORKERS && process.env.WORKERS !== '1') throw new OperatorError('WORKERS needs STACK=cluster: the dev profile runs one worker');
+    return startLocalStack(log);
+  }
+  if (profile === 'cluster') {
+    if (process.env.TEMPORAL_ADDRESS) throw new OperatorError('TEMPORAL_ADDRESS names a running server: STACK=cluster starts its own, so unset one of them');
+    return startClusterStack(log, { workers: workersFromEnv(), databaseUrl: process.env.DATABASE_URL || undefined });
+  }
+  throw new OperatorError(`STACK=${profile} is not a stack profile: use dev (the default) or cluster`);
+}

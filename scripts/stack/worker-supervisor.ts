@@ -7,7 +7,8 @@ const MAX_RESTART_DELAY_MS = 60_000;
 const HEALTHY_RUN_MS = 60_000;
 
 /**
- * Keeps the local stack's worker running, as a process supervisor would in production: once `keepRunning()` was
+ * Keeps one of the local stack's processes running (a worker, or the cluster profile's servers), as a process
+ * supervisor would in production: once `keepRunning()` was
  * called, a worker that dies is started again after a backoff, and every death and restart is said in the output.
  * The silence watchdog runs on this worker, so a dead one would otherwise stop alerts as well as ingestion.
  */
@@ -21,6 +22,8 @@ export class WorkerSupervisor {
   constructor(
     private readonly launch: () => ManagedProcess,
     private readonly log: (line: string) => void,
+    /** How the output names the process: the cluster profile supervises several workers and its servers too. */
+    readonly name = 'worker',
   ) {
     this.current = this.start();
   }
@@ -33,10 +36,15 @@ export class WorkerSupervisor {
     this.supervising = true;
   }
 
-  async stop(): Promise<void> {
+  async stop(graceMs?: number): Promise<void> {
     this.stopped = true;
     clearTimeout(this.pendingRestart);
-    await this.current.stop();
+    await this.current.stop(graceMs);
+  }
+
+  /** What chaos does to a process: SIGKILL (or SIGTERM) it and let the supervisor bring it back. */
+  signal(signal: NodeJS.Signals): void {
+    this.current.signal(signal);
   }
 
   private start(): ManagedProcess {
@@ -52,11 +60,11 @@ export class WorkerSupervisor {
     this.quickDeaths = ranMs >= HEALTHY_RUN_MS ? 0 : this.quickDeaths + 1;
     const delayMs = Math.min(FIRST_RESTART_DELAY_MS * 2 ** Math.max(this.quickDeaths - 1, 0), MAX_RESTART_DELAY_MS);
     const how = code === null ? 'was killed by a signal' : `exited with code ${code}`;
-    this.log(`worker ${how} after ${Math.round(ranMs / 1000)} s; restarting it in ${delayMs / 1000} s (log: ${logFile})`);
+    this.log(`${this.name} ${how} after ${Math.round(ranMs / 1000)} s; restarting it in ${delayMs / 1000} s (log: ${logFile})`);
     this.pendingRestart = setTimeout(() => {
       if (this.stopped) return;
       this.current = this.start();
-      this.log(`worker: restarted (pid ${this.current.pid})`);
+      this.log(`${this.name}: restarted (pid ${this.current.pid})`);
     }, delayMs);
   }
 }
