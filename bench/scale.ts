@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const sources = Number(values.sources);
   const interval = Number(values.interval);
   const orgCount = Math.min(sources, Number(values.orgs ?? 50));
+  if (orgCount < 2) throw new Error('--orgs must be at least 2: one stays quiet');
   const measureSeconds = Number(values.minutes ?? Math.max(3, (6 * interval) / 60)) * 60;
   if (![sources, interval, orgCount, measureSeconds].every((n) => Number.isFinite(n) && n > 0)) throw new Error('--sources, --interval, --minutes and --orgs take positive numbers');
 
@@ -76,11 +77,13 @@ async function main(): Promise<void> {
     const measureStart = new Date();
     const meter = new UsageMeter({ worker: worker.pid!, 'Temporal server': server.process.pid!, ...(postmasterPid(workDir) ? { PostgreSQL: postmasterPid(workDir)! } : {}) });
     let added = 0;
-    // One new event per organization per interval, at spread-out moments: every source sees about one per poll.
+    // One new event per organization per interval, at spread-out moments: every source sees about one per poll. The
+    // first organization stays quiet, so that its sources show what an idle poll costs.
+    const busyOrgs = simulator.orgs.slice(1);
     const adder = setInterval(() => {
-      simulator.addEvents(simulator.orgs[added % orgCount].id, { count: 1 });
+      simulator.addEvents(busyOrgs[added % busyOrgs.length].id, { count: 1 });
       added++;
-    }, (interval * 1000) / orgCount);
+    }, (interval * 1000) / busyOrgs.length);
     await sleep(measureSeconds * 1000);
     clearInterval(adder);
     const usage = meter.stop();
