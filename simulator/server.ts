@@ -51,6 +51,8 @@ export interface RunningSimulator {
   expireKey(key: string): void;
   requestCounts(): RequestCounts;
   resetRequestCounts(): void;
+  /** How many requests were answered with 429. */
+  rateLimitedCount(): number;
 }
 
 const DEFAULT_ORGS: OrgSpec[] = [{}, {}, { hasGuard: false }];
@@ -122,6 +124,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     expireKey: (key) => s.setKeyState(key, 'expired'),
     requestCounts: () => s.requestCounts(),
     resetRequestCounts: () => s.resetRequestCounts(),
+    rateLimitedCount: () => s.rateLimiter.refused,
   };
 }
 
