@@ -30,9 +30,16 @@ export async function pacedRequest(pacer: ApiPacer, organizationId: string, atte
   }
 }
 
+/**
+ * The window a response describes, or undefined when it says nothing usable, or describes a window that has already
+ * reset (a response that crossed the boundary): its count would hold the next window back for nothing.
+ */
 function windowOf(rateLimit: RateLimitInfo): RateWindow | undefined {
   const now = Date.now();
+  if (rateLimit.remaining === null || rateLimit.reset === null) return undefined;
+  const resetsAt = Date.parse(rateLimit.reset);
+  if (!Number.isNaN(resetsAt)) return resetsAt > now ? { remaining: rateLimit.remaining, resetsAtMs: resetsAt } : undefined;
+  // Epoch seconds or a delta, as some proxies send it.
   const resetInMs = parseRateLimitResetMs(rateLimit.reset, now);
-  if (rateLimit.remaining === null || resetInMs === null) return undefined;
-  return { remaining: rateLimit.remaining, resetsAtMs: now + resetInMs };
+  return resetInMs === null ? undefined : { remaining: rateLimit.remaining, resetsAtMs: now + resetInMs };
 }
