@@ -2,7 +2,7 @@ import { apiKeyContext } from '../store/credentials';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { SOURCE_REMOVED } from '../contract/failure-types';
 import type { PageSummary } from '../contract/source-workflow';
-import { AtlassianClient, EventsPage } from '../atlassian/client';
+import { AtlassianClient, EventsPage, type EventsPageQuery } from '../atlassian/client';
 import { InvalidCursorError } from '../atlassian/errors';
 import { toApplicationFailure } from '../atlassian/failures';
 import { wakeAlertDispatcher } from '../alerts/wake';
@@ -11,6 +11,8 @@ import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { toEventRow } from '../atlassian/normalize';
 import { PageReadAhead } from './page-read-ahead';
+import { pacedRequest } from './paced-requests';
+import { ApiPacer } from '../store/api-pacing';
 import { advanceCheckpoint, Checkpoint, loadCheckpoint } from '../store/checkpoints';
 import { insertEvents, type InsertedEventsHook } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
@@ -41,6 +43,7 @@ export async function loadSourceOrFail(db: Database, sourceId: string): Promise<
  */
 export function createIngestPage(deps: IngestDependencies) {
   const readAhead = new PageReadAhead();
+  const pacer = new ApiPacer(deps.db);
   return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
     const { cancellationSignal, info } = Context.current();
     const source = await loadSourceOrFail(deps.db, sourceId);
@@ -48,26 +51,25 @@ export function createIngestPage(deps: IngestDependencies) {
     // Decrypted per call, not cached: a rotated key is used by the very next page.
     const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)) });
 
+    // Every request waits for its slot in the organization's pace, the read-ahead's too.
+    const fetchPage = (query: EventsPageQuery, signal?: AbortSignal) =>
+      pacedRequest(pacer, source.organizationId, info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal));
     let page: EventsPage;
     let cursorReset = false;
     try {
       try {
-        page =
-          (await readAhead.take(sourceId, checkpoint.cursor)) ??
-          (await client.fetchEventsPage(source.organizationId, { ...startingPoint(checkpoint), limit: PAGE_LIMIT }, cancellationSignal));
+        page = (await readAhead.take(sourceId, checkpoint.cursor)) ?? (await fetchPage(startingPoint(checkpoint), cancellationSignal));
       } catch (err) {
         if (!(err instanceof InvalidCursorError)) throw err;
         cursorReset = true;
-        page = await client.fetchEventsPage(source.organizationId, { from: restartFrom(checkpoint), limit: PAGE_LIMIT }, cancellationSignal);
+        page = await fetchPage({ from: restartFrom(checkpoint) }, cancellationSignal);
       }
     } catch (err) {
       throw toApplicationFailure(err, info.attempt);
     }
 
     const { nextCursor } = page;
-    if (page.hasMore && nextCursor) {
-      readAhead.start(sourceId, nextCursor, () => client.fetchEventsPage(source.organizationId, { cursor: nextCursor, limit: PAGE_LIMIT }));
-    }
+    if (page.hasMore && nextCursor) readAhead.start(sourceId, nextCursor, () => fetchPage({ cursor: nextCursor }));
     const rows = page.events.map(toEventRow);
     const saved = await deps.db.withTransaction(async (tx) => {
       const insertedIds = new Set(await insertEvents(tx, source.id, source.name, rows));

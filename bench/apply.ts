@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
 import { startSimulator } from '../simulator/server';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
-import { benchWorkDir, openBenchDatabase } from './bench-environment';
+import { benchWorkDir, openBenchDatabase, runSourceCli } from './bench-environment';
 
 // `apply -f` of a file of N sources through the real CLI process, on a dev server and PostgreSQL of its own: the
 // first run creates them all (live key checks included, against the simulator), the second finds nothing to do.
@@ -55,7 +54,7 @@ async function main(): Promise<void> {
     console.log(`${count} sources over ${ORGS} organizations; PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}; no worker runs, so the workflows only start`);
     for (const run of ['first apply (creates all, checks every key live)', 'second apply (nothing to do)']) {
       const started = performance.now();
-      const output = await runCli(['apply', '-f', file], env);
+      const output = await runSourceCli(['apply', '-f', file], env);
       console.log(`${run}: ${((performance.now() - started) / 1000).toFixed(1)} s; ${output.trim().split('\n').pop()}`);
     }
   } finally {
@@ -64,17 +63,6 @@ async function main(): Promise<void> {
     await database.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
-}
-
-function runCli(args: string[], env: Record<string, string | undefined>): Promise<string> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, '..', 'scripts', 'source', 'main.ts'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`apply exited with ${code}: ${stderr.trim()}`)))),
-  );
 }
 
 main().catch((err: unknown) => {

@@ -1,4 +1,5 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -82,4 +83,17 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** The operator CLI in a process of its own, as an operator runs it; resolves with its stdout, rejects with its error. */
+export function runSourceCli(args: string[], env: Record<string, string | undefined>): Promise<string> {
+  const main = path.join(__dirname, '..', 'scripts', 'source', 'main.ts');
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), main, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`source ${args[0]} exited with ${code}: ${stderr.trim()}`)))),
+  );
 }

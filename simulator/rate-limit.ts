@@ -23,6 +23,8 @@ export function minutePrecisionIso(ms: number): string {
 /** Fixed one-minute windows per API key, aligned to the clock minute, so the reset time is a whole minute. */
 export class RateLimiter {
   settings: RateLimitSettings;
+  /** Requests answered with 429 so far, for benchmarks of the client's pacing. */
+  refused = 0;
   readonly #windows = new Map<string, { startMs: number; count: number }>();
 
   constructor(settings: RateLimitSettings) {
@@ -45,6 +47,7 @@ export class RateLimiter {
       'X-RateLimit-Reset': minutePrecisionIso(resetMs),
     };
     if (window.count <= requestsPerMinute) return { limited: false, headers };
+    this.refused++;
 
     switch (form) {
       case 'retry-after-seconds':

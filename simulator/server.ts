@@ -53,6 +53,8 @@ export interface RunningSimulator {
   resetRequestCounts(): void;
   /** The ids of every event the org holds now, to compare with what a consumer stored. */
   eventIds(orgId: string): string[];
+  /** How many requests were answered with 429. */
+  rateLimitedCount(): number;
 }
 
 const DEFAULT_ORGS: OrgSpec[] = [{}, {}, { hasGuard: false }];
@@ -125,6 +127,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     requestCounts: () => s.requestCounts(),
     resetRequestCounts: () => s.resetRequestCounts(),
     eventIds: (orgId) => s.org(orgId)?.log.ids() ?? [],
+    rateLimitedCount: () => s.rateLimiter.refused,
   };
 }
 

@@ -5,3 +5,9 @@ export const SETTINGS_WRITTEN_BY_WORKFLOW = 'settings-written-by-workflow';
 
 /** Each dispatcher round first resolves the alerts whose rule resolves them after a period. */
 export const AUTO_RESOLVE_IN_DISPATCHER = 'auto-resolve-in-dispatcher';
+
+/** Search attributes and memo are written only when they change, and waiting shows as polling: an idle poll writes none. */
+export const PUBLISH_ONLY_CHANGES = 'publish-only-changes';
+
+/** Waits end on the source's poll grid (every interval, at an offset from its id) instead of an interval after the cycle. */
+export const POLLS_ON_A_GRID = 'polls-on-a-grid';

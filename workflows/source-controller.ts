@@ -14,7 +14,8 @@ import type { Activities } from '../activities';
 import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, SOURCE_REMOVED } from '../contract/failure-types';
 import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
-import { SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
+import { ChangeOnlyPublisher } from './change-only-publisher';
+import { POLLS_ON_A_GRID, PUBLISH_ONLY_CHANGES, SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
 import { UpdatableTimer } from './updatable-timer';
 
 /**
@@ -67,6 +68,9 @@ export class SourceController {
   stopRequested = false;
   private phase: SourcePhase = 'starting';
   private recordedStatus: string | undefined;
+  /** When the latest cycle began: its poll's grid point, from which the next one is counted. */
+  private cycleStartedAt = Date.now();
+  private readonly publisher = new ChangeOnlyPublisher();
   /** The latest wait between cycles: an interval change moves its deadline, and the status shows it. */
   private timer: UpdatableTimer | undefined;
   /** Until a fresh start has read its stored state, what signals change is also kept here and applied on top. */
@@ -132,6 +136,7 @@ export class SourceController {
     // Cleared before the cycle, not after a failure: a key rotated while the failing page was in flight still counts.
     this.state.retryRequested = false;
     this.state.pollNowRequested = false;
+    this.cycleStartedAt = Date.now();
     await this.setPhase(this.state.backfillCompleted ? 'polling' : 'backfilling');
     let inserted = 0;
     for (let page = 1; page <= MAX_PAGES_PER_CYCLE; page++) {
@@ -152,7 +157,8 @@ export class SourceController {
 
   /** The wait between cycles: the interval may change while it runs, and poll-now, pause or stop cut it short. */
   async waitForNextPoll(): Promise<void> {
-    this.timer = new UpdatableTimer(this.state.pollIntervalSeconds * 1000);
+    const intervalMs = this.state.pollIntervalSeconds * 1000;
+    this.timer = new UpdatableTimer(patched(POLLS_ON_A_GRID) ? untilNextGridPoint(this.input.sourceId, intervalMs, this.cycleStartedAt) : intervalMs);
     await this.timer.sleep({
       cutShort: () => this.state.pollNowRequested || this.state.paused || this.stopRequested,
       beforeEachTimer: () => this.setPhase('waiting'),
@@ -168,16 +174,24 @@ export class SourceController {
   /** Search attributes, memo and current details: what the Web UI shows of the source. */
   publish(): void {
     const { input, state } = this;
+    const changesOnly = patched(PUBLISH_ONLY_CHANGES);
     const attributes: SearchAttributeUpdatePair[] = [
       { key: OrganizationId, value: input.organizationId },
       { key: SourceName, value: input.sourceName },
-      { key: SourceStatus, value: this.phase },
+      // Waiting and polling alternate every cycle: the attribute says polling for both, so an idle poll writes nothing.
+      { key: SourceStatus, value: changesOnly && this.phase === 'waiting' ? 'polling' : this.phase },
       { key: EventsIngested, value: state.eventsIngested },
       { key: AlertOpen, value: state.alerting?.alertOpen ?? false },
     ];
     if (state.lastEventTime) attributes.push({ key: LastEventTime, value: new Date(state.lastEventTime) });
-    upsertSearchAttributes(attributes);
-    upsertMemo({ pollIntervalSeconds: state.pollIntervalSeconds, paused: state.paused });
+    const memo = { pollIntervalSeconds: state.pollIntervalSeconds, paused: state.paused };
+    if (changesOnly) {
+      this.publisher.attributes(attributes);
+      this.publisher.memo(memo);
+    } else {
+      upsertSearchAttributes(attributes);
+      upsertMemo(memo);
+    }
     this.showDetails();
   }
 
@@ -271,4 +285,25 @@ export class SourceController {
         return this.phase;
     }
   }
+}
+
+/**
+ * How long until this source's next poll. Each source polls on a grid of its own: every interval, at an offset within
+ * it that derives from the source's id. The period is then exactly the interval (a cycle's own duration does not add
+ * to it), and thousands of sources started together spread over the interval instead of polling in the same second.
+ */
+function untilNextGridPoint(sourceId: string, intervalMs: number, cycleStartedAt: number): number {
+  const offset = hash32(sourceId) % intervalMs;
+  const now = Date.now();
+  // The first grid point after the cycle began, or after now when the cycle outlasted it.
+  const after = Math.max(cycleStartedAt, now - intervalMs + 1);
+  const next = offset + Math.ceil((after - offset + 1) / intervalMs) * intervalMs;
+  return Math.max(next - now, 0);
+}
+
+/** FNV-1a: a stable spread of ids over 32 bits, the same on every replay. */
+function hash32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return hash;
 }

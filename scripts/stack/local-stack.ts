@@ -101,6 +101,8 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
       started.push({ name: 'Temporal dev server', stop: server.stop });
       env.TEMPORAL_ADDRESS = server.address;
       uiUrl = server.uiUrl;
+      // Slack notices link to the source's workflow there.
+      if (uiUrl) env.TEMPORAL_UI_URL = uiUrl;
       log(`Temporal: dev server at ${server.address}, state in ${path.join(DATA_DIR, 'temporal.db')}`);
     }
     env.TEMPORAL_NAMESPACE = namespace;

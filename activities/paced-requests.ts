@@ -1,0 +1,45 @@
+import type { EventsPage, RateLimitInfo } from '../atlassian/client';
+import { RateLimitedError } from '../atlassian/errors';
+import { parseRateLimitResetMs } from '../atlassian/retry-delay';
+import type { ApiPacer, RateWindow } from '../store/api-pacing';
+
+/**
+ * A wait for a slot longer than this fails the page as rate-limited instead, so the workflow waits on a durable
+ * retry and no local activity slot is held for it.
+ */
+const MAX_WAIT_IN_PAGE_MS = 30_000;
+
+/**
+ * One request to the API in the organization's shared pace: it waits for its slot, and its response (or its 429) sets
+ * the pace of the requests that follow, on every worker.
+ */
+export async function pacedRequest(pacer: ApiPacer, organizationId: string, attempt: number, request: () => Promise<EventsPage>): Promise<EventsPage> {
+  const { waitMs, taken } = await pacer.takeSlot(organizationId, MAX_WAIT_IN_PAGE_MS);
+  if (!taken) {
+    throw new RateLimitedError({ status: 429, code: null, message: `the organization's request budget is spent for ${Math.ceil(waitMs / 1000)} s`, retryAfterMs: waitMs });
+  }
+  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  try {
+    const page = await request();
+    const window = page.rateLimit && windowOf(page.rateLimit);
+    if (window) await pacer.observe(organizationId, window);
+    return page;
+  } catch (err) {
+    if (err instanceof RateLimitedError) await pacer.rateLimited(organizationId, err.delayMs(attempt));
+    throw err;
+  }
+}
+
+/**
+ * The window a response describes, or undefined when it says nothing usable, or describes a window that has already
+ * reset (a response that crossed the boundary): its count would hold the next window back for nothing.
+ */
+function windowOf(rateLimit: RateLimitInfo): RateWindow | undefined {
+  const now = Date.now();
+  if (rateLimit.remaining === null || rateLimit.reset === null) return undefined;
+  const resetsAt = Date.parse(rateLimit.reset);
+  if (!Number.isNaN(resetsAt)) return resetsAt > now ? { remaining: rateLimit.remaining, resetsAtMs: resetsAt } : undefined;
+  // Epoch seconds or a delta, as some proxies send it.
+  const resetInMs = parseRateLimitResetMs(rateLimit.reset, now);
+  return resetInMs === null ? undefined : { remaining: rateLimit.remaining, resetsAtMs: now + resetInMs };
+}

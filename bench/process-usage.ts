@@ -1,0 +1,73 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+// CPU and memory of processes, read from /proc: what `ps` shows, without its rounding.
+
+const CLOCK_TICKS_PER_SECOND = 100;
+const PAGE_BYTES = 4096;
+
+interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** Own CPU seconds, plus those of children it has reaped (PostgreSQL's short-lived backends). */
+  cpuSeconds: number;
+  rssBytes: number;
+}
+
+function readStat(pid: number): ProcStat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may hold spaces and parentheses: the fields start after the last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    return { pid, ppid: Number(fields[1]), cpuSeconds: (utime + stime + cutime + cstime) / CLOCK_TICKS_PER_SECOND, rssBytes: Number(fields[21]) * PAGE_BYTES };
+  } catch {
+    return undefined; // gone
+  }
+}
+
+/** A process and every descendant alive now: one figure for a server and its workers or backends. */
+export function treeUsage(rootPid: number): { cpuSeconds: number; rssBytes: number } {
+  const all = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map((name) => readStat(Number(name)))
+    .filter((stat): stat is ProcStat => stat !== undefined);
+  const inTree = new Set([rootPid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const stat of all) {
+      if (!inTree.has(stat.pid) && inTree.has(stat.ppid)) {
+        inTree.add(stat.pid);
+        grew = true;
+      }
+    }
+  }
+  const members = all.filter((stat) => inTree.has(stat.pid));
+  return { cpuSeconds: members.reduce((sum, stat) => sum + stat.cpuSeconds, 0), rssBytes: members.reduce((sum, stat) => sum + stat.rssBytes, 0) };
+}
+
+/** Samples the trees every second: CPU over the whole span, and RSS as the mean and the peak of the samples. */
+export class UsageMeter {
+  readonly #start: Map<string, number>;
+  readonly #rss = new Map<string, number[]>();
+  readonly #startedAt = performance.now();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(private readonly roots: Record<string, number>) {
+    this.#start = new Map(Object.entries(roots).map(([name, pid]) => [name, treeUsage(pid).cpuSeconds]));
+    this.#timer = setInterval(() => {
+      for (const [name, pid] of Object.entries(roots)) this.#rss.set(name, [...(this.#rss.get(name) ?? []), treeUsage(pid).rssBytes]);
+    }, 1000);
+  }
+
+  stop(): Record<string, { cores: number; meanRssMiB: number; peakRssMiB: number }> {
+    clearInterval(this.#timer);
+    const seconds = (performance.now() - this.#startedAt) / 1000;
+    const mib = (bytes: number) => bytes / 2 ** 20;
+    return Object.fromEntries(
+      Object.entries(this.roots).map(([name, pid]) => {
+        const rss = this.#rss.get(name) ?? [treeUsage(pid).rssBytes];
+        return [name, { cores: (treeUsage(pid).cpuSeconds - this.#start.get(name)!) / seconds, meanRssMiB: mib(rss.reduce((a, b) => a + b, 0) / rss.length), peakRssMiB: mib(Math.max(...rss)) }];
+      }),
+    );
+  }
+}

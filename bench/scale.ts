@@ -1,0 +1,174 @@
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+import { sourceWorkflowId } from '../contract/ids';
+import { startDevServer } from '../scripts/stack/dev-server';
+import { WORKER_NODE_FLAGS } from '../scripts/stack/local-stack';
+import { freePort } from '../scripts/stack/processes';
+import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
+import { startSimulator } from '../simulator/server';
+import { openDatabase, type Database } from '../store/database';
+import { migrate } from '../store/migrate';
+import { benchWorkDir, openBenchDatabase, runSourceCli } from './bench-environment';
+import { UsageMeter } from './process-usage';
+
+// N sources on one worker process against the simulator, added with `apply -f`, on a dev server and an embedded
+// PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures for a while: CPU and RSS of
+// the worker, the Temporal server and PostgreSQL (with its backends), history events and visibility writes per idle
+// poll of one source, and freshness (the event's processedAt at the API to its row) over every source.
+// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50]
+
+const EventType = temporal.api.enums.v1.EventType;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' } },
+  });
+  const sources = Number(values.sources);
+  const interval = Number(values.interval);
+  const orgCount = Math.min(sources, Number(values.orgs ?? 50));
+  if (orgCount < 2) throw new Error('--orgs must be at least 2: one stays quiet');
+  const measureSeconds = Number(values.minutes ?? Math.max(3, (6 * interval) / 60)) * 60;
+  if (![sources, interval, orgCount, measureSeconds].every((n) => Number.isFinite(n) && n > 0)) throw new Error('--sources, --interval, --minutes and --orgs take positive numbers');
+
+  const workDir = benchWorkDir('scale');
+  const database = await openBenchDatabase(workDir);
+  const simulator = await startSimulator({ seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
+  const server = await startDevServer({ cliPath: await resolveTemporalCli(), port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
+  const db = openDatabase(database.url);
+  const bundlePath = path.join(workDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') })).code);
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: server.address,
+    TEMPORAL_TASK_QUEUE: 'bench-scale',
+    TEMPORAL_WORKFLOW_BUNDLE: bundlePath,
+    CREDENTIALS_KEY: randomBytes(32).toString('base64'),
+    ATLASSIAN_API_BASE_URL: simulator.url,
+  };
+  const worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(__dirname, '..', 'workers', 'main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let workerOutput = '';
+  worker.stdout.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
+  worker.stderr.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  try {
+    await migrate(db);
+    await until(async () => workerOutput.includes('worker polling'), 120, () => `the worker did not start:\n${workerOutput}`);
+
+    const keys = Object.fromEntries(simulator.orgs.map((org, i) => [`SCALE_KEY_${i}`, org.keys.valid]));
+    const file = path.join(workDir, 'sources.yaml');
+    const names = Array.from({ length: sources }, (_, i) => `scale-${String(i).padStart(5, '0')}`);
+    writeFileSync(file, toYaml({ sources: names.map((name, i) => ({ name, orgId: simulator.orgs[i % orgCount].id, apiKey: { env: `SCALE_KEY_${i % orgCount}` }, interval })) }));
+    const addStarted = performance.now();
+    await runSourceCli(['apply', '-f', file], { ...env, ...keys });
+    console.log(`${sources} sources on ${orgCount} organizations at a ${interval} s interval; added with apply in ${((performance.now() - addStarted) / 1000).toFixed(1)} s`);
+    await until(async () => (await backfilled(db)) === sources, 600, async () => `only ${await backfilled(db)} of ${sources} sources finished their backfill`);
+    console.log(`all backfills done ${((performance.now() - addStarted) / 1000).toFixed(1)} s after apply began; warming up for ${2 * interval} s`);
+    await sleep(2 * interval * 1000);
+
+    const measureStart = new Date();
+    const meter = new UsageMeter({ worker: worker.pid!, 'Temporal server': server.process.pid!, ...(postmasterPid(workDir) ? { PostgreSQL: postmasterPid(workDir)! } : {}) });
+    let added = 0;
+    // One new event per organization per interval, at spread-out moments: every source sees about one per poll. The
+    // first organization stays quiet, so that its sources show what an idle poll costs.
+    const busyOrgs = simulator.orgs.slice(1);
+    const adder = setInterval(() => {
+      simulator.addEvents(busyOrgs[added % busyOrgs.length].id, { count: 1 });
+      added++;
+    }, (interval * 1000) / busyOrgs.length);
+    await sleep(measureSeconds * 1000);
+    clearInterval(adder);
+    const usage = meter.stop();
+    const measureEnd = new Date();
+    await sleep((interval + 5) * 1000); // the last events' polls
+
+    const expected = added * (sources / orgCount);
+    const fresh = await freshness(db, measureStart, measureEnd);
+    const history = await idlePollCost(client, sourceWorkflowId(names[0]), measureStart);
+    console.log(`measured ${measureSeconds} s: ${added} events added, ${fresh.count} of about ${Math.round(expected)} source-events stored`);
+    for (const [name, figures] of Object.entries(usage)) {
+      console.log(`  ${name.padEnd(16)} CPU ${(figures.cores * 100).toFixed(0)}% of a core, RSS mean ${figures.meanRssMiB.toFixed(0)} MiB, peak ${figures.peakRssMiB.toFixed(0)} MiB`);
+    }
+    console.log(
+      `  freshness (processedAt to row): p50 ${fresh.p50.toFixed(1)} s, p90 ${fresh.p90.toFixed(1)} s, p99 ${fresh.p99.toFixed(1)} s, max ${fresh.max.toFixed(1)} s (target p99 <= ${interval + 2} s)`,
+    );
+    console.log(
+      `  one source's idle polls (${history.idleCycles}): ${history.eventsPerIdle.toFixed(1)} history events, ${history.upsertsPerIdle.toFixed(1)} search-attribute upserts and ${history.memosPerIdle.toFixed(1)} memo changes each`,
+    );
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((resolve) => worker.once('close', resolve));
+    await client.connection.close();
+    await db.close();
+    await server.stop();
+    await simulator.close();
+    await database.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+async function backfilled(db: Database): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM checkpoints WHERE backfill_completed_at IS NOT NULL');
+  return rows[0].n;
+}
+
+async function freshness(db: Database, from: Date, to: Date) {
+  const { rows } = await db.query<{ count: number; p50: number; p90: number; p99: number; max: number }>(
+    `SELECT count(*)::int AS count,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY lag) AS p50, percentile_cont(0.9) WITHIN GROUP (ORDER BY lag) AS p90,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY lag) AS p99, max(lag) AS max
+       FROM (SELECT extract(epoch FROM p_parse_time - processed_at)::float8 AS lag FROM events WHERE processed_at >= $1 AND processed_at < $2) lags`,
+    [from, to],
+  );
+  return rows[0];
+}
+
+/** History events between two timer firings with no new event in between (no signal to the watchdog). */
+async function idlePollCost(client: Client, workflowId: string, since: Date) {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const events = (history.events ?? []).filter((event) => Number(event.eventTime?.seconds ?? 0) * 1000 >= since.getTime());
+  const cycles: temporal.api.history.v1.IHistoryEvent[][] = [];
+  for (const event of events) {
+    if (event.eventType === EventType.EVENT_TYPE_TIMER_FIRED) cycles.push([]);
+    cycles[cycles.length - 1]?.push(event);
+  }
+  const idle = cycles.slice(0, -1).filter((cycle) => !cycle.some((event) => event.eventType === EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED));
+  const perIdle = (type?: temporal.api.enums.v1.EventType) => idle.reduce((sum, cycle) => sum + cycle.filter((e) => type === undefined || e.eventType === type).length, 0) / Math.max(idle.length, 1);
+  return {
+    idleCycles: idle.length,
+    eventsPerIdle: perIdle(),
+    upsertsPerIdle: perIdle(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
+    memosPerIdle: perIdle(EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED),
+  };
+}
+
+function postmasterPid(workDir: string): number | undefined {
+  try {
+    return Number(readFileSync(path.join(workDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined; // DATABASE_URL's server: not ours to measure
+  }
+}
+
+async function until(check: () => Promise<boolean>, seconds: number, failure: () => string | Promise<string>): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(await failure());
+    await sleep(500);
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { ApiPacer } from '../../store/api-pacing';
+import type { Database } from '../../store/database';
+import { openTestDatabase } from '../harness/sources';
+
+const MAX_WAIT_MS = 30_000;
+
+describe("an organization's shared request pace", () => {
+  let db: Database;
+  let otherWorkersDb: Database;
+  beforeAll(() => {
+    db = openTestDatabase();
+    otherWorkersDb = openTestDatabase();
+  });
+  afterAll(async () => {
+    await db.close();
+    await otherWorkersDb.close();
+  });
+
+  const near = (value: number, expected: number) => {
+    expect(value).toBeGreaterThan(expected - 750);
+    expect(value).toBeLessThan(expected + 750);
+  };
+
+  it('spreads what remains of a window over the rest of it, for every worker', async () => {
+    const org = `pacing-${randomUUID()}`;
+    const pacer = new ApiPacer(db);
+    const otherWorker = new ApiPacer(otherWorkersDb);
+    expect(await pacer.takeSlot(org, MAX_WAIT_MS)).toEqual({ waitMs: 0, taken: true });
+    // 4 requests left for the next 8 s: one every 2 s.
+    await pacer.observe(org, { remaining: 4, resetsAtMs: Date.now() + 8_000 });
+    near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 0);
+    near((await otherWorker.takeSlot(org, MAX_WAIT_MS)).waitMs, 2_000);
+    near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 4_000);
+    // Another organization has a pace of its own.
+    expect(await pacer.takeSlot(`pacing-${randomUUID()}`, MAX_WAIT_MS)).toEqual({ waitMs: 0, taken: true });
+  });
+
+  it('waits for the reset when nothing remains, and past the wait a 429 asked for; a slot too far is not taken', async () => {
+    const org = `pacing-${randomUUID()}`;
+    const pacer = new ApiPacer(db);
+    await pacer.takeSlot(org, MAX_WAIT_MS);
+    await pacer.observe(org, { remaining: 0, resetsAtMs: Date.now() + 20_000 });
+    const tooFar = await pacer.takeSlot(org, 5_000);
+    expect(tooFar.taken).toBe(false);
+    near(tooFar.waitMs, 20_000);
+    // Not taking it pushed nothing back.
+    const taken = await pacer.takeSlot(org, MAX_WAIT_MS);
+    expect(taken.taken).toBe(true);
+    near(taken.waitMs, 20_000);
+
+    await pacer.rateLimited(org, 45_000);
+    const afterLimit = await pacer.takeSlot(org, MAX_WAIT_MS);
+    expect(afterLimit.taken).toBe(false);
+    near(afterLimit.waitMs, 45_000);
+  });
+});
