@@ -93,6 +93,8 @@ export async function startClusterStack(log: (line: string) => void, options: Cl
 
     const ui = await startClusterUi({ uiServer: binaries.uiServer, temporalAddress: temporal.address, port: uiPort, stateDir: path.join(dataDir, 'temporal'), logDir, log });
     started.push({ name: 'Temporal Web UI', stop: ui.stop });
+    // Slack notices link to the source's workflow there.
+    env.TEMPORAL_UI_URL = ui.url;
 
     // The first worker migrates the audit database; the others start once it has, side by side. All stop together.
     const workers: WorkerSupervisor[] = [];
