@@ -51,6 +51,12 @@ export function buildProgram(context: CliContext): Command {
   return program;
 }
 
+// `source list | head`: a reader that stops early closes the pipe, which is no error of the command's.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 runMain(async () => {
   const context = createCliContext();
   try {
