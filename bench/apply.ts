@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { startDevServer } from '../scripts/stack/dev-server';
-import { freePort } from '../scripts/stack/processes';
-import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
-import { startSimulator } from '../simulator/server';
-import { openDatabase } from '../store/database';
-import { migrate } from '../store/migrate';
-import { benchWorkDir, openBenchDatabase, runSourceCli } from './bench-environment';
+import { openBenchStack, runSourceCli } from './bench-environment';
 
 // `apply -f` of a file of N sources through the real CLI process, on a dev server and PostgreSQL of its own: the
 // first run creates them all (live key checks included, against the simulator), the second finds nothing to do.
@@ -18,14 +12,9 @@ const ORGS = 10;
 
 async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 1000);
-  const workDir = benchWorkDir('apply');
-  const database = await openBenchDatabase(workDir);
-  const simulator = await startSimulator({ seed: 3, orgs: Array.from({ length: ORGS }, () => ({})), history: { count: 0 } });
-  const server = await startDevServer({ cliPath: await resolveTemporalCli(), port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
+  const stack = await openBenchStack('apply', { seed: 3, orgs: Array.from({ length: ORGS }, () => ({})), history: { count: 0 } });
+  const { workDir, database, simulator, server } = stack;
   try {
-    const db = openDatabase(database.url);
-    await migrate(db);
-    await db.close();
     const keys: Record<string, string> = {};
     simulator.orgs.forEach((org, i) => (keys[`BENCH_KEY_${i}`] = org.keys.valid));
     const file = path.join(workDir, 'sources.yaml');
@@ -58,10 +47,7 @@ async function main(): Promise<void> {
       console.log(`${run}: ${((performance.now() - started) / 1000).toFixed(1)} s; ${output.trim().split('\n').pop()}`);
     }
   } finally {
-    await server.stop();
-    await simulator.close();
-    await database.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    await stack.close();
   }
 }
 

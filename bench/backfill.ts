@@ -1,20 +1,10 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import type { ActivityDependencies } from '../activities';
-import { createCredentialCipher } from '../store/credentials';
-import { Database, openDatabase } from '../store/database';
-import { migrate } from '../store/migrate';
 import { createDetectionHook } from '../detections/engine';
-import { startDevServer } from '../scripts/stack/dev-server';
-import { freePort } from '../scripts/stack/processes';
-import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
 import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
-import { startSimulator } from '../simulator/server';
-import { createWorker } from '../workers/create-worker';
-import { benchWorkDir, DAY_MS, insertBenchSource, median, openBenchDatabase, plainBackfill } from './bench-environment';
+import { createCredentialCipher } from '../store/credentials';
+import type { Database } from '../store/database';
+import { DAY_MS, insertBenchSource, median, openBenchStack, plainBackfill, runBenchWorker } from './bench-environment';
 
 // A full backfill through the source workflow (one ingestPage activity per page of 500 on a real dev server) against
 // the same activity called in a plain loop, alternated over rounds, with the worker's real dependencies (the
@@ -26,23 +16,11 @@ const TASK_QUEUE = 'bench-backfill';
 async function main(): Promise<void> {
   const eventCount = Number(process.argv[2] ?? 200_000);
   const rounds = Number(process.argv[3] ?? 2);
-  const workDir = benchWorkDir('backfill');
-  const database = await openBenchDatabase(workDir);
-  const db = openDatabase(database.url);
-  const simulator = await startSimulator({ seed: 7, orgs: [{}], history: { count: eventCount, spanMs: 6 * DAY_MS } });
-  const server = await startDevServer({
-    cliPath: await resolveTemporalCli(),
-    port: await freePort(),
-    dbFile: path.join(workDir, 'temporal.db'),
-    logFile: path.join(workDir, 'temporal.log'),
-  });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const stack = await openBenchStack('backfill', { seed: 7, orgs: [{}], history: { count: eventCount, spanMs: 6 * DAY_MS } }, { keepTemporalState: true });
+  const { db, simulator, client } = stack;
   const deps: ActivityDependencies = { db, cipher: createCredentialCipher(randomBytes(32)), onEventsInserted: createDetectionHook() };
-  const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE }, deps);
-  const running = worker.run();
+  const worker = await runBenchWorker(stack, deps, TASK_QUEUE);
   try {
-    await migrate(db);
     const org = { organizationId: simulator.orgs[0].id, apiKey: simulator.orgs[0].keys.valid, apiBaseUrl: simulator.url };
     console.log(`${eventCount} simulated events, pages of 500, ${rounds} round(s); PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}`);
     const rates: Record<'plain loop' | 'workflow', number[]> = { 'plain loop': [], workflow: [] };
@@ -52,7 +30,7 @@ async function main(): Promise<void> {
         const started = performance.now();
         if (path === 'workflow') {
           const handle = await startSourceWorkflow(client, source, TASK_QUEUE);
-          await untilBackfilled(db, source.id);
+          await untilSourceBackfilled(db, source.id);
           await handle.terminate('benchmark done');
         } else {
           await plainBackfill(deps, source.id);
@@ -68,20 +46,13 @@ async function main(): Promise<void> {
     console.log(`median events/s: plain loop ${Math.round(plain)}, workflow ${Math.round(workflow)}`);
     console.log(`workflow / plain loop: ${((workflow / plain) * 100).toFixed(1)}% (target at least 85%, and at least 10000 events/s)`);
   } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await client.connection.close();
-    await server.stop();
-    await simulator.close();
-    await db.close();
-    await database.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    await worker.stop();
+    await stack.close();
   }
 }
 
 /** The checkpoint records when the first pass reached the end of the stream. */
-async function untilBackfilled(db: Database, sourceId: string): Promise<void> {
+async function untilSourceBackfilled(db: Database, sourceId: string): Promise<void> {
   for (;;) {
     const { rows } = await db.query('SELECT 1 FROM checkpoints WHERE source_id = $1 AND backfill_completed_at IS NOT NULL', [sourceId]);
     if (rows.length) return;

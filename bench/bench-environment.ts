@@ -1,6 +1,8 @@
+import { Client, Connection } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { NativeConnection } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ActivityDependencies } from '../activities';
@@ -8,7 +10,13 @@ import { createActivities } from '../activities';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { insertSource, newSourceKey, SourceRecord } from '../store/sources';
+import { startDevServer, type DevServer } from '../scripts/stack/dev-server';
 import { freePort } from '../scripts/stack/processes';
+import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../simulator/server';
+import { openDatabase } from '../store/database';
+import { migrate } from '../store/migrate';
+import { createWorker } from '../workers/create-worker';
 import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
 
 export const DAY_MS = 24 * 3600_000;
@@ -96,4 +104,71 @@ export function runSourceCli(args: string[], env: Record<string, string | undefi
   return new Promise((resolve, reject) =>
     child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`source ${args[0]} exited with ${code}: ${stderr.trim()}`)))),
   );
+}
+
+export interface BenchStack {
+  workDir: string;
+  database: RunningDatabase;
+  /** The benchmark's database, migrated. */
+  db: Database;
+  simulator: RunningSimulator;
+  server: DevServer;
+  client: Client;
+  close(): Promise<void>;
+}
+
+/** A dev server, a PostgreSQL (see openBenchDatabase) and a simulator, all the benchmark's own; close() removes them. */
+export async function openBenchStack(name: string, simulatorOptions: SimulatorOptions, { keepTemporalState = false } = {}): Promise<BenchStack> {
+  const workDir = benchWorkDir(name);
+  const database = await openBenchDatabase(workDir);
+  const db = openDatabase(database.url);
+  await migrate(db);
+  const simulator = await startSimulator(simulatorOptions);
+  const server = await startDevServer({
+    cliPath: await resolveTemporalCli(),
+    port: await freePort(),
+    // In memory unless asked: a file costs the server writes that a benchmark of the worker does not measure.
+    dbFile: keepTemporalState ? path.join(workDir, 'temporal.db') : undefined,
+    logFile: path.join(workDir, 'temporal.log'),
+  });
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  return {
+    workDir,
+    database,
+    db,
+    simulator,
+    server,
+    client,
+    async close() {
+      await client.connection.close();
+      await server.stop();
+      await simulator.close();
+      await db.close();
+      await database.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A worker in this process on the stack's server; stop() drains it. */
+export async function runBenchWorker(stack: BenchStack, deps: ActivityDependencies, taskQueue: string): Promise<{ stop(): Promise<void> }> {
+  const connection = await NativeConnection.connect({ address: stack.server.address });
+  const worker = await createWorker({ connection, namespace: 'default', taskQueue }, deps);
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
+
+/** Until this many sources have reached the end of their backfill. */
+export async function untilBackfilled(db: Database, sources: number): Promise<void> {
+  for (;;) {
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM checkpoints WHERE backfill_completed_at IS NOT NULL');
+    if (rows[0].n >= sources) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

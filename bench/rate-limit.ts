@@ -1,20 +1,9 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ActivityDependencies } from '../activities';
-import { startDevServer } from '../scripts/stack/dev-server';
-import { freePort } from '../scripts/stack/processes';
-import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
 import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
-import { startSimulator } from '../simulator/server';
 import { createCredentialCipher } from '../store/credentials';
-import { openDatabase, type Database } from '../store/database';
-import { migrate } from '../store/migrate';
-import { createWorker } from '../workers/create-worker';
-import { benchWorkDir, DAY_MS, insertBenchSource, openBenchDatabase } from './bench-environment';
+import { DAY_MS, insertBenchSource, openBenchStack, runBenchWorker, untilBackfilled } from './bench-environment';
 
 // A backfill against the simulator's rate limit (per key, in clock-minute windows, like the API's): how much of the
 // allowed request rate the paced client uses, and how many of its requests still meet a 429. With several sources
@@ -26,18 +15,16 @@ const TASK_QUEUE = 'bench-rate-limit';
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { events: { type: 'string', default: '60000' }, 'per-minute': { type: 'string', default: '60' }, sources: { type: 'string', default: '1' } } });
   const [events, perMinute, sourceCount] = [Number(values.events), Number(values['per-minute']), Number(values.sources)];
-  const workDir = benchWorkDir('rate-limit');
-  const database = await openBenchDatabase(workDir);
-  const db = openDatabase(database.url);
-  const simulator = await startSimulator({ seed: 11, orgs: [{}], history: { count: events, spanMs: 6 * DAY_MS }, rateLimit: { requestsPerMinute: perMinute, form: 'retry-after-seconds' } });
-  const server = await startDevServer({ cliPath: await resolveTemporalCli(), port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const stack = await openBenchStack('rate-limit', {
+    seed: 11,
+    orgs: [{}],
+    history: { count: events, spanMs: 6 * DAY_MS },
+    rateLimit: { requestsPerMinute: perMinute, form: 'retry-after-seconds' },
+  });
+  const { db, simulator, client } = stack;
   const deps: ActivityDependencies = { db, cipher: createCredentialCipher(randomBytes(32)) };
-  const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue: TASK_QUEUE }, deps);
-  const running = worker.run();
+  const worker = await runBenchWorker(stack, deps, TASK_QUEUE);
   try {
-    await migrate(db);
     const org = { organizationId: simulator.orgs[0].id, apiKey: simulator.orgs[0].keys.valid, apiBaseUrl: simulator.url };
     const sources = await Promise.all(Array.from({ length: sourceCount }, (_, i) => insertBenchSource(db, deps.cipher, `rate-${i}`, org)));
     // Starting on a clock minute makes the windows whole: the allowed rate is then the limit times the minutes taken.
@@ -54,23 +41,8 @@ async function main(): Promise<void> {
     console.log(`  ${((answered / minutes / perMinute) * 100).toFixed(1)}% of the allowed rate (target at least 95%), ${((refused / total) * 100).toFixed(1)}% 429s (target below 1%)`);
     await Promise.all(handles.map((handle) => handle.terminate('benchmark done')));
   } finally {
-    worker.shutdown();
-    await running;
-    await nativeConnection.close();
-    await client.connection.close();
-    await server.stop();
-    await simulator.close();
-    await db.close();
-    await database.stop();
-    rmSync(workDir, { recursive: true, force: true });
-  }
-}
-
-async function untilBackfilled(db: Database, sources: number): Promise<void> {
-  for (;;) {
-    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM checkpoints WHERE backfill_completed_at IS NOT NULL');
-    if (rows[0].n >= sources) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await worker.stop();
+    await stack.close();
   }
 }
 

@@ -1,21 +1,16 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { sourceWorkflowId } from '../contract/ids';
-import { startDevServer } from '../scripts/stack/dev-server';
 import { WORKER_NODE_FLAGS } from '../scripts/stack/local-stack';
-import { freePort } from '../scripts/stack/processes';
-import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
-import { startSimulator } from '../simulator/server';
-import { openDatabase, type Database } from '../store/database';
-import { migrate } from '../store/migrate';
-import { benchWorkDir, openBenchDatabase, runSourceCli } from './bench-environment';
+import type { Database } from '../store/database';
+import { openBenchStack, runSourceCli } from './bench-environment';
 import { UsageMeter } from './process-usage';
 
 // N sources on one worker process against the simulator, added with `apply -f`, on a dev server and an embedded
@@ -37,11 +32,8 @@ async function main(): Promise<void> {
   const measureSeconds = Number(values.minutes ?? Math.max(3, (6 * interval) / 60)) * 60;
   if (![sources, interval, orgCount, measureSeconds].every((n) => Number.isFinite(n) && n > 0)) throw new Error('--sources, --interval, --minutes and --orgs take positive numbers');
 
-  const workDir = benchWorkDir('scale');
-  const database = await openBenchDatabase(workDir);
-  const simulator = await startSimulator({ seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
-  const server = await startDevServer({ cliPath: await resolveTemporalCli(), port: await freePort(), logFile: path.join(workDir, 'temporal.log') });
-  const db = openDatabase(database.url);
+  const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
+  const { workDir, database, db, simulator, server, client } = stack;
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') })).code);
   const env = {
@@ -58,9 +50,7 @@ async function main(): Promise<void> {
   let workerOutput = '';
   worker.stdout.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
   worker.stderr.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   try {
-    await migrate(db);
     await until(async () => workerOutput.includes('worker polling'), 120, () => `the worker did not start:\n${workerOutput}`);
 
     const keys = Object.fromEntries(simulator.orgs.map((org, i) => [`SCALE_KEY_${i}`, org.keys.valid]));
@@ -106,12 +96,7 @@ async function main(): Promise<void> {
   } finally {
     worker.kill('SIGTERM');
     await new Promise((resolve) => worker.once('close', resolve));
-    await client.connection.close();
-    await db.close();
-    await server.stop();
-    await simulator.close();
-    await database.stop();
-    rmSync(workDir, { recursive: true, force: true });
+    await stack.close();
   }
 }
 
