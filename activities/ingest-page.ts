@@ -12,7 +12,7 @@ import type { Database } from '../store/database';
 import { toEventRow } from '../atlassian/normalize';
 import { PageReadAhead } from './page-read-ahead';
 import { pacedRequest } from './paced-requests';
-import { ApiPacer } from '../store/api-pacing';
+import { ApiPacer, budgetOf } from '../store/api-pacing';
 import { advanceCheckpoint, Checkpoint, loadCheckpoint } from '../store/checkpoints';
 import { insertEvents, type InsertedEventsHook } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
@@ -53,7 +53,7 @@ export function createIngestPage(deps: IngestDependencies) {
 
     // Every request waits for its slot in the organization's pace, the read-ahead's too.
     const fetchPage = (query: EventsPageQuery, signal?: AbortSignal) =>
-      pacedRequest(pacer, source.organizationId, info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal));
+      pacedRequest(pacer, budgetOf(source), info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal));
     let page: EventsPage;
     let cursorReset = false;
     try {

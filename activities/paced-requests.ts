@@ -13,8 +13,8 @@ const MAX_WAIT_IN_PAGE_MS = 30_000;
  * One request to the API in the organization's shared pace: it waits for its slot, and its response (or its 429) sets
  * the pace of the requests that follow, on every worker.
  */
-export async function pacedRequest(pacer: ApiPacer, organizationId: string, attempt: number, request: () => Promise<EventsPage>): Promise<EventsPage> {
-  const { waitMs, taken } = await pacer.takeSlot(organizationId, MAX_WAIT_IN_PAGE_MS);
+export async function pacedRequest(pacer: ApiPacer, budget: string, attempt: number, request: () => Promise<EventsPage>): Promise<EventsPage> {
+  const { waitMs, taken } = await pacer.takeSlot(budget, MAX_WAIT_IN_PAGE_MS);
   if (!taken) {
     throw new RateLimitedError({ status: 429, code: null, message: `the organization's request budget is spent for ${Math.ceil(waitMs / 1000)} s`, retryAfterMs: waitMs });
   }
@@ -22,10 +22,10 @@ export async function pacedRequest(pacer: ApiPacer, organizationId: string, atte
   try {
     const page = await request();
     const window = page.rateLimit && windowOf(page.rateLimit);
-    if (window) await pacer.observe(organizationId, window);
+    if (window) await pacer.observe(budget, window);
     return page;
   } catch (err) {
-    if (err instanceof RateLimitedError) await pacer.rateLimited(organizationId, err.delayMs(attempt));
+    if (err instanceof RateLimitedError) await pacer.rateLimited(budget, err.delayMs(attempt));
     throw err;
   }
 }

@@ -36,6 +36,17 @@ describe("an organization's shared request pace", () => {
     expect(await pacer.takeSlot(`pacing-${randomUUID()}`, MAX_WAIT_MS)).toEqual({ waitMs: 0, taken: true });
   });
 
+  it('forgets the spacing of a window once it has reset', async () => {
+    const org = `pacing-${randomUUID()}`;
+    const pacer = new ApiPacer(db);
+    await pacer.takeSlot(org, MAX_WAIT_MS);
+    // 1 request left for 1 s: a second one would wait the second out, but only within that window.
+    await pacer.observe(org, { remaining: 1, resetsAtMs: Date.now() + 1_000 });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 0);
+    near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 0);
+  });
+
   it('waits for the reset when nothing remains, and past the wait a 429 asked for; a slot too far is not taken', async () => {
     const org = `pacing-${randomUUID()}`;
     const pacer = new ApiPacer(db);
