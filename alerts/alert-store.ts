@@ -1,5 +1,9 @@
-export type AlertKind = 'silence' | 'credentials' | 'key_expiry' | 'detection';
-export type Severity = 'info' | 'low' | 'medium' | 'high' | 'critical';
+/** The kinds of alert, as the alerts table's CHECK constraint allows them. */
+export const ALERT_KINDS = ['silence', 'credentials', 'key_expiry', 'detection'] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
+/** From the least to the most severe: destinations compare ranks (see severity_rank in the migrations). */
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 export interface AlertToOpen {
   sourceId: string;

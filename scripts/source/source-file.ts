@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { AlertKind, Severity } from '../../alerts/alert-store';
+import { ALERT_KINDS, SEVERITIES, type AlertKind, type Severity } from '../../alerts/alert-store';
 import { parseWebhookUrl } from '../../alerts/destinations';
 import { parseDurationSeconds } from '../../contract/durations';
 import {
@@ -20,8 +20,6 @@ import { parseApiBaseUrl, parseKeyExpiry, parseOrgId, parseSourceName, shortWind
 // A file of sources, as teams keep them in git and `apply` them: YAML or JSON of the shape below. Secrets are never
 // in the file, only where to read them: an environment variable or a file.
 
-const KINDS = ['silence', 'credentials', 'key_expiry', 'detection'] as const satisfies readonly AlertKind[];
-const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const satisfies readonly Severity[];
 
 /** Where a secret comes from: `{ env: NAME }` or `{ file: path }` (relative to the sources file). */
 export type SecretRef = { env: string } | { file: string };
@@ -80,7 +78,7 @@ const secretRef = z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-
 const webhookSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   format: z.enum(['webhook', 'slack']).default('webhook'),
-  kinds: z.array(z.enum(KINDS)).min(1).nullable().default(null),
+  kinds: z.array(z.enum(ALERT_KINDS)).min(1).nullable().default(null),
   minSeverity: z.enum(SEVERITIES).default('info'),
   signingSecret: secretRef.nullable().default(null),
 });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import os from 'node:os';
 import { acknowledgeAlert, AlertNotOpenError, resolveAlertsByHand, type AlertRef } from '../../../alerts/alert-lifecycle';
 import { listAlerts, summarizeDeliveries } from '../../../alerts/alert-queries';
-import type { AlertKind } from '../../../alerts/alert-store';
+import { ALERT_KINDS, type AlertKind } from '../../../alerts/alert-store';
 import { wakeDispatcherOf } from '../../../alerts/wake';
 import { OperatorError } from '../../../config/operator-error';
 import { DETECTION_PACKS } from '../../../detections/registry';
@@ -10,7 +10,6 @@ import { CliContext, describeCause } from '../context';
 import { requireSource } from '../lookup';
 import { formatTime, printJson, printLine, printTable } from '../output';
 
-const KINDS: readonly AlertKind[] = ['silence', 'credentials', 'key_expiry', 'detection'];
 /** Reasons and notes land in notices and the alerts table: a sentence, not a document. */
 const MAX_TEXT_LENGTH = 500;
 
@@ -50,7 +49,7 @@ export function register(program: Command, context: CliContext): void {
     .argument('[id]', 'alert id (see `alerts`)')
     .requiredOption('--reason <text>', 'why it is resolved: sent with the resolved notice')
     .option('--source <name>', 'every open alert of this source')
-    .option('--kind <kind>', `every open alert of this kind: ${KINDS.join(', ')}`)
+    .option('--kind <kind>', `every open alert of this kind: ${ALERT_KINDS.join(', ')}`)
     .option('--rule <id>', 'every open detection alert of this rule (see `packs list`)')
     .option('--by <name>', 'who resolves (default: your user name)')
     .action((id: string | undefined, options: ResolveOptions) => resolveCommand(context, id, options));
@@ -132,8 +131,8 @@ function parseAlertId(text: string): number {
 }
 
 function parseKind(text: string): AlertKind {
-  const kind = KINDS.find((k) => k === text.trim().toLowerCase());
-  if (!kind) throw new OperatorError(`--kind must be one of ${KINDS.join(', ')}, got "${text}"`);
+  const kind = ALERT_KINDS.find((k) => k === text.trim().toLowerCase());
+  if (!kind) throw new OperatorError(`--kind must be one of ${ALERT_KINDS.join(', ')}, got "${text}"`);
   return kind;
 }
 

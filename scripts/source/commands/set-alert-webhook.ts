@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { AlertKind, Severity } from '../../../alerts/alert-store';
+import { ALERT_KINDS, SEVERITIES } from '../../../alerts/alert-store';
 import { newSigningSecret, parseSigningSecret, parseWebhookUrl, redactUrl, sealSigningSecret, setSourceDestination, WebhookUrlError } from '../../../alerts/destinations';
 import { OperatorError } from '../../../config/operator-error';
 import { CliContext } from '../context';
@@ -7,8 +7,6 @@ import { parseEnvVarName } from '../inputs';
 import { requireLiveSource } from '../lookup';
 import { printLine } from '../output';
 
-const KINDS: readonly AlertKind[] = ['silence', 'credentials', 'key_expiry', 'detection'];
-const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 
 interface WebhookOptions {
   slack?: boolean;
@@ -25,7 +23,7 @@ export function register(program: Command, context: CliContext): void {
     .argument('<name>', 'source name')
     .argument('<url|off>', 'an http(s) URL, or off')
     .option('--slack', 'a Slack incoming webhook: notices in Block Kit, with a link to the source in the Web UI')
-    .option('--kinds <list>', `only these kinds of alert, comma-separated: ${KINDS.join(', ')} (default: all)`)
+    .option('--kinds <list>', `only these kinds of alert, comma-separated: ${ALERT_KINDS.join(', ')} (default: all)`)
     .option('--min-severity <level>', `only alerts at least this severe: ${SEVERITIES.join(', ')} (default: info)`)
     .option('--sign', 'sign notices (Standard Webhooks) with a new secret, printed once for the receiver')
     .option('--signing-secret-env <var>', 'sign notices with the whsec_ secret in this environment variable')
@@ -36,7 +34,7 @@ async function setWebhook(context: CliContext, name: string, urlText: string, op
   const format = options.slack ? 'slack' : 'webhook';
   const off = urlText.trim().toLowerCase() === 'off';
   const url = off ? null : asOperatorError(() => parseWebhookUrl(urlText));
-  const kinds = options.kinds !== undefined ? parseList(options.kinds, KINDS, '--kinds') : null;
+  const kinds = options.kinds !== undefined ? parseList(options.kinds, ALERT_KINDS, '--kinds') : null;
   const minSeverity = options.minSeverity !== undefined ? parseList(options.minSeverity, SEVERITIES, '--min-severity', 1)[0] : 'info';
   if ((options.sign || options.signingSecretEnv) && format === 'slack') throw new OperatorError('Slack webhooks are not signed: drop --sign and --signing-secret-env');
   if (options.sign && options.signingSecretEnv) throw new OperatorError('give --sign or --signing-secret-env, not both');
