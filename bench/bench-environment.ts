@@ -164,11 +164,13 @@ export async function runBenchWorker(stack: BenchStack, deps: ActivityDependenci
   };
 }
 
+/** How many sources have reached the end of their backfill. */
+export async function countBackfilled(db: Database): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM checkpoints WHERE backfill_completed_at IS NOT NULL');
+  return rows[0].n;
+}
+
 /** Until this many sources have reached the end of their backfill. */
 export async function untilBackfilled(db: Database, sources: number): Promise<void> {
-  for (;;) {
-    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM checkpoints WHERE backfill_completed_at IS NOT NULL');
-    if (rows[0].n >= sources) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  while ((await countBackfilled(db)) < sources) await new Promise((resolve) => setTimeout(resolve, 20));
 }

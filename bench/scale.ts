@@ -10,7 +10,7 @@ import { stringify as toYaml } from 'yaml';
 import { sourceWorkflowId } from '../contract/ids';
 import { WORKER_NODE_FLAGS } from '../scripts/stack/local-stack';
 import type { Database } from '../store/database';
-import { openBenchStack, runSourceCli } from './bench-environment';
+import { countBackfilled, openBenchStack, runSourceCli } from './bench-environment';
 import { UsageMeter } from './process-usage';
 
 // N sources on one worker process against the simulator, added with `apply -f`, on a dev server and an embedded
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     const addStarted = performance.now();
     await runSourceCli(['apply', '-f', file], { ...env, ...keys });
     console.log(`${sources} sources on ${orgCount} organizations at a ${interval} s interval; added with apply in ${((performance.now() - addStarted) / 1000).toFixed(1)} s`);
-    await until(async () => (await backfilled(db)) === sources, 600, async () => `only ${await backfilled(db)} of ${sources} sources finished their backfill`);
+    await until(async () => (await countBackfilled(db)) === sources, 600, async () => `only ${await countBackfilled(db)} of ${sources} sources finished their backfill`);
     console.log(`all backfills done ${((performance.now() - addStarted) / 1000).toFixed(1)} s after apply began; warming up for ${2 * interval} s`);
     await sleep(2 * interval * 1000);
 
@@ -98,11 +98,6 @@ async function main(): Promise<void> {
     await new Promise((resolve) => worker.once('close', resolve));
     await stack.close();
   }
-}
-
-async function backfilled(db: Database): Promise<number> {
-  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM checkpoints WHERE backfill_completed_at IS NOT NULL');
-  return rows[0].n;
 }
 
 async function freshness(db: Database, from: Date, to: Date) {
