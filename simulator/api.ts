@@ -120,8 +120,9 @@ interface PageQuery {
 
 function readPageQuery(state: SimulatorState, org: SimulatedOrg, query: URLSearchParams, defaultDescending: boolean): PageQuery | ApiResponse {
   const rawLimit = query.get('limit');
-  const limit = rawLimit === null ? DEFAULT_PAGE_LIMIT : /^\d+$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
-  if (!(limit >= 1 && limit <= MAX_PAGE_LIMIT)) return invalidParameter(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
+  const requested = rawLimit === null ? DEFAULT_PAGE_LIMIT : /^\d+$/.test(rawLimit) ? Number(rawLimit) : Number.NaN;
+  if (!(requested >= 1 && requested <= MAX_PAGE_LIMIT)) return invalidParameter(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
+  const limit = Math.min(requested, state.maxPageSize);
 
   const rawCursor = query.get('cursor');
   if (rawCursor !== null) {

@@ -8,9 +8,10 @@ import { Random, seedFrom } from './prng';
  * - `invalid-json`: a 2xx whose body is an HTML error page;
  * - `malformed-event`: a page whose first event lacks `attributes.action`;
  * - `repeat-event`: a continued page that starts with the last event of the previous page again;
+ * - `rate-limited`: a 429 in the rate limiter's current form, as if the key's window were spent (queued faults only);
  * - `delay`: the response comes `delayMs` late (queued faults only; rates use `latencyMs`).
  */
-export const FAULT_KINDS = ['server-error', 'reset', 'truncated-json', 'invalid-json', 'malformed-event', 'repeat-event', 'delay'] as const;
+export const FAULT_KINDS = ['server-error', 'reset', 'truncated-json', 'invalid-json', 'malformed-event', 'repeat-event', 'rate-limited', 'delay'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type ResponseFault = Exclude<FaultKind, 'delay'>;
 
@@ -61,6 +62,7 @@ export class FaultInjector {
   #defaultRates: FaultRates = NO_FAULTS;
   readonly #ratesByOrg = new Map<string, FaultRates>();
   #queue: QueuedFault[] = [];
+  readonly #injected = new Map<ResponseFault | 'delay', number>();
 
   constructor(seed: number) {
     this.#random = new Random(seedFrom(seed, 'faults'));
@@ -84,10 +86,16 @@ export class FaultInjector {
     this.#queue = [];
   }
 
+  /** How many requests got each fault so far, for benchmarks that report what they survived. */
+  injectedCounts(): Partial<Record<FaultKind, number>> {
+    return Object.fromEntries(this.#injected);
+  }
+
   decide(orgId: string | null): FaultDecision {
     const rates = (orgId !== null && this.#ratesByOrg.get(orgId)) || this.#defaultRates;
     const queued = this.#takeQueued(orgId);
     if (queued) {
+      this.#count(queued.kind);
       return {
         delayMs: rates.latencyMs + (queued.kind === 'delay' ? (queued.delayMs ?? 0) : 0),
         fault: queued.kind === 'delay' ? null : queued.kind,
@@ -107,7 +115,12 @@ export class FaultInjector {
       const hit = this.#random.next() < rate;
       if (hit && fault === null) fault = kind;
     }
+    if (fault) this.#count(fault);
     return { delayMs: rates.latencyMs, fault, status: rates.serverErrorStatus };
+  }
+
+  #count(kind: FaultKind): void {
+    this.#injected.set(kind, (this.#injected.get(kind) ?? 0) + 1);
   }
 
   #takeQueued(orgId: string | null): QueuedFault | null {

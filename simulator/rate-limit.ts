@@ -39,17 +39,26 @@ export class RateLimiter {
       this.#windows.set(key, window);
     }
     window.count++;
-    const { requestsPerMinute, form } = this.settings;
     const resetMs = startMs + 60_000;
-    const headers: Record<string, string> = {
-      'X-RateLimit-Limit': String(requestsPerMinute),
-      'X-RateLimit-Remaining': String(Math.max(0, requestsPerMinute - window.count)),
-      'X-RateLimit-Reset': minutePrecisionIso(resetMs),
-    };
-    if (window.count <= requestsPerMinute) return { limited: false, headers };
-    this.refused++;
+    const headers = this.#headers(Math.max(0, this.settings.requestsPerMinute - window.count), resetMs);
+    if (window.count <= this.settings.requestsPerMinute) return { limited: false, headers };
+    return this.#refusal(headers, resetMs, nowMs);
+  }
 
-    switch (form) {
+  /** A 429 as a spent window gives it, whatever the count: the `rate-limited` fault. */
+  refuse(nowMs: number): RateLimitDecision {
+    const startMs = nowMs - (nowMs % 60_000);
+    const resetMs = startMs + 60_000;
+    return this.#refusal(this.#headers(0, resetMs), resetMs, nowMs);
+  }
+
+  #headers(remaining: number, resetMs: number): Record<string, string> {
+    return { 'X-RateLimit-Limit': String(this.settings.requestsPerMinute), 'X-RateLimit-Remaining': String(remaining), 'X-RateLimit-Reset': minutePrecisionIso(resetMs) };
+  }
+
+  #refusal(headers: Record<string, string>, resetMs: number, nowMs: number): RateLimitDecision {
+    this.refused++;
+    switch (this.settings.form) {
       case 'retry-after-seconds':
         return { limited: true, headers: { ...headers, 'Retry-After': String(Math.ceil((resetMs - nowMs) / 1000)) } };
       case 'retry-after-date':

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { apiError, handleApi, json, routeOf, type ApiResponse } from './api';
+import { apiError, handleApi, json, MAX_PAGE_LIMIT, routeOf, type ApiResponse } from './api';
 import { handleControl, isControlPath } from './control';
-import type { FaultRates, QueuedFault } from './faults';
+import type { FaultKind, FaultRates, QueuedFault } from './faults';
 import type { EndOfStreamMode, HistoryOptions } from './org';
 import type { RateLimitSettings } from './rate-limit';
 import { SimulatorState, type AddEventsInput, type KeyState, type OrgInfo, type OrgSpec, type RequestCounts } from './state';
@@ -25,6 +25,8 @@ export interface SimulatorOptions {
   endOfStream?: EndOfStreamMode;
   /** Cursors older than this are refused with 400 ADMIN-400-1; null (default) never expires them. */
   cursorTtlMs?: number | null;
+  /** The largest page served, below the 500 a request may ask for: more pages per event, as a slower API has. */
+  maxPageSize?: number;
   /** Per key. Default: 60,000 requests/min (not a constraint), 429s in the Retry-After-seconds form. */
   rateLimit?: Partial<RateLimitSettings>;
   faults?: Partial<FaultRates>;
@@ -55,6 +57,8 @@ export interface RunningSimulator {
   eventIds(orgId: string): string[];
   /** How many requests were answered with 429. */
   rateLimitedCount(): number;
+  /** How many requests got each injected fault (rates and queued). */
+  injectedFaults(): Partial<Record<FaultKind, number>>;
 }
 
 const DEFAULT_ORGS: OrgSpec[] = [{}, {}, { hasGuard: false }];
@@ -91,6 +95,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       lateEventRatio: options.lateEventRatio ?? 0.02,
       endOfStream: options.endOfStream ?? 'empty-then-null',
       cursorTtlMs: options.cursorTtlMs ?? null,
+      maxPageSize: options.maxPageSize ?? MAX_PAGE_LIMIT,
       rateLimit: { requestsPerMinute: 60_000, form: 'retry-after-seconds', ...options.rateLimit },
       faults: options.faults ?? {},
       now: options.now ?? Date.now,
@@ -128,6 +133,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     resetRequestCounts: () => s.resetRequestCounts(),
     eventIds: (orgId) => s.org(orgId)?.log.ids() ?? [],
     rateLimitedCount: () => s.rateLimiter.refused,
+    injectedFaults: () => s.faults.injectedCounts(),
   };
 }
 
@@ -162,10 +168,7 @@ async function handle(
   let rateHeaders: Record<string, string> = {};
   if (key !== null) {
     const decision = state.rateLimiter.take(key, state.now());
-    if (decision.limited) {
-      const limited = apiError(429, 'ADMIN-429-1', 'Too many requests', 'Rate limit exceeded');
-      return send(res, { ...limited, headers: { ...limited.headers, ...decision.headers } });
-    }
+    if (decision.limited) return send(res, rateLimited(decision.headers));
     rateHeaders = decision.headers;
   }
 
@@ -185,6 +188,7 @@ async function handle(
     req.socket.destroy();
     return;
   }
+  if (decision.fault === 'rate-limited' && key !== null) return send(res, rateLimited(state.rateLimiter.refuse(state.now()).headers));
   const response =
     decision.fault === 'server-error'
       ? apiError(decision.status, `ADMIN-${decision.status}-1`, 'Server error', 'Simulated server failure')
@@ -206,6 +210,11 @@ async function handle(
     return send(res, { status: 200, headers: { ...rateHeaders, 'Content-Type': 'text/html' }, body: '<html><body><h1>Service temporarily unavailable</h1></body></html>' });
   }
   send(res, response);
+}
+
+function rateLimited(headers: Record<string, string>): ApiResponse {
+  const limited = apiError(429, 'ADMIN-429-1', 'Too many requests', 'Rate limit exceeded');
+  return { ...limited, headers: { ...limited.headers, ...headers } };
 }
 
 function send(res: ServerResponse, response: ApiResponse): void {

@@ -31,6 +31,7 @@ export interface StateOptions {
   lateEventRatio: number;
   endOfStream: EndOfStreamMode;
   cursorTtlMs: number | null;
+  maxPageSize: number;
   rateLimit: RateLimitSettings;
   faults: Partial<FaultRates>;
   now: () => number;
@@ -75,6 +76,8 @@ export class SimulatorState {
   readonly cursors = new CursorCodec();
   readonly rateLimiter: RateLimiter;
   readonly faults: FaultInjector;
+  /** Pages hold at most this many events, whatever the request's limit (meta.page_size says so). */
+  readonly maxPageSize: number;
   cursorTtlMs: number | null;
   readonly #seed: number;
   readonly #orgs = new Map<string, SimulatedOrg>();
@@ -87,6 +90,7 @@ export class SimulatorState {
     this.selfBaseUrl = options.selfBaseUrl;
     this.#seed = options.seed;
     this.cursorTtlMs = options.cursorTtlMs;
+    this.maxPageSize = options.maxPageSize;
     this.rateLimiter = new RateLimiter(options.rateLimit);
     this.faults = new FaultInjector(options.seed);
     this.faults.setRates({ ...NO_FAULTS, ...options.faults });

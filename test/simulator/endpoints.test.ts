@@ -68,6 +68,19 @@ describe('events-stream', () => {
     expect((await get(stream('?limit=500'))).body.data).toHaveLength(500);
   });
 
+  it('serves at most maxPageSize events per page and says so in meta.page_size', async () => {
+    const small = await startSimulator({ seed: 41, history: { count: 30 }, orgs: [{}], maxPageSize: 10 });
+    try {
+      const [smallOrg] = small.orgs;
+      const response = await fetch(`${small.url}/admin/v1/orgs/${smallOrg.id}/events-stream?limit=500`, { headers: { Authorization: `Bearer ${smallOrg.keys.valid}` } });
+      const page = (await response.json()) as Page;
+      expect(page.data).toHaveLength(10);
+      expect(page.meta.page_size).toBe(10);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('refuses a cursor issued for another organization', async () => {
     const other = simulator.orgs[1];
     const { body } = await get(`/admin/v1/orgs/${other.id}/events-stream?limit=1`, other.keys.valid);

@@ -85,6 +85,24 @@ describe('queued faults', () => {
       sim.failNext({ kind: 'server-error', count: 3 });
       sim.failNext({ kind: 'reset', count: 1 });
       expect(await outcomes(sim, 6)).toEqual(['TransientError:500', 'TransientError:500', 'TransientError:500', 'TransientError:null', 'ok', 'ok']);
+      expect(sim.injectedFaults()).toEqual({ 'server-error': 3, reset: 1 });
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('rate-limited answers a 429 in the current form although the window has room', async () => {
+    const sim = await startSimulator({ seed: 9, history: { count: 5 }, orgs: [{}], rateLimit: { requestsPerMinute: 1000, form: 'reset-only' } });
+    try {
+      sim.failNext({ kind: 'rate-limited', count: 1 });
+      const [org] = sim.orgs;
+      const limited = await fetch(`${sim.url}/admin/v1/orgs/${org.id}/events-stream`, { headers: { Authorization: `Bearer ${org.keys.valid}` } });
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get('x-ratelimit-remaining')).toBe('0');
+      expect(limited.headers.get('x-ratelimit-reset')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\dZ$/);
+      expect(limited.headers.get('retry-after')).toBeNull();
+      expect(await outcomes(sim, 1)).toEqual(['ok']);
+      expect(sim.injectedFaults()).toEqual({ 'rate-limited': 1 });
     } finally {
       await sim.close();
     }
