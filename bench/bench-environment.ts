@@ -48,6 +48,7 @@ export function insertBenchSource(
   cipher: CredentialCipher,
   name: string,
   org: { organizationId: string; apiKey: string; apiBaseUrl: string },
+  settings: { pollIntervalSeconds?: number; silenceWindowSeconds?: number } = {},
 ): Promise<SourceRecord> {
   return insertSource(db, {
     name,
@@ -59,6 +60,7 @@ export function insertBenchSource(
     silenceAlertEnabled: true,
     backfillDays: 7,
     apiKeyExpiresAt: null,
+    ...settings,
   });
 }
 

@@ -1,18 +1,31 @@
-/** Rows stored over time, sampled twice a second: how fast ingestion goes, and how long a fault slows it. */
-export class PaceMeter {
-  private samples: { at: number; rows: number }[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  latest = 0;
+import type { Database } from '../store/database';
 
-  constructor(private readonly countRows: () => Promise<number>) {}
+/**
+ * Each source's stored events over time, read from its checkpoint twice a second: when each source last stored a
+ * page, and so how long a fault kept the slowest source from storing its next one.
+ */
+export class ProgressMeter {
+  private readonly stored = new Map<string, number>();
+  private readonly progressAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  total = 0;
+
+  constructor(private readonly db: Database) {}
 
   start(): void {
     const sample = async () => {
       // A restarting database fails a sample; the next one counts.
-      const rows = await this.countRows().catch(() => undefined);
-      if (rows !== undefined) {
-        this.latest = rows;
-        this.samples.push({ at: Date.now(), rows });
+      const rows = await this.db
+        .query<{ source_id: string; n: string }>('SELECT source_id, events_ingested AS n FROM checkpoints')
+        .then((r) => r.rows)
+        .catch(() => undefined);
+      if (rows) {
+        const now = Date.now();
+        for (const { source_id: id, n } of rows) {
+          if (Number(n) !== this.stored.get(id)) this.progressAt.set(id, now);
+          this.stored.set(id, Number(n));
+        }
+        this.total = [...this.stored.values()].reduce((a, b) => a + b, 0);
       }
       this.timer = setTimeout(() => void sample(), 500);
     };
@@ -23,31 +36,20 @@ export class PaceMeter {
     clearTimeout(this.timer);
   }
 
-  /** Events per second over the last `seconds`. */
-  rate(seconds: number, now = Date.now()): number {
-    const window = this.samples.filter((s) => s.at >= now - seconds * 1000);
-    if (window.length < 2) return 0;
-    const [first, last] = [window[0], window[window.length - 1]];
-    return ((last.rows - first.rows) * 1000) / Math.max(last.at - first.at, 1);
+  storedBy(sourceId: string): number {
+    return this.stored.get(sourceId) ?? 0;
   }
 
   /**
-   * Seconds from now until ingestion is back at `target` events/s for good: the end of the last 2-second window below
-   * it within `watchSeconds` (a source that stalls only after a first good window counts). Undefined when `finished`
-   * comes before a first good window.
+   * Seconds from `since` until every one of `sourceIds` has stored a page after it: the slowest source's way back.
+   * Undefined when one did not within `watchSeconds` (`stalled` names how many).
    */
-  async secondsUntilPace(target: number, watchSeconds: number, finished: () => boolean): Promise<number | undefined> {
-    const from = Date.now();
-    let lastSlow: number | undefined = from;
-    let sawGood = false;
-    while (Date.now() - from < watchSeconds * 1000 && !finished()) {
-      await new Promise((r) => setTimeout(r, 500));
-      if (Date.now() - from < 2000) continue;
-      if (this.rate(2) < target) lastSlow = Date.now();
-      else sawGood = true;
-    }
-    if (!sawGood) return finished() ? undefined : watchSeconds;
-    return Math.max(0, (lastSlow! - from - 2000) / 1000);
+  async untilAllProgressed(sourceIds: string[], since: number, watchSeconds: number): Promise<{ seconds?: number; stalled: number }> {
+    const waiting = () => sourceIds.filter((id) => (this.progressAt.get(id) ?? 0) <= since);
+    while (waiting().length > 0 && Date.now() - since < watchSeconds * 1000) await new Promise((r) => setTimeout(r, 250));
+    const stalled = waiting().length;
+    if (stalled) return { stalled };
+    return { seconds: Math.max(0, ...sourceIds.map((id) => this.progressAt.get(id)! - since)) / 1000, stalled: 0 };
   }
 
   async until(condition: () => boolean, timeoutSeconds: number): Promise<void> {

@@ -1,49 +1,66 @@
 /**
  * `npm run chaos` (`-- --quick` for the small run `make test` does): the cluster profile under faults. Three workers
- * and many sources backfill from the simulator, which injects API faults, while this runner SIGKILLs workers,
- * restarts the Temporal server (SIGTERM and SIGKILL) and PostgreSQL, and pauses, resumes and re-times sources. At the
- * end it compares every source's rows with the simulator's events by id and prints the figures. A benchmark: it
- * prints what it saw and exits non-zero when anything was lost or doubled, it does not time a test.
+ * backfill many sources from the simulator, which injects API faults (5xx, 429s in the three forms Atlassian sends,
+ * resets, truncated bodies, repeated and late events, expired cursors), while this runner SIGKILLs and SIGTERMs
+ * workers, restarts the Temporal server (SIGTERM and SIGKILL) and PostgreSQL, and pauses, resumes and re-times
+ * sources. A few organizations go quiet for longer than their silence window, again and again. At the end it compares
+ * every source's rows with the simulator's events by id and the alerts with the silences, and prints the figures. A
+ * benchmark: it exits non-zero when anything was lost, doubled, missed or spurious; it does not time a test.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, chmodSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startSimulator } from '../simulator/server';
+import { RATE_LIMIT_FORMS } from '../simulator/rate-limit';
 import { startClusterStack } from '../scripts/stack/cluster-stack';
 import { freePort } from '../scripts/stack/processes';
 import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
 import { pauseSignal, resumeSignal, setIntervalUpdate } from '../contract/source-messages';
+import { setSilenceAlarmUpdate } from '../contract/alert-messages';
 import { createCredentialCipher } from '../store/credentials';
 import { openDatabase } from '../store/database';
-import { insertBenchSource } from './bench-environment';
-import { PaceMeter } from './chaos-pace';
+import { WebhookReceiver } from '../test/alerts/webhook-receiver';
+import { benchWorkDir, insertBenchSource } from './bench-environment';
+import { ProgressMeter } from './chaos-pace';
+import { checkAlerts, SilenceSchedule } from './chaos-silences';
 
 const quick = process.argv.includes('--quick');
-const SOURCES = quick ? 6 : 40;
-const EVENTS_PER_SOURCE = quick ? 30_000 : 25_000;
-/** Each API response takes this long, so that a source pages at a steady pace the faults can be measured against. */
-const API_LATENCY_MS = 400;
+/**
+ * The backfill is held to a steady pace by the API's rate limit (small pages, few requests a minute per key), so that
+ * it lasts as long as the faults and a fault's cost shows as a dip in that pace.
+ */
+const PROFILE = quick
+  ? { backfillSources: 10, eventsPerSource: 5_200, silentSources: 2, requestsPerMinute: 16, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40 }
+  : { backfillSources: 40, eventsPerSource: 25_000, silentSources: 4, requestsPerMinute: 8, processFaults: 105, settleSeconds: 5, watchSeconds: 15, silenceWindowSeconds: 60 };
+const PAGE_SIZE = 100;
 const WORKERS = 3;
+/** Every source gets live events, so that only the scheduled silences may open a silence alert. */
+const LIVE_EVENTS_PER_SECOND = 0.25;
+/** The busy sources' silence windows, changed by the operator: all well above any fault's outage. */
+const BUSY_WINDOWS_SECONDS = [120, 180, 240];
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-type FaultKind = 'worker SIGKILL' | 'worker SIGTERM' | 'server SIGKILL' | 'server SIGTERM' | 'PostgreSQL restart' | 'pause/resume' | 'interval change';
+type ProcessFault = 'worker SIGKILL' | 'worker SIGTERM' | 'server SIGKILL' | 'server SIGTERM' | 'PostgreSQL restart';
+type OperatorAction = 'pause/resume' | 'interval change' | 'silence window change';
+type ApiEpisode = '429 episode' | 'cursor expiry episode';
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const workDir = mkdtempSync(path.join(os.tmpdir(), 'audit-chaos-'));
-  chmodSync(workDir, 0o755);
+  const workDir = benchWorkDir('chaos');
   process.env.CREDENTIALS_KEY = randomBytes(32).toString('base64');
   const cipher = createCredentialCipher(Buffer.from(process.env.CREDENTIALS_KEY, 'base64'));
-
-  // API faults on every org: 5xx, connection resets, truncated bodies, 429s; late events are the simulator's default 2%.
   const simulator = await startSimulator({
     seed: 14,
-    orgs: Array.from({ length: SOURCES }, () => ({})),
-    history: { count: EVENTS_PER_SOURCE, spanMs: 5 * 24 * 3600_000 },
-    faults: { serverErrorRate: 0.01, serverErrorStatus: 503, resetRate: 0.005, truncatedJsonRate: 0.005, repeatEventRate: 0.005, latencyMs: API_LATENCY_MS },
+    orgs: [
+      ...Array.from({ length: PROFILE.backfillSources }, () => ({ liveEventsPerSecond: LIVE_EVENTS_PER_SECOND })),
+      ...Array.from({ length: PROFILE.silentSources }, () => ({ liveEventsPerSecond: LIVE_EVENTS_PER_SECOND, history: { count: 200 } })),
+    ],
+    history: { count: PROFILE.eventsPerSource, spanMs: 5 * 24 * 3600_000 },
+    maxPageSize: PAGE_SIZE,
+    lateEventRatio: 0.05,
+    rateLimit: { requestsPerMinute: PROFILE.requestsPerMinute, form: 'retry-after-seconds' },
+    faults: { serverErrorRate: 0.01, serverErrorStatus: 503, resetRate: 0.005, truncatedJsonRate: 0.005, repeatEventRate: 0.01 },
   });
+  const receiver = await WebhookReceiver.start();
   const stack = await startClusterStack(log, {
     workers: WORKERS,
     dataDir: workDir,
@@ -51,75 +68,120 @@ async function main(): Promise<void> {
     uiPort: await freePort(),
     postgresPort: await freePort(),
     databaseUrl: undefined,
+    workerEnv: { ALERT_WEBHOOK_URL: `${receiver.url}/chaos` },
   });
   const db = openDatabase(stack.env.DATABASE_URL);
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: stack.env.TEMPORAL_NAMESPACE });
-  const faults = new Map<FaultKind, number>();
-  const count = (kind: FaultKind) => faults.set(kind, (faults.get(kind) ?? 0) + 1);
-  const recoveries: { kind: string; seconds: number }[] = [];
+  const faults = new Map<ProcessFault | OperatorAction | ApiEpisode, number>();
+  const count = (kind: ProcessFault | OperatorAction | ApiEpisode) => faults.set(kind, (faults.get(kind) ?? 0) + 1);
+  let processFaults = 0;
+  /** Per fault: seconds until every backfilling source stored a page again; undefined when one had not by the watch's end. */
+  const recoveries: { kind: string; seconds?: number }[] = [];
   const shutdownSeconds: number[] = [];
-  /** A graceful stop, as a deployment's rollout does it: the worker must exit on its own, within bounded time. */
-  const terminateWorker = async (worker: (typeof stack.workers)[number]) => {
-    const { exited } = worker.process;
-    const from = Date.now();
-    worker.signal('SIGTERM');
-    await exited;
-    shutdownSeconds.push((Date.now() - from) / 1000);
-  };
-  const pace = new PaceMeter(async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0].n));
+  const silences = new SilenceSchedule(simulator, { windowSeconds: PROFILE.silenceWindowSeconds, flowingSeconds: 30, liveEventsPerSecond: LIVE_EVENTS_PER_SECOND });
+  const backfillTotal = PROFILE.backfillSources * PROFILE.eventsPerSource;
+  const progress = new ProgressMeter(db);
+  /** Organizations sent a 429 lately: their sources wait out the window, which is no fault's doing. */
+  const throttledUntil = new Map<string, number>();
+  let stopEpisodes = false;
   try {
-    const sources: { source: { id: string }; org: (typeof simulator.orgs)[number]; handle: Awaited<ReturnType<typeof startSourceWorkflow>> }[] = [];
+    const sources: { source: { id: string }; org: (typeof simulator.orgs)[number]; silent: boolean; handle: Awaited<ReturnType<typeof startSourceWorkflow>> }[] = [];
     for (const [i, org] of simulator.orgs.entries()) {
-      const source = await insertBenchSource(db, cipher, `chaos-${i}`, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url });
-      sources.push({ source, org, handle: await startSourceWorkflow(client, source, 'atlassian-audit') });
+      const silent = i >= PROFILE.backfillSources;
+      const settings = { pollIntervalSeconds: 10, silenceWindowSeconds: silent ? PROFILE.silenceWindowSeconds : BUSY_WINDOWS_SECONDS[0] };
+      const source = await insertBenchSource(db, cipher, `chaos-${silent ? 'silent' : 'busy'}-${i}`, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url }, settings);
+      sources.push({ source, org, silent, handle: await startSourceWorkflow(client, source, stack.env.TEMPORAL_TASK_QUEUE ?? 'atlassian-audit') });
     }
-    const expected = SOURCES * EVENTS_PER_SOURCE;
-    log(`chaos: ${SOURCES} sources, ${expected} events, ${WORKERS} workers`);
-    pace.start();
+    const busy = sources.filter((s) => !s.silent);
+    const silentSources = new Map(sources.filter((s) => s.silent).map((s) => [s.source.id, s.org.id]));
+    log(`chaos: ${busy.length} sources backfilling ${backfillTotal} events, ${silentSources.size} going silent, ${WORKERS} workers`);
+    progress.start();
+    silences.start([...silentSources.values()]);
 
-    const done = () => pace.latest >= expected;
     const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)];
-    /** One fault, then how long until rows move at the pace they moved before it. */
-    const inject = async (kind: FaultKind, act: () => Promise<void>, backAgain: () => Promise<void>) => {
-      if (done()) return;
-      const before = pace.rate(10);
-      log(`fault: ${kind} (pace before ${Math.round(before)} events/s)`);
+    const backfilling = () => busy.filter((s) => progress.storedBy(s.source.id) < PROFILE.eventsPerSource);
+    const backfilled = () => backfilling().length === 0;
+    /** A stop as a deployment's rollout does it: the worker must exit on its own, within bounded time. */
+    const terminateWorker = async (worker: (typeof stack.workers)[number]) => {
+      const { exited } = worker.process;
+      const from = Date.now();
+      worker.signal('SIGTERM');
+      await exited;
+      shutdownSeconds.push((Date.now() - from) / 1000);
+    };
+    /** One fault, then how long from the part answering again until every backfilling source has stored a page. */
+    const inject = async (kind: ProcessFault, act: () => Promise<void>, backAgain: () => Promise<void> = async () => undefined) => {
+      const watched = backfilling().filter((s) => (throttledUntil.get(s.org.id) ?? 0) < Date.now() + PROFILE.watchSeconds * 1000);
+      log(`fault: ${kind}${watched.length ? `, ${watched.length} sources backfilling` : ''}`);
       count(kind);
+      processFaults++;
       await act();
       await backAgain();
-      const seconds = await pace.secondsUntilPace(before * 0.8, quick ? 30 : 60, done);
-      if (seconds !== undefined) recoveries.push({ kind, seconds });
-      log(`  ${kind}: back to full pace ${seconds === undefined ? '(finished first)' : `${seconds.toFixed(1)} s`} after the part answered again`);
+      if (!watched.length) return;
+      const { seconds, stalled } = await progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds);
+      recoveries.push({ kind, seconds });
+      log(`  ${seconds === undefined ? `${stalled} sources stored nothing within ${PROFILE.watchSeconds} s` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering`);
     };
-    const settle = () => new Promise((r) => setTimeout(r, (quick ? 3 : 8) * 1000));
     const operator = async () => {
-      const { handle } = pick(sources);
+      const { handle } = pick(busy);
       await handle.signal(pauseSignal, 'chaos');
       await new Promise((r) => setTimeout(r, 1000));
       await handle.signal(resumeSignal);
       count('pause/resume');
-      await handle.executeUpdate(setIntervalUpdate, { args: [10 + Math.floor(Math.random() * 50)] }).then(() => count('interval change'));
+      await handle.executeUpdate(setIntervalUpdate, { args: [10 + Math.floor(Math.random() * 11)] });
+      count('interval change');
+      await pick(busy).handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ windowSeconds: pick(BUSY_WINDOWS_SECONDS), allowShortWindow: true }] });
+      count('silence window change');
     };
+    // API episodes beside the rate-based faults: a 429 in each of Atlassian's forms in turn, and cursors that expire.
+    const episodes = (async () => {
+      for (let n = 0; !stopEpisodes; n++) {
+        await new Promise((r) => setTimeout(r, 10_000));
+        if (n % 2 === 0) {
+          simulator.setRateLimit({ form: RATE_LIMIT_FORMS[(n / 2) % 3] });
+          const { org } = pick(busy);
+          simulator.failNext({ kind: 'rate-limited', count: 1, orgId: org.id });
+          throttledUntil.set(org.id, Date.now() + 75_000);
+          count('429 episode');
+        } else {
+          simulator.setCursorTtl(1000);
+          await new Promise((r) => setTimeout(r, 5000));
+          simulator.setCursorTtl(null);
+          count('cursor expiry episode');
+        }
+      }
+    })();
 
     const plan: (() => Promise<void>)[] = [
       () => inject('server SIGKILL', async () => stack.temporal.supervisor.signal('SIGKILL'), () => stack.temporal.untilAnswering()),
-      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL'), async () => undefined),
-      () => inject('worker SIGTERM', () => terminateWorker(pick(stack.workers)), async () => undefined),
-      () => inject('PostgreSQL restart', () => stack.database!.restart!(), async () => undefined),
+      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL')),
+      () => inject('worker SIGTERM', () => terminateWorker(pick(stack.workers))),
+      () => inject('PostgreSQL restart', () => stack.database!.restart!()),
       () => inject('server SIGTERM', async () => stack.temporal.supervisor.signal('SIGTERM'), () => stack.temporal.untilAnswering()),
-      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL'), async () => undefined),
-      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL'), async () => undefined),
+      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL')),
+      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL')),
     ];
-    const rounds = quick ? 1 : 20;
-    for (let round = 0; round < rounds && !done(); round++) {
-      for (const step of plan) {
-        await settle();
-        await operator().catch((err: Error) => log(`operator: ${err.message}`));
-        await step();
-      }
+    // Silences need time to complete, so the quick run's faults go on until the first silence has.
+    const enoughSilences = () => [...silentSources.values()].every((orgId) => silences.silencesOf(orgId) >= 1);
+    for (let step = 0; processFaults < PROFILE.processFaults || !backfilled() || !enoughSilences(); step++) {
+      await new Promise((r) => setTimeout(r, PROFILE.settleSeconds * 1000));
+      await operator().catch((err: Error) => log(`operator: ${err.message}`));
+      await plan[step % plan.length]();
     }
-    await pace.until(done, quick ? 600 : 3600);
+    stopEpisodes = true;
+    await episodes;
+    log('faults done; the last silences run their course');
+    await silences.stop();
+    // Alerts are judged while events still flow: once they stop, every source would rightly fall silent.
+    await untilSettled(() => receiver.received.length, 20);
+    const alerts = await checkAlerts(db, silentSources, silences, receiver.at('/chaos').map((n) => n.body));
+
+    // Events stop; every source then catches up with what its organization holds.
+    for (const { org } of sources) simulator.setLiveRate(org.id, 0);
+    const served = () => sources.reduce((n, { org }) => n + simulator.eventIds(org.id).length, 0);
+    log('waiting for every source to store its last events');
+    await progress.until(() => progress.total >= served(), 300);
 
     let lost = 0;
     let doubled = 0;
@@ -129,27 +191,39 @@ async function main(): Promise<void> {
       for (const id of simulator.eventIds(org.id)) if (!stored.has(id)) lost++;
       for (const n of stored.values()) if (n > 1) doubled += n - 1;
     }
-    const served = sources.reduce((n, { org }) => n + simulator.eventIds(org.id).length, 0);
-    const injected = [...faults.values()].reduce((a, b) => a + b, 0);
-    const api = simulator.requestCounts();
     log('--- chaos figures ---');
-    log(`events served ${served}, stored ${pace.latest}, lost ${lost}, doubled ${doubled}`);
-    log(`faults injected ${injected}: ${[...faults].map(([k, n]) => `${k} ${n}`).join(', ')}`);
-    log(`API requests: ${JSON.stringify(api)}`);
+    log(`events served ${served()}, stored ${progress.total}, lost ${lost}, doubled ${doubled}`);
+    log(`faults injected: ${processFaults} to processes; ${[...faults].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+    log(`API faults served: ${JSON.stringify({ ...simulator.injectedFaults(), '429 total': simulator.rateLimitedCount() })}, requests ${simulator.requestCounts().total}`);
+    log(`silence alerts: expected ${alerts.expected}, opened ${alerts.opened}, missed ${alerts.missed}, spurious ${alerts.spurious}, still open ${alerts.unresolved}`);
+    for (const line of alerts.unexpected) log(`  unexpected: ${line}`);
+    log(`notices delivered once ${alerts.noticesDelivered}, missing ${alerts.noticesMissing}, doubled ${alerts.noticesDoubled} (webhook POSTs ${receiver.received.length})`);
     for (const kind of new Set(recoveries.map((r) => r.kind))) {
-      const times = recoveries.filter((r) => r.kind === kind).map((r) => r.seconds.toFixed(1));
-      log(`recovery to full pace after ${kind}: ${times.join(', ')} s`);
+      const times = recoveries.filter((r) => r.kind === kind).map((r) => (r.seconds === undefined ? `>${PROFILE.watchSeconds}` : r.seconds.toFixed(1)));
+      log(`every source storing again after ${kind}: ${times.join(', ')} s`);
     }
-    if (shutdownSeconds.length) log(`worker exit after SIGTERM: ${shutdownSeconds.map((s) => s.toFixed(1)).join(', ')} s`);
+    if (shutdownSeconds.length) log(`worker exit after SIGTERM: max ${Math.max(...shutdownSeconds).toFixed(1)} s`);
     log(`duration ${Math.round((Date.now() - started) / 1000)} s`);
-    if (lost || doubled) process.exitCode = 1;
+    if (lost || doubled || alerts.missed || alerts.spurious || alerts.unresolved || alerts.noticesMissing || alerts.noticesDoubled) process.exitCode = 1;
     for (const { handle } of sources) await handle.terminate('chaos done').catch(() => undefined);
   } finally {
-    pace.stop();
+    stopEpisodes = true;
+    progress.stop();
     await connection.close();
     await db.close();
     await stack.stop();
+    await receiver.close();
     await simulator.close();
+  }
+}
+
+/** Until `measure` has not changed for `quietSeconds`. */
+async function untilSettled(measure: () => number, quietSeconds: number): Promise<void> {
+  let last = measure();
+  let since = Date.now();
+  while (Date.now() - since < quietSeconds * 1000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    if (measure() !== last) [last, since] = [measure(), Date.now()];
   }
 }
 

@@ -21,6 +21,8 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDepen
     // worker runs it again from the checkpoint), and past the force time the worker gives up waiting and exits.
     // A supervisor's stop (10 s grace in the local stack, compose's default) therefore never needs a SIGKILL.
     shutdownGraceTime: '5 seconds',
+    // Half the SDK's default: the tasks of a worker that died go to the shared queue after this long, not 10 s.
+    stickyQueueScheduleToStartTimeout: '5 seconds',
     shutdownForceTime: '8 seconds',
   });
 }

@@ -11,3 +11,9 @@ export const PUBLISH_ONLY_CHANGES = 'publish-only-changes';
 
 /** Waits end on the source's poll grid (every interval, at an offset from its id) instead of an interval after the cycle. */
 export const POLLS_ON_A_GRID = 'polls-on-a-grid';
+
+/**
+ * A workflow task runs one page: between pages the workflow yields on a 1 ms timer, and a page's retry that waits
+ * longer than 5 s waits on a timer (before: pages and their retries ran back to back in one task).
+ */
+export const ONE_PAGE_PER_TASK = 'one-page-per-task';

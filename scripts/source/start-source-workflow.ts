@@ -24,5 +24,8 @@ export async function startSourceWorkflow(client: Client, source: SourceIdentity
       { key: SourceStatus, value: 'starting' },
     ],
     staticSummary: `Atlassian audit log source ${source.name}`,
+    // Half the default: a task lost with a killed worker or a restarted server is handed out again after this long.
+    // A task runs one page (or heartbeats while a page runs long), so it never needs more.
+    workflowTaskTimeout: '5 seconds',
   });
 }

@@ -3,8 +3,8 @@ import { ManagedProcess } from './processes';
 /** The first restart waits this long; each quick death after it doubles the wait, up to the maximum. */
 const FIRST_RESTART_DELAY_MS = 1_000;
 const MAX_RESTART_DELAY_MS = 60_000;
-/** A worker that ran this long was healthy: its death starts the backoff over. */
-const HEALTHY_RUN_MS = 60_000;
+/** A process that ran this long had started fine: its death starts the backoff over (a crash loop dies sooner). */
+const HEALTHY_RUN_MS = 15_000;
 
 /**
  * Keeps one of the local stack's processes running (a worker, or the cluster profile's servers), as a process
