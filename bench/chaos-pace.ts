@@ -42,14 +42,14 @@ export class ProgressMeter {
 
   /**
    * Seconds from `since` until every one of `sourceIds` has stored a page after it: the slowest source's way back.
-   * Undefined when one did not within `watchSeconds` (`stalled` names how many).
+   * Undefined when one did not within `watchSeconds` (`stalled` lists those).
    */
-  async untilAllProgressed(sourceIds: string[], since: number, watchSeconds: number): Promise<{ seconds?: number; stalled: number }> {
+  async untilAllProgressed(sourceIds: string[], since: number, watchSeconds: number): Promise<{ seconds?: number; stalled: string[] }> {
     const waiting = () => sourceIds.filter((id) => (this.progressAt.get(id) ?? 0) <= since);
     while (waiting().length > 0 && Date.now() - since < watchSeconds * 1000) await new Promise((r) => setTimeout(r, 250));
-    const stalled = waiting().length;
-    if (stalled) return { stalled };
-    return { seconds: Math.max(0, ...sourceIds.map((id) => this.progressAt.get(id)! - since)) / 1000, stalled: 0 };
+    const stalled = waiting();
+    if (stalled.length) return { stalled };
+    return { seconds: Math.max(0, ...sourceIds.map((id) => this.progressAt.get(id)! - since)) / 1000, stalled };
   }
 
   async until(condition: () => boolean, timeoutSeconds: number): Promise<void> {

@@ -25,13 +25,14 @@ import { checkAlerts, SilenceSchedule } from './chaos-silences';
 
 const quick = process.argv.includes('--quick');
 /**
- * The backfill is held to a steady pace by the API's rate limit (small pages, few requests a minute per key), so that
- * it lasts as long as the faults and a fault's cost shows as a dip in that pace.
+ * The backfill is held to a steady pace by the API's latency (small pages, each answered after 1.5 s, about 40
+ * requests a minute per source under the 60 allowed), so that it lasts as long as the faults and a fault's cost shows
+ * as the time a source stores nothing.
  */
 const PROFILE = quick
-  ? { backfillSources: 10, eventsPerSource: 5_200, silentSources: 2, requestsPerMinute: 16, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40 }
-  : { backfillSources: 40, eventsPerSource: 25_000, silentSources: 4, requestsPerMinute: 8, processFaults: 105, settleSeconds: 5, watchSeconds: 15, silenceWindowSeconds: 60 };
-const PAGE_SIZE = 100;
+  ? { backfillSources: 10, eventsPerSource: 5_200, pageSize: 40, silentSources: 2, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40 }
+  : { backfillSources: 40, eventsPerSource: 25_000, pageSize: 25, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60 };
+const API_LATENCY_MS = 1500;
 const WORKERS = 3;
 /** Every source gets live events, so that only the scheduled silences may open a silence alert. */
 const LIVE_EVENTS_PER_SECOND = 0.25;
@@ -55,10 +56,10 @@ async function main(): Promise<void> {
       ...Array.from({ length: PROFILE.silentSources }, () => ({ liveEventsPerSecond: LIVE_EVENTS_PER_SECOND, history: { count: 200 } })),
     ],
     history: { count: PROFILE.eventsPerSource, spanMs: 5 * 24 * 3600_000 },
-    maxPageSize: PAGE_SIZE,
+    maxPageSize: PROFILE.pageSize,
     lateEventRatio: 0.05,
-    rateLimit: { requestsPerMinute: PROFILE.requestsPerMinute, form: 'retry-after-seconds' },
-    faults: { serverErrorRate: 0.01, serverErrorStatus: 503, resetRate: 0.005, truncatedJsonRate: 0.005, repeatEventRate: 0.01 },
+    rateLimit: { requestsPerMinute: 60, form: 'retry-after-seconds' },
+    faults: { serverErrorRate: 0.01, serverErrorStatus: 503, resetRate: 0.005, truncatedJsonRate: 0.005, repeatEventRate: 0.01, latencyMs: API_LATENCY_MS },
   });
   const receiver = await WebhookReceiver.start();
   const stack = await startClusterStack(log, {
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   const throttledUntil = new Map<string, number>();
   let stopEpisodes = false;
   try {
-    const sources: { source: { id: string }; org: (typeof simulator.orgs)[number]; silent: boolean; handle: Awaited<ReturnType<typeof startSourceWorkflow>> }[] = [];
+    const sources: { source: { id: string; name: string }; org: (typeof simulator.orgs)[number]; silent: boolean; handle: Awaited<ReturnType<typeof startSourceWorkflow>> }[] = [];
     for (const [i, org] of simulator.orgs.entries()) {
       const silent = i >= PROFILE.backfillSources;
       const settings = { pollIntervalSeconds: 10, silenceWindowSeconds: silent ? PROFILE.silenceWindowSeconds : BUSY_WINDOWS_SECONDS[0] };
@@ -121,7 +122,8 @@ async function main(): Promise<void> {
       if (!watched.length) return;
       const { seconds, stalled } = await progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds);
       recoveries.push({ kind, seconds });
-      log(`  ${seconds === undefined ? `${stalled} sources stored nothing within ${PROFILE.watchSeconds} s` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering`);
+      const names = (ids: string[]) => ids.map((id) => watched.find((s) => s.source.id === id)!.source.name).join(', ');
+      log(`  ${seconds === undefined ? `stored nothing within ${PROFILE.watchSeconds} s: ${names(stalled)}` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering`);
     };
     const operator = async () => {
       const { handle } = pick(busy);
