@@ -25,12 +25,13 @@ FROM ${NODE_IMAGE}
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY scripts/image/keep-own-platform.sh /usr/local/bin/
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && keep-own-platform.sh
 COPY migrations ./migrations
 COPY --from=build /app/dist ./dist
 # The workflow bundle made at build time: the worker loads it instead of bundling workflows/ at start.
 ENV TEMPORAL_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 USER node
 # The operator CLI runs from the same image: `docker-compose run --rm worker node dist/scripts/source/main.js list`.
-# The flag is that of WORKER_NODE_FLAGS in scripts/stack/local-stack.ts, less tsx.
+# The flags are WORKER_HEAP_FLAGS of scripts/stack/local-stack.ts (test/foundation/production-build.test.ts runs this CMD).
 CMD ["node", "--max-semi-space-size=64", "dist/workers/main.js"]

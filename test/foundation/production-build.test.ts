@@ -9,6 +9,7 @@ import { countEvents, createTestSource, eventually, openTestDatabase } from '../
 import { connectClient } from '../harness/worker';
 import { WorkerProcess } from '../harness/worker-process';
 import { env } from '../harness/env';
+import { WORKER_HEAP_FLAGS } from '../../scripts/stack/local-stack';
 
 const root = path.join(__dirname, '..', '..');
 const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
@@ -20,7 +21,7 @@ const BUILD_TOOLS = /\/node_modules\/(tsx|esbuild|typescript|ts-jest|@swc\/[^/]+
 function imageWorkerCommand(): { nodeArgs: string[]; workflowBundle: string } {
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]) as string[];
   const bundle = /^ENV TEMPORAL_WORKFLOW_BUNDLE=\/app\/(\S+)$/m.exec(dockerfile)![1];
-  expect(cmd[0]).toBe('node');
+  expect(cmd.slice(0, 1 + WORKER_HEAP_FLAGS.length)).toEqual(['node', ...WORKER_HEAP_FLAGS]);
   return { nodeArgs: cmd.slice(1), workflowBundle: path.join(root, bundle) };
 }
 
