@@ -1,9 +1,14 @@
-# The worker image: runs workflows and activities; scale out with `docker-compose up --scale worker=N`.
-FROM node:20-bookworm-slim
+# The worker image, in two stages: the build stage compiles the TypeScript and bundles the workflows (`npm run build`);
+# the runtime stage holds the production dependencies, that output and the migrations, so neither TypeScript nor
+# webpack runs in production. Scale out with `docker-compose up --scale worker=N`.
+# The Node version is the one of .node-version (test/foundation/node-version.test.ts keeps them equal).
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Dev dependencies (jest, eslint, typescript) stay out; tsx, in dependencies, runs the TypeScript sources directly.
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
 COPY config ./config
 COPY contract ./contract
 COPY atlassian ./atlassian
@@ -13,9 +18,20 @@ COPY detections ./detections
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
-COPY scripts ./scripts
+COPY scripts/source ./scripts/source
+RUN npm run build
+
+FROM ${NODE_IMAGE}
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY scripts/image/keep-own-platform.sh /usr/local/bin/
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && keep-own-platform.sh
 COPY migrations ./migrations
-COPY tsconfig.json ./
+COPY --from=build /app/dist ./dist
+# The workflow bundle made at build time: the worker loads it instead of bundling workflows/ at start.
+ENV TEMPORAL_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 USER node
-# The flags are those of WORKER_NODE_FLAGS in scripts/stack/local-stack.ts.
-CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "workers/main.ts"]
+# The operator CLI runs from the same image: `docker-compose run --rm worker node dist/scripts/source/main.js list`.
+# The flags are WORKER_HEAP_FLAGS of scripts/stack/local-stack.ts (test/foundation/production-build.test.ts runs this CMD).
+CMD ["node", "--max-semi-space-size=64", "dist/workers/main.js"]

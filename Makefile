@@ -1,12 +1,21 @@
 # The three entry points of the README. Each installs what is missing first.
-.PHONY: install tools test demo up lint bench reset
+.PHONY: install node tools build test demo up lint bench reset
 
+# Every target runs on the Node of .node-version (the image's too), fetched once into the per-user cache and put first
+# on PATH, so npm ci, tsc, jest and the workers it spawns all run on it, whatever Node the machine has.
+NODE_VERSION := $(shell cat .node-version)
+NODE_DIR := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/atlassian-audit-source/node-$(NODE_VERSION)
+export PATH := $(NODE_DIR)/bin:$(PATH)
 NPM_STAMP := node_modules/.package-lock.json
 
 install: $(NPM_STAMP)
 
-# npm rewrites node_modules/.package-lock.json on every install, so it tracks whether package-lock.json changed since.
-$(NPM_STAMP): package.json package-lock.json
+node:
+	@scripts/stack/install-node.sh $(NODE_VERSION) $(NODE_DIR)
+
+# npm rewrites node_modules/.package-lock.json on every install, so it tracks whether package-lock.json changed since
+# (or the pinned Node did: npm ci runs on it too).
+$(NPM_STAMP): package.json package-lock.json .node-version | node
 	npm ci --no-audit --no-fund
 
 tools:
@@ -35,3 +44,7 @@ bench: install
 # Deletes the local stack's state: the dev server's database, the embedded PostgreSQL data, logs, the demo key.
 reset:
 	rm -rf .data
+
+# dist/: the compiled JavaScript and the prebuilt workflow bundle that the image runs.
+build: install
+	npm run --silent build

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Database } from './database';
 
-const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
+const MIGRATIONS_DIR = path.join(projectRoot(__dirname), 'migrations');
 // Any constant works; it only has to be the same for every process that migrates this database.
 const MIGRATION_LOCK_ID = 7_351_204;
 
@@ -24,4 +24,14 @@ export async function migrate(db: Database): Promise<string[]> {
     }
     return pending;
   });
+}
+
+/** migrations/ sits beside package.json, whether this module runs from store/ (tsx, jest) or dist/store/ (the build). */
+function projectRoot(dir: string): string {
+  while (!existsSync(path.join(dir, 'package.json'))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${__dirname}: cannot find migrations/`);
+    dir = parent;
+  }
+  return dir;
 }

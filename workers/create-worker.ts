@@ -1,6 +1,9 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { ActivityDependencies, createActivities } from '../activities';
 
+/** The workflows' entry point: workflows/index.ts under tsx, dist/workflows/index.js once built. */
+export const WORKFLOWS_PATH = require.resolve('../workflows');
+
 export interface WorkerSettings {
   connection: NativeConnection;
   namespace: string;
@@ -15,7 +18,7 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDepen
     connection: settings.connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    ...(settings.workflowBundlePath ? { workflowBundle: { codePath: settings.workflowBundlePath } } : { workflowsPath: require.resolve('../workflows') }),
+    ...(settings.workflowBundlePath ? { workflowBundle: { codePath: settings.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     // On SIGTERM a page in flight gets this long to finish; after it, it is cancelled and handed back (another
     // worker runs it again from the checkpoint), and past the force time the worker gives up waiting and exits.

@@ -6,9 +6,13 @@ import { testCredentialsKey } from './sources';
 
 const root = path.join(__dirname, '..', '..');
 
+/** The worker as the suite runs it: workers/main.ts through tsx. */
+const WORKER_FROM_SOURCES = [...WORKER_NODE_FLAGS, path.join(root, 'workers', 'main.ts')];
+
 /**
- * The real worker entry point (workers/main.ts) in a process of its own, so a test can SIGKILL it mid-flight the way
- * a crash or an OOM kill would. Its whole output is kept for assertions.
+ * The real worker entry point (workers/main.ts, or other node arguments such as the built dist/workers/main.js) in a
+ * process of its own, so a test can SIGKILL it mid-flight the way a crash or an OOM kill would. Its whole output is
+ * kept for assertions.
  */
 export class WorkerProcess {
   output = '';
@@ -18,8 +22,9 @@ export class WorkerProcess {
   constructor(
     readonly taskQueue: string,
     extraEnv: Record<string, string> = {},
+    nodeArgs: string[] = WORKER_FROM_SOURCES,
   ) {
-    this.child = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(root, 'workers', 'main.ts')], {
+    this.child = spawn(process.execPath, nodeArgs, {
       cwd: root,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
