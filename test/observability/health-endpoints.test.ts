@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:net';
 import { Client } from 'pg';
@@ -6,6 +7,7 @@ import { freePort } from '../../scripts/stack/processes';
 import { eventually } from '../harness/sources';
 import { requiredEnv } from '../harness/env';
 import { WorkerProcess } from '../harness/worker-process';
+import { dockerfileHealthcheck } from '../harness/dockerfile';
 
 interface Answer {
   status: number;
@@ -28,6 +30,12 @@ async function asServerAdmin(sql: string): Promise<void> {
   }
 }
 
+/** The image's HEALTHCHECK command, run here against the worker: its exit code is what Docker would see. */
+function containerHealthcheck(healthPort: number): number | null {
+  const [command, ...args] = dockerfileHealthcheck();
+  return spawnSync(command === 'node' ? process.execPath : command, args, { env: { HEALTH_PORT: String(healthPort) }, timeout: 10_000 }).status;
+}
+
 async function exitOf(worker: WorkerProcess): Promise<string> {
   await eventually(async () => worker.exited, (exited) => exited, 30_000, 50);
   return worker.output.trim();
@@ -45,6 +53,7 @@ describe('a worker with HEALTH_PORT set', () => {
       const ready = await eventually(() => get(url('/readyz')), (a) => a.status === 200);
       expect(JSON.parse(ready.body)).toEqual({ ready: true, checks: { temporal: 'ok', postgres: 'ok', worker: 'ok' } });
       expect(await get(url('/livez'))).toEqual({ status: 200, body: 'ok\n' });
+      expect(containerHealthcheck(port)).toBe(0);
 
       // The database refuses new connections and loses the ones it had: to the worker, PostgreSQL is gone.
       await asServerAdmin(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
@@ -55,6 +64,7 @@ describe('a worker with HEALTH_PORT set', () => {
       expect(checks).toMatchObject({ temporal: 'ok', worker: 'ok' });
       expect(checks.postgres).toMatch(/not currently accepting connections|terminat/);
       expect(await get(url('/livez'))).toEqual({ status: 200, body: 'ok\n' });
+      expect(containerHealthcheck(port)).toBe(1);
       // The state metrics cannot be read either, and say so instead of serving stale or empty values.
       expect((await get(url('/metrics'))).status).toBe(503);
 
