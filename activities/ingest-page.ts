@@ -96,9 +96,9 @@ export function createIngestPage(deps: IngestDependencies) {
         insertedIds.size > 0 && deps.onEventsInserted
           ? await deps.onEventsInserted.run(tx, source, rows.filter((row) => insertedIds.has(row.eventId)), advanced.returned)
           : { alertsOpened: 0 };
-      return { inserted: insertedIds.size, checkpoint: advanced.checkpoint, alertsOpened: hook.alertsOpened };
+      return { inserted: insertedIds.size, checkpoint: advanced.checkpoint, alertsOpened: hook.alertsOpened, rulesFired: hook.rulesFired ?? [] };
     });
-    sourceMetrics.pageStored({ fetched: rows.length, inserted: saved.inserted, seconds: (performance.now() - storeStartedAt) / 1000 });
+    sourceMetrics.pageStored({ fetched: rows.length, inserted: saved.inserted, rulesFired: saved.rulesFired, seconds: (performance.now() - storeStartedAt) / 1000 });
     // Their notices go out, and the source's AlertOpen follows, now rather than at the dispatcher's next sweep.
     if (saved.alertsOpened > 0) await wakeAlertDispatcher();
 

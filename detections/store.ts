@@ -156,13 +156,3 @@ export async function listDetections(sql: Sql, filter: DetectionFilter = {}): Pr
     detectedAt: row.detected_at,
   }));
 }
-
-/** Detections raised so far per source and rule (ingestion and rescans alike), for metrics read at scrape time. */
-export async function countDetections(sql: Sql): Promise<{ source: string; rule: string; detections: number }[]> {
-  const { rows } = await sql.query<{ name: string; rule_id: string; detections: number }>(
-    `SELECT s.name, d.rule_id, count(*)::float8 AS detections
-       FROM detections d JOIN sources s ON s.id = d.source_id
-      GROUP BY s.name, d.rule_id`,
-  );
-  return rows.map((row) => ({ source: row.name, rule: row.rule_id, detections: row.detections }));
-}

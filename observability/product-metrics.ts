@@ -13,6 +13,7 @@ export const PRODUCT_METRICS = {
   apiRequestSeconds: 'audit_api_request_seconds',
   apiWaitSeconds: 'audit_api_wait_seconds',
   pageStoreSeconds: 'audit_page_store_seconds',
+  detections: 'audit_detections_total',
 } as const;
 
 /** Seconds; the SDK's default buckets are milliseconds-sized. Given to the exporter when the runtime is installed. */
@@ -35,6 +36,7 @@ export class ProductMetrics {
   readonly #apiRequestSeconds;
   readonly #apiWaitSeconds;
   readonly #pageStoreSeconds;
+  readonly #detections;
 
   constructor(meter: MetricMeter) {
     this.#eventsFetched = meter.createCounter(PRODUCT_METRICS.eventsFetched, undefined, 'Events read from the API, per source (duplicates of a re-read page included)');
@@ -43,15 +45,17 @@ export class ProductMetrics {
     this.#apiRequestSeconds = meter.createHistogram(PRODUCT_METRICS.apiRequestSeconds, 'float', 's', 'Duration of one events-stream request (one page), per source');
     this.#apiWaitSeconds = meter.createHistogram(PRODUCT_METRICS.apiWaitSeconds, 'float', 's', 'Time requests were held back by the pace or by a 429, per source and reason');
     this.#pageStoreSeconds = meter.createHistogram(PRODUCT_METRICS.pageStoreSeconds, 'float', 's', "Duration of a page's PostgreSQL transaction (events, checkpoint, detections), per source");
+    this.#detections = meter.createCounter(PRODUCT_METRICS.detections, undefined, 'Detections raised by ingestion, per source and rule');
   }
 
   /** The recorder of one source's ingest path: every value it records carries the source's name. */
   forSource(source: string): SourceMetrics {
     return {
-      pageStored: ({ fetched, inserted, seconds }) => {
+      pageStored: ({ fetched, inserted, rulesFired, seconds }) => {
         this.#eventsFetched.add(fetched, { source });
         this.#eventsInserted.add(inserted, { source });
         this.#pageStoreSeconds.record(seconds, { source });
+        for (const rule of rulesFired) this.#detections.add(1, { source, rule });
       },
       apiRequest: (outcome, seconds) => {
         this.#apiRequests.add(1, { source, status_class: outcome });
@@ -63,7 +67,8 @@ export class ProductMetrics {
 }
 
 export interface SourceMetrics {
-  pageStored(page: { fetched: number; inserted: number; seconds: number }): void;
+  /** After the page's transaction committed: what it read, stored and detected, and how long the transaction took. */
+  pageStored(page: { fetched: number; inserted: number; rulesFired: readonly string[]; seconds: number }): void;
   apiRequest(outcome: ApiOutcome, seconds: number): void;
   apiWait(reason: WaitReason, seconds: number): void;
 }

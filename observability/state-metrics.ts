@@ -1,11 +1,10 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Gauge, Registry } from 'prom-client';
 import type { Database } from '../store/database';
 import { sourceFreshness } from '../store/checkpoints';
 import { countOpenAlerts, countUndeliveredNotices } from '../alerts/alert-queries';
-import { countDetections } from '../detections/store';
 
 /**
- * What PostgreSQL says at the moment of the scrape: freshness, open alerts, undelivered notices, detections. These
+ * What PostgreSQL says at the moment of the scrape: freshness, open alerts and undelivered notices. These
  * are facts of the whole deployment, not of one worker, so each worker reports the same values (aggregate with max,
  * not sum), and a removed source's series disappear with it. The SDK's meter only records values pushed to it, so
  * these live in a prom-client registry of their own, read on each scrape.
@@ -15,7 +14,6 @@ export const STATE_METRICS = {
   lastPollAge: 'audit_source_last_poll_age_seconds',
   alertsOpen: 'audit_alerts_open',
   alertDeliveries: 'audit_alert_deliveries',
-  detections: 'audit_detections_total',
 } as const;
 
 export function createStateMetrics(db: Pick<Database, 'query'>): Registry {
@@ -59,17 +57,6 @@ export function createStateMetrics(db: Pick<Database, 'query'>): Registry {
       const { pending, failed } = await countUndeliveredNotices(db);
       this.set({ status: 'pending' }, pending);
       this.set({ status: 'failed' }, failed);
-    },
-  });
-  // A counter read from the detections table: it only grows, so increase() over it is the detections raised.
-  new Counter({
-    name: STATE_METRICS.detections,
-    help: 'Detections raised per source and rule, by ingestion and rescans',
-    labelNames: ['source', 'rule'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const row of await countDetections(db)) this.inc({ source: row.source, rule: row.rule }, row.detections);
     },
   });
   return registry;

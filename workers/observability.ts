@@ -17,7 +17,8 @@ const LISTEN_HOST = '0.0.0.0';
  */
 export function installRuntime(env: Pick<Environment, 'METRICS_PORT'>, options: RuntimeOptions = {}): void {
   const port = env.METRICS_PORT;
-  const metrics = port === undefined ? {} : { metrics: { prometheus: { bindAddress: `${LISTEN_HOST}:${port}`, useSecondsForDurations: true, histogramBucketOverrides: PRODUCT_HISTOGRAM_BUCKETS } } };
+  const prometheus = { bindAddress: `${LISTEN_HOST}:${port}`, useSecondsForDurations: true, histogramBucketOverrides: PRODUCT_HISTOGRAM_BUCKETS };
+  const metrics = port === undefined ? {} : { metrics: { prometheus } };
   try {
     Runtime.install({ ...options, telemetryOptions: { ...options.telemetryOptions, ...metrics } });
   } catch (err) {
