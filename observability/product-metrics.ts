@@ -78,6 +78,7 @@ export const noProductMetrics = new ProductMetrics(noopMetricMeter);
 
 export function apiOutcomeOf(err: unknown): ApiOutcome {
   if (err instanceof RateLimitedError) return '429';
+  // The client turns every failure of the request into an AtlassianApiError, except the activity's cancellation.
   if (!(err instanceof AtlassianApiError)) return 'cancelled';
   const { status } = err;
   if (status === null) return 'network';
