@@ -40,7 +40,7 @@ module.exports = {
     forbid(
       'only-workers-import-activities',
       'activities/ is what a worker registers, nobody\'s library: the CLI, detections, alerts and the store import the rooms it composes instead.',
-      '^(contract|atlassian|store|alerts|detections|scripts|config)/',
+      '^(contract|atlassian|store|alerts|detections|observability|scripts|config)/',
       '^activities/',
     ),
     forbid(
@@ -49,15 +49,22 @@ module.exports = {
       '^(atlassian|store|alerts|detections|config)/',
       '^(workflows|workers|scripts)/',
     ),
+    forbid(
+      'observability-sits-above-the-building-blocks',
+      'Metrics and health read the client, the store, alerts and detections; those rooms record nothing themselves.',
+      '^(contract|atlassian|store|alerts|detections|config)/',
+      '^observability/',
+    ),
+    forbid('observability-imports-no-runner', 'Workers wire metrics and health up; observability/ knows no runner.', '^observability/', '^(workflows|workers|scripts)/'),
     forbid('the-client-stands-alone', 'The Atlassian client knows HTTP and the contract\'s failure types, not our tables.', '^atlassian/', '^(store|alerts|detections)/'),
     forbid('the-store-knows-no-alerting', 'Tables are written by the rooms above the store.', '^store/', '^(alerts|detections)/'),
     forbid('alerts-know-no-detections', 'Detections open alerts; alerts do not know what raised them.', '^alerts/', '^detections/'),
-    forbid('product-code-imports-no-test-code', 'Tests and benchmarks stand outside the product.', '^(contract|atlassian|store|alerts|detections|activities|workflows|workers|scripts|config|simulator)/', '^(test|bench)/'),
+    forbid('product-code-imports-no-test-code', 'Tests and benchmarks stand outside the product.', '^(contract|atlassian|store|alerts|detections|observability|activities|workflows|workers|scripts|config|simulator)/', '^(test|bench)/'),
     {
       name: 'only-the-demo-runs-the-simulator',
       comment: 'The API simulator is a stand-in for Atlassian: the demo starts it, the product never calls it.',
       severity: 'error',
-      from: { path: '^(contract|atlassian|store|alerts|detections|activities|workflows|workers|scripts|config)/', pathNot: '^scripts/stack/demo\\.ts$' },
+      from: { path: '^(contract|atlassian|store|alerts|detections|observability|activities|workflows|workers|scripts|config)/', pathNot: '^scripts/stack/demo\\.ts$' },
       to: { path: '^simulator/' },
     },
   ],

@@ -15,6 +15,7 @@ COPY atlassian ./atlassian
 COPY store ./store
 COPY alerts ./alerts
 COPY detections ./detections
+COPY observability ./observability
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
@@ -32,6 +33,12 @@ COPY --from=build /app/dist ./dist
 # The workflow bundle made at build time: the worker loads it instead of bundling workflows/ at start.
 ENV TEMPORAL_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 USER node
+# Prometheus scrapes both ports (README, "Metrics and health"); unset either to turn it off.
+ENV METRICS_PORT=9464 HEALTH_PORT=8081
+EXPOSE 9464 8081
+# Healthy means ready: Temporal and PostgreSQL answer and the worker polls. docker-compose.yml repeats this command.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.HEALTH_PORT}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The operator CLI runs from the same image: `docker-compose run --rm worker node dist/scripts/source/main.js list`.
 # The flags are WORKER_HEAP_FLAGS of scripts/stack/local-stack.ts (test/foundation/production-build.test.ts runs this CMD).
 CMD ["node", "--max-semi-space-size=64", "dist/workers/main.js"]

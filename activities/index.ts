@@ -5,6 +5,7 @@ import { createIngestPage } from './ingest-page';
 import type { InsertedEventsHook } from '../store/events';
 import type { WebUiLinks } from '../alerts/notice-payload';
 import { createSourceStateActivities } from './source-state';
+import type { ProductMetrics } from '../observability/product-metrics';
 
 export interface ActivityDependencies {
   db: Database;
@@ -12,6 +13,8 @@ export interface ActivityDependencies {
   onEventsInserted?: InsertedEventsHook;
   /** Where Slack notices link to a source's workflow in the Web UI. */
   webUiLinks?: WebUiLinks;
+  /** The worker's product metrics (observability/); without it the activities record nothing. */
+  metrics?: ProductMetrics;
 }
 
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */

@@ -16,6 +16,7 @@ import { ApiPacer, budgetOf } from '../store/api-pacing';
 import { advanceCheckpoint, Checkpoint, loadCheckpoint } from '../store/checkpoints';
 import { insertEvents, type InsertedEventsHook } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
+import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
 
 /** The largest page Atlassian is reported to serve: fewer requests against a rate limit of about 50 a minute. */
 export const PAGE_LIMIT = 500;
@@ -27,6 +28,8 @@ export interface IngestDependencies {
   cipher: CredentialCipher;
   /** Work on each page's new rows that must happen exactly once, in the page's transaction (detections). */
   onEventsInserted?: InsertedEventsHook;
+  /** Where pages, requests and waits are counted; nothing is recorded without it. */
+  metrics?: ProductMetrics;
 }
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
@@ -44,16 +47,18 @@ export async function loadSourceOrFail(db: Database, sourceId: string): Promise<
 export function createIngestPage(deps: IngestDependencies) {
   const readAhead = new PageReadAhead();
   const pacer = new ApiPacer(deps.db);
+  const metrics = deps.metrics ?? noProductMetrics;
   return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
     const { cancellationSignal, info } = Context.current();
     const source = await loadSourceOrFail(deps.db, sourceId);
     const checkpoint = await loadCheckpoint(deps.db, sourceId);
+    const sourceMetrics = metrics.forSource(source.name);
     // Decrypted per call, not cached: a rotated key is used by the very next page.
     const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)) });
 
     // Every request waits for its slot in the organization's pace, the read-ahead's too.
     const fetchPage = (query: EventsPageQuery, signal?: AbortSignal) =>
-      pacedRequest(pacer, budgetOf(source), info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal));
+      pacedRequest(pacer, budgetOf(source), info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal), sourceMetrics);
     let page: EventsPage;
     let cursorReset = false;
     try {
@@ -71,6 +76,7 @@ export function createIngestPage(deps: IngestDependencies) {
     const { nextCursor } = page;
     if (page.hasMore && nextCursor) readAhead.start(sourceId, nextCursor, () => fetchPage({ cursor: nextCursor }));
     const rows = page.events.map(toEventRow);
+    const storeStartedAt = performance.now();
     const saved = await deps.db.withTransaction(async (tx) => {
       const insertedIds = new Set(await insertEvents(tx, source.id, source.name, rows));
       const advanced = await advanceCheckpoint(tx, source.id, {
@@ -90,8 +96,9 @@ export function createIngestPage(deps: IngestDependencies) {
         insertedIds.size > 0 && deps.onEventsInserted
           ? await deps.onEventsInserted.run(tx, source, rows.filter((row) => insertedIds.has(row.eventId)), advanced.returned)
           : { alertsOpened: 0 };
-      return { inserted: insertedIds.size, checkpoint: advanced.checkpoint, alertsOpened: hook.alertsOpened };
+      return { inserted: insertedIds.size, checkpoint: advanced.checkpoint, alertsOpened: hook.alertsOpened, rulesFired: hook.rulesFired ?? [] };
     });
+    sourceMetrics.pageStored({ fetched: rows.length, inserted: saved.inserted, rulesFired: saved.rulesFired, seconds: (performance.now() - storeStartedAt) / 1000 });
     // Their notices go out, and the source's AlertOpen follows, now rather than at the dispatcher's next sweep.
     if (saved.alertsOpened > 0) await wakeAlertDispatcher();
 

@@ -2,6 +2,7 @@ import type { EventsPage, RateLimitInfo } from '../atlassian/client';
 import { RateLimitedError } from '../atlassian/errors';
 import { parseRateLimitResetMs } from '../atlassian/retry-delay';
 import type { ApiPacer, RateWindow } from '../store/api-pacing';
+import { apiOutcomeOf, type SourceMetrics } from '../observability/product-metrics';
 
 /**
  * A wait for a slot longer than this fails the page as rate-limited instead, so the workflow waits on a durable
@@ -11,23 +12,40 @@ const MAX_WAIT_IN_PAGE_MS = 30_000;
 
 /**
  * One request to the API in the organization's shared pace: it waits for its slot, and its response (or its 429) sets
- * the pace of the requests that follow, on every worker.
+ * the pace of the requests that follow, on every worker. The wait, the request and its outcome are recorded.
  */
-export async function pacedRequest(pacer: ApiPacer, budget: string, attempt: number, request: () => Promise<EventsPage>): Promise<EventsPage> {
+export async function pacedRequest(
+  pacer: ApiPacer,
+  budget: string,
+  attempt: number,
+  request: () => Promise<EventsPage>,
+  metrics: SourceMetrics,
+): Promise<EventsPage> {
   const { waitMs, taken } = await pacer.takeSlot(budget, MAX_WAIT_IN_PAGE_MS);
   if (!taken) {
     throw new RateLimitedError({ status: 429, code: null, message: `the organization's request budget is spent for ${Math.ceil(waitMs / 1000)} s`, retryAfterMs: waitMs });
   }
-  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  if (waitMs > 0) {
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+    metrics.apiWait('pace', waitMs / 1000);
+  }
+  const startedAt = performance.now();
+  let page: EventsPage;
   try {
-    const page = await request();
-    const window = page.rateLimit && windowOf(page.rateLimit);
-    if (window) await pacer.observe(budget, window);
-    return page;
+    page = await request();
   } catch (err) {
-    if (err instanceof RateLimitedError) await pacer.rateLimited(budget, err.delayMs(attempt));
+    metrics.apiRequest(apiOutcomeOf(err), (performance.now() - startedAt) / 1000);
+    if (err instanceof RateLimitedError) {
+      const holdMs = err.delayMs(attempt);
+      metrics.apiWait('rate_limited', holdMs / 1000);
+      await pacer.rateLimited(budget, holdMs);
+    }
     throw err;
   }
+  metrics.apiRequest('2xx', (performance.now() - startedAt) / 1000);
+  const window = page.rateLimit && windowOf(page.rateLimit);
+  if (window) await pacer.observe(budget, window);
+  return page;
 }
 
 /**

@@ -93,3 +93,23 @@ export function summarizeDeliveries(deliveries: DeliveryView[]): string {
   if (failed.length) parts.push(`${failed.length} undelivered, gave up${failed[0].lastError ? ` (${failed[0].lastError})` : ''}`);
   return parts.join('; ');
 }
+
+/** Open alerts per source and kind, for metrics read at scrape time. */
+export async function countOpenAlerts(db: Pick<Database, 'query'>): Promise<{ source: string; kind: AlertKind; open: number }[]> {
+  const { rows } = await db.query<{ name: string; kind: AlertKind; open: number }>(
+    `SELECT s.name, a.kind, count(*)::int AS open
+       FROM alerts a JOIN sources s ON s.id = a.source_id
+      WHERE a.status = 'open'
+      GROUP BY s.name, a.kind`,
+  );
+  return rows.map((row) => ({ source: row.name, kind: row.kind, open: row.open }));
+}
+
+/** Notices still to deliver and those given up on, for metrics read at scrape time. */
+export async function countUndeliveredNotices(db: Pick<Database, 'query'>): Promise<{ pending: number; failed: number }> {
+  const { rows } = await db.query<{ pending: number; failed: number }>(
+    `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'failed')::int AS failed
+       FROM alert_deliveries WHERE status IN ('pending', 'failed')`,
+  );
+  return rows[0];
+}

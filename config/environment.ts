@@ -1,6 +1,10 @@
 import { OperatorError } from './operator-error';
 import { z } from 'zod';
 
+/** A TCP port to listen on; the error reads "NAME: must be a port number from 1 to 65535". */
+const NOT_A_PORT = 'must be a port number from 1 to 65535';
+const port = () => z.string().regex(/^\d{1,5}$/, NOT_A_PORT).transform(Number).refine((n) => n >= 1 && n <= 65535, NOT_A_PORT);
+
 /**
  * Settings that every process reads from the environment (workers, operator scripts, the stack runner), validated
  * once so that a bad value fails at start in one line instead of deep inside a poll.
@@ -22,6 +26,10 @@ const schema = z.object({
   /** The Temporal Web UI's address, for links in Slack notices (e.g. http://localhost:8233). */
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, message: 'TEMPORAL_UI_URL must be an http(s) URL' }).optional(),
   ALERT_SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'ALERT_SLACK_WEBHOOK_URL must be an http(s) URL' }).optional(),
+  /** A worker serves Prometheus metrics (the SDK's and its own) on this port at /metrics; off when unset. */
+  METRICS_PORT: port().optional(),
+  /** A worker serves /livez, /readyz and the metrics read from PostgreSQL (/metrics) on this port; off when unset. */
+  HEALTH_PORT: port().optional(),
 });
 
 export type Environment = z.infer<typeof schema>;

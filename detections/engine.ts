@@ -34,15 +34,16 @@ export function createDetectionHook(options: EngineOptions = {}): InsertedEvents
     async run(tx, source, inserted, context) {
       const config = parseDetectionConfig(String(context));
       if (config.packIds.length === 0) return { alertsOpened: 0 };
+      const rulesFired = await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, packs), config.settings, { newEvents: true });
       // Each detection opens its own alert (its dedup key names the triggering event).
-      return { alertsOpened: await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, packs), config.settings, { newEvents: true }) };
+      return { alertsOpened: rulesFired.length, rulesFired };
     },
   };
 }
 
 /**
- * Evaluates rows already stored in the transaction's view of `events` with the given rules; returns how many
- * detections it raised. `newEvents`: the rows were inserted by this transaction (ingestion), not read back (a rescan). At most two statements, whatever the number of rows, rules and findings: read the facts the
+ * Evaluates rows already stored in the transaction's view of `events` with the given rules; returns the rule id of
+ * each detection it raised. `newEvents`: the rows were inserted by this transaction (ingestion), not read back (a rescan). At most two statements, whatever the number of rows, rules and findings: read the facts the
  * candidates need, then record the detections with their alerts. The transaction must hold the source's checkpoint
  * row: that lock serialises every detection write of a source (an ingested page holds it from advancing the
  * checkpoint, before its hook; a rescan batch takes it first), so the facts include every detection committed before
@@ -55,12 +56,12 @@ export async function evaluateEvents(
   rules: readonly PackedRule[],
   settings: DetectionSettings,
   { newEvents }: { newEvents: boolean },
-): Promise<number> {
+): Promise<string[]> {
   const candidates = candidatesOf(rows, rules, settings);
-  if (candidates.length === 0) return 0;
+  if (candidates.length === 0) return [];
   const findings = decide(candidates, await loadStoredFacts(tx, source.id, candidates, { newEvents }));
   await raise(tx, source, findings, settings);
-  return findings.length;
+  return findings.map((finding) => finding.rule.id);
 }
 
 function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[], settings: DetectionSettings): Candidate[] {

@@ -77,3 +77,23 @@ export async function advanceCheckpoint(
   );
   return rows.length ? { checkpoint: toCheckpoint(rows[0]), returned: rows[0].also_returned } : undefined;
 }
+
+export interface SourceFreshness {
+  source: string;
+  /** Seconds since the newest stored event's processedAt; null before the first event. */
+  newestEventAgeSeconds: number | null;
+  /** Seconds since the last page was read and committed (a poll that found nothing counts); null before the first. */
+  lastPollAgeSeconds: number | null;
+}
+
+/** How far behind each source is, by PostgreSQL's clock, for metrics read at scrape time. Removed sources are left out. */
+export async function sourceFreshness(db: Pick<Database, 'query'>): Promise<SourceFreshness[]> {
+  const { rows } = await db.query<{ name: string; newest_event_age: number | null; last_poll_age: number | null }>(
+    `SELECT s.name,
+            extract(epoch FROM now() - c.newest_processed_at)::float8 AS newest_event_age,
+            extract(epoch FROM now() - c.last_polled_at)::float8 AS last_poll_age
+       FROM checkpoints c JOIN sources s ON s.id = c.source_id
+      WHERE s.status <> 'removed'`,
+  );
+  return rows.map((row) => ({ source: row.name, newestEventAgeSeconds: row.newest_event_age, lastPollAgeSeconds: row.last_poll_age }));
+}

@@ -64,7 +64,8 @@ export interface InsertedEventsHook {
   contextSql: string;
   /**
    * Called inside the page's transaction with the rows that were new, and the value of contextSql. Says how many
-   * alerts it opened, so that the page wakes the alert dispatcher once they are committed.
+   * alerts it opened, so that the page wakes the alert dispatcher once they are committed, and the rule of each
+   * detection it raised, which the page counts in its metrics.
    */
-  run(tx: PoolClient, source: SourceRecord, inserted: EventRow[], context: unknown): Promise<{ alertsOpened: number }>;
+  run(tx: PoolClient, source: SourceRecord, inserted: EventRow[], context: unknown): Promise<{ alertsOpened: number; rulesFired?: readonly string[] }>;
 }

@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
 import { createCredentialCipher, parseCredentialKeys } from '../store/credentials';
 import { describeDatabaseUrl, openDatabase } from '../store/database';
@@ -8,9 +8,13 @@ import { createDetectionHook } from '../detections/engine';
 import { publishGlobalDestinations, sealSigningSecret } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
 import { createWorker } from './create-worker';
+import { installRuntime, startWorkerHealth } from './observability';
+import { ProductMetrics } from '../observability/product-metrics';
 
 runMain(async () => {
   const env = loadEnvironment();
+  installRuntime(env);
+  const health = await startWorkerHealth(env);
   const cipher = createCredentialCipher(parseCredentialKeys(env));
   const db = openDatabase(env.DATABASE_URL);
   try {
@@ -23,7 +27,9 @@ runMain(async () => {
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
     throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err.message}`);
   });
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined });
+  health.attach({ connection });
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
+  health.attach({ worker });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
     process.stderr.write(`warning: could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it\n`),
@@ -31,6 +37,7 @@ runMain(async () => {
   process.stdout.write(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}\n`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();
+  await health.close();
   await connection.close();
   await db.close();
 });

@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { parse as load } from 'yaml';
 import { allSearchAttributes } from '../../contract/search-attributes';
+import { dockerfileHealthcheck } from '../harness/dockerfile';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -27,5 +29,15 @@ describe('docker-compose.yml', () => {
     const result = spawnSync('docker-compose', ['config'], { cwd: root, env, encoding: 'utf8' });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain('set CREDENTIALS_KEY');
+  });
+
+  it("checks the worker's health as its image does, on the port it sets", () => {
+    const config = load(execFileSync('docker-compose', ['config'], { cwd: root, env: { ...process.env, CREDENTIALS_KEY: 'x' }, encoding: 'utf8' })) as {
+      services: { worker: { environment: Record<string, unknown>; healthcheck: { test: string[] } } };
+    };
+    const { environment, healthcheck } = config.services.worker;
+    // Compose writes $ as $$ in what it passes on.
+    expect(healthcheck.test.map((part) => part.replaceAll('$$', '$'))).toEqual(['CMD', ...dockerfileHealthcheck()]);
+    expect(environment.HEALTH_PORT).toBeDefined();
   });
 });

@@ -70,6 +70,13 @@ describe('the import rules of the house', () => {
     expectClean([{ folder: 'scripts/source', source: "export { findSourceByName } from '../../store/sources';\n" }]);
   });
 
+  it('keep observability/ between the building blocks and the runners', () => {
+    expectViolation([{ folder: 'store', source: "export { ProductMetrics } from '../observability/product-metrics';\n" }], 'observability-sits-above-the-building-blocks');
+    expectViolation([{ folder: 'observability', source: "export { createWorker } from '../workers/create-worker';\n" }], 'observability-imports-no-runner');
+    expectViolation([{ folder: 'observability', source: "export { createActivities } from '../activities';\n" }], 'only-workers-import-activities');
+    expectClean([{ folder: 'observability', source: "export { sourceFreshness } from '../store/checkpoints';\n" }]);
+  });
+
   it('refuse a cycle, even one made of type imports', () => {
     expectViolation(
       [
