@@ -1,6 +1,17 @@
 import { OperatorError } from './operator-error';
 import { z } from 'zod';
 
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+
+/** A choice among a few words, in any case, whose error lists them. */
+function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
+  return z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(choices, { error: (issue) => `"${String(issue.input)}" is not one of ${choices.join(', ')}` }));
+}
+
 /**
  * Settings that every process reads from the environment (workers, operator scripts, the stack runner), validated
  * once so that a bad value fails at start in one line instead of deep inside a poll.
@@ -22,6 +33,9 @@ const schema = z.object({
   /** The Temporal Web UI's address, for links in Slack notices (e.g. http://localhost:8233). */
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/, message: 'TEMPORAL_UI_URL must be an http(s) URL' }).optional(),
   ALERT_SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, message: 'ALERT_SLACK_WEBHOOK_URL must be an http(s) URL' }).optional(),
+  LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
+  /** json (one object a line, for log pipelines) or pretty (for people watching `make demo`). */
+  LOG_FORMAT: oneOf(LOG_FORMATS).default('json'),
 });
 
 export type Environment = z.infer<typeof schema>;

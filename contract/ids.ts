@@ -1,13 +1,28 @@
 // Workflow ids: a contract with running sources, since scripts and workflows find each other by them.
 
+const SOURCE_WORKFLOW_PREFIX = 'atlassian-source-';
+const WATCHDOG_SUFFIX = '-silence-watchdog';
+
 /** Derived from the source name, so a source has exactly one workflow and scripts can find it. */
 export function sourceWorkflowId(sourceName: string): string {
-  return `atlassian-source-${sourceName}`;
+  return `${SOURCE_WORKFLOW_PREFIX}${sourceName}`;
 }
 
 /** One watchdog per source, found by id: a new run of the source workflow re-attaches to it instead of starting another. */
 export function silenceWatchdogWorkflowId(sourceWorkflowId: string): string {
-  return `${sourceWorkflowId}-silence-watchdog`;
+  return `${sourceWorkflowId}${WATCHDOG_SUFFIX}`;
+}
+
+/**
+ * The source a source workflow or its watchdog belongs to, read back from the workflow id, for log lines, which know
+ * ids only. The workflow type tells the two apart: a source's own name may end in the watchdog suffix.
+ */
+export function sourceNameOfWorkflow(workflowType: string, workflowId: string): string | undefined {
+  if (!workflowId.startsWith(SOURCE_WORKFLOW_PREFIX)) return undefined;
+  const rest = workflowId.slice(SOURCE_WORKFLOW_PREFIX.length);
+  if (workflowType === 'sourceWorkflow') return rest;
+  if (workflowType === 'silenceWatchdogWorkflow' && rest.endsWith(WATCHDOG_SUFFIX)) return rest.slice(0, -WATCHDOG_SUFFIX.length);
+  return undefined;
 }
 
 /** One delivery loop per task queue; its activities share the outbox with every other deliverer safely. */

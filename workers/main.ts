@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
 import { createCredentialCipher, parseCredentialKeys } from '../store/credentials';
 import { describeDatabaseUrl, openDatabase } from '../store/database';
@@ -8,11 +8,14 @@ import { createDetectionHook } from '../detections/engine';
 import { publishGlobalDestinations, sealSigningSecret } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
 import { createWorker } from './create-worker';
+import { createLogger, runtimeLogging } from './logger';
 
 runMain(async () => {
   const env = loadEnvironment();
+  const logger = createLogger(env);
+  Runtime.install({ ...runtimeLogging(logger) });
   const cipher = createCredentialCipher(parseCredentialKeys(env));
-  const db = openDatabase(env.DATABASE_URL);
+  const db = openDatabase(env.DATABASE_URL, { onIdleClientError: (err) => logger.warn({ err }, 'postgres: idle client error') });
   try {
     await migrate(db);
     const webhookSecret = env.ALERT_WEBHOOK_URL && env.ALERT_WEBHOOK_SECRET ? sealSigningSecret(cipher, env.ALERT_WEBHOOK_URL, env.ALERT_WEBHOOK_SECRET) : undefined;
@@ -26,9 +29,9 @@ runMain(async () => {
   const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
-    process.stderr.write(`warning: could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it\n`),
+    logger.warn(`could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it`),
   );
-  process.stdout.write(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}\n`);
+  logger.info(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();
   await connection.close();

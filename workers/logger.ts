@@ -1,0 +1,79 @@
+import type { Logger as TemporalLogger, LogLevel as TemporalLogLevel, LogMetadata } from '@temporalio/common';
+import type { RuntimeOptions } from '@temporalio/worker';
+import { pino, stdSerializers, type Level, type Logger } from 'pino';
+import pretty from 'pino-pretty';
+import type { Environment } from '../config/environment';
+import { sourceNameOfWorkflow } from '../contract/ids';
+
+/** Context the pretty form leaves out: a person watching the demo knows them, a log pipeline wants them. */
+const PRETTY_IGNORES = ['pid', 'hostname', 'namespace', 'taskQueue', 'isLocal', 'activityId', 'workflowType', 'sdkComponent'];
+
+/**
+ * The worker's one logger: JSON lines on stdout, or a readable form for `make demo`. Writes are synchronous, so a
+ * worker killed mid-flight has written every line it logged.
+ */
+export function createLogger(env: Pick<Environment, 'LOG_LEVEL' | 'LOG_FORMAT'>): Logger {
+  const options = { level: env.LOG_LEVEL, serializers: { err: stdSerializers.err } };
+  if (env.LOG_FORMAT === 'pretty') {
+    return pino(options, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: PRETTY_IGNORES.join(','), messageFormat: '{if source}[{source}] {end}{msg}' }));
+  }
+  return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true }));
+}
+
+const PINO_LEVEL: Record<TemporalLogLevel, Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
+const TEMPORAL_LEVEL: Record<Level, TemporalLogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR' };
+
+/**
+ * What the Temporal runtime needs so that everything it logs reaches the same logger: the SDK's own lines, workflow
+ * `log` calls (which the worker's built-in sink hands to the runtime logger), activity `Context.log`, and the Rust
+ * core's lines, forwarded instead of printed to the console.
+ */
+export function runtimeLogging(logger: Logger): Pick<RuntimeOptions, 'logger' | 'telemetryOptions'> {
+  const level = TEMPORAL_LEVEL[logger.level as Level] ?? 'INFO';
+  return {
+    logger: new PinoTemporalLogger(logger),
+    // Core's dependencies (networking, gRPC) speak up only for errors; core itself at the chosen level.
+    telemetryOptions: { logging: { filter: { core: level, other: 'ERROR' }, forward: {} } },
+  };
+}
+
+/** The Temporal SDK's Logger interface, written to pino with the SDK's context made uniform across sources. */
+export class PinoTemporalLogger implements TemporalLogger {
+  constructor(private readonly logger: Logger) {}
+
+  log(level: TemporalLogLevel, message: string, meta?: LogMetadata): void {
+    this.logger[PINO_LEVEL[level]](lineFields(meta ?? {}), message);
+  }
+  trace(message: string, meta?: LogMetadata): void {
+    this.log('TRACE', message, meta);
+  }
+  debug(message: string, meta?: LogMetadata): void {
+    this.log('DEBUG', message, meta);
+  }
+  info(message: string, meta?: LogMetadata): void {
+    this.log('INFO', message, meta);
+  }
+  warn(message: string, meta?: LogMetadata): void {
+    this.log('WARN', message, meta);
+  }
+  error(message: string, meta?: LogMetadata): void {
+    this.log('ERROR', message, meta);
+  }
+}
+
+/**
+ * Workflow lines name the run `runId`, activity lines `workflowRunId`: both become `runId`. The SDK's `error` becomes
+ * pino's `err`, so it is serialized with its stack. The task token goes: it is long, and whoever holds it can complete
+ * the activity. The source, where the workflow is a source's, is read from the workflow id.
+ */
+function lineFields(meta: LogMetadata): Record<string, unknown> {
+  const { workflowRunId, error, ...fields } = meta as Record<string, unknown>;
+  delete fields.taskToken;
+  if (workflowRunId !== undefined) fields.runId = workflowRunId;
+  if (error !== undefined) fields.err = error;
+  if (typeof fields.workflowType === 'string' && typeof fields.workflowId === 'string') {
+    const source = sourceNameOfWorkflow(fields.workflowType, fields.workflowId);
+    if (source !== undefined) fields.source = source;
+  }
+  return fields;
+}
