@@ -15,14 +15,16 @@ export function silenceWatchdogWorkflowId(sourceWorkflowId: string): string {
 
 /**
  * The source a source workflow or its watchdog belongs to, read back from the workflow id, for log lines, which know
- * ids only. The workflow type tells the two apart: a source's own name may end in the watchdog suffix.
+ * ids only. The workflow type, when the line has it, tells the two apart for certain; without it (the SDK core's
+ * lines) an id ending in the watchdog suffix is taken for a watchdog, which misnames only a source whose own name
+ * ends in that suffix.
  */
-export function sourceNameOfWorkflow(workflowType: string, workflowId: string): string | undefined {
+export function sourceNameOfWorkflow(workflowId: string, workflowType?: string): string | undefined {
   if (!workflowId.startsWith(SOURCE_WORKFLOW_PREFIX)) return undefined;
   const rest = workflowId.slice(SOURCE_WORKFLOW_PREFIX.length);
-  if (workflowType === 'sourceWorkflow') return rest;
-  if (workflowType === 'silenceWatchdogWorkflow' && rest.endsWith(WATCHDOG_SUFFIX)) return rest.slice(0, -WATCHDOG_SUFFIX.length);
-  return undefined;
+  const isWatchdog = workflowType === undefined ? rest.endsWith(WATCHDOG_SUFFIX) : workflowType === 'silenceWatchdogWorkflow';
+  if (isWatchdog) return rest.endsWith(WATCHDOG_SUFFIX) ? rest.slice(0, -WATCHDOG_SUFFIX.length) : undefined;
+  return workflowType === undefined || workflowType === 'sourceWorkflow' ? rest : undefined;
 }
 
 /** One delivery loop per task queue; its activities share the outbox with every other deliverer safely. */

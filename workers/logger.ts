@@ -1,4 +1,4 @@
-import type { Logger as TemporalLogger, LogLevel as TemporalLogLevel, LogMetadata } from '@temporalio/common';
+import { ApplicationFailure, type Logger as TemporalLogger, type LogLevel as TemporalLogLevel, type LogMetadata } from '@temporalio/common';
 import type { RuntimeOptions } from '@temporalio/worker';
 import { pino, stdSerializers, type Level, type Logger } from 'pino';
 import pretty from 'pino-pretty';
@@ -13,11 +13,17 @@ const PRETTY_IGNORES = ['pid', 'hostname', 'namespace', 'taskQueue', 'isLocal', 
  * worker killed mid-flight has written every line it logged.
  */
 export function createLogger(env: Pick<Environment, 'LOG_LEVEL' | 'LOG_FORMAT'>): Logger {
-  const options = { level: env.LOG_LEVEL, serializers: { err: stdSerializers.err } };
+  const options = { level: env.LOG_LEVEL, serializers: { err: serializeError } };
   if (env.LOG_FORMAT === 'pretty') {
     return pino(options, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: PRETTY_IGNORES.join(','), messageFormat: '{if source}[{source}] {end}{msg}' }));
   }
   return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true }));
+}
+
+/** pino's own error form names the class in `type`, which for an ApplicationFailure hides the type that matters. */
+function serializeError(err: Error): unknown {
+  const plain = stdSerializers.err(err);
+  return err instanceof ApplicationFailure && err.type ? { ...plain, failureType: err.type } : plain;
 }
 
 const PINO_LEVEL: Record<TemporalLogLevel, Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
@@ -71,8 +77,8 @@ function lineFields(meta: LogMetadata): Record<string, unknown> {
   delete fields.taskToken;
   if (workflowRunId !== undefined) fields.runId = workflowRunId;
   if (error !== undefined) fields.err = error;
-  if (typeof fields.workflowType === 'string' && typeof fields.workflowId === 'string') {
-    const source = sourceNameOfWorkflow(fields.workflowType, fields.workflowId);
+  if (typeof fields.workflowId === 'string') {
+    const source = sourceNameOfWorkflow(fields.workflowId, typeof fields.workflowType === 'string' ? fields.workflowType : undefined);
     if (source !== undefined) fields.source = source;
   }
   return fields;

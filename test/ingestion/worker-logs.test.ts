@@ -5,7 +5,9 @@ import { WORKER_NODE_FLAGS } from '../../scripts/stack/local-stack';
 import { startSimulator } from '../../simulator/server';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
-import { sourceWorkflowId } from '../../contract/ids';
+import { silenceWatchdogWorkflowId, sourceNameOfWorkflow, sourceWorkflowId } from '../../contract/ids';
+import { sourceWorkflow } from '../../workflows/source-workflow';
+import { silenceWatchdogWorkflow } from '../../workflows/silence-watchdog';
 import { MALFORMED_RESPONSE, RATE_LIMITED, TRANSIENT } from '../../contract/failure-types';
 import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
 import { connectClient } from '../harness/worker';
@@ -88,7 +90,7 @@ describe('the worker log', () => {
       // The SDK's own warning, with its stack trace, is left for the unexpected: here the unreadable page.
       const failed = lines.filter((line) => line.msg === 'Activity failed');
       expect(failed.length).toBe(1);
-      expect(failed[0]).toEqual(expect.objectContaining({ level: WARN, source: source.name, err: expect.objectContaining({ type: MALFORMED_RESPONSE, stack: expect.stringMatching(/\n\s+at /) }) }));
+      expect(failed[0]).toEqual(expect.objectContaining({ level: WARN, source: source.name, err: expect.objectContaining({ failureType: MALFORMED_RESPONSE, stack: expect.stringMatching(/\n\s+at /) }) }));
 
       // Nothing of the key or of the events: no actor e-mail, no IP address, anywhere in the output.
       expect(worker.output).not.toContain(org.keys.valid);
@@ -130,5 +132,18 @@ describe('the worker log', () => {
     expect(result.status).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(`error: ${message}\n`);
+  });
+});
+
+describe('the source a log line names', () => {
+  it('is read back from the workflow id, the watchdog told apart by its type, or by its suffix when the line has no type', () => {
+    const own = sourceWorkflowId('acme-silence-watchdog');
+    const watchdog = silenceWatchdogWorkflowId(sourceWorkflowId('acme'));
+    expect(sourceNameOfWorkflow(own, sourceWorkflow.name)).toBe('acme-silence-watchdog');
+    expect(sourceNameOfWorkflow(watchdog, silenceWatchdogWorkflow.name)).toBe('acme');
+    expect(sourceNameOfWorkflow(watchdog)).toBe('acme');
+    expect(sourceNameOfWorkflow(sourceWorkflowId('acme'))).toBe('acme');
+    expect(sourceNameOfWorkflow('alert-dispatcher-atlassian-audit', 'alertDispatcherWorkflow')).toBeUndefined();
+    expect(sourceNameOfWorkflow('alert-dispatcher-atlassian-audit')).toBeUndefined();
   });
 });
