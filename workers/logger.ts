@@ -1,12 +1,24 @@
 import { ApplicationFailure, type Logger as TemporalLogger, type LogLevel as TemporalLogLevel, type LogMetadata } from '@temporalio/common';
 import type { RuntimeOptions } from '@temporalio/worker';
 import { pino, stdSerializers, type Level, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import pretty, { type PrettyOptions } from 'pino-pretty';
 import type { Environment } from '../config/environment';
 import { sourceNameOfWorkflow } from '../contract/ids';
 
-/** Context the pretty form leaves out: a person watching the demo knows them, a log pipeline wants them. */
-const PRETTY_IGNORES = ['pid', 'hostname', 'namespace', 'taskQueue', 'isLocal', 'activityId', 'workflowType', 'sdkComponent'];
+/**
+ * Context the pretty form leaves out: a person watching the demo knows them or reads them in the Web UI, a log
+ * pipeline wants them. The source leads the message instead.
+ */
+const PRETTY_IGNORES = ['pid', 'hostname', 'namespace', 'taskQueue', 'isLocal', 'activityId', 'workflowType', 'workflowId', 'runId', 'sdkComponent', 'target', 'source'];
+
+/** The readable form, also used by the local stack to show the tail of a JSON log. No colours: it lands in files. */
+export const PRETTY_OPTIONS: PrettyOptions = {
+  colorize: false,
+  singleLine: true,
+  translateTime: 'SYS:HH:MM:ss.l',
+  ignore: PRETTY_IGNORES.join(','),
+  messageFormat: '{if source}[{source}] {end}{msg}',
+};
 
 /**
  * The worker's one logger: JSON lines on stdout, or a readable form for `make demo`. Writes are synchronous, so a
@@ -15,7 +27,7 @@ const PRETTY_IGNORES = ['pid', 'hostname', 'namespace', 'taskQueue', 'isLocal', 
 export function createLogger(env: Pick<Environment, 'LOG_LEVEL' | 'LOG_FORMAT'>): Logger {
   const options = { level: env.LOG_LEVEL, serializers: { err: serializeError } };
   if (env.LOG_FORMAT === 'pretty') {
-    return pino(options, pretty({ sync: true, singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: PRETTY_IGNORES.join(','), messageFormat: '{if source}[{source}] {end}{msg}' }));
+    return pino(options, pretty({ ...PRETTY_OPTIONS, sync: true }));
   }
   return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true }));
 }
