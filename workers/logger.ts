@@ -1,6 +1,6 @@
 import { ApplicationFailure, type Logger as TemporalLogger, type LogLevel as TemporalLogLevel, type LogMetadata } from '@temporalio/common';
 import type { RuntimeOptions } from '@temporalio/worker';
-import { pino, stdSerializers, type Level, type Logger } from 'pino';
+import { pino, stdSerializers, type DestinationStream, type Level, type Logger } from 'pino';
 import pretty, { type PrettyOptions } from 'pino-pretty';
 import type { Environment } from '../config/environment';
 import { sourceNameOfWorkflow } from '../contract/ids';
@@ -21,15 +21,12 @@ export const PRETTY_OPTIONS: PrettyOptions = {
 };
 
 /**
- * The worker's one logger: JSON lines on stdout, or a readable form for `make demo`. Writes are synchronous, so a
- * worker killed mid-flight has written every line it logged.
+ * The worker's one logger: JSON lines on stdout (or `destination`), or a readable form for `make demo`. Writes to
+ * stdout are synchronous, so a worker killed mid-flight has written every line it logged.
  */
-export function createLogger(env: Pick<Environment, 'LOG_LEVEL' | 'LOG_FORMAT'>): Logger {
-  const options = { level: env.LOG_LEVEL, serializers: { err: serializeError } };
-  if (env.LOG_FORMAT === 'pretty') {
-    return pino(options, pretty({ ...PRETTY_OPTIONS, sync: true }));
-  }
-  return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ dest: 1, sync: true }));
+export function createLogger(env: Pick<Environment, 'LOG_LEVEL' | 'LOG_FORMAT'>, destination: DestinationStream = pino.destination({ dest: 1, sync: true })): Logger {
+  const options = { level: env.LOG_LEVEL, serializers: { err: serializeError }, timestamp: pino.stdTimeFunctions.isoTime };
+  return pino(options, env.LOG_FORMAT === 'pretty' ? pretty({ ...PRETTY_OPTIONS, sync: true, destination }) : destination);
 }
 
 /** pino's own error form names the class in `type`, which for an ApplicationFailure hides the type that matters. */

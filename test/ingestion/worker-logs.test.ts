@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
 import { WORKER_NODE_FLAGS } from '../../scripts/stack/local-stack';
 import { startSimulator } from '../../simulator/server';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
@@ -12,6 +15,10 @@ import { MALFORMED_RESPONSE, RATE_LIMITED, TRANSIENT } from '../../contract/fail
 import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
 import { connectClient } from '../harness/worker';
 import { WorkerProcess } from '../harness/worker-process';
+import { RateLimitedError, TransientError } from '../../atlassian/errors';
+import { toApplicationFailure } from '../../atlassian/failures';
+import { createLogger, PinoTemporalLogger } from '../../workers/logger';
+import { expectedRetryLogging } from '../../workers/expected-retries';
 
 type Line = Record<string, unknown> & { level: number; time: string; msg: string };
 
@@ -145,5 +152,49 @@ describe('the source a log line names', () => {
     expect(sourceNameOfWorkflow(sourceWorkflowId('acme'))).toBe('acme');
     expect(sourceNameOfWorkflow('alert-dispatcher-atlassian-audit', 'alertDispatcherWorkflow')).toBeUndefined();
     expect(sourceNameOfWorkflow('alert-dispatcher-atlassian-audit')).toBeUndefined();
+  });
+});
+
+describe('one line per expected retry', () => {
+  /** Runs an activity that throws `failure` on the given attempt, with the worker's interceptor and logger. */
+  async function linesOfAttempt(attempt: number, failure: unknown): Promise<Line[]> {
+    const written: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        written.push(String(chunk));
+        done();
+      },
+    });
+    const logger = new PinoTemporalLogger(createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, destination));
+    const environment = new MockActivityEnvironment(
+      { attempt, activityType: 'ingestPage', retryPolicy: { maximumAttempts: 6 } },
+      { logger, interceptors: [expectedRetryLogging] },
+    );
+    await expect(environment.run(async () => Promise.reject(failure))).rejects.toBe(failure);
+    return parseLines(written.join(''));
+  }
+
+  it('says when a throttled page is tried again, at info', async () => {
+    const failure = toApplicationFailure(new RateLimitedError({ status: 429, code: 'ADMIN-429-1', message: 'throttled', retryAfterMs: 12_400 }), 2);
+    const lines = await linesOfAttempt(2, failure);
+    expect(lines).toEqual([expect.objectContaining({ level: INFO, msg: 'throttled; retrying in 13 s', status: 429, code: 'ADMIN-429-1', retryInMs: 12_400, attempt: 2 })]);
+  });
+
+  it('warns once the last attempt of the retry policy was throttled', async () => {
+    const failure = toApplicationFailure(new RateLimitedError({ status: 429, code: null, message: 'throttled', retryAfterMs: 1_000 }), 6);
+    const lines = await linesOfAttempt(6, failure);
+    expect(lines).toEqual([expect.objectContaining({ level: WARN, msg: 'throttled; no attempts left', attempt: 6 })]);
+  });
+
+  it('warns about a 5xx, with its reason', async () => {
+    const failure = toApplicationFailure(new TransientError({ status: 502, code: null, message: 'bad gateway', reason: 'server-error' }), 1);
+    const lines = await linesOfAttempt(1, failure);
+    expect(lines).toEqual([expect.objectContaining({ level: WARN, msg: 'bad gateway; retrying', status: 502, reason: 'server-error', failureType: TRANSIENT })]);
+  });
+
+  it('leaves an unexpected failure to the SDK, whose warning keeps the stack', async () => {
+    const failure = ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
+    const lines = await linesOfAttempt(1, failure);
+    expect(lines).toEqual([expect.objectContaining({ level: WARN, msg: 'Activity failed', err: expect.objectContaining({ failureType: 'CheckpointMoved', stack: expect.stringMatching(/\n\s+at /) }) })]);
   });
 });
