@@ -29,10 +29,22 @@ export function createLogger(env: Pick<Environment, 'LOG_LEVEL' | 'LOG_FORMAT'>,
   return pino(options, env.LOG_FORMAT === 'pretty' ? pretty({ ...PRETTY_OPTIONS, sync: true, destination }) : destination);
 }
 
-/** pino's own error form names the class in `type`, which for an ApplicationFailure hides the type that matters. */
+/**
+ * An error as its class, message and stack (causes folded in, as pino does), its code, and an ApplicationFailure's
+ * type. Nothing else: libraries hang whole objects on their errors (node-postgres its client), which would bloat a
+ * line and could carry what no log should.
+ */
 function serializeError(err: Error): unknown {
-  const plain = stdSerializers.err(err);
-  return err instanceof ApplicationFailure && err.type ? { ...plain, failureType: err.type } : plain;
+  if (!(err instanceof Error)) return err;
+  const { type, message, stack } = stdSerializers.err(err);
+  const { code } = err as { code?: unknown };
+  return {
+    type,
+    message,
+    stack,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    ...(err instanceof ApplicationFailure && err.type ? { failureType: err.type } : {}),
+  };
 }
 
 const PINO_LEVEL: Record<TemporalLogLevel, Level> = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };

@@ -15,7 +15,7 @@ runMain(async () => {
   const logger = createLogger(env);
   Runtime.install({ ...runtimeLogging(logger) });
   const cipher = createCredentialCipher(parseCredentialKeys(env));
-  const db = openDatabase(env.DATABASE_URL, { onIdleClientError: (err) => logger.warn({ err }, 'postgres: idle client error') });
+  const db = openDatabase(env.DATABASE_URL, { onIdleClientError: (err) => logger.warn(`postgres: idle client error: ${err.message}`) });
   try {
     await migrate(db);
     const webhookSecret = env.ALERT_WEBHOOK_URL && env.ALERT_WEBHOOK_SECRET ? sealSigningSecret(cipher, env.ALERT_WEBHOOK_URL, env.ALERT_WEBHOOK_SECRET) : undefined;

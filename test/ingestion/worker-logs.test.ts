@@ -155,23 +155,28 @@ describe('the source a log line names', () => {
   });
 });
 
+/** The worker's logger at info, writing JSON lines into memory. */
+function capturedLogger() {
+  const written: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      written.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, destination), lines: () => parseLines(written.join('')) };
+}
+
 describe('one line per expected retry', () => {
   /** Runs an activity that throws `failure` on the given attempt, with the worker's interceptor and logger. */
   async function linesOfAttempt(attempt: number, failure: unknown): Promise<Line[]> {
-    const written: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        written.push(String(chunk));
-        done();
-      },
-    });
-    const logger = new PinoTemporalLogger(createLogger({ LOG_LEVEL: 'info', LOG_FORMAT: 'json' }, destination));
+    const captured = capturedLogger();
     const environment = new MockActivityEnvironment(
       { attempt, activityType: 'ingestPage', retryPolicy: { maximumAttempts: 6 } },
-      { logger, interceptors: [expectedRetryLogging] },
+      { logger: new PinoTemporalLogger(captured.logger), interceptors: [expectedRetryLogging] },
     );
     await expect(environment.run(async () => Promise.reject(failure))).rejects.toBe(failure);
-    return parseLines(written.join(''));
+    return captured.lines();
   }
 
   it('says when a throttled page is tried again, at info', async () => {
@@ -196,5 +201,22 @@ describe('one line per expected retry', () => {
     const failure = ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
     const lines = await linesOfAttempt(1, failure);
     expect(lines).toEqual([expect.objectContaining({ level: WARN, msg: 'Activity failed', err: expect.objectContaining({ failureType: 'CheckpointMoved', stack: expect.stringMatching(/\n\s+at /) }) })]);
+  });
+});
+
+describe('an error in a log line', () => {
+  it('is its class, message, stack and code, and nothing a library hung on it', () => {
+    const captured = capturedLogger();
+    const error = Object.assign(new Error('terminating connection due to administrator command'), {
+      code: '57P01',
+      client: { connectionParameters: { user: 'audit', host: '127.0.0.1' }, secretish: 'x'.repeat(10_000) },
+    });
+    captured.logger.warn({ err: new Error('page failed', { cause: error }) }, 'a failure');
+    const [line] = captured.lines();
+    expect(Object.keys(line.err as object).sort()).toEqual(['message', 'stack', 'type']);
+    expect((line.err as { message: string }).message).toBe('page failed: terminating connection due to administrator command');
+    captured.logger.warn({ err: error }, 'a failure');
+    expect(captured.lines()[1].err).toEqual({ type: 'Error', message: error.message, stack: error.stack, code: '57P01' });
+    expect(JSON.stringify(captured.lines())).not.toMatch(/connectionParameters|secretish|xxxx/);
   });
 });
