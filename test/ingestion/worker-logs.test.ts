@@ -113,14 +113,17 @@ describe('the worker log', () => {
     }
   });
 
-  it('carries the SDK core too, as JSON, when the level lets it through', async () => {
+  it('carries the SDK core and workflow code too, as JSON, when the level lets them through', async () => {
     const worker = new WorkerProcess(`logs-${randomUUID()}`, { LOG_LEVEL: 'debug' });
     try {
       await worker.ready();
+      // The worker starts the task queue's alert dispatcher; its workflow code logs its start through the sink.
+      const workflowStarted = (line: Line) => line.msg === 'Workflow started' && line.workflowType === 'alertDispatcherWorkflow';
+      await eventually(async () => parseLines(worker.output), (lines) => lines.some(workflowStarted), 30_000, 100);
       await worker.stop();
       const lines = parseLines(worker.output);
       expect(lines.some((line) => line.sdkComponent === 'core')).toBe(true);
-      expect(lines.some((line) => line.level < INFO)).toBe(true);
+      expect(lines.find(workflowStarted)).toEqual(expect.objectContaining({ level: 20, workflowId: expect.stringMatching(/^alert-dispatcher-/), runId: expect.any(String) }));
     } finally {
       await worker.stop();
     }
