@@ -1,6 +1,6 @@
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { msToNumber } from '@temporalio/common/lib/time';
+import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import type { ActivityInterceptors } from '@temporalio/worker';
 import { RATE_LIMITED } from '../contract/failure-types';
 
@@ -28,7 +28,7 @@ export function expectedRetryLogging(context: Context): ActivityInterceptors {
 function logExpectedRetry(context: Context, failure: ApplicationFailure): void {
   const { attempt, retryPolicy } = context.info;
   const lastAttempt = retryPolicy?.maximumAttempts !== undefined && retryPolicy.maximumAttempts > 0 && attempt >= retryPolicy.maximumAttempts;
-  const retryInMs = failure.nextRetryDelay !== undefined && failure.nextRetryDelay !== null ? msToNumber(failure.nextRetryDelay) : undefined;
+  const retryInMs = msOptionalToNumber(failure.nextRetryDelay ?? undefined);
   // The client's errors put their small plain fields (status, Atlassian code, reason) in the first detail.
   const { status, code, reason } = (failure.details?.[0] ?? {}) as { status?: number | null; code?: string | null; reason?: string };
   const fields = { failureType: failure.type, status, code: code ?? undefined, reason, retryInMs };
