@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import {
   AUTH_REJECTED,
   BAD_REQUEST,
@@ -23,6 +23,8 @@ import {
  * a request the API refuses) are non-retryable so the workflow can react instead of retrying forever. A malformed
  * response stays retryable: skipping the page would lose events, so the only safe course is to ask again later.
  * Details are the error's small plain fields; the error itself is not attached as `cause`.
+ * Throttling and transient trouble are routine and retried, so they are BENIGN: the SDK then logs them at debug,
+ * without its stack-trace warning, and the worker logs one line per attempt instead (workers/expected-retries.ts).
  * Anything that is not a client error (for example activity cancellation) is returned unchanged.
  */
 export function toApplicationFailure(err: AtlassianApiError, attempt: number): ApplicationFailure;
@@ -45,9 +47,11 @@ export function toApplicationFailure(err: unknown, attempt: number): unknown {
       nonRetryable: false,
       details: [{ ...err.toJSON(), nextRetryDelayMs: nextRetryDelay }],
       nextRetryDelay,
+      category: ApplicationFailureCategory.BENIGN,
     });
   }
+  // A malformed page is retried too, but it is not routine: it keeps the SDK's warning with a stack.
+  if (err instanceof MalformedResponseError) return ApplicationFailure.create({ message: err.message, type: MALFORMED_RESPONSE, nonRetryable: false, details });
   // TransientError lands here, and so would a future subclass nobody mapped: retrying is the harmless default.
-  const type = err instanceof MalformedResponseError ? MALFORMED_RESPONSE : TRANSIENT;
-  return ApplicationFailure.create({ message: err.message, type, nonRetryable: false, details });
+  return ApplicationFailure.create({ message: err.message, type: TRANSIENT, nonRetryable: false, details, category: ApplicationFailureCategory.BENIGN });
 }

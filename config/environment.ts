@@ -5,6 +5,17 @@ import { z } from 'zod';
 const NOT_A_PORT = 'must be a port number from 1 to 65535';
 const port = () => z.string().regex(/^\d{1,5}$/, NOT_A_PORT).transform(Number).refine((n) => n >= 1 && n <= 65535, NOT_A_PORT);
 
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+
+/** A choice among a few words, in any case, whose error lists them. */
+function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
+  return z
+    .string()
+    .toLowerCase()
+    .pipe(z.enum(choices, { error: (issue) => `"${String(issue.input)}" is not one of ${choices.join(', ')}` }));
+}
+
 /**
  * Settings that every process reads from the environment (workers, operator scripts, the stack runner), validated
  * once so that a bad value fails at start in one line instead of deep inside a poll.
@@ -30,6 +41,9 @@ const schema = z.object({
   METRICS_PORT: port().optional(),
   /** A worker serves /livez, /readyz and the metrics read from PostgreSQL (/metrics) on this port; off when unset. */
   HEALTH_PORT: port().optional(),
+  LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
+  /** json (one object a line, for log pipelines) or pretty (for people watching `make demo`). */
+  LOG_FORMAT: oneOf(LOG_FORMATS).default('json'),
 });
 
 export type Environment = z.infer<typeof schema>;

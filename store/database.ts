@@ -10,10 +10,16 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export function openDatabase(connectionString: string, { maxConnections = 10 }: { maxConnections?: number } = {}): Database {
+export interface DatabaseOptions {
+  maxConnections?: number;
+  /** Where a process with a logger of its own (the worker) says that an idle connection broke; stderr otherwise. */
+  onIdleClientError?: (err: Error) => void;
+}
+
+export function openDatabase(connectionString: string, { maxConnections = 10, onIdleClientError }: DatabaseOptions = {}): Database {
   const pool = new Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: 10_000 });
   // An idle client can lose its server (restart, network): without this listener the error would crash the process.
-  pool.on('error', (err) => process.stderr.write(`postgres: idle client error: ${err.message}\n`));
+  pool.on('error', onIdleClientError ?? ((err) => process.stderr.write(`postgres: idle client error: ${err.message}\n`)));
   return {
     pool,
     query: (text, params) => pool.query(text, params),

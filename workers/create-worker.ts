@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { ActivityDependencies, createActivities } from '../activities';
+import { expectedRetryLogging } from './expected-retries';
 
 /** The workflows' entry point: workflows/index.ts under tsx, dist/workflows/index.js once built. */
 export const WORKFLOWS_PATH = require.resolve('../workflows');
@@ -20,6 +21,7 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDepen
     taskQueue: settings.taskQueue,
     ...(settings.workflowBundlePath ? { workflowBundle: { codePath: settings.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
+    interceptors: { activity: [expectedRetryLogging] },
     // On SIGTERM a page in flight gets this long to finish; after it, it is cancelled and handed back (another
     // worker runs it again from the checkpoint), and past the force time the worker gives up waiting and exits.
     // A supervisor's stop (10 s grace in the local stack, compose's default) therefore never needs a SIGKILL.

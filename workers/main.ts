@@ -10,13 +10,15 @@ import { ensureAlertDispatcher } from './alert-dispatcher';
 import { createWorker } from './create-worker';
 import { installRuntime, startWorkerHealth } from './observability';
 import { ProductMetrics } from '../observability/product-metrics';
+import { createLogger, runtimeLogging } from './logger';
 
 runMain(async () => {
   const env = loadEnvironment();
-  installRuntime(env);
+  const logger = createLogger(env);
+  installRuntime(env, runtimeLogging(logger));
   const health = await startWorkerHealth(env);
   const cipher = createCredentialCipher(parseCredentialKeys(env));
-  const db = openDatabase(env.DATABASE_URL);
+  const db = openDatabase(env.DATABASE_URL, { onIdleClientError: (err) => logger.warn(`postgres: idle client error: ${err.message}`) });
   try {
     await migrate(db);
     const webhookSecret = env.ALERT_WEBHOOK_URL && env.ALERT_WEBHOOK_SECRET ? sealSigningSecret(cipher, env.ALERT_WEBHOOK_URL, env.ALERT_WEBHOOK_SECRET) : undefined;
@@ -32,9 +34,9 @@ runMain(async () => {
   health.attach({ worker });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
-    process.stderr.write(`warning: could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it\n`),
+    logger.warn(`could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it`),
   );
-  process.stdout.write(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}\n`);
+  logger.info(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();
   await health.close();

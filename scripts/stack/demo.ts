@@ -28,7 +28,8 @@ runMain(async () => {
   });
   log(`Atlassian API simulator: ${simulator.url}`);
   const credentialsKey = demoCredentialsKey();
-  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey }).catch(async (err: unknown) => {
+  // The demo's worker log is for reading: one readable line per event unless LOG_FORMAT asks for JSON.
+  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty' }).catch(async (err: unknown) => {
     await simulator.close();
     throw err;
   });

@@ -10,6 +10,8 @@ import { resolveTemporalCli } from './temporal-cli';
 import { ensureSearchAttributes } from './search-attributes';
 import { Connection } from '@temporalio/client';
 import { OperatorError } from '../../config/operator-error';
+import { prettyFactory } from 'pino-pretty';
+import { PRETTY_OPTIONS } from '../../workers/logger';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 /** Everything the local stack keeps between runs; `make reset` deletes it. AUDIT_DATA_DIR moves it (tests do). */
@@ -138,8 +140,8 @@ export async function startSupervisedWorker(env: Record<string, string>, logFile
   try {
     await waitUntil(async () => readFileSync(logFile, 'utf8').slice(startedAt).includes('worker polling'), {
       timeoutMs: 120_000,
-      failure: () => `the ${name} did not start within 120 s (log: ${logFile}):\n${tailOfFile(logFile)}`,
-      abort: () => (worker.process.running ? undefined : `the ${name} exited at start (log: ${logFile}):\n${tailOfFile(logFile)}`),
+      failure: () => `the ${name} did not start within 120 s (log: ${logFile}):\n${readableTail(logFile)}`,
+      abort: () => (worker.process.running ? undefined : `the ${name} exited at start (log: ${logFile}):\n${readableTail(logFile)}`),
     });
   } catch (err) {
     await worker.stop();
@@ -148,6 +150,15 @@ export async function startSupervisedWorker(env: Record<string, string>, logFile
   worker.keepRunning();
   log(`${name}: running (pid ${worker.process.pid}), log in ${logFile}`);
   return worker;
+}
+
+/** The end of a worker's log with its JSON lines in the readable form; other lines (a one-line error) as they are. */
+function readableTail(logFile: string): string {
+  const readable = prettyFactory(PRETTY_OPTIONS);
+  return tailOfFile(logFile)
+    .split('\n')
+    .map((line) => readable(line).trimEnd())
+    .join('\n');
 }
 
 /** The demo's own credentials key, created once: the demo must run with no setup, production sets CREDENTIALS_KEY. */

@@ -1,4 +1,4 @@
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import {
   AuthRejectedError,
   BadRequestError,
@@ -27,6 +27,8 @@ describe('toApplicationFailure', () => {
     expect(failure.type).toBe(type);
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe(error.message);
+    // A source that stops needs the operator: the SDK's warning stays.
+    expect(failure.category).toBeUndefined();
   });
 
   it('makes a 429 retryable after the server-given delay', () => {
@@ -34,6 +36,7 @@ describe('toApplicationFailure', () => {
     expect(failure.type).toBe(failureTypes.RATE_LIMITED);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBe(42_000);
+    expect(failure.category).toBe(ApplicationFailureCategory.BENIGN);
   });
 
   it('makes a 429 without a hint wait a backoff that grows with the attempt', () => {
@@ -47,14 +50,16 @@ describe('toApplicationFailure', () => {
   });
 
   it.each([
-    ['a 5xx', new TransientError({ ...fields, status: 503, code: null, reason: 'server-error' }), failureTypes.TRANSIENT],
-    ['a timeout', new TransientError({ ...fields, status: null, code: null, reason: 'timeout' }), failureTypes.TRANSIENT],
-    ['a malformed page', new MalformedResponseError({ ...fields, status: 200, code: null, path: 'data[0].id' }), failureTypes.MALFORMED_RESPONSE],
-  ])('keeps %s retryable without forcing a delay', (_label, error, type) => {
+    ['a 5xx', new TransientError({ ...fields, status: 503, code: null, reason: 'server-error' }), failureTypes.TRANSIENT, ApplicationFailureCategory.BENIGN],
+    ['a timeout', new TransientError({ ...fields, status: null, code: null, reason: 'timeout' }), failureTypes.TRANSIENT, ApplicationFailureCategory.BENIGN],
+    // Not routine: a changed API or a broken proxy, worth the SDK's warning with its stack.
+    ['a malformed page', new MalformedResponseError({ ...fields, status: 200, code: null, path: 'data[0].id' }), failureTypes.MALFORMED_RESPONSE, undefined],
+  ])('keeps %s retryable without forcing a delay', (_label, error, type, category) => {
     const failure = toApplicationFailure(error, 2);
     expect(failure.type).toBe(type);
     expect(failure.nonRetryable).toBe(false);
     expect(failure.nextRetryDelay).toBeUndefined();
+    expect(failure.category).toBe(category);
   });
 
   it('carries only small plain details, never the error object itself', () => {
