@@ -1,0 +1,128 @@
+import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { type ClientConfigProfile, type ClientConfigTLS, type ConfigDataSource, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
+import type { TLSConfig } from '@temporalio/client';
+import { OperatorError } from './operator-error';
+
+/**
+ * Where and how workers and the CLI reach Temporal: address, namespace, TLS, mTLS client certificate, API key. Read by
+ * @temporalio/envconfig with the `temporal` CLI's own rules: a profile of its TOML file (TEMPORAL_CONFIG_FILE, else
+ * ~/.config/temporalio/temporal.toml; TEMPORAL_PROFILE, else "default"), overridden by TEMPORAL_* variables.
+ * Certificates are read and checked here, before any connect, so that a wrong file fails in one line naming its setting.
+ */
+
+export const DEFAULT_TEMPORAL_ADDRESS = '127.0.0.1:7233';
+export const DEFAULT_TEMPORAL_NAMESPACE = 'default';
+
+type Variables = Record<string, string | undefined>;
+
+export interface TemporalTarget {
+  address: string;
+  namespace: string;
+}
+
+/** What both NativeConnection.connect (workers) and Connection.connect (the CLI) take. */
+export interface TemporalConnectOptions {
+  address: string;
+  tls?: TLSConfig | boolean;
+  apiKey?: string;
+  metadata?: Record<string, string>;
+}
+
+export function resolveTemporalTarget(variables: Variables = process.env): TemporalTarget {
+  const profile = loadProfile(presentOnly(variables));
+  return { address: profile.address ?? DEFAULT_TEMPORAL_ADDRESS, namespace: profile.namespace ?? DEFAULT_TEMPORAL_NAMESPACE };
+}
+
+export function temporalConnectOptions(variables: Variables = process.env): TemporalConnectOptions {
+  const env = presentOnly(variables);
+  const profile = loadProfile(env);
+  const tls = profile.tls && { ...profile.tls, ...checkedCertificates(profile.tls, env) };
+  const { connectionOptions } = toClientOptions({ ...profile, tls });
+  const options: TemporalConnectOptions = { address: profile.address ?? DEFAULT_TEMPORAL_ADDRESS };
+  if (connectionOptions.tls) options.tls = connectionOptions.tls;
+  if (connectionOptions.apiKey) options.apiKey = connectionOptions.apiKey as string;
+  if (connectionOptions.metadata) options.metadata = connectionOptions.metadata as Record<string, string>;
+  return options;
+}
+
+/** Empty means unset, as for every other setting (config/environment.ts): shells and compose files pass them. */
+function presentOnly(variables: Variables): Record<string, string> {
+  return Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
+function loadProfile(env: Record<string, string>): ClientConfigProfile {
+  // envconfig skips a config file that is not there; one named explicitly must be.
+  if (env.TEMPORAL_CONFIG_FILE && !existsSync(env.TEMPORAL_CONFIG_FILE)) throw new OperatorError(`TEMPORAL_CONFIG_FILE: no file at ${env.TEMPORAL_CONFIG_FILE}`);
+  try {
+    return loadClientConfigProfile({ overrideEnvVars: env });
+  } catch (err) {
+    const file = env.TEMPORAL_CONFIG_FILE ? `${env.TEMPORAL_CONFIG_FILE} (TEMPORAL_CONFIG_FILE)` : '~/.config/temporalio/temporal.toml';
+    const message = firstLine(err);
+    if (env.TEMPORAL_PROFILE && /not found/.test(message)) throw new OperatorError(`TEMPORAL_PROFILE: no profile "${env.TEMPORAL_PROFILE}" in ${file}`);
+    throw new OperatorError(`cannot use the Temporal client config ${file}: ${message}`);
+  }
+}
+
+/** The three TLS files, each read and parsed, as data: what toClientOptions then takes without reading again. */
+function checkedCertificates(tls: ClientConfigTLS, env: Record<string, string>): Pick<ClientConfigTLS, 'clientCert' | 'clientKey' | 'serverCACert'> {
+  const clientCert = tls.clientCert && readSetting('clientCert', tls.clientCert, env);
+  const clientKey = tls.clientKey && readSetting('clientKey', tls.clientKey, env);
+  const serverCACert = tls.serverCACert && readSetting('serverCACert', tls.serverCACert, env);
+  if (clientCert && !clientKey) throw new OperatorError(`${clientCert.name} is set but not the client certificate's key (TEMPORAL_TLS_CLIENT_KEY_PATH)`);
+  if (clientKey && !clientCert) throw new OperatorError(`${clientKey.name} is set but not the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH)`);
+  if (clientCert && clientKey) {
+    const certificate = parse(clientCert, (pem) => new X509Certificate(pem), 'a PEM certificate');
+    const key = parse(clientKey, (pem): KeyObject => createPrivateKey(pem), 'a PEM private key');
+    if (!certificate.checkPrivateKey(key)) throw new OperatorError(`the TLS client key (${clientKey.name}) is not the key of the client certificate (${clientCert.name})`);
+    if (Date.parse(certificate.validTo) < Date.now()) throw new OperatorError(`the TLS client certificate (${clientCert.name}) expired on ${certificate.validTo}`);
+  }
+  if (serverCACert) parse(serverCACert, (pem) => new X509Certificate(pem), 'a PEM certificate');
+  return { clientCert: clientCert && { data: clientCert.pem }, clientKey: clientKey && { data: clientKey.pem }, serverCACert: serverCACert && { data: serverCACert.pem } };
+}
+
+const TLS_FILES = {
+  clientCert: { what: 'the TLS client certificate', variable: 'TEMPORAL_TLS_CLIENT_CERT', tomlKey: 'client_cert' },
+  clientKey: { what: 'the TLS client key', variable: 'TEMPORAL_TLS_CLIENT_KEY', tomlKey: 'client_key' },
+  serverCACert: { what: 'the server CA certificate', variable: 'TEMPORAL_TLS_SERVER_CA_CERT', tomlKey: 'server_ca_cert' },
+} as const;
+
+interface ReadSetting {
+  /** The variable or profile key that named it, for messages; never its content, which may be a private key. */
+  name: string;
+  pem: string;
+}
+
+function readSetting(field: keyof typeof TLS_FILES, source: ConfigDataSource, env: Record<string, string>): ReadSetting {
+  const { what, variable, tomlKey } = TLS_FILES[field];
+  const suffix = 'path' in source ? 'PATH' : 'DATA';
+  const fromVariable = env[`${variable}_${suffix}`] !== undefined;
+  const name = fromVariable ? `${variable}_${suffix}` : `tls.${tomlKey}_${suffix.toLowerCase()} of the Temporal profile`;
+  if (!('path' in source)) return { name, pem: typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString('utf8') };
+  try {
+    return { name: `${name}=${source.path}`, pem: readFileSync(source.path, 'utf8') };
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : firstLine(err);
+    throw new OperatorError(`cannot read ${what} ${source.path} (${name}): ${reason}`);
+  }
+}
+
+function parse<T>(setting: ReadSetting, parser: (pem: string) => T, expected: string): T {
+  try {
+    return parser(setting.pem);
+  } catch {
+    // The parser's own message is an OpenSSL code, and a key's text must never reach a message.
+    throw new OperatorError(`${setting.name} is not ${expected}`);
+  }
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0].trim();
+}
+
+/** One line for a failed connect, naming the settings to look at; the API key is blanked should the cause quote it. */
+export function describeTemporalFailure(err: unknown, options: TemporalConnectOptions): string {
+  let cause = firstLine(err);
+  if (options.apiKey) cause = cause.split(options.apiKey).join('***');
+  return `cannot connect to Temporal at ${options.address}: ${cause}`;
+}
