@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { type ClientConfigProfile, type ClientConfigTLS, type ConfigDataSource, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/client';
 import { OperatorError } from './operator-error';
+import { findTlsProblem, type TlsSettingNames } from './temporal-tls-probe';
 
 /**
  * Where and how workers and the CLI reach Temporal: address, namespace, TLS, mTLS client certificate, API key. Read by
@@ -34,16 +35,71 @@ export function resolveTemporalTarget(variables: Variables = process.env): Tempo
   return { address: profile.address ?? DEFAULT_TEMPORAL_ADDRESS, namespace: profile.namespace ?? DEFAULT_TEMPORAL_NAMESPACE };
 }
 
-export function temporalConnectOptions(variables: Variables = process.env): TemporalConnectOptions {
+/** The options to connect with, and what to say when connecting fails. */
+export interface TemporalConnection {
+  options: TemporalConnectOptions;
+  /**
+   * Throws the TLS problem in one line, if there is one. The CLI's gRPC library reports a refused handshake only as a
+   * connect deadline, seconds later; a handshake of our own names the cause at once.
+   */
+  checkTls(): Promise<void>;
+  /** One line for a failed connect: the refused API key, the TLS problem, else the cause; never the key itself. */
+  describeFailure(err: unknown): Promise<string>;
+}
+
+export function temporalConnection(variables: Variables = process.env): TemporalConnection {
   const env = presentOnly(variables);
   const profile = loadProfile(env);
-  const tls = profile.tls && { ...profile.tls, ...checkedCertificates(profile.tls, env) };
+  const certificates = profile.tls && checkedCertificates(profile.tls, env);
+  const tls = profile.tls && { ...profile.tls, clientCert: certificates?.clientCert?.data, clientKey: certificates?.clientKey?.data, serverCACert: certificates?.serverCACert?.data };
   const { connectionOptions } = toClientOptions({ ...profile, tls });
   const options: TemporalConnectOptions = { address: profile.address ?? DEFAULT_TEMPORAL_ADDRESS };
   if (connectionOptions.tls) options.tls = connectionOptions.tls;
   if (connectionOptions.apiKey) options.apiKey = connectionOptions.apiKey as string;
   if (connectionOptions.metadata) options.metadata = connectionOptions.metadata as Record<string, string>;
-  return options;
+
+  const profileKey = (key: string) => `${key} of Temporal profile "${env.TEMPORAL_PROFILE ?? 'default'}"`;
+  const apiKeyName = options.apiKey && (env.TEMPORAL_API_KEY ? 'TEMPORAL_API_KEY' : profileKey('api_key'));
+  const tlsNames: TlsSettingNames = {
+    clientCert: certificates?.clientCert?.name,
+    serverCACert: certificates?.serverCACert?.name,
+    serverName: env.TEMPORAL_TLS_SERVER_NAME ? 'TEMPORAL_TLS_SERVER_NAME' : profile.tls?.serverName && profileKey('tls.server_name'),
+  };
+  const where = `cannot connect to Temporal at ${options.address}`;
+
+  return {
+    options,
+    async checkTls() {
+      if (!options.tls) return;
+      const problem = await findTlsProblem(options.address, options.tls, tlsNames);
+      if (problem) throw new OperatorError(`${where}: ${problem}`);
+    },
+    async describeFailure(err) {
+      const causes = causesOf(err);
+      if (causes.some(isRefusedCredential)) {
+        return apiKeyName ? `${where}: the server refused the API key (${apiKeyName})` : `${where}: the server refused the call: it needs an API key (TEMPORAL_API_KEY)`;
+      }
+      const problem = await findTlsProblem(options.address, options.tls, tlsNames);
+      const cause = causes[causes.length - 1] ?? String(err);
+      return `${where}: ${problem ?? (options.apiKey ? cause.split(options.apiKey).join('***') : cause)}`;
+    },
+  };
+}
+
+/** The first line of each error down the cause chain (AggregateErrors: their first), outermost first. */
+function causesOf(err: unknown): string[] {
+  const lines: string[] = [];
+  for (let current = err, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    if (current instanceof AggregateError && current.errors.length > 0) current = current.errors[0];
+    lines.push(firstLine(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return lines.filter(Boolean);
+}
+
+/** gRPC's PERMISSION_DENIED (7) or UNAUTHENTICATED (16), as grpc-js (the CLI) and the Rust core (workers) word them. */
+function isRefusedCredential(line: string): boolean {
+  return /^(7 PERMISSION_DENIED|16 UNAUTHENTICATED)\b|code: 'The caller does not have permission|code: 'The request does not have valid authentication credentials/.test(line);
 }
 
 /** Empty means unset, as for every other setting (config/environment.ts): shells and compose files pass them. */
@@ -64,8 +120,20 @@ function loadProfile(env: Record<string, string>): ClientConfigProfile {
   }
 }
 
+interface CheckedCertificates {
+  clientCert?: CheckedFile;
+  clientKey?: CheckedFile;
+  serverCACert?: CheckedFile;
+}
+
+interface CheckedFile {
+  /** The setting that named it, for messages. */
+  name: string;
+  data: ConfigDataSource;
+}
+
 /** The three TLS files, each read and parsed, as data: what toClientOptions then takes without reading again. */
-function checkedCertificates(tls: ClientConfigTLS, env: Record<string, string>): Pick<ClientConfigTLS, 'clientCert' | 'clientKey' | 'serverCACert'> {
+function checkedCertificates(tls: ClientConfigTLS, env: Record<string, string>): CheckedCertificates {
   const clientCert = tls.clientCert && readSetting('clientCert', tls.clientCert, env);
   const clientKey = tls.clientKey && readSetting('clientKey', tls.clientKey, env);
   const serverCACert = tls.serverCACert && readSetting('serverCACert', tls.serverCACert, env);
@@ -78,7 +146,8 @@ function checkedCertificates(tls: ClientConfigTLS, env: Record<string, string>):
     if (Date.parse(certificate.validTo) < Date.now()) throw new OperatorError(`the TLS client certificate (${clientCert.name}) expired on ${certificate.validTo}`);
   }
   if (serverCACert) parse(serverCACert, (pem) => new X509Certificate(pem), 'a PEM certificate');
-  return { clientCert: clientCert && { data: clientCert.pem }, clientKey: clientKey && { data: clientKey.pem }, serverCACert: serverCACert && { data: serverCACert.pem } };
+  const checked = (file?: ReadSetting) => file && { name: file.name, data: { data: file.pem } };
+  return { clientCert: checked(clientCert), clientKey: checked(clientKey), serverCACert: checked(serverCACert) };
 }
 
 const TLS_FILES = {
@@ -97,7 +166,7 @@ function readSetting(field: keyof typeof TLS_FILES, source: ConfigDataSource, en
   const { what, variable, tomlKey } = TLS_FILES[field];
   const suffix = 'path' in source ? 'PATH' : 'DATA';
   const fromVariable = env[`${variable}_${suffix}`] !== undefined;
-  const name = fromVariable ? `${variable}_${suffix}` : `tls.${tomlKey}_${suffix.toLowerCase()} of the Temporal profile`;
+  const name = fromVariable ? `${variable}_${suffix}` : `tls.${tomlKey}_${suffix.toLowerCase()} of Temporal profile "${env.TEMPORAL_PROFILE ?? 'default'}"`;
   if (!('path' in source)) return { name, pem: typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString('utf8') };
   try {
     return { name: `${name}=${source.path}`, pem: readFileSync(source.path, 'utf8') };
@@ -120,9 +189,3 @@ function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0].trim();
 }
 
-/** One line for a failed connect, naming the settings to look at; the API key is blanked should the cause quote it. */
-export function describeTemporalFailure(err: unknown, options: TemporalConnectOptions): string {
-  let cause = firstLine(err);
-  if (options.apiKey) cause = cause.split(options.apiKey).join('***');
-  return `cannot connect to Temporal at ${options.address}: ${cause}`;
-}

@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
-import { describeTemporalFailure, temporalConnectOptions } from '../config/temporal-connection';
+import { temporalConnection } from '../config/temporal-connection';
 import { createCredentialCipher, parseCredentialKeys } from '../store/credentials';
 import { describeDatabaseUrl, openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
@@ -12,7 +12,7 @@ import { createWorker } from './create-worker';
 
 runMain(async () => {
   const env = loadEnvironment();
-  const temporal = temporalConnectOptions();
+  const temporal = temporalConnection();
   const cipher = createCredentialCipher(parseCredentialKeys(env));
   const db = openDatabase(env.DATABASE_URL);
   try {
@@ -22,8 +22,8 @@ runMain(async () => {
   } catch (err) {
     throw new OperatorError(`cannot prepare PostgreSQL at ${describeDatabaseUrl(env.DATABASE_URL)}: ${(err as Error).message}`);
   }
-  const connection = await NativeConnection.connect(temporal).catch((err: unknown) => {
-    throw new OperatorError(describeTemporalFailure(err, temporal));
+  const connection = await NativeConnection.connect(temporal.options).catch(async (err: unknown) => {
+    throw new OperatorError(await temporal.describeFailure(err));
   });
   const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.

@@ -4,7 +4,7 @@ import { Database, describeDatabaseUrl, openDatabase } from '../../store/databas
 import { migrate } from '../../store/migrate';
 import { Environment, loadEnvironment } from '../../config/environment';
 import { OperatorError } from '../../config/operator-error';
-import { describeTemporalFailure, temporalConnectOptions } from '../../config/temporal-connection';
+import { temporalConnection } from '../../config/temporal-connection';
 import { probeTcp } from './tcp-probe';
 
 /**
@@ -48,12 +48,13 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
     const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = env();
     const unreachable = await probeTcp(TEMPORAL_ADDRESS);
     if (unreachable) throw new OperatorError(`cannot reach Temporal at ${TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${unreachable}`);
-    const options = temporalConnectOptions(variables);
+    const settings = temporalConnection(variables);
+    await settings.checkTls();
     let connection: Connection;
     try {
-      connection = await Connection.connect({ ...options, connectTimeout: TEMPORAL_CONNECT_TIMEOUT });
+      connection = await Connection.connect({ ...settings.options, connectTimeout: TEMPORAL_CONNECT_TIMEOUT });
     } catch (err) {
-      throw new OperatorError(describeTemporalFailure(err, options));
+      throw new OperatorError(await settings.describeFailure(err));
     }
     opened.push(() => connection.close());
     return new Client({ connection, namespace: TEMPORAL_NAMESPACE });

@@ -1,18 +1,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { DYNAMIC_CONFIG_FILE } from '../../scripts/stack/cluster-temporal';
 import { freePort, ManagedProcess, tailOfFile, waitUntil } from '../../scripts/stack/processes';
+import { ensureSearchAttributes } from '../../scripts/stack/search-attributes';
 import { resolveClusterBinaries } from '../../scripts/stack/temporal-binaries';
-import { temporalConnectOptions } from '../../config/temporal-connection';
+import { temporalConnection } from '../../config/temporal-connection';
 import type { ApiKeyIssuer } from './api-keys';
 import type { TestPki } from './certificates';
 
 export interface SecuredTemporal {
   address: string;
   namespace: string;
-  /** TEMPORAL_* variables that connect with the PKI's trusted client certificate and an admin API key. */
+  /**
+   * TEMPORAL_* variables that connect with the PKI's trusted client certificate and an admin API key, checking the
+   * server's certificate for the host name it holds, as clients of a real deployment do.
+   */
   clientEnvironment: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -32,7 +36,7 @@ export async function startSecuredTemporal(dir: string, pki: TestPki, apiKeys: A
   const ports = Object.fromEntries(await Promise.all(PORT_NAMES.map(async (name) => [name, await freePort()] as const))) as Record<PortName, number>;
   writeFileSync(path.join(configDir, 'secured.yaml'), serverConfig(pki, apiKeys.jwksUrl, ports));
   const logFile = path.join(dir, 'temporal-server.log');
-  const server = new ManagedProcess('temporal-server', serverBinary, ['--root', '/', '--config', configDir, '--env', 'secured', '--allow-no-auth', 'start'], logFile, { cwd: dir });
+  const server = new ManagedProcess('temporal-server', serverBinary, ['--root', '/', '--config', configDir, '--env', 'secured', 'start', ...SERVICES.flatMap((service) => ['--service', service])], logFile, { cwd: dir });
   const address = `127.0.0.1:${ports.frontendGrpc}`;
   const clientEnvironment = {
     TEMPORAL_ADDRESS: address,
@@ -40,6 +44,7 @@ export async function startSecuredTemporal(dir: string, pki: TestPki, apiKeys: A
     TEMPORAL_TLS_SERVER_CA_CERT_PATH: pki.ca.cert,
     TEMPORAL_TLS_CLIENT_CERT_PATH: pki.client.cert,
     TEMPORAL_TLS_CLIENT_KEY_PATH: pki.client.key,
+    TEMPORAL_TLS_SERVER_NAME: 'localhost',
     TEMPORAL_API_KEY: apiKeys.issue(['temporal-system:admin']),
   };
   try {
@@ -47,9 +52,9 @@ export async function startSecuredTemporal(dir: string, pki: TestPki, apiKeys: A
     try {
       await connection.workflowService.registerNamespace({ namespace: NAMESPACE, workflowExecutionRetentionPeriod: msToTs(24 * 3_600_000) });
       // A new namespace reaches the frontend's cache within its refresh interval.
-      await waitUntil(async () => Boolean(await connection.workflowService.describeNamespace({ namespace: NAMESPACE })), {
+      await waitUntil(async () => Boolean(await ensureSearchAttributes(connection, NAMESPACE)), {
         timeoutMs: 30_000,
-        failure: () => `namespace ${NAMESPACE} did not appear`,
+        failure: () => `namespace ${NAMESPACE} did not become usable`,
       });
     } finally {
       await connection.close();
@@ -61,11 +66,11 @@ export async function startSecuredTemporal(dir: string, pki: TestPki, apiKeys: A
   return { address, namespace: NAMESPACE, clientEnvironment, stop: () => server.stop() };
 }
 
-async function connectWhenUp(clientEnvironment: Record<string, string>, server: ManagedProcess, logFile: string): Promise<NativeConnection> {
-  let connection: NativeConnection | undefined;
+async function connectWhenUp(clientEnvironment: Record<string, string>, server: ManagedProcess, logFile: string): Promise<Connection> {
+  let connection: Connection | undefined;
   await waitUntil(
     async () => {
-      connection ??= await NativeConnection.connect(temporalConnectOptions(clientEnvironment));
+      connection ??= await Connection.connect({ ...temporalConnection(clientEnvironment).options, connectTimeout: 1000 });
       await connection.workflowService.getSystemInfo({});
       return true;
     },
@@ -79,7 +84,12 @@ async function connectWhenUp(clientEnvironment: Record<string, string>, server: 
   return connection!;
 }
 
-const PORT_NAMES = ['frontendGrpc', 'frontendMembership', 'frontendHttp', 'historyGrpc', 'historyMembership', 'matchingGrpc', 'matchingMembership', 'workerGrpc', 'workerMembership'] as const;
+/** The internal frontend serves the server's own system workers, which hold no API key, past the authorizer. */
+const SERVICES = ['frontend', 'internal-frontend', 'history', 'matching', 'worker'];
+const PORT_NAMES = [
+  'frontendGrpc', 'frontendMembership', 'frontendHttp', 'internalFrontendGrpc', 'internalFrontendMembership', 'internalFrontendHttp',
+  'historyGrpc', 'historyMembership', 'matchingGrpc', 'matchingMembership', 'workerGrpc', 'workerMembership',
+] as const;
 type PortName = (typeof PORT_NAMES)[number];
 
 function serverConfig(pki: TestPki, jwksUrl: string, ports: Record<PortName, number>): string {
@@ -137,6 +147,7 @@ global:
     claimMapper: default
 services:
   frontend:${service(ports.frontendGrpc, ports.frontendMembership, ports.frontendHttp)}
+  internal-frontend:${service(ports.internalFrontendGrpc, ports.internalFrontendMembership, ports.internalFrontendHttp)}
   history:${service(ports.historyGrpc, ports.historyMembership)}
   matching:${service(ports.matchingGrpc, ports.matchingMembership)}
   worker:${service(ports.workerGrpc, ports.workerMembership)}
