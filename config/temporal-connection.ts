@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { type ClientConfigProfile, type ClientConfigTLS, type ConfigDataSource, loadClientConfigProfile, toClientOptions } from '@temporalio/envconfig';
 import type { TLSConfig } from '@temporalio/client';
 import { OperatorError } from './operator-error';
-import { findTlsProblem, type TlsSettingNames } from './temporal-tls-probe';
+import { probeTemporal, type TlsSettingNames } from './temporal-tls-probe';
 
 /**
  * Where and how workers and the CLI reach Temporal: address, namespace, TLS, mTLS client certificate, API key. Read by
@@ -59,6 +59,7 @@ export function temporalConnection(variables: Variables = process.env): Temporal
   if (connectionOptions.metadata) options.metadata = connectionOptions.metadata as Record<string, string>;
 
   const profileKey = (key: string) => `${key} of Temporal profile "${env.TEMPORAL_PROFILE ?? 'default'}"`;
+  const addressName = env.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : profile.address && profileKey('address');
   const apiKeyName = options.apiKey && (env.TEMPORAL_API_KEY ? 'TEMPORAL_API_KEY' : profileKey('api_key'));
   const tlsNames: TlsSettingNames = {
     clientCert: certificates?.clientCert?.name,
@@ -71,17 +72,18 @@ export function temporalConnection(variables: Variables = process.env): Temporal
     options,
     async checkTls() {
       if (!options.tls) return;
-      const problem = await findTlsProblem(options.address, options.tls, tlsNames);
-      if (problem) throw new OperatorError(`${where}: ${problem}`);
+      const finding = await probeTemporal(options.address, options.tls, tlsNames);
+      if (finding && 'tlsProblem' in finding) throw new OperatorError(`${where}: ${finding.tlsProblem}`);
     },
     async describeFailure(err) {
       const causes = causesOf(err);
       if (causes.some(isRefusedCredential)) {
         return apiKeyName ? `${where}: the server refused the API key (${apiKeyName})` : `${where}: the server refused the call: it needs an API key (TEMPORAL_API_KEY)`;
       }
-      const problem = await findTlsProblem(options.address, options.tls, tlsNames);
-      const cause = causes[causes.length - 1] ?? String(err);
-      return `${where}: ${problem ?? (options.apiKey ? cause.split(options.apiKey).join('***') : cause)}`;
+      const finding = await probeTemporal(options.address, options.tls, tlsNames);
+      if (finding && 'tlsProblem' in finding) return `${where}: ${finding.tlsProblem}`;
+      const cause = finding?.unreachable ?? causes[causes.length - 1] ?? String(err);
+      return `${where}${addressName ? ` (${addressName})` : ''}: ${options.apiKey ? cause.split(options.apiKey).join('***') : cause}`;
     },
   };
 }
@@ -143,7 +145,6 @@ function checkedCertificates(tls: ClientConfigTLS, env: Record<string, string>):
     const certificate = parse(clientCert, (pem) => new X509Certificate(pem), 'a PEM certificate');
     const key = parse(clientKey, (pem): KeyObject => createPrivateKey(pem), 'a PEM private key');
     if (!certificate.checkPrivateKey(key)) throw new OperatorError(`the TLS client key (${clientKey.name}) is not the key of the client certificate (${clientCert.name})`);
-    if (Date.parse(certificate.validTo) < Date.now()) throw new OperatorError(`the TLS client certificate (${clientCert.name}) expired on ${certificate.validTo}`);
   }
   if (serverCACert) parse(serverCACert, (pem) => new X509Certificate(pem), 'a PEM certificate');
   const checked = (file?: ReadSetting) => file && { name: file.name, data: { data: file.pem } };

@@ -13,20 +13,24 @@ const PROBE_TIMEOUT_MS = 5000;
 /** HTTP/2's connection preface and an empty SETTINGS frame: what a gRPC client sends first, and a server answers. */
 const HTTP2_PREFACE = Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]);
 
+/** What a handshake of our own found: the server is out of reach, or TLS between us fails for a named reason. */
+export type ProbeFinding = { unreachable: string } | { tlsProblem: string } | undefined;
+
 /**
- * What is wrong with TLS between us and the server, found by a TLS handshake of our own with the same settings, or
- * undefined when the handshake succeeds (or TLS is not the problem). gRPC libraries report a refused handshake as
- * "connection closed" or a deadline; node's TLS names the cause (unknown CA, certificate required, host name).
+ * Connects as the gRPC library would, with the same TLS settings, and says what is wrong, or undefined when nothing is
+ * (or TLS is not the problem). gRPC libraries report a refused handshake as "connection closed" or a deadline; node's
+ * TLS names the cause (unknown CA, certificate required, host name).
  */
-export async function findTlsProblem(address: string, config: TLSConfig | boolean | undefined, names: TlsSettingNames): Promise<string | undefined> {
+export async function probeTemporal(address: string, config: TLSConfig | boolean | undefined, names: TlsSettingNames): Promise<ProbeFinding> {
   const { host, port } = splitAddress(address);
   if (!config) {
-    const { secured } = await handshake({ host, port, rejectUnauthorized: false });
-    return secured ? 'the server requires TLS: set TEMPORAL_TLS=true, and the client certificate and key if it asks for one' : undefined;
+    const { secured, unreachable } = await handshake({ host, port, rejectUnauthorized: false });
+    if (unreachable) return { unreachable };
+    return secured ? { tlsProblem: 'the server requires TLS: set TEMPORAL_TLS=true, and the client certificate and key if it asks for one' } : undefined;
   }
   const settings = config === true ? {} : config;
   const servername = settings.serverNameOverride ?? (isIP(host) ? undefined : host);
-  const { failure } = await handshake({
+  const { failure, unreachable } = await handshake({
     host,
     port,
     servername,
@@ -34,7 +38,8 @@ export async function findTlsProblem(address: string, config: TLSConfig | boolea
     cert: settings.clientCertPair && Buffer.from(settings.clientCertPair.crt),
     key: settings.clientCertPair && Buffer.from(settings.clientCertPair.key),
   });
-  return failure && explain(failure, servername ?? host, names);
+  if (unreachable) return { unreachable };
+  return failure && { tlsProblem: explain(failure, servername ?? host, names) };
 }
 
 function explain(err: TlsError, serverName: string, names: TlsSettingNames): string {
@@ -74,19 +79,29 @@ function explain(err: TlsError, serverName: string, names: TlsSettingNames): str
 
 type TlsError = NodeJS.ErrnoException & { reason?: string };
 
+interface Handshake {
+  /** The handshake completed. */
+  secured: boolean;
+  /** Its TLS error, if any. */
+  failure?: TlsError;
+  /** A socket error (refused, unknown host) before any TLS: e.g. "connect ECONNREFUSED 127.0.0.1:7233". */
+  unreachable?: string;
+}
+
 /**
- * secured: the handshake completed; failure: its TLS error. A TLS 1.3 server checks the client certificate after our
- * side of the handshake is done, so only its first HTTP/2 frame (or its alert) tells. A refused or reset connection is
- * no TLS finding: the caller's own error says it better.
+ * A TLS 1.3 server checks the client certificate after our side of the handshake is done, so only its first HTTP/2
+ * frame (or its alert) tells whether it took it. A reset after the handshake is no finding: servers do that too.
  */
-function handshake(options: tls.ConnectionOptions): Promise<{ secured: boolean; failure?: TlsError }> {
+function handshake(options: tls.ConnectionOptions): Promise<Handshake> {
   return new Promise((resolve) => {
     let secured = false;
     const socket = tls.connect({ ...options, ALPNProtocols: ['h2'] });
     const finish = (failure?: TlsError) => {
       clearTimeout(timer);
       socket.destroy();
-      resolve({ secured, failure });
+      // System call errors (connect, getaddrinfo, read) are the network's; TLS and certificate errors carry none.
+      if (failure?.syscall) resolve({ secured, unreachable: secured ? undefined : failure.message });
+      else resolve({ secured, failure });
     };
     const timer = setTimeout(() => finish(), PROBE_TIMEOUT_MS);
     socket.once('secureConnect', () => {
@@ -94,7 +109,7 @@ function handshake(options: tls.ConnectionOptions): Promise<{ secured: boolean; 
       socket.write(HTTP2_PREFACE);
     });
     socket.once('data', () => finish());
-    socket.once('error', (err: TlsError) => finish(err.syscall === 'connect' || err.code === 'ECONNRESET' ? undefined : err));
+    socket.once('error', (err: TlsError) => finish(err));
     socket.once('close', () => finish());
   });
 }
