@@ -116,7 +116,8 @@ function loadProfile(env: Record<string, string>): ClientConfigProfile {
     return loadClientConfigProfile({ overrideEnvVars: env });
   } catch (err) {
     const file = env.TEMPORAL_CONFIG_FILE ? `${env.TEMPORAL_CONFIG_FILE} (TEMPORAL_CONFIG_FILE)` : '~/.config/temporalio/temporal.toml';
-    const message = firstLine(err);
+    const line = (err as { line?: unknown }).line;
+    const message = `${firstLine(err)}${typeof line === 'number' ? ` (line ${line})` : ''}`;
     if (env.TEMPORAL_PROFILE && /not found/.test(message)) throw new OperatorError(`TEMPORAL_PROFILE: no profile "${env.TEMPORAL_PROFILE}" in ${file}`);
     throw new OperatorError(`cannot use the Temporal client config ${file}: ${message}`);
   }
@@ -167,13 +168,14 @@ function readSetting(field: keyof typeof TLS_FILES, source: ConfigDataSource, en
   const { what, variable, tomlKey } = TLS_FILES[field];
   const suffix = 'path' in source ? 'PATH' : 'DATA';
   const fromVariable = env[`${variable}_${suffix}`] !== undefined;
-  const name = fromVariable ? `${variable}_${suffix}` : `tls.${tomlKey}_${suffix.toLowerCase()} of Temporal profile "${env.TEMPORAL_PROFILE ?? 'default'}"`;
-  if (!('path' in source)) return { name, pem: typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString('utf8') };
+  const key = fromVariable ? `${variable}_${suffix}` : `tls.${tomlKey}_${suffix.toLowerCase()}`;
+  const profile = fromVariable ? '' : ` in Temporal profile "${env.TEMPORAL_PROFILE ?? 'default'}"`;
+  if (!('path' in source)) return { name: `${key}${profile}`, pem: typeof source.data === 'string' ? source.data : Buffer.from(source.data).toString('utf8') };
   try {
-    return { name: `${name}=${source.path}`, pem: readFileSync(source.path, 'utf8') };
+    return { name: `${key}=${source.path}${profile}`, pem: readFileSync(source.path, 'utf8') };
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : firstLine(err);
-    throw new OperatorError(`cannot read ${what} ${source.path} (${name}): ${reason}`);
+    throw new OperatorError(`cannot read ${what} ${source.path} (${key}${profile}): ${reason}`);
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -58,6 +58,34 @@ describe('a Temporal server with mTLS and API keys', () => {
     } finally {
       await worker.stop();
     }
+  });
+
+  it('connects with a profile of the temporal CLI\'s config file instead of variables', async () => {
+    const configFile = path.join(dir, 'temporal.toml');
+    const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_SERVER_NAME } = temporal.clientEnvironment;
+    const profile = (name: string, client: { cert: string; key: string }) =>
+      `[profile.${name}]\naddress = "${TEMPORAL_ADDRESS}"\nnamespace = "${TEMPORAL_NAMESPACE}"\napi_key = "${TEMPORAL_API_KEY}"\n` +
+      `[profile.${name}.tls]\nclient_cert_path = "${client.cert}"\nclient_key_path = "${client.key}"\nserver_ca_cert_path = "${pki.ca.cert}"\nserver_name = "${TEMPORAL_TLS_SERVER_NAME}"\n`;
+    writeFileSync(configFile, profile('production', pki.client) + profile('stranger', pki.strangerClient));
+    const noVariables = Object.fromEntries(Object.keys(temporal.clientEnvironment).map((name) => [name, undefined]));
+    const withProfile = (name: string) => ({ ...noVariables, TEMPORAL_CONFIG_FILE: configFile, TEMPORAL_PROFILE: name });
+
+    const worker = new WorkerProcess(taskQueue, { ...withProfile('production'), CREDENTIALS_KEY });
+    try {
+      await worker.ready();
+      expect(worker.output).toContain(`on ${temporal.address}`);
+      const status = JSON.parse(succeeded(await cli(['status', SOURCE, '--json'], withProfile('production'))));
+      expect(status.workflow).toMatchObject({ running: true });
+    } finally {
+      await worker.stop();
+    }
+
+    const refused = new WorkerProcess(taskQueue, withProfile('stranger'));
+    expect(await refused.ended()).not.toBe(0);
+    expect(refused.output.trimEnd()).toBe(
+      `error: cannot connect to Temporal at ${temporal.address}: the server refused the client certificate ` +
+        `(tls.client_cert_path=${pki.strangerClient.cert} in Temporal profile "stranger"): it is not issued by a CA the server trusts`,
+    );
   });
 
   const refusals: Array<{ what: string; env: () => Record<string, string | undefined>; says: () => string }> = [
