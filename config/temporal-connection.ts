@@ -45,6 +45,8 @@ export interface TemporalConnection {
   checkTls(): Promise<void>;
   /** One line for a failed connect: the refused API key, the TLS problem, else the cause; never the key itself. */
   describeFailure(err: unknown): Promise<string>;
+  /** One line when the server refused the call for its credentials (after connecting too), else undefined. */
+  describeRefusal(err: unknown): string | undefined;
 }
 
 export function temporalConnection(variables: Variables = process.env): TemporalConnection {
@@ -67,6 +69,11 @@ export function temporalConnection(variables: Variables = process.env): Temporal
     serverName: env.TEMPORAL_TLS_SERVER_NAME ? 'TEMPORAL_TLS_SERVER_NAME' : profile.tls?.serverName && profileKey('tls.server_name'),
   };
   const where = `cannot connect to Temporal at ${options.address}`;
+  const describeRefusal = (err: unknown) => {
+    if (!chainOf(err).some(isRefusedCredential)) return undefined;
+    const server = `Temporal at ${options.address}`;
+    return apiKeyName ? `${server} refused the API key (${apiKeyName})` : `${server} refused the call without an API key: set TEMPORAL_API_KEY`;
+  };
 
   return {
     options,
@@ -75,11 +82,11 @@ export function temporalConnection(variables: Variables = process.env): Temporal
       const finding = await probeTemporal(options.address, options.tls, tlsNames);
       if (finding && 'tlsProblem' in finding) throw new OperatorError(`${where}: ${finding.tlsProblem}`);
     },
+    describeRefusal,
     async describeFailure(err) {
       const causes = causesOf(err);
-      if (causes.some(isRefusedCredential)) {
-        return apiKeyName ? `${where}: the server refused the API key (${apiKeyName})` : `${where}: the server refused the call: it needs an API key (TEMPORAL_API_KEY)`;
-      }
+      const refusal = describeRefusal(err);
+      if (refusal) return refusal;
       const finding = await probeTemporal(options.address, options.tls, tlsNames);
       if (finding && 'tlsProblem' in finding) return `${where}: ${finding.tlsProblem}`;
       const cause = finding?.unreachable ?? causes[causes.length - 1] ?? String(err);
@@ -88,20 +95,31 @@ export function temporalConnection(variables: Variables = process.env): Temporal
   };
 }
 
-/** The first line of each error down the cause chain (AggregateErrors: their first), outermost first. */
-function causesOf(err: unknown): string[] {
-  const lines: string[] = [];
-  for (let current = err, depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+/** The error and its causes, outermost first (of an AggregateError, its first). */
+function chainOf(err: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let current = err; current !== undefined && current !== null && chain.length < 5; current = current instanceof Error ? current.cause : undefined) {
     if (current instanceof AggregateError && current.errors.length > 0) current = current.errors[0];
-    lines.push(firstLine(current));
-    current = current instanceof Error ? current.cause : undefined;
+    chain.push(current);
   }
-  return lines.filter(Boolean);
+  return chain;
 }
 
-/** gRPC's PERMISSION_DENIED (7) or UNAUTHENTICATED (16), as grpc-js (the CLI) and the Rust core (workers) word them. */
-function isRefusedCredential(line: string): boolean {
-  return /^(7 PERMISSION_DENIED|16 UNAUTHENTICATED)\b|code: 'The caller does not have permission|code: 'The request does not have valid authentication credentials/.test(line);
+function causesOf(err: unknown): string[] {
+  return chainOf(err).map(firstLine).filter(Boolean);
+}
+
+const PERMISSION_DENIED = 7;
+const UNAUTHENTICATED = 16;
+
+/**
+ * gRPC's PERMISSION_DENIED or UNAUTHENTICATED: a status code on errors of calls, and in the messages of connect errors
+ * as grpc-js (the CLI) and the Rust core (workers) word them.
+ */
+function isRefusedCredential(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === PERMISSION_DENIED || code === UNAUTHENTICATED) return true;
+  return /^(7 PERMISSION_DENIED|16 UNAUTHENTICATED)\b|code: 'The caller does not have permission|code: 'The request does not have valid authentication credentials|code: (PermissionDenied|Unauthenticated)\b/.test(firstLine(err));
 }
 
 /** Empty means unset, as for every other setting (config/environment.ts): shells and compose files pass them. */

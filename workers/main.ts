@@ -25,6 +25,12 @@ runMain(async () => {
   const connection = await NativeConnection.connect(temporal.options).catch(async (err: unknown) => {
     throw new OperatorError(await temporal.describeFailure(err));
   });
+  // An API key the server takes may still not open the namespace: its first namespaced call tells, in one line.
+  // Other failures are left to createWorker, which reports them as before.
+  await connection.workflowService.describeNamespace({ namespace: env.TEMPORAL_NAMESPACE }).catch((err: unknown) => {
+    const refusal = temporal.describeRefusal(err);
+    if (refusal) throw new OperatorError(refusal);
+  });
   const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>

@@ -121,7 +121,17 @@ describe('a Temporal server with mTLS and API keys', () => {
     {
       what: 'an API key the server did not issue',
       env: () => ({ TEMPORAL_API_KEY: BAD_API_KEY }),
-      says: () => `error: cannot connect to Temporal at ${temporal.address}: the server refused the API key (TEMPORAL_API_KEY)`,
+      says: () => `error: Temporal at ${temporal.address} refused the API key (TEMPORAL_API_KEY)`,
+    },
+    {
+      what: 'no API key',
+      env: () => ({ TEMPORAL_API_KEY: undefined }),
+      says: () => `error: Temporal at ${temporal.address} refused the call without an API key: set TEMPORAL_API_KEY`,
+    },
+    {
+      what: 'an API key without access to the namespace',
+      env: () => ({ TEMPORAL_API_KEY: apiKeys.issue(['another-namespace:admin']) }),
+      says: () => `error: Temporal at ${temporal.address} refused the API key (TEMPORAL_API_KEY)`,
     },
     {
       what: 'no TLS at all',
