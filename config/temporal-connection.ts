@@ -60,7 +60,7 @@ export function temporalConnection(variables: Variables = process.env): Temporal
   if (connectionOptions.apiKey) options.apiKey = connectionOptions.apiKey as string;
   if (connectionOptions.metadata) options.metadata = connectionOptions.metadata as Record<string, string>;
 
-  const profileKey = (key: string) => `${key} of Temporal profile "${env.TEMPORAL_PROFILE ?? 'default'}"`;
+  const profileKey = (key: string) => `${key} in Temporal profile "${env.TEMPORAL_PROFILE ?? 'default'}"`;
   const addressName = env.TEMPORAL_ADDRESS ? 'TEMPORAL_ADDRESS' : profile.address && profileKey('address');
   const apiKeyName = options.apiKey && (env.TEMPORAL_API_KEY ? 'TEMPORAL_API_KEY' : profileKey('api_key'));
   const tlsNames: TlsSettingNames = {
@@ -84,12 +84,11 @@ export function temporalConnection(variables: Variables = process.env): Temporal
     },
     describeRefusal,
     async describeFailure(err) {
-      const causes = causesOf(err);
       const refusal = describeRefusal(err);
       if (refusal) return refusal;
       const finding = await probeTemporal(options.address, options.tls, tlsNames);
       if (finding && 'tlsProblem' in finding) return `${where}: ${finding.tlsProblem}`;
-      const cause = finding?.unreachable ?? causes[causes.length - 1] ?? String(err);
+      const cause = finding?.unreachable ?? causesOf(err).at(-1) ?? String(err);
       return `${where}${addressName ? ` (${addressName})` : ''}: ${options.apiKey ? cause.split(options.apiKey).join('***') : cause}`;
     },
   };
@@ -105,6 +104,7 @@ function chainOf(err: unknown): unknown[] {
   return chain;
 }
 
+/** The first line of each, outermost first: the innermost is what went wrong, the others what was being done. */
 function causesOf(err: unknown): string[] {
   return chainOf(err).map(firstLine).filter(Boolean);
 }
