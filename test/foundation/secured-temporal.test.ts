@@ -34,7 +34,8 @@ describe('a Temporal server with mTLS and API keys', () => {
     pki = createTestPki(path.join(dir, 'pki'));
     apiKeys = await startApiKeyIssuer();
     temporal = await startSecuredTemporal(dir, pki, apiKeys);
-  });
+    // The first run on a machine builds the Temporal server with Go (a few minutes), as the cluster profile does.
+  }, 15 * 60_000);
   afterAll(async () => {
     await temporal?.stop();
     await apiKeys?.close();

@@ -5,7 +5,7 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { DYNAMIC_CONFIG_FILE } from '../../scripts/stack/cluster-temporal';
 import { freePort, ManagedProcess, tailOfFile, waitUntil } from '../../scripts/stack/processes';
 import { ensureSearchAttributes } from '../../scripts/stack/search-attributes';
-import { resolveClusterBinaries } from '../../scripts/stack/temporal-binaries';
+import { resolveTemporalServer } from '../../scripts/stack/temporal-binaries';
 import { temporalConnection } from '../../config/temporal-connection';
 import type { ApiKeyIssuer } from './api-keys';
 import type { TestPki } from './certificates';
@@ -30,7 +30,7 @@ const NAMESPACE = 'secured';
  * the server needs no other process.
  */
 export async function startSecuredTemporal(dir: string, pki: TestPki, apiKeys: ApiKeyIssuer): Promise<SecuredTemporal> {
-  const { server: serverBinary } = await resolveClusterBinaries(() => undefined);
+  const { server: serverBinary } = await resolveTemporalServer((line) => process.stderr.write(`${line}\n`));
   const configDir = path.join(dir, 'config');
   mkdirSync(configDir, { recursive: true });
   const ports = Object.fromEntries(await Promise.all(PORT_NAMES.map(async (name) => [name, await freePort()] as const))) as Record<PortName, number>;
@@ -52,7 +52,7 @@ export async function startSecuredTemporal(dir: string, pki: TestPki, apiKeys: A
     try {
       await connection.workflowService.registerNamespace({ namespace: NAMESPACE, workflowExecutionRetentionPeriod: msToTs(24 * 3_600_000) });
       // A new namespace reaches the frontend's cache within its refresh interval.
-      await waitUntil(async () => Boolean(await ensureSearchAttributes(connection, NAMESPACE)), {
+      await waitUntil(() => ensureSearchAttributes(connection, NAMESPACE).then(() => true), {
         timeoutMs: 30_000,
         failure: () => `namespace ${NAMESPACE} did not become usable`,
       });
