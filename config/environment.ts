@@ -1,4 +1,5 @@
 import { OperatorError } from './operator-error';
+import { resolveTemporalTarget } from './temporal-connection';
 import { z } from 'zod';
 
 /** A TCP port to listen on; the error reads "NAME: must be a port number from 1 to 65535". */
@@ -22,8 +23,9 @@ function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
  */
 const schema = z.object({
   DATABASE_URL: z.string().min(1, 'DATABASE_URL is empty'),
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  /** Resolved with the `temporal` CLI's profile and TLS settings by config/temporal-connection.ts. */
+  TEMPORAL_ADDRESS: z.string(),
+  TEMPORAL_NAMESPACE: z.string(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('atlassian-audit'),
   ATLASSIAN_API_BASE_URL: z.url({ protocol: /^https?$/, message: 'ATLASSIAN_API_BASE_URL must be an http(s) URL' }).default('https://api.atlassian.com'),
   CREDENTIALS_KEY: z.string().optional(),
@@ -55,7 +57,8 @@ export class ConfigurationError extends OperatorError {
 export function loadEnvironment(source: NodeJS.ProcessEnv = process.env): Environment {
   // Empty strings mean "unset" for optional settings, as shells and compose files tend to pass them.
   const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
-  const parsed = schema.safeParse(present);
+  const { address, namespace } = resolveTemporalTarget(present);
+  const parsed = schema.safeParse({ ...present, TEMPORAL_ADDRESS: address, TEMPORAL_NAMESPACE: namespace });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = String(issue.path[0] ?? 'environment');

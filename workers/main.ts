@@ -1,5 +1,6 @@
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadEnvironment } from '../config/environment';
+import { temporalConnection } from '../config/temporal-connection';
 import { createCredentialCipher, parseCredentialKeys } from '../store/credentials';
 import { describeDatabaseUrl, openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
@@ -17,6 +18,7 @@ runMain(async () => {
   const logger = createLogger(env);
   installRuntime(env, runtimeLogging(logger));
   const health = await startWorkerHealth(env);
+  const temporal = temporalConnection();
   const cipher = createCredentialCipher(parseCredentialKeys(env));
   const db = openDatabase(env.DATABASE_URL, { onIdleClientError: (err) => logger.warn(`postgres: idle client error: ${err.message}`) });
   try {
@@ -26,8 +28,14 @@ runMain(async () => {
   } catch (err) {
     throw new OperatorError(`cannot prepare PostgreSQL at ${describeDatabaseUrl(env.DATABASE_URL)}: ${(err as Error).message}`);
   }
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS }).catch((err: Error) => {
-    throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS}: ${err.message}`);
+  const connection = await NativeConnection.connect(temporal.options).catch(async (err: unknown) => {
+    throw new OperatorError(await temporal.describeFailure(err));
+  });
+  // An API key the server takes may still not open the namespace: its first namespaced call tells, in one line.
+  // Other failures are left to createWorker, which reports them as before.
+  await connection.workflowService.describeNamespace({ namespace: env.TEMPORAL_NAMESPACE }).catch((err: unknown) => {
+    const refusal = temporal.describeRefusal(err);
+    if (refusal) throw new OperatorError(refusal);
   });
   health.attach({ connection });
   const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });

@@ -4,6 +4,7 @@ import { Database, describeDatabaseUrl, openDatabase } from '../../store/databas
 import { migrate } from '../../store/migrate';
 import { Environment, loadEnvironment } from '../../config/environment';
 import { OperatorError } from '../../config/operator-error';
+import { type TemporalConnection, temporalConnection } from '../../config/temporal-connection';
 import { probeTcp } from './tcp-probe';
 
 /**
@@ -15,6 +16,8 @@ export interface CliContext {
   database(): Promise<Database>;
   temporal(): Promise<Client>;
   cipher(): CredentialCipher;
+  /** Temporal's refusal of a call for its credentials (an API key without the namespace), naming the setting. */
+  temporalRefusal(err: unknown): string | undefined;
   close(): Promise<void>;
 }
 
@@ -25,6 +28,7 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
   let database: Promise<Database> | undefined;
   let temporal: Promise<Client> | undefined;
   let cipher: CredentialCipher | undefined;
+  let connectionSettings: TemporalConnection | undefined;
   const opened: Array<() => Promise<void>> = [];
 
   const env = () => (environment ??= loadEnvironment(variables));
@@ -47,11 +51,13 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
     const { TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE } = env();
     const unreachable = await probeTcp(TEMPORAL_ADDRESS);
     if (unreachable) throw new OperatorError(`cannot reach Temporal at ${TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${unreachable}`);
+    const settings = (connectionSettings = temporalConnection(variables));
+    await settings.checkTls();
     let connection: Connection;
     try {
-      connection = await Connection.connect({ address: TEMPORAL_ADDRESS, connectTimeout: TEMPORAL_CONNECT_TIMEOUT });
+      connection = await Connection.connect({ ...settings.options, connectTimeout: TEMPORAL_CONNECT_TIMEOUT });
     } catch (err) {
-      throw new OperatorError(`cannot reach Temporal at ${TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${describeCause(err)}`);
+      throw new OperatorError(await settings.describeFailure(err));
     }
     opened.push(() => connection.close());
     return new Client({ connection, namespace: TEMPORAL_NAMESPACE });
@@ -62,6 +68,7 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
     database: () => (database ??= openMigratedDatabase()),
     temporal: () => (temporal ??= connectTemporal()),
     cipher: () => (cipher ??= createCredentialCipher(parseCredentialKeys(env()))),
+    temporalRefusal: (err) => connectionSettings?.describeRefusal(err),
     async close() {
       // Opened last, closed first; a failure to close must not hide the command's own outcome.
       for (const close of opened.reverse()) await close().catch(() => undefined);

@@ -16,6 +16,8 @@ export function explainFailure(err: unknown, context: CliContext): unknown {
     return new OperatorError(`Temporal at ${TEMPORAL_ADDRESS} has no namespace "${TEMPORAL_NAMESPACE}" (TEMPORAL_NAMESPACE)`);
   }
   if (err instanceof ServiceError) {
+    const refusal = context.temporalRefusal(err);
+    if (refusal) return new OperatorError(refusal);
     const grpc = err.cause as { details?: unknown } | undefined;
     const detail = typeof grpc?.details === 'string' && grpc.details ? grpc.details : describeCause(err);
     return new OperatorError(`Temporal at ${context.environment().TEMPORAL_ADDRESS} refused the request: ${detail}`);

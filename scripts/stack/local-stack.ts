@@ -12,6 +12,7 @@ import { Connection } from '@temporalio/client';
 import { OperatorError } from '../../config/operator-error';
 import { prettyFactory } from 'pino-pretty';
 import { PRETTY_OPTIONS } from '../../workers/logger';
+import { resolveTemporalTarget, temporalConnection } from '../../config/temporal-connection';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 /** Everything the local stack keeps between runs; `make reset` deletes it. AUDIT_DATA_DIR moves it (tests do). */
@@ -61,11 +62,13 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
   try {
     const env: Record<string, string> = { ...extraEnv };
     let uiUrl: string | undefined;
-    const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
+    const namespace = resolveTemporalTarget().namespace;
     // Everything that can fail without side effects comes first, so a bad environment fails before anything starts.
     const devServer = process.env.TEMPORAL_ADDRESS
       ? undefined
       : { cliPath: await resolveTemporalCli(log), port: portFromEnv('TEMPORAL_PORT', 7233), uiPort: portFromEnv('TEMPORAL_UI_PORT', 8233) };
+    // A server of one's own is reached with the TLS settings and API key the worker will use; their files are read now.
+    const temporal = devServer ? undefined : temporalConnection();
     if (devServer) {
       await assertPortFree(devServer.port, 'Temporal frontend', 'TEMPORAL_PORT');
       await assertPortFree(devServer.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT');
@@ -90,8 +93,9 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
 
     if (!devServer) {
       env.TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS!;
-      const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS, connectTimeout: 5000 }).catch((err: Error) => {
-        throw new OperatorError(`cannot reach Temporal at ${env.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${err.message}`);
+      await temporal!.checkTls();
+      const connection = await Connection.connect({ ...temporal!.options, connectTimeout: 5000 }).catch(async (err: unknown) => {
+        throw new OperatorError(await temporal!.describeFailure(err));
       });
       await ensureSearchAttributes(connection, namespace);
       await connection.close();

@@ -25,11 +25,20 @@ const uiFolder = () => path.join(cacheDir(), `temporal-ui-server-${TEMPORAL_UI_V
  * TEMPORAL_SCHEMA_DIR points at a schema/postgresql/v12 folder when the server module is not in Go's module cache.
  */
 export async function resolveClusterBinaries(log: Log): Promise<ClusterBinaries> {
+  // Read first: a bad TEMPORAL_UI_SERVER_PATH fails before minutes of building the server.
+  const uiServer = explicitBinary('TEMPORAL_UI_SERVER_PATH') ?? path.join(uiFolder(), 'temporal-ui-server');
+  const { server, sqlTool } = await resolveTemporalServer(log);
+  if (!isExecutable(uiServer)) {
+    await goInstall({ label: 'the Temporal UI server', version: TEMPORAL_UI_VERSION, packages: [`${UI_SERVER_PACKAGE}@v${TEMPORAL_UI_VERSION}`], targets: [uiServer] }, log);
+  }
+  return { server, sqlTool, uiServer, schemaDir: schemaDir() };
+}
+
+/** The server and temporal-sql-tool alone (what the secured-server test needs), built once like the rest. */
+export async function resolveTemporalServer(log: Log): Promise<Pick<ClusterBinaries, 'server' | 'sqlTool'>> {
   const server = explicitBinary('TEMPORAL_SERVER_PATH') ?? path.join(serverFolder(), 'temporal-server');
   const sqlTool = explicitBinary('TEMPORAL_SQL_TOOL_PATH') ?? path.join(serverFolder(), 'temporal-sql-tool');
-  const uiServer = explicitBinary('TEMPORAL_UI_SERVER_PATH') ?? path.join(uiFolder(), 'temporal-ui-server');
-  const missingServer = [server, sqlTool].some((file) => !isExecutable(file));
-  if (missingServer) {
+  if ([server, sqlTool].some((file) => !isExecutable(file))) {
     await goInstall(
       {
         label: 'the Temporal server and temporal-sql-tool',
@@ -40,10 +49,7 @@ export async function resolveClusterBinaries(log: Log): Promise<ClusterBinaries>
       log,
     );
   }
-  if (!isExecutable(uiServer)) {
-    await goInstall({ label: 'the Temporal UI server', version: TEMPORAL_UI_VERSION, packages: [`${UI_SERVER_PACKAGE}@v${TEMPORAL_UI_VERSION}`], targets: [uiServer] }, log);
-  }
-  return { server, sqlTool, uiServer, schemaDir: schemaDir() };
+  return { server, sqlTool };
 }
 
 /** The schema ships in the server's module, which the build above left in Go's module cache. */

@@ -17,11 +17,11 @@ const WORKER_FROM_SOURCES = [...WORKER_NODE_FLAGS, path.join(root, 'workers', 'm
 export class WorkerProcess {
   output = '';
   private readonly child: ChildProcess;
-  private readonly closed: Promise<void>;
+  private readonly closed: Promise<number | null>;
 
   constructor(
     readonly taskQueue: string,
-    extraEnv: Record<string, string> = {},
+    extraEnv: Record<string, string | undefined> = {},
     nodeArgs: string[] = WORKER_FROM_SOURCES,
   ) {
     this.child = spawn(process.execPath, nodeArgs, {
@@ -42,12 +42,17 @@ export class WorkerProcess {
     });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.closed = new Promise((resolve) => this.child.once('close', () => resolve()));
+    this.closed = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
   }
 
   /** True once the process has ended, by its own hand or a signal. */
   get exited(): boolean {
     return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
+  /** The exit code once the process has ended: for a worker expected to refuse to start. */
+  ended(): Promise<number | null> {
+    return this.closed;
   }
 
   async ready(timeoutMs = 60_000): Promise<void> {
