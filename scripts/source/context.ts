@@ -4,6 +4,7 @@ import { Database, describeDatabaseUrl, openDatabase } from '../../store/databas
 import { migrate } from '../../store/migrate';
 import { Environment, loadEnvironment } from '../../config/environment';
 import { OperatorError } from '../../config/operator-error';
+import type { OutputFormat } from './output';
 import { probeTcp } from './tcp-probe';
 
 /**
@@ -15,6 +16,9 @@ export interface CliContext {
   database(): Promise<Database>;
   temporal(): Promise<Client>;
   cipher(): CredentialCipher;
+  /** How the command prints its result: `-o text` or `-o json`, set from the command line before its action runs. */
+  outputFormat(): OutputFormat;
+  useOutputFormat(format: OutputFormat): void;
   close(): Promise<void>;
 }
 
@@ -25,6 +29,7 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
   let database: Promise<Database> | undefined;
   let temporal: Promise<Client> | undefined;
   let cipher: CredentialCipher | undefined;
+  let outputFormat: OutputFormat = 'text';
   const opened: Array<() => Promise<void>> = [];
 
   const env = () => (environment ??= loadEnvironment(variables));
@@ -62,6 +67,10 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
     database: () => (database ??= openMigratedDatabase()),
     temporal: () => (temporal ??= connectTemporal()),
     cipher: () => (cipher ??= createCredentialCipher(parseCredentialKeys(env()))),
+    outputFormat: () => outputFormat,
+    useOutputFormat: (format) => {
+      outputFormat = format;
+    },
     async close() {
       // Opened last, closed first; a failure to close must not hide the command's own outcome.
       for (const close of opened.reverse()) await close().catch(() => undefined);

@@ -58,7 +58,7 @@ runMain(async () => {
       log(`  filtered by search attribute: ${stack.uiUrl}/namespaces/default/workflows?query=${query}`);
     }
     log(`events in PostgreSQL: psql "${stack.env.DATABASE_URL}" -c "SELECT event_time, action, actor_name, ip FROM events ORDER BY event_time DESC LIMIT 10"`);
-    log(`operator commands: DATABASE_URL=${stack.env.DATABASE_URL} TEMPORAL_ADDRESS=${stack.env.TEMPORAL_ADDRESS} npm run source -- status ${DEMO_SOURCE}`);
+    log(`operator commands: DATABASE_URL=${stack.env.DATABASE_URL} TEMPORAL_ADDRESS=${stack.env.TEMPORAL_ADDRESS} npx atlassian-audit status ${DEMO_SOURCE}`);
     log('running; press Ctrl-C to stop');
     await untilInterrupted();
   } finally {
