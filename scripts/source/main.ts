@@ -65,9 +65,10 @@ export function buildProgram(context: CliContext): Command {
   return program;
 }
 
-// `source list | head`: a reader that stops early closes the pipe, which is no error of the command's.
+// `atlassian-audit list | head`: a reader that stops early closes the pipe, which is no error of the command's
+// (and does not change what `status` answers).
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
   throw err;
 });
 

@@ -53,7 +53,7 @@ async function statusCommand(context: CliContext, name: string): Promise<void> {
   const workflow = await readWorkflow(await context.temporal(), source.name, context.environment().TEMPORAL_TASK_QUEUE);
   const silence = source.silenceAlertEnabled ? await readSilenceWatch(await context.temporal(), source.name) : null;
   const health = healthOf(workflow);
-  // Set before printing, so that the output and the exit code cannot disagree; printing does not change it.
+  // The exit code answers a probe; the output says the same in words.
   process.exitCode = EXIT_CODE_OF[health];
 
   if (context.outputFormat() === 'json') {
