@@ -97,8 +97,8 @@ export function median(values: number[]): number {
 
 /** The operator CLI in a process of its own, as an operator runs it; resolves with its stdout, rejects with its error. */
 export function runSourceCli(args: string[], env: Record<string, string | undefined>): Promise<string> {
-  const main = path.join(__dirname, '..', 'scripts', 'source', 'main.ts');
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), main, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const bin = path.join(__dirname, '..', 'bin', 'atlassian-audit');
+  const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

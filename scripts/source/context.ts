@@ -5,6 +5,7 @@ import { migrate } from '../../store/migrate';
 import { Environment, loadEnvironment } from '../../config/environment';
 import { OperatorError } from '../../config/operator-error';
 import { type TemporalConnection, temporalConnection } from '../../config/temporal-connection';
+import type { OutputFormat } from './output';
 import { probeTcp } from './tcp-probe';
 
 /**
@@ -18,6 +19,9 @@ export interface CliContext {
   cipher(): CredentialCipher;
   /** Temporal's refusal of a call for its credentials (an API key without the namespace), naming the setting. */
   temporalRefusal(err: unknown): string | undefined;
+  /** How the command prints its result: `-o text` or `-o json`, set from the command line before its action runs. */
+  outputFormat(): OutputFormat;
+  useOutputFormat(format: OutputFormat): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +33,7 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
   let temporal: Promise<Client> | undefined;
   let cipher: CredentialCipher | undefined;
   let connectionSettings: TemporalConnection | undefined;
+  let outputFormat: OutputFormat = 'text';
   const opened: Array<() => Promise<void>> = [];
 
   const env = () => (environment ??= loadEnvironment(variables));
@@ -69,6 +74,10 @@ export function createCliContext(variables: NodeJS.ProcessEnv = process.env): Cl
     temporal: () => (temporal ??= connectTemporal()),
     cipher: () => (cipher ??= createCredentialCipher(parseCredentialKeys(env()))),
     temporalRefusal: (err) => connectionSettings?.describeRefusal(err),
+    outputFormat: () => outputFormat,
+    useOutputFormat: (format) => {
+      outputFormat = format;
+    },
     async close() {
       // Opened last, closed first; a failure to close must not hide the command's own outcome.
       for (const close of opened.reverse()) await close().catch(() => undefined);

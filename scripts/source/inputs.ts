@@ -1,5 +1,5 @@
 import { OperatorError } from '../../config/operator-error';
-import { parseDurationSeconds } from '../../contract/durations';
+import { formatDuration, parseDurationSeconds } from '../../contract/durations';
 import { ALLOW_SHORT_WINDOWS_ENV, backfillDaysProblem, pollIntervalProblem, silenceWindowProblem } from '../../contract/settings';
 
 // Every check runs before the first connection is opened, so a typo costs nothing and writes nothing.
@@ -28,11 +28,25 @@ export function parseOrgId(text: string): string {
   return text;
 }
 
+/** Every duration an operator types goes through here: 90s, 5m, 24h, 2d, or plain seconds. */
+function parseDuration(what: string, text: string): number {
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined) throw new OperatorError(`${what} "${text}" is not a duration: write it like 90s, 5m, 24h, 2d or a number of seconds`);
+  return seconds;
+}
+
 export function parseIntervalSeconds(text: string): number {
-  const value = /^-?\d+$/.test(text.trim()) ? Number(text) : text;
-  const problem = pollIntervalProblem(value);
+  const seconds = parseDuration('interval', text);
+  const problem = pollIntervalProblem(seconds);
   if (problem) throw new OperatorError(problem);
-  return value as number;
+  return seconds;
+}
+
+/** How long `remove` waits for a graceful stop: long enough for a page to commit, short enough to wait for. */
+export function parseStopTimeout(text: string): number {
+  const seconds = parseDuration('--timeout', text);
+  if (seconds < 1 || seconds > 3600) throw new OperatorError(`--timeout must be between 1s and 1h, got ${formatDuration(seconds)}`);
+  return seconds;
 }
 
 export function parseBackfillDays(text: string): number {
@@ -47,8 +61,7 @@ export function shortWindowsAllowed(env: NodeJS.ProcessEnv = process.env): boole
 }
 
 export function parseSilenceWindow(text: string, env: NodeJS.ProcessEnv = process.env): number {
-  const seconds = parseDurationSeconds(text);
-  if (seconds === undefined) throw new OperatorError(`silence window "${text}" is not a duration: write it like 90m, 24h, 2d or a number of seconds`);
+  const seconds = parseDuration('silence window', text);
   const problem = silenceWindowProblem(seconds, { allowShort: shortWindowsAllowed(env) });
   if (problem) throw new OperatorError(problem);
   return seconds;

@@ -17,7 +17,7 @@ export interface WorkflowPresence {
 
 export async function requireSource(db: Database, name: string): Promise<SourceRecord> {
   const source = await findSourceByName(db, parseSourceName(name));
-  if (!source) throw new OperatorError(`no source named "${name}": \`npm run source -- list\` shows the sources`);
+  if (!source) throw new OperatorError(`no source named "${name}": \`atlassian-audit list\` shows the sources`);
   return source;
 }
 

@@ -1,4 +1,5 @@
-import { Command } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { version } from '../../package.json';
 import { runMain } from '../../config/operator-error';
 import * as add from './commands/add';
 import * as alerts from './commands/alerts';
@@ -19,7 +20,9 @@ import * as setSilenceWindow from './commands/set-silence-window';
 import * as silenceAlert from './commands/silence-alert';
 import * as status from './commands/status';
 import { CliContext, createCliContext } from './context';
+import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { explainFailure } from './failures';
+import { OUTPUT_FORMATS, type OutputFormat } from './output';
 
 /** One module per command: adding a command is a file in commands/ and a line here. */
 const COMMANDS: Array<{ register(program: Command, context: CliContext): void }> = [
@@ -44,16 +47,28 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
 ];
 
 export function buildProgram(context: CliContext): Command {
-  const program = new Command('source')
+  const program = new Command('atlassian-audit')
     .description('operate the Atlassian audit log sources: each source is one Temporal workflow polling one organization')
-    .configureHelp({ sortSubcommands: false });
+    .version(version, '-V, --version', 'print the version')
+    // Global, so every command takes them, before or after its name: `list -o json`, `-o json list`.
+    .addOption(new Option('-o, --output <format>', 'print the result as text for people or as one JSON document').choices(OUTPUT_FORMATS).default('text'))
+    .option('--json', 'the same as -o json')
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: true })
+    .addHelpText('after', EXIT_CODES_HELP)
+    // Commander's own errors (an unknown option, a missing argument) come back as CommanderErrors, for exit code 2.
+    .exitOverride()
+    .hook('preAction', (_program, action) => {
+      const { output, json } = action.optsWithGlobals<{ output: OutputFormat; json?: boolean }>();
+      context.useOutputFormat(json ? 'json' : output);
+    });
   for (const command of COMMANDS) command.register(program, context);
   return program;
 }
 
-// `source list | head`: a reader that stops early closes the pipe, which is no error of the command's.
+// `atlassian-audit list | head`: a reader that stops early closes the pipe, which is no error of the command's
+// (and does not change what `status` answers).
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(0);
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok);
   throw err;
 });
 
@@ -62,6 +77,11 @@ runMain(async () => {
   try {
     await buildProgram(context).parseAsync(process.argv);
   } catch (err) {
+    // Commander has printed its message (or the help, or the version) already.
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return;
+    }
     throw explainFailure(err, context);
   } finally {
     await context.close();

@@ -1,4 +1,16 @@
-/** Output goes to stdout; diagnostics and errors to stderr, so `--json` output can be piped into other tools. */
+// A command's result goes to stdout and nothing else does: notes, progress and errors go to stderr, so that
+// `-o json` output pipes straight into jq.
+
+/** `-o text` (the default) prints for people; `-o json` prints one JSON document, for scripts. */
+export const OUTPUT_FORMATS = ['text', 'json'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** A command's result: its JSON document with `-o json`, else its lines for people. */
+export function printResult(format: OutputFormat, document: object, text: string | readonly string[]): void {
+  if (format === 'json') return printJson(document);
+  for (const line of typeof text === 'string' ? [text] : text) printLine(line);
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -4,18 +4,10 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ALERT_KINDS, SEVERITIES, type AlertKind, type Severity } from '../../alerts/alert-store';
 import { parseWebhookUrl } from '../../alerts/destinations';
-import { parseDurationSeconds } from '../../contract/durations';
-import {
-  backfillDaysProblem,
-  DEFAULT_BACKFILL_DAYS,
-  DEFAULT_POLL_INTERVAL_SECONDS,
-  DEFAULT_SILENCE_WINDOW_SECONDS,
-  pollIntervalProblem,
-  silenceWindowProblem,
-} from '../../contract/settings';
+import { backfillDaysProblem, DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SILENCE_WINDOW_SECONDS } from '../../contract/settings';
 import { OperatorError } from '../../config/operator-error';
 import { findPack } from '../../detections/registry';
-import { parseApiBaseUrl, parseKeyExpiry, parseOrgId, parseSourceName, shortWindowsAllowed } from './inputs';
+import { parseApiBaseUrl, parseIntervalSeconds, parseKeyExpiry, parseOrgId, parseSilenceWindow, parseSourceName } from './inputs';
 
 // A file of sources, as teams keep them in git and `apply` them: YAML or JSON of the shape below. Secrets are never
 // in the file, only where to read them: an environment variable or a file.
@@ -59,17 +51,8 @@ const checked = <T>(parse: (text: string) => T) =>
     }
   });
 
-/** Seconds, or a duration with a unit (90m, 24h, 2d), then the setting's one check. */
-const seconds = (problem: (value: number) => string | undefined) =>
-  z.union([z.number(), z.string()]).transform((value, ctx) => {
-    const parsed = typeof value === 'number' ? value : parseDurationSeconds(value);
-    const issue = parsed === undefined ? `"${value}" is not a duration: write 90m, 24h, 2d or a number of seconds` : problem(parsed);
-    if (issue) {
-      ctx.addIssue({ code: 'custom', message: issue });
-      return z.NEVER;
-    }
-    return parsed!;
-  });
+/** A number of seconds or a duration with a unit (90s, 5m, 24h, 2d), read by the same parser as the CLI's flag. */
+const duration = (parse: (text: string) => number) => z.union([z.number(), z.string()]).transform(String).pipe(checked(parse));
 
 const secretRef = z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name') }), z.strictObject({ file: z.string().min(1) })], {
   error: 'give { env: VARIABLE } or { file: path }, never the secret itself',
@@ -87,8 +70,8 @@ const sourceSchema = z.strictObject({
   name: checked(parseSourceName),
   orgId: checked(parseOrgId),
   apiKey: secretRef,
-  interval: seconds(pollIntervalProblem).default(DEFAULT_POLL_INTERVAL_SECONDS),
-  silenceWindow: seconds((value) => silenceWindowProblem(value, { allowShort: shortWindowsAllowed() })).default(DEFAULT_SILENCE_WINDOW_SECONDS),
+  interval: duration(parseIntervalSeconds).default(DEFAULT_POLL_INTERVAL_SECONDS),
+  silenceWindow: duration((text) => parseSilenceWindow(text)).default(DEFAULT_SILENCE_WINDOW_SECONDS),
   silenceAlert: z.boolean().default(true),
   backfillDays: z.number().superRefine((days, ctx) => {
     const problem = backfillDaysProblem(days);

@@ -37,15 +37,18 @@ runMain(async () => {
     const org = simulator.orgs[0];
     // Asynchronous on purpose: the simulator lives in this process and must keep answering while the CLI runs.
     const cli = (args: string[]) =>
-      new Promise<{ ok: boolean; stderr: string }>((resolve) => {
+      new Promise<{ ok: boolean; stdout: string; stderr: string }>((resolve) => {
         execFile(
           process.execPath,
-          [require.resolve('tsx/cli'), path.join(PROJECT_ROOT, 'scripts', 'source', 'main.ts'), ...args],
+          [path.join(PROJECT_ROOT, 'bin', 'atlassian-audit'), ...args],
           { cwd: PROJECT_ROOT, env: { ...process.env, ...stack.env, ATLASSIAN_API_BASE_URL: simulator.url, DEMO_ATLASSIAN_API_KEY: org.keys.valid } },
-          (err, _stdout, stderr) => resolve({ ok: !err, stderr: stderr.trim() }),
+          (err, stdout, stderr) => resolve({ ok: !err, stdout, stderr: stderr.trim() }),
         );
       });
-    if (!(await cli(['status', DEMO_SOURCE, '--json'])).ok) {
+    // Not `status`: it exits non-zero for a source that exists but is paused, failed or not yet answering.
+    const listed = await cli(['list', '-o', 'json']);
+    if (!listed.ok) throw new OperatorError(`listing the sources failed: ${listed.stderr}`);
+    if (!(JSON.parse(listed.stdout) as Array<{ name: string }>).some((source) => source.name === DEMO_SOURCE)) {
       const added = await cli(['add', DEMO_SOURCE, '--org-id', org.id, '--api-key-env', 'DEMO_ATLASSIAN_API_KEY', '--interval', '10', '--detection-packs', 'atlassian-core']);
       if (!added.ok) throw new OperatorError(`adding the demo source failed: ${added.stderr}`);
       log(`added source "${DEMO_SOURCE}" for ${org.name} (${org.id}), polling every 10 s`);
@@ -59,7 +62,7 @@ runMain(async () => {
       log(`  filtered by search attribute: ${stack.uiUrl}/namespaces/default/workflows?query=${query}`);
     }
     log(`events in PostgreSQL: psql "${stack.env.DATABASE_URL}" -c "SELECT event_time, action, actor_name, ip FROM events ORDER BY event_time DESC LIMIT 10"`);
-    log(`operator commands: DATABASE_URL=${stack.env.DATABASE_URL} TEMPORAL_ADDRESS=${stack.env.TEMPORAL_ADDRESS} npm run source -- status ${DEMO_SOURCE}`);
+    log(`operator commands: DATABASE_URL=${stack.env.DATABASE_URL} TEMPORAL_ADDRESS=${stack.env.TEMPORAL_ADDRESS} npx atlassian-audit status ${DEMO_SOURCE}`);
     log('running; press Ctrl-C to stop');
     await untilInterrupted();
   } finally {

@@ -15,7 +15,7 @@ runMain(async () => {
   if (stack.uiUrl) log(`Temporal Web UI: ${stack.uiUrl}`);
   // The embedded server's URL carries only its fixed local password; a DATABASE_URL given by the operator is not echoed.
   const databaseUrl = process.env.DATABASE_URL ? '$DATABASE_URL' : stack.env.DATABASE_URL;
-  log(`operator scripts: DATABASE_URL=${databaseUrl} TEMPORAL_ADDRESS=${stack.env.TEMPORAL_ADDRESS} npm run source -- add <name> --org-id <id> --api-key-env <VAR>`);
+  log(`operator scripts: DATABASE_URL=${databaseUrl} TEMPORAL_ADDRESS=${stack.env.TEMPORAL_ADDRESS} npx atlassian-audit add <name> --org-id <id> --api-key-env <VAR>`);
   log('running; press Ctrl-C to stop');
   await untilInterrupted();
   await stack.stop();

@@ -104,6 +104,26 @@ describe('sources as a file: apply and export', () => {
       expect(again.stderr).toContain('note: alpha: environment variable ATLASSIAN_KEY_ALPHA is not set; the stored key stays');
       expect(succeeded(await cli('export'))).not.toContain(first.keys.valid);
 
+      // As JSON: the file export writes, and the plan and outcome apply prints, each one document on stdout.
+      const exportedJson = JSON.parse(succeeded(await cli('export', '-o', 'json')));
+      expect(exportedJson.sources.map((source: { name: string; interval: unknown }) => [source.name, source.interval])).toEqual([['alpha', '5m'], ['gamma', '5m']]);
+      write([alpha('10m'), gamma]);
+      expect(JSON.parse(succeeded(await cli('apply', '-f', file, '--dry-run', '-o', 'json')))).toEqual({
+        action: 'apply',
+        create: [],
+        update: [{ name: 'alpha', changes: ['interval 300 s -> 600 s'] }],
+        absent: [],
+        unchanged: 1,
+        dryRun: true,
+        applied: null,
+      });
+      expect(JSON.parse(succeeded(await runCli(['apply', '-f', exported, '--json'], { env: noKeys })))).toMatchObject({
+        update: [],
+        unchanged: 2,
+        dryRun: false,
+        applied: { created: 0, updated: 0, removed: 0, unchanged: 2 },
+      });
+
       for (const name of ['alpha', 'gamma']) await client.workflow.getHandle(sourceWorkflowId(name)).terminate('test done');
     });
   });

@@ -1,6 +1,6 @@
 import { formatDuration, parseDurationSeconds } from '../../contract/durations';
 import { silenceWindowProblem } from '../../contract/settings';
-import { parseKeyExpiry, parseSilenceWindow, shortWindowsAllowed } from '../../scripts/source/inputs';
+import { parseIntervalSeconds, parseKeyExpiry, parseSilenceWindow, parseStopTimeout, shortWindowsAllowed } from '../../scripts/source/inputs';
 
 describe('durations for silence windows', () => {
   it('reads minutes, hours, days and plain seconds, and nothing else', () => {
@@ -23,6 +23,16 @@ describe('durations for silence windows', () => {
     expect(silenceWindowProblem(31 * 86400, { allowShort: true })).toMatch(/got 31d$/);
     expect(silenceWindowProblem(60)).toMatch(/^silence window must be between 15m/);
     expect(silenceWindowProblem(1.5, { allowShort: true })).toBe('silence window must be a whole number of seconds, got 1.5');
+  });
+
+  it('reads the poll interval and the stop timeout with units too, and bounds them', () => {
+    expect(['10s', '5m', '1h', '24h', '300', '1d'].map(parseIntervalSeconds)).toEqual([10, 300, 3600, 86400, 300, 86400]);
+    expect(() => parseIntervalSeconds('9s')).toThrow('interval must be between 10 s and 86400 s (24 h), got 9 s');
+    expect(() => parseIntervalSeconds('2d')).toThrow('got 172800 s');
+    expect(() => parseIntervalSeconds('1.5h')).toThrow('interval "1.5h" is not a duration');
+    expect(['1s', '90s', '1m', '1h', '60'].map(parseStopTimeout)).toEqual([1, 90, 60, 3600, 60]);
+    expect(() => parseStopTimeout('0s')).toThrow('--timeout must be between 1s and 1h, got 0s');
+    expect(() => parseStopTimeout('61m')).toThrow('got 61m');
   });
 
   it('writes a duration back in the largest unit that divides it, else in its two largest parts', () => {

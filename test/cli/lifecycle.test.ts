@@ -6,7 +6,7 @@ import type { RunningSimulator } from '../../simulator/server';
 import { sourceWorkflowId } from '../../contract/ids';
 import { withWorker } from '../harness/worker';
 import { cipher, cliEnvironment, eventsOf, KEY_VAR, openTestDatabase, rowsOf } from './cli-test-setup';
-import { CliRun, eventually, refusal, runCli, succeeded } from './run-cli';
+import { CliRun, eventually, exitedWith, refusal, runCli, succeeded } from './run-cli';
 import { useSimulatorAndDatabase } from '../harness/fixtures';
 
 const HISTORY = 120;
@@ -29,7 +29,8 @@ describe('the operator CLI drives a source through its life', () => {
         runs.push(run);
         return run;
       };
-      const statusJson = async () => JSON.parse(succeeded(await cli(['status', 'acme', '--json'])));
+      // status exits 0 for a running source, 4 for a paused one (a probe's answer); its JSON says the same.
+      const statusJson = async (exitCode = 0) => JSON.parse(exitedWith(await cli(['status', 'acme', '--json']), exitCode));
       const pollNowAndWaitFor = async (expected: number, what: string) => {
         succeeded(await cli(['poll-now', 'acme']));
         await eventually(() => eventsOf(db, 'acme'), (n) => n === expected, what);
@@ -80,7 +81,9 @@ describe('the operator CLI drives a source through its life', () => {
       expect((await findSourceByName(db, 'acme'))!.statusReason).toBe('maintenance window');
       simulator.addEvents(org.id, { count: 3 });
       succeeded(await cli(['poll-now', 'acme']));
-      expect((await statusJson()).workflow.view).toMatchObject({ phase: 'paused', paused: true, pauseReason: 'maintenance window' });
+      const paused = await statusJson(4);
+      expect(paused.health).toBe('paused');
+      expect(paused.workflow.view).toMatchObject({ phase: 'paused', paused: true, pauseReason: 'maintenance window' });
       expect(await eventsOf(db, 'acme')).toBe(HISTORY + 5);
       succeeded(await cli(['resume', 'acme']));
       await eventually(() => eventsOf(db, 'acme'), (n) => n === HISTORY + 8, 'the events held back by the pause');
@@ -104,7 +107,7 @@ describe('the operator CLI drives a source through its life', () => {
       expect((await findSourceByName(db, 'acme'))!.status).toBe('removed');
       expect((await client.workflow.getHandle(sourceWorkflowId('acme')).describe()).status.name).toBe('COMPLETED');
       expect(await eventsOf(db, 'acme')).toBe(HISTORY + 10);
-      expect(succeeded(await cli(['status', 'acme']))).toMatch(/^workflow:\s+atlassian-source-acme not running \(completed\)$/m);
+      expect(exitedWith(await cli(['status', 'acme']), 5)).toMatch(/^workflow:\s+atlassian-source-acme not running \(completed\)$/m);
       expect(refusal(await cli(['pause', 'acme']))).toMatch(/^error: source "acme" was removed/);
       expect(refusal(await cli(['remove', 'acme']))).toMatch(/^error: source "acme" is already removed/);
 

@@ -7,7 +7,7 @@ import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { sourceWorkflowId } from '../../contract/ids';
 import { connectClient } from '../harness/worker';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase, rowsOf } from './cli-test-setup';
-import { CliRun, refusal, runCli, succeeded } from './run-cli';
+import { CliRun, exitedWith, refusal, runCli } from './run-cli';
 
 /** No worker polls it: a workflow started here stays running and idle, and nothing the CLI starts makes progress. */
 const IDLE_QUEUE = `cli-refusals-${randomUUID()}`;
@@ -76,7 +76,7 @@ describe('the operator CLI refuses bad input in one line and writes nothing', ()
       { args: ['add', 'newsrc', '--org-id', 'not-a-uuid', '--api-key-env', KEY_VAR], says: /^error: organization id "not-a-uuid" is not a UUID/ },
       { args: ['add', 'New Source', '--org-id', org.id, '--api-key-env', KEY_VAR], says: /^error: source name "New Source" is invalid/ },
       { args: add('--interval', '5'), says: 'error: interval must be between 10 s and 86400 s (24 h), got 5 s' },
-      { args: add('--interval', 'soon'), says: 'error: interval must be a whole number of seconds, got soon' },
+      { args: add('--interval', 'soon'), says: 'error: interval "soon" is not a duration: write it like 90s, 5m, 24h, 2d or a number of seconds' },
       { args: add('--interval', '90000'), says: /^error: interval must be between 10 s and 86400 s/ },
       { args: add('--backfill-days', '181'), says: /^error: backfill must be a whole number of days from 0 to 180/ },
       { args: add('--silence-window', '5m'), says: /^error: silence window must be between 15m .* and 30d, got 5m$/ },
@@ -133,7 +133,7 @@ describe('the operator CLI refuses bad input in one line and writes nothing', ()
   });
 
   it('refuses commands on unknown sources, bad values, and sources without a running workflow', async () => {
-    const unknown = /^error: no source named "ghost": `npm run source -- list` shows the sources$/;
+    const unknown = /^error: no source named "ghost": `atlassian-audit list` shows the sources$/;
     await expectRefusals([
       { args: ['status', 'ghost'], says: unknown },
       { args: ['pause', 'ghost'], says: unknown },
@@ -143,7 +143,8 @@ describe('the operator CLI refuses bad input in one line and writes nothing', ()
       { args: ['rotate-key', 'ghost', '--api-key-env', KEY_VAR], says: unknown },
       { args: ['remove', 'ghost'], says: unknown },
       { args: ['set-interval', 'initech', '100000'], says: /^error: interval must be between 10 s and 86400 s/ },
-      { args: ['remove', 'initech', '--timeout', 'abc'], says: 'error: --timeout must be 1 to 3600 seconds, got abc' },
+      { args: ['remove', 'initech', '--timeout', 'abc'], says: 'error: --timeout "abc" is not a duration: write it like 90s, 5m, 24h, 2d or a number of seconds' },
+      { args: ['remove', 'initech', '--timeout', '2h'], says: 'error: --timeout must be between 1s and 1h, got 2h' },
       { args: ['pause', 'initech'], says: 'error: source "initech" has no running workflow (none was started): nothing changed' },
       { args: ['set-interval', 'initech', '300'], says: /^error: source "initech" has no running workflow/ },
       { args: ['rotate-key', 'initech', '--api-key-env', KEY_VAR], says: /^error: source "initech" has no running workflow/ },
@@ -154,13 +155,14 @@ describe('the operator CLI refuses bad input in one line and writes nothing', ()
     expect(after).toMatchObject({ status: 'active', pollIntervalSeconds: 120 });
     expect(after.apiKeyCiphertext.equals(existing.apiKeyCiphertext)).toBe(true);
 
-    // Without a workflow, status still shows what PostgreSQL knows, and says the workflow is not running.
+    // Without a workflow, status still shows what PostgreSQL knows, says the workflow is not running, and exits 5.
     const env = cliEnvironment(IDLE_QUEUE, simulator.url);
-    const shown = succeeded(await runCli(['status', 'initech'], { env }));
+    const shown = exitedWith(await runCli(['status', 'initech'], { env }), 5);
     expect(shown).toMatch(/^workflow:\s+atlassian-source-initech not running \(never started\)$/m);
     expect(shown).toMatch(/^note:\s+the workflow is not running/m);
     expect(shown).toMatch(/^interval:\s+120 s$/m);
-    const json = JSON.parse(succeeded(await runCli(['status', 'initech', '--json'], { env })));
+    const json = JSON.parse(exitedWith(await runCli(['status', 'initech', '--json'], { env }), 5));
+    expect(json.health).toBe('not-running');
     expect(json.workflow).toEqual({ id: sourceWorkflowId('initech'), executionStatus: null, running: false, view: null, note: expect.any(String) });
   });
 

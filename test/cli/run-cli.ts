@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 const root = path.join(__dirname, '..', '..');
-const tsx = require.resolve('tsx/cli');
+/** The command package.json's `bin` names: what `npx atlassian-audit` runs. */
+const BIN = path.join(root, 'bin', 'atlassian-audit');
 
 export interface CliRun {
   args: string[];
@@ -19,11 +20,20 @@ export interface CliOptions {
 }
 
 /**
- * Runs the operator CLI as `npm run source -- ...` does (tsx on scripts/source/main.ts), asynchronously: the test's
+ * Runs the operator CLI's command (bin/atlassian-audit, what `npx atlassian-audit` runs), asynchronously: the test's
  * worker runs in this process and must keep polling while the CLI waits on the workflow.
  */
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliRun> {
-  const child = spawn(process.execPath, [tsx, 'scripts/source/main.ts', ...args], {
+  return run(process.execPath, [BIN], args, options);
+}
+
+/** Through npx from the checkout, exactly as an operator types it. */
+export function runNpx(args: string[], options: CliOptions = {}): Promise<CliRun> {
+  return run('npx', ['atlassian-audit'], args, options);
+}
+
+function run(command: string, prefix: string[], args: string[], options: CliOptions): Promise<CliRun> {
+  const child = spawn(command, [...prefix, ...args], {
     cwd: root,
     // Only what the CLI needs, so the test also proves it reads nothing else from the developer's environment.
     env: { HOME: os.homedir(), PATH: process.env.PATH, ...options.env } as NodeJS.ProcessEnv,
@@ -54,7 +64,12 @@ export function refusal(run: CliRun): string {
 }
 
 export function succeeded(run: CliRun): string {
-  if (run.status !== 0) throw new Error(`${run.args.join(' ')} failed (${run.status}): ${run.stderr}`);
+  return exitedWith(run, 0);
+}
+
+/** The run's stdout, once its exit code is the expected one. */
+export function exitedWith(run: CliRun, code: number): string {
+  if (run.status !== code) throw new Error(`${run.args.join(' ')} exited with ${run.status}, expected ${code}: ${run.stderr}`);
   return run.stdout;
 }
 

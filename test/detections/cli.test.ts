@@ -54,7 +54,7 @@ describe('detection commands of the operator CLI', () => {
     expect(await cli('packs', 'enable', 'atlassian-core', '--source', 'guarded', '--allowed-invite-domains', 'acme,example.com')).toBe(
       'error: "acme" is not an e-mail domain: write domains such as example.com, separated by commas',
     );
-    expect(await cli('packs', 'disable', 'atlassian-core', '--source', 'nobody')).toBe('error: no source named "nobody": `npm run source -- list` shows the sources');
+    expect(await cli('packs', 'disable', 'atlassian-core', '--source', 'nobody')).toBe('error: no source named "nobody": `atlassian-audit list` shows the sources');
     expect(await cli('detections', '--limit', 'many')).toBe('error: --limit must be a whole number from 1 to 10000, got many');
   });
 

@@ -18,7 +18,7 @@ import {
   parseSourceName,
 } from '../inputs';
 import { checkApiKey } from '../key-check';
-import { printLine } from '../output';
+import { printResult } from '../output';
 import { parsePackList } from '../pack-inputs';
 
 interface AddOptions {
@@ -40,7 +40,7 @@ export function register(program: Command, context: CliContext): void {
     .argument('<name>', 'source name: lowercase letters, digits, ".", "_", "-" (up to 63)')
     .requiredOption('--org-id <uuid>', 'Atlassian organization ID')
     .option('--api-key-env <var>', 'read the API key from this environment variable instead of stdin')
-    .option('--interval <seconds>', 'seconds between polls', String(DEFAULT_POLL_INTERVAL_SECONDS))
+    .option('--interval <duration>', 'time between polls: 90s, 5m, 1h or seconds', formatDuration(DEFAULT_POLL_INTERVAL_SECONDS))
     .option('--silence-window <duration>', 'alert when no event arrived for this long: 90m, 24h, 2d or seconds', formatDuration(DEFAULT_SILENCE_WINDOW_SECONDS))
     .option('--no-silence-alert', 'never alert on silence for this source')
     .option('--backfill-days <days>', 'days of history to ingest first (0 to 180)', String(DEFAULT_BACKFILL_DAYS))
@@ -87,9 +87,13 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
   await createSource(db, client, cipher, env.TEMPORAL_TASK_QUEUE, settings, apiKey, detectionPacks.map((pack) => pack.id));
 
   const alert = options.silenceAlert ? `silence alert after ${formatDuration(silenceWindowSeconds)}` : 'no silence alert';
-  printLine(
+  const packIds = detectionPacks.map((pack) => pack.id);
+  const added = { action: 'add', source: name, settings: { ...settings, detectionPacks: packIds }, workflowId: sourceWorkflowId(name), taskQueue: env.TEMPORAL_TASK_QUEUE };
+  printResult(
+    context.outputFormat(),
+    added,
     `added source ${name} (organization ${organizationId}): polling every ${pollIntervalSeconds} s after a ${backfillDays}-day backfill, ${alert}; ` +
       `workflow ${sourceWorkflowId(name)} on task queue ${env.TEMPORAL_TASK_QUEUE}` +
-      (detectionPacks.length > 0 ? `; detection packs: ${detectionPacks.map((pack) => pack.id).join(', ')}` : ''),
+      (packIds.length > 0 ? `; detection packs: ${packIds.join(', ')}` : ''),
   );
 }

@@ -8,7 +8,7 @@ import { OperatorError } from '../../../config/operator-error';
 import { DETECTION_PACKS } from '../../../detections/registry';
 import { CliContext, describeCause } from '../context';
 import { requireSource } from '../lookup';
-import { formatTime, printJson, printLine, printTable } from '../output';
+import { formatTime, printJson, printLine, printResult, printTable } from '../output';
 
 /** Reasons and notes land in notices and the alerts table: a sentence, not a document. */
 const MAX_TEXT_LENGTH = 500;
@@ -16,7 +16,6 @@ const MAX_TEXT_LENGTH = 500;
 interface ListOptions {
   source?: string;
   recent: string;
-  json?: boolean;
 }
 
 interface ResolveOptions {
@@ -34,7 +33,6 @@ export function register(program: Command, context: CliContext): void {
     .description('the open alerts and the recently resolved ones, with their delivery')
     .option('--source <name>', 'only this source')
     .option('--recent <n>', 'how many resolved alerts to show besides the open ones', '20')
-    .option('--json', 'print JSON instead of a table')
     .action((options: ListOptions) => listCommand(context, options));
   alerts
     .command('ack')
@@ -61,7 +59,7 @@ async function listCommand(context: CliContext, options: ListOptions): Promise<v
   const db = await context.database();
   const source = options.source !== undefined ? await requireSource(db, options.source) : undefined;
   const alerts = await listAlerts(db, { sourceId: source?.id, recent });
-  if (options.json) return printJson(alerts);
+  if (context.outputFormat() === 'json') return printJson(alerts);
   if (alerts.length === 0) return printLine(`no alerts${source ? ` for ${source.name}` : ''}`);
   printTable(
     ['ID', 'OPENED', 'SOURCE', 'KIND', 'SEVERITY', 'STATUS', 'DELIVERY', 'TITLE'],
@@ -84,7 +82,7 @@ async function ackCommand(context: CliContext, idText: string, options: { note?:
   const by = parseText('--by', options.by) ?? os.userInfo().username;
   try {
     const alert = await acknowledgeAlert(await context.database(), alertId, { by, note: note ?? null });
-    printLine(`acknowledged ${describeAlert(alert)}`);
+    printResult(context.outputFormat(), { action: 'ack', alert, by, note: note ?? null }, `acknowledged ${describeAlert(alert)}`);
   } catch (err) {
     if (err instanceof AlertNotOpenError) throw new OperatorError(err.message);
     throw err;
@@ -105,7 +103,8 @@ async function resolveCommand(context: CliContext, idText: string | undefined, o
   const source = options.source !== undefined ? await requireSource(db, options.source) : undefined;
   const { resolved, refused } = await resolveAlertsByHand(db, { alertId, sourceId: source?.id, kind, ruleId }, { reason, by });
   if (resolved.length === 0 && refused.length === 0) throw new OperatorError(alertId !== undefined ? `alert ${alertId} is not open` : 'no open alert matches');
-  for (const alert of resolved) printLine(`resolved ${describeAlert(alert)}`);
+  // Printed before a refusal, which follows on stderr: what was resolved is resolved either way.
+  printResult(context.outputFormat(), { action: 'resolve', resolved, refused, by, reason }, resolved.map((alert) => `resolved ${describeAlert(alert)}`));
   if (resolved.length > 0) await deliverNow(context);
   if (refused.length > 0) {
     throw new OperatorError(`not resolved, its cause persists: ${refused.map((alert) => `${describeAlert(alert)} (${alert.why})`).join('; ')}`);

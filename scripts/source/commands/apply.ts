@@ -15,7 +15,7 @@ import { CliContext, describeCause } from '../context';
 import { createSource } from '../create-source';
 import { checkApiKey } from '../key-check';
 import { findWorkflow } from '../lookup';
-import { printLine } from '../output';
+import { printLine, printResult } from '../output';
 import { DEFAULT_STOP_TIMEOUT_SECONDS, removeSource } from '../remove-source';
 import { readSourceFile } from '../source-file';
 import { planSources, type CurrentState, type SourcePlan, type SourceUpdate, type WebhookChange } from '../source-plan';
@@ -50,8 +50,12 @@ async function apply(context: CliContext, options: ApplyOptions): Promise<void> 
   const client = await context.temporal();
   const cipher = context.cipher();
   const plan = planSources(options.file, declared, await readCurrentState(db, client), cipher);
-  printPlan(plan, options.prune === true);
-  if (options.dryRun) return printLine('dry run: nothing changed');
+  for (const note of plan.notes) process.stderr.write(`note: ${note}\n`);
+  const json = context.outputFormat() === 'json';
+  const prune = options.prune === true;
+  // As text, the plan comes first, so that an apply that fails halfway has said what it set out to do.
+  if (!json) printPlan(plan, prune);
+  if (options.dryRun) return printResult(context.outputFormat(), { ...describePlan(plan, prune), dryRun: true, applied: null }, 'dry run: nothing changed');
 
   // Every key is checked before anything changes: one refused key applies nothing.
   const keysToCheck = [
@@ -83,7 +87,12 @@ async function apply(context: CliContext, options: ApplyOptions): Promise<void> 
   await forEachConcurrently(removed, PARALLEL, async (source) => {
     await removeSource(db, client, source, { purge: false, timeoutSeconds: DEFAULT_STOP_TIMEOUT_SECONDS });
   });
-  printLine(`applied: ${plan.creates.length} created, ${plan.updates.length} updated, ${removed.length} removed, ${plan.unchanged} unchanged`);
+  const applied = { created: plan.creates.length, updated: plan.updates.length, removed: removed.length, unchanged: plan.unchanged };
+  printResult(
+    context.outputFormat(),
+    { ...describePlan(plan, prune), dryRun: false, applied },
+    `applied: ${applied.created} created, ${applied.updated} updated, ${applied.removed} removed, ${applied.unchanged} unchanged`,
+  );
 }
 
 async function readCurrentState(db: Database, client: Client): Promise<CurrentState> {
@@ -110,7 +119,25 @@ function printPlan(plan: SourcePlan, prune: boolean): void {
   for (const update of plan.updates) printLine(`~ ${update.current.name}: ${update.described.join('; ')}`);
   for (const source of plan.absent) printLine(`- ${source.name}: ${prune ? 'remove (its events stay)' : 'not in the file; `apply --prune` removes it'}`);
   if (plan.unchanged > 0) printLine(`= ${plan.unchanged} unchanged`);
-  for (const note of plan.notes) process.stderr.write(`note: ${note}\n`);
+}
+
+/** The plan as `-o json` prints it: the same facts as printPlan's lines. */
+function describePlan(plan: SourcePlan, prune: boolean) {
+  return {
+    action: 'apply',
+    create: plan.creates.map(({ declared: source }) => ({
+      name: source.name,
+      organizationId: source.organizationId,
+      pollIntervalSeconds: source.pollIntervalSeconds,
+      silenceWindowSeconds: source.silenceWindowSeconds,
+      silenceAlertEnabled: source.silenceAlertEnabled,
+      detectionPacks: source.detectionPacks,
+      webhooks: source.webhooks.map((hook) => hook.format),
+    })),
+    update: plan.updates.map((update) => ({ name: update.current.name, changes: update.described })),
+    absent: plan.absent.map((source) => ({ name: source.name, remove: prune })),
+    unchanged: plan.unchanged,
+  };
 }
 
 /** Stored first where the CLI owns the value (key, destinations, packs); settings of a running source through its workflow. */

@@ -10,7 +10,6 @@ interface DetectionsOptions {
   source?: string;
   rule?: string;
   limit: string;
-  json?: boolean;
 }
 
 export function register(program: Command, context: CliContext): void {
@@ -20,7 +19,6 @@ export function register(program: Command, context: CliContext): void {
     .option('--source <name>', 'only this source')
     .option('--rule <id>', 'only this rule')
     .option('--limit <n>', 'at most this many', '50')
-    .option('--json', 'print JSON instead of a table')
     .action((options: DetectionsOptions) => detectionsCommand(context, options));
 }
 
@@ -31,8 +29,8 @@ async function detectionsCommand(context: CliContext, options: DetectionsOptions
   const db = await context.database();
   const source = sourceName !== undefined ? await requireSource(db, sourceName) : undefined;
   const detections = await listDetections(db, { sourceId: source?.id, ruleId: options.rule, limit });
-  if (options.json) return printJson(detections);
-  if (detections.length === 0) return printLine('no detections yet: `npm run source -- packs list` shows the packs and where they are enabled');
+  if (context.outputFormat() === 'json') return printJson(detections);
+  if (detections.length === 0) return printLine('no detections yet: `atlassian-audit packs list` shows the packs and where they are enabled');
   printTable(
     ['DETECTED', 'EVENT TIME', 'SOURCE', 'SEVERITY', 'RULE', 'TITLE'],
     detections.map((d) => [formatTime(d.detectedAt), formatTime(d.eventTime), d.sourceName, d.severity, d.ruleId, d.title]),

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { listSourceDestinations } from '../../../alerts/destinations';
-import { formatDuration } from '../../../contract/durations';
+import { formatDuration, parseDurationSeconds } from '../../../contract/durations';
 import { listEnabledPacks } from '../../../detections/store';
 import { listSources } from '../../../store/sources';
 import { CliContext } from '../context';
@@ -10,9 +10,8 @@ import { printJson } from '../output';
 export function register(program: Command, context: CliContext): void {
   program
     .command('export')
-    .description('print the live sources as a file that `apply -f` takes: keys as the environment variables to read them from, never the keys')
-    .option('--json', 'JSON instead of YAML')
-    .action(async (options: { json?: boolean }) => {
+    .description('print the live sources as a file that `apply -f` takes (YAML, or JSON with -o json): keys as the environment variables to read them from, never the keys')
+    .action(async () => {
       const db = await context.database();
       const [sources, packs, destinations] = await Promise.all([listSources(db), listEnabledPacks(db), listSourceDestinations(db.pool)]);
       const document = {
@@ -22,8 +21,8 @@ export function register(program: Command, context: CliContext): void {
             name: source.name,
             orgId: source.organizationId,
             apiKey: { env: secretVariable('ATLASSIAN_KEY', source.name) },
-            interval: source.pollIntervalSeconds,
-            silenceWindow: formatDuration(source.silenceWindowSeconds),
+            interval: fileDuration(source.pollIntervalSeconds),
+            silenceWindow: fileDuration(source.silenceWindowSeconds),
             silenceAlert: source.silenceAlertEnabled,
             backfillDays: source.backfillDays,
             ...(source.apiKeyExpiresAt ? { keyExpires: source.apiKeyExpiresAt.toISOString().slice(0, 10) } : {}),
@@ -40,9 +39,15 @@ export function register(program: Command, context: CliContext): void {
               })),
           })),
       };
-      if (options.json) return printJson(document);
+      if (context.outputFormat() === 'json') return printJson(document);
       process.stdout.write(toYaml(document));
     });
+}
+
+/** 5m or 24h as the file is written by hand, where that reads back exactly; else plain seconds (90 s is not 1m 30s). */
+function fileDuration(seconds: number): string | number {
+  const text = formatDuration(seconds);
+  return parseDurationSeconds(text) === seconds ? text : seconds;
 }
 
 /** ATLASSIAN_KEY_ACME_PROD for source acme-prod: where `apply` reads the secret from, when it is set. */

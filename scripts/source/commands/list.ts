@@ -8,11 +8,10 @@ export function register(program: Command, context: CliContext): void {
   program
     .command('list')
     .description('list the log sources with their progress, as PostgreSQL records it')
-    .option('--json', 'print JSON instead of a table')
-    .action((options: { json?: boolean }) => listCommand(context, options));
+    .action(() => listCommand(context));
 }
 
-async function listCommand(context: CliContext, options: { json?: boolean }): Promise<void> {
+async function listCommand(context: CliContext): Promise<void> {
   const db = await context.database();
   // Operators run a handful of sources: one checkpoint read each keeps the SQL in the store modules.
   const sources = await listSources(db);
@@ -31,8 +30,8 @@ async function listCommand(context: CliContext, options: { json?: boolean }): Pr
       };
     }),
   );
-  if (options.json) return printJson(rows);
-  if (rows.length === 0) return printLine('no sources yet: add one with `npm run source -- add <name> --org-id <uuid>`');
+  if (context.outputFormat() === 'json') return printJson(rows);
+  if (rows.length === 0) return printLine('no sources yet: add one with `atlassian-audit add <name> --org-id <uuid>`');
   printTable(
     ['NAME', 'ORG', 'STATUS', 'INTERVAL', 'EVENTS', 'NEWEST EVENT', 'LAST POLL'],
     rows.map((row) => [

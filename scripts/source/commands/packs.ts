@@ -4,14 +4,13 @@ import { rescanStoredEvents } from '../../../detections/rescan';
 import { disablePack, enablePack, listEnabledPacks, loadDetectionSettings, saveDetectionSettings } from '../../../detections/store';
 import { CliContext } from '../context';
 import { requireLiveSource, requireSource } from '../lookup';
-import { formatTime, printJson, printLine, printTable } from '../output';
+import { formatTime, printJson, printLine, printResult, printTable } from '../output';
 import { parseDomainList, parsePackId, parseRescanDays } from '../pack-inputs';
 import { parseSourceName } from '../inputs';
 
 interface ListOptions {
   source?: string;
   rules?: boolean;
-  json?: boolean;
 }
 
 interface EnableOptions {
@@ -27,7 +26,6 @@ export function register(program: Command, context: CliContext): void {
     .description('list the detection packs and the sources they are enabled for')
     .option('--source <name>', 'only this source, with its detection settings')
     .option('--rules', 'list each rule of each pack')
-    .option('--json', 'print JSON instead of a table')
     .action((options: ListOptions) => listPacks(context, options));
   packs
     .command('enable')
@@ -58,7 +56,7 @@ async function listPacks(context: CliContext, options: ListOptions): Promise<voi
     rules: pack.rules.map((rule) => ({ id: rule.id, title: rule.title, severity: rule.severity, kind: rule.kind, dedupSeconds: rule.dedupSeconds, description: rule.description })),
   }));
   const settings = source ? await loadDetectionSettings(db, source.id) : undefined;
-  if (options.json) return printJson(source ? { source: source.name, settings, packs } : { packs });
+  if (context.outputFormat() === 'json') return printJson(source ? { source: source.name, settings, packs } : { packs });
 
   printTable(
     ['PACK', 'RULES', source ? 'ENABLED SINCE' : 'ENABLED FOR', 'TITLE'],
@@ -93,11 +91,16 @@ async function enable(context: CliContext, packId: string, options: EnableOption
   const newlyEnabled = await enablePack(db, source.id, pack.id);
   const state = newlyEnabled ? `enabled pack ${pack.id} (${pack.rules.length} rules) for source ${source.name}` : `pack ${pack.id} was already enabled for source ${source.name}`;
   const domains = allowedInviteDomains !== undefined ? `; allowed invitation domains: ${allowedInviteDomains.join(', ') || "the inviting admin's own"}` : '';
+  const enabled = { action: 'enable-pack', source: source.name, pack: pack.id, newlyEnabled, allowedInviteDomains: allowedInviteDomains ?? null };
   if (rescanDays === undefined) {
-    return printLine(`${state}${domains}; it evaluates new events (--rescan-days N also evaluates stored ones)`);
+    return printResult(context.outputFormat(), { ...enabled, rescan: null }, `${state}${domains}; it evaluates new events (--rescan-days N also evaluates stored ones)`);
   }
   const result = await rescanStoredEvents(db, source, [pack.id], rescanDays);
-  printLine(`${state}${domains}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections`);
+  printResult(
+    context.outputFormat(),
+    { ...enabled, rescan: { days: rescanDays, eventsEvaluated: result.eventsEvaluated, detections: result.detections } },
+    `${state}${domains}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections`,
+  );
 }
 
 async function disable(context: CliContext, packId: string, options: { source: string }): Promise<void> {
@@ -106,5 +109,5 @@ async function disable(context: CliContext, packId: string, options: { source: s
   const db = await context.database();
   const source = await requireSource(db, sourceName);
   const wasEnabled = await disablePack(db, source.id, pack.id);
-  printLine(wasEnabled ? `disabled pack ${pack.id} for source ${source.name}; its past detections stay` : `pack ${pack.id} was not enabled for source ${source.name}`);
+  printResult(context.outputFormat(), { action: 'disable-pack', source: source.name, pack: pack.id, wasEnabled }, wasEnabled ? `disabled pack ${pack.id} for source ${source.name}; its past detections stay` : `pack ${pack.id} was not enabled for source ${source.name}`);
 }

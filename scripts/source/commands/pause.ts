@@ -3,7 +3,7 @@ import { OperatorError } from '../../../config/operator-error';
 import { pauseSignal } from '../../../contract/source-messages';
 import { CliContext } from '../context';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
-import { printLine } from '../output';
+import { printResult } from '../output';
 
 /** The reason lands in search attributes, history and the sources table: a sentence, not a document. */
 const MAX_REASON_LENGTH = 200;
@@ -20,6 +20,7 @@ export function register(program: Command, context: CliContext): void {
       const source = await requireLiveSource(await context.database(), name);
       const handle = await requireRunningWorkflow(await context.temporal(), source);
       await handle.signal(pauseSignal, reason);
-      printLine(`paused ${source.name}${reason ? ` (${reason})` : ''}: a page in flight is finished first`);
+      const text = `paused ${source.name}${reason ? ` (${reason})` : ''}: a page in flight is finished first`;
+      printResult(context.outputFormat(), { action: 'pause', source: source.name, reason: reason ?? null }, text);
     });
 }

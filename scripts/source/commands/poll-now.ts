@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { pollNowSignal } from '../../../contract/source-messages';
 import { CliContext } from '../context';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
-import { printLine } from '../output';
+import { printResult } from '../output';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -13,6 +13,8 @@ export function register(program: Command, context: CliContext): void {
       const source = await requireLiveSource(await context.database(), name);
       const handle = await requireRunningWorkflow(await context.temporal(), source);
       await handle.signal(pollNowSignal);
-      printLine(`asked ${source.name} to poll now${source.status === 'paused' ? ' (it is paused: resume it first)' : ''}`);
+      const paused = source.status === 'paused';
+      const text = `asked ${source.name} to poll now${paused ? ' (it is paused: resume it first)' : ''}`;
+      printResult(context.outputFormat(), { action: 'poll-now', source: source.name, paused }, text);
     });
 }

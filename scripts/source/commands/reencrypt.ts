@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { OperatorError } from '../../../config/operator-error';
 import { reencryptSecrets } from '../../../store/reencrypt';
 import { CliContext } from '../context';
-import { printLine } from '../output';
+import { printResult } from '../output';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -19,6 +19,6 @@ export function register(program: Command, context: CliContext): void {
       if (report.failed.length > 0) {
         throw new OperatorError(`${report.failed.length} secret(s) could not be opened (${done}): ${report.failed.join('; ')}`);
       }
-      printLine(done);
+      printResult(context.outputFormat(), { action: 'reencrypt', keyId: cipher.keyId, reencrypted: report.reencrypted, alreadyCurrent: report.alreadyCurrent }, done);
     });
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { resumeSignal } from '../../../contract/source-messages';
 import { CliContext } from '../context';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
-import { printLine } from '../output';
+import { printResult } from '../output';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -13,6 +13,6 @@ export function register(program: Command, context: CliContext): void {
       const source = await requireLiveSource(await context.database(), name);
       const handle = await requireRunningWorkflow(await context.temporal(), source);
       await handle.signal(resumeSignal);
-      printLine(`resumed ${source.name}`);
+      printResult(context.outputFormat(), { action: 'resume', source: source.name }, `resumed ${source.name}`);
     });
 }

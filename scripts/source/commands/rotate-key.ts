@@ -7,7 +7,7 @@ import { CliContext } from '../context';
 import { parseEnvVarName, parseKeyExpiry } from '../inputs';
 import { checkApiKey } from '../key-check';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
-import { printLine } from '../output';
+import { printResult } from '../output';
 
 interface RotateOptions {
   apiKeyEnv?: string;
@@ -35,6 +35,7 @@ export function register(program: Command, context: CliContext): void {
       await updateSource(db, source.id, { apiKeyCiphertext: cipher.seal(apiKey, apiKeyContext(source.id)), apiKeyExpiresAt });
       // The activity decrypts the key on every page, so the signal only wakes a source that a rejected key stopped.
       await handle.signal(keyRotatedSignal);
-      printLine(`rotated the API key of ${source.name}${apiKeyExpiresAt ? `; it expires ${options.keyExpires}` : ''}: revoke the old key in Atlassian Administration`);
+      const text = `rotated the API key of ${source.name}${apiKeyExpiresAt ? `; it expires ${options.keyExpires}` : ''}: revoke the old key in Atlassian Administration`;
+      printResult(context.outputFormat(), { action: 'rotate-key', source: source.name, apiKeyExpiresAt }, text);
     });
 }

@@ -5,8 +5,7 @@ import { OperatorError } from '../../../config/operator-error';
 import { CliContext } from '../context';
 import { parseEnvVarName } from '../inputs';
 import { requireLiveSource } from '../lookup';
-import { printLine } from '../output';
-
+import { printResult } from '../output';
 
 interface WebhookOptions {
   slack?: boolean;
@@ -45,10 +44,14 @@ async function setWebhook(context: CliContext, name: string, urlText: string, op
   const sealedSigningSecret = url && secret ? sealSigningSecret(context.cipher(), url, secret) : null;
   await setSourceDestination(db.pool, source.id, format, url, { kinds, minSeverity, sealedSigningSecret });
   const what = format === 'slack' ? 'Slack webhook' : 'webhook';
-  if (!url) return printLine(`${source.name} has no ${what} of its own any more`);
+  if (!url) return printResult(context.outputFormat(), { action: 'set-alert-webhook', source: source.name, format, url: null }, `${source.name} has no ${what} of its own any more`);
   const filters = [kinds ? `kinds ${kinds.join(', ')}` : '', minSeverity !== 'info' ? `severity ${minSeverity} and above` : ''].filter(Boolean);
-  printLine(`alerts of ${source.name} also go to the ${what} at ${redactUrl(url)}${filters.length ? ` (${filters.join('; ')})` : ''}`);
-  if (options.sign) printLine(`signing secret, shown once, for the receiver to verify with: ${secret}`);
+  // As in the text: the URL redacted (it is a credential), and a new signing secret shown this once for the receiver.
+  const destination = { action: 'set-alert-webhook', source: source.name, format, url: redactUrl(url), kinds, minSeverity, signed: sealedSigningSecret !== null };
+  printResult(context.outputFormat(), options.sign ? { ...destination, signingSecret: secret } : destination, [
+    `alerts of ${source.name} also go to the ${what} at ${redactUrl(url)}${filters.length ? ` (${filters.join('; ')})` : ''}`,
+    ...(options.sign ? [`signing secret, shown once, for the receiver to verify with: ${secret}`] : []),
+  ]);
 }
 
 function readSecret(variable: string): string {

@@ -5,16 +5,16 @@ import { setIntervalUpdate } from '../../../contract/source-messages';
 import { CliContext, describeCause } from '../context';
 import { parseIntervalSeconds } from '../inputs';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
-import { printLine } from '../output';
+import { printResult } from '../output';
 
 export function register(program: Command, context: CliContext): void {
   program
     .command('set-interval')
-    .description('change the seconds between polls; the current wait is recomputed at once')
+    .description('change the time between polls; the current wait is recomputed at once')
     .argument('<name>', 'source name')
-    .argument('<seconds>', 'seconds between polls')
-    .action(async (name: string, secondsText: string) => {
-      const seconds = parseIntervalSeconds(secondsText);
+    .argument('<duration>', '10s to 24h: 90s, 5m, 1h or seconds')
+    .action(async (name: string, durationText: string) => {
+      const seconds = parseIntervalSeconds(durationText);
       const source = await requireLiveSource(await context.database(), name);
       const handle = await requireRunningWorkflow(await context.temporal(), source);
       let previousSeconds: number;
@@ -25,6 +25,7 @@ export function register(program: Command, context: CliContext): void {
         if (err instanceof WorkflowUpdateFailedError) throw new OperatorError(`the workflow refused the interval: ${describeCause(err.cause ?? err)}`);
         throw err;
       }
-      printLine(`interval of ${source.name}: ${previousSeconds} s -> ${seconds} s`);
+      const change = { action: 'set-interval', source: source.name, pollIntervalSeconds: { previous: previousSeconds, current: seconds } };
+      printResult(context.outputFormat(), change, `interval of ${source.name}: ${previousSeconds} s -> ${seconds} s`);
     });
 }

@@ -3,7 +3,7 @@ import { CliContext } from '../context';
 import { formatDuration } from '../../../contract/durations';
 import { parseSilenceWindow } from '../inputs';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
-import { printLine } from '../output';
+import { printResult } from '../output';
 import { changeSilenceAlarm } from '../silence-alarm';
 
 export function register(program: Command, context: CliContext): void {
@@ -18,6 +18,7 @@ export function register(program: Command, context: CliContext): void {
       const handle = await requireRunningWorkflow(await context.temporal(), source);
       const previous = await changeSilenceAlarm(handle, { windowSeconds: seconds });
       const off = previous.enabled ? '' : `; the alarm is off (\`silence-alert ${source.name} on\` switches it on)`;
-      printLine(`silence window of ${source.name}: ${formatDuration(previous.windowSeconds)} -> ${formatDuration(seconds)}${off}`);
+      const change = { action: 'set-silence-window', source: source.name, silenceWindowSeconds: { previous: previous.windowSeconds, current: seconds }, silenceAlertEnabled: previous.enabled };
+      printResult(context.outputFormat(), change, `silence window of ${source.name}: ${formatDuration(previous.windowSeconds)} -> ${formatDuration(seconds)}${off}`);
     });
 }

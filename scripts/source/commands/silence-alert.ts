@@ -3,7 +3,7 @@ import { OperatorError } from '../../../config/operator-error';
 import { CliContext } from '../context';
 import { formatDuration } from '../../../contract/durations';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
-import { printLine } from '../output';
+import { printResult } from '../output';
 import { changeSilenceAlarm } from '../silence-alarm';
 
 export function register(program: Command, context: CliContext): void {
@@ -19,7 +19,10 @@ export function register(program: Command, context: CliContext): void {
       const handle = await requireRunningWorkflow(await context.temporal(), source);
       const previous = await changeSilenceAlarm(handle, { enabled: value === 'on' });
       const window = formatDuration(previous.windowSeconds);
-      printLine(
+      const change = { action: 'silence-alert', source: source.name, silenceAlertEnabled: { previous: previous.enabled, current: value === 'on' }, silenceWindowSeconds: previous.windowSeconds };
+      printResult(
+        context.outputFormat(),
+        change,
         value === 'on'
           ? `silence alarm of ${source.name} is on${previous.enabled ? ' (it already was)' : ''}: alert after ${window} without new events`
           : `silence alarm of ${source.name} is off${previous.enabled ? '' : ' (it already was)'}`,

@@ -6,6 +6,7 @@ import { statusQuery } from '../../../contract/source-messages';
 import type { SourceStatusView } from '../../../contract/source-workflow';
 import { CliContext, describeCause } from '../context';
 import { formatDuration } from '../../../contract/durations';
+import { EXIT } from '../exit-codes';
 import { findWorkflow, requireSource } from '../lookup';
 import { formatTime, printFields, printJson } from '../output';
 import { describeSilenceDeadline, readSilenceWatch } from '../silence-view';
@@ -22,27 +23,44 @@ interface WorkflowSection {
   note: string | null;
 }
 
+/** What a probe asks of a source, answered by the exit code too: is it ingesting, and if not, why. */
+type Health = 'ok' | 'failed' | 'paused' | 'not-running';
+
+const EXIT_CODE_OF: Record<Health, number> = {
+  ok: EXIT.ok,
+  failed: EXIT.sourceFailed,
+  paused: EXIT.sourcePaused,
+  'not-running': EXIT.sourceNotRunning,
+};
+
 export function register(program: Command, context: CliContext): void {
   program
     .command('status')
     .description("show one source: its settings and checkpoint from PostgreSQL and its workflow's live state")
     .argument('<name>', 'source name')
-    .option('--json', 'print JSON instead of a table')
-    .action((name: string, options: { json?: boolean }) => statusCommand(context, name, options));
+    .addHelpText(
+      'after',
+      `\nExits ${EXIT.ok} when the source runs, ${EXIT.sourceFailed} when it failed, ${EXIT.sourcePaused} when it is paused and ` +
+        `${EXIT.sourceNotRunning} when it does not run (removed, no running workflow, or no worker answers): a probe for monitoring.`,
+    )
+    .action((name: string) => statusCommand(context, name));
 }
 
-async function statusCommand(context: CliContext, name: string, options: { json?: boolean }): Promise<void> {
+async function statusCommand(context: CliContext, name: string): Promise<void> {
   const db = await context.database();
   const source = await requireSource(db, name);
   const checkpoint = await loadCheckpoint(db, source.id);
   const workflow = await readWorkflow(await context.temporal(), source.name, context.environment().TEMPORAL_TASK_QUEUE);
   const silence = source.silenceAlertEnabled ? await readSilenceWatch(await context.temporal(), source.name) : null;
+  const health = healthOf(workflow);
+  // The exit code answers a probe; the output says the same in words.
+  process.exitCode = EXIT_CODE_OF[health];
 
-  if (options.json) {
+  if (context.outputFormat() === 'json') {
     // Even sealed, the key has no business in output that gets pasted into tickets.
     const settings: Partial<typeof source> = { ...source };
     delete settings.apiKeyCiphertext;
-    return printJson({ source: settings, checkpoint, workflow, silence });
+    return printJson({ health, source: settings, checkpoint, workflow, silence });
   }
 
   const view = workflow.view;
@@ -72,6 +90,17 @@ async function statusCommand(context: CliContext, name: string, options: { json?
     ['key expires', source.apiKeyExpiresAt ? formatTime(source.apiKeyExpiresAt).slice(0, 10) : undefined],
     ['api', source.apiBaseUrl],
   ]);
+}
+
+/**
+ * From the workflow's live view, which knows of a pause as soon as it is asked for. A workflow that is not running,
+ * or that no worker answers for, ingests nothing, whatever the source's row says.
+ */
+function healthOf(workflow: WorkflowSection): Health {
+  if (!workflow.running || !workflow.view) return 'not-running';
+  if (workflow.view.phase === 'failed') return 'failed';
+  if (workflow.view.phase === 'paused' || workflow.view.paused) return 'paused';
+  return 'ok';
 }
 
 function describePoll(poll: NonNullable<SourceStatusView['lastPoll']>): string {
