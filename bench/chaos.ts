@@ -30,14 +30,14 @@ const quick = process.argv.includes('--quick');
  * as the time a source stores nothing.
  */
 const PROFILE = quick
-  ? { backfillSources: 10, eventsPerSource: 5_200, pageSize: 40, silentSources: 2, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40 }
-  : { backfillSources: 40, eventsPerSource: 25_000, pageSize: 25, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60 };
+  ? { backfillSources: 10, eventsPerSource: 5_200, pageSize: 80, silentSources: 2, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40 }
+  : { backfillSources: 40, eventsPerSource: 25_000, pageSize: 50, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60 };
 const API_LATENCY_MS = 1500;
 const WORKERS = 3;
 /** Every source gets live events, so that only the scheduled silences may open a silence alert. */
 const LIVE_EVENTS_PER_SECOND = 0.25;
 /** The busy sources' silence windows, changed by the operator: all well above any fault's outage. */
-const BUSY_WINDOWS_SECONDS = [120, 180, 240];
+const BUSY_WINDOWS_SECONDS = [180, 240, 300];
 const log = (line: string) => process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 type ProcessFault = 'worker SIGKILL' | 'worker SIGTERM' | 'server SIGKILL' | 'server SIGTERM' | 'PostgreSQL restart';
@@ -83,8 +83,9 @@ async function main(): Promise<void> {
   const silences = new SilenceSchedule(simulator, { windowSeconds: PROFILE.silenceWindowSeconds, flowingSeconds: 30, liveEventsPerSecond: LIVE_EVENTS_PER_SECOND });
   const backfillTotal = PROFILE.backfillSources * PROFILE.eventsPerSource;
   const progress = new ProgressMeter(db);
-  /** Organizations sent a 429 lately: their sources wait out the window, which is no fault's doing. */
-  const throttledUntil = new Map<string, number>();
+  /** When each organization was last sent a 429: its source then waits out the window, which is no fault's doing. */
+  const throttledAt = new Map<string, number>();
+  const throttledWithin = (orgId: string, seconds: number) => Date.now() - (throttledAt.get(orgId) ?? -Infinity) < seconds * 1000;
   let stopEpisodes = false;
   try {
     const sources: { source: { id: string; name: string }; org: (typeof simulator.orgs)[number]; silent: boolean; handle: Awaited<ReturnType<typeof startSourceWorkflow>> }[] = [];
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
     };
     /** One fault, then how long from the part answering again until every backfilling source has stored a page. */
     const inject = async (kind: ProcessFault, act: () => Promise<void>, backAgain: () => Promise<void> = async () => undefined) => {
-      const watched = backfilling().filter((s) => (throttledUntil.get(s.org.id) ?? 0) < Date.now() + PROFILE.watchSeconds * 1000);
+      const watched = backfilling().filter((s) => !throttledWithin(s.org.id, 75));
       log(`fault: ${kind}${watched.length ? `, ${watched.length} sources backfilling` : ''}`);
       count(kind);
       processFaults++;
@@ -122,8 +123,8 @@ async function main(): Promise<void> {
       if (!watched.length) return;
       const { seconds, stalled } = await progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds);
       recoveries.push({ kind, seconds });
-      const names = (ids: string[]) => ids.map((id) => watched.find((s) => s.source.id === id)!.source.name).join(', ');
-      log(`  ${seconds === undefined ? `stored nothing within ${PROFILE.watchSeconds} s: ${names(stalled)}` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering`);
+      log(`  ${seconds === undefined ? `stored nothing within ${PROFILE.watchSeconds} s:` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering`);
+      for (const id of stalled) log(`    ${await whyStalled(watched.find((s) => s.source.id === id)!)}`);
     };
     const operator = async () => {
       const { handle } = pick(busy);
@@ -139,12 +140,14 @@ async function main(): Promise<void> {
     // API episodes beside the rate-based faults: a 429 in each of Atlassian's forms in turn, and cursors that expire.
     const episodes = (async () => {
       for (let n = 0; !stopEpisodes; n++) {
-        await new Promise((r) => setTimeout(r, 10_000));
+        await new Promise((r) => setTimeout(r, 15_000));
         if (n % 2 === 0) {
           simulator.setRateLimit({ form: RATE_LIMIT_FORMS[(n / 2) % 3] });
-          const { org } = pick(busy);
+          // Never the same organization twice in a row of windows: two 429s back to back hold a source for two
+          // minutes, and its silence alarm would rightly say so.
+          const { org } = pick(busy.filter((s) => !throttledWithin(s.org.id, 150)));
           simulator.failNext({ kind: 'rate-limited', count: 1, orgId: org.id });
-          throttledUntil.set(org.id, Date.now() + 75_000);
+          throttledAt.set(org.id, Date.now());
           count('429 episode');
         } else {
           simulator.setCursorTtl(1000);
@@ -217,6 +220,13 @@ async function main(): Promise<void> {
     await receiver.close();
     await simulator.close();
   }
+}
+
+/** What a stalled source's workflow waits for, as the server sees it. */
+async function whyStalled({ source, handle }: { source: { name: string }; handle: { describe(): Promise<{ raw: any }> } }): Promise<string> {
+  const { raw } = await handle.describe().catch(() => ({ raw: undefined }));
+  const task = raw?.pendingWorkflowTask;
+  return `${source.name}: history ${raw?.workflowExecutionInfo?.historyLength ?? '?'} events, ${task ? `workflow task ${task.state} attempt ${task.attempt}` : 'no workflow task pending'}`;
 }
 
 /** Until `measure` has not changed for `quietSeconds`. */
