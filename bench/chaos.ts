@@ -13,6 +13,7 @@ import { startSimulator } from '../simulator/server';
 import { RATE_LIMIT_FORMS } from '../simulator/rate-limit';
 import { startClusterStack } from '../scripts/stack/cluster-stack';
 import { freePort } from '../scripts/stack/processes';
+import type { WorkerSupervisor } from '../scripts/stack/worker-supervisor';
 import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
 import { pauseSignal, resumeSignal, setIntervalUpdate } from '../contract/source-messages';
 import { setSilenceAlarmUpdate } from '../contract/alert-messages';
@@ -31,7 +32,7 @@ const quick = process.argv.includes('--quick');
  */
 const PROFILE = quick
   ? { backfillSources: 10, eventsPerSource: 5_200, pageSize: 80, silentSources: 2, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40 }
-  : { backfillSources: 40, eventsPerSource: 25_000, pageSize: 50, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60 };
+  : { backfillSources: 40, eventsPerSource: 25_000, pageSize: 40, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60 };
 const API_LATENCY_MS = 1500;
 const WORKERS = 3;
 /** Every source gets live events, so that only the scheduled silences may open a silence alert. */
@@ -106,20 +107,22 @@ async function main(): Promise<void> {
     const backfilled = () => backfilling().length === 0;
     /** A stop as a deployment's rollout does it: the worker must exit on its own, within bounded time. */
     const terminateWorker = async (worker: (typeof stack.workers)[number]) => {
-      const { exited } = worker.process;
       const from = Date.now();
-      worker.signal('SIGTERM');
-      await exited;
+      await stopProcess(worker, 'SIGTERM');
       shutdownSeconds.push((Date.now() - from) / 1000);
     };
+    /** The server's way back is timed from when it answers again, so the old one must be gone first. */
+    const restartServer = (signal: NodeJS.Signals) => async () => {
+      await stopProcess(stack.temporal.supervisor, signal);
+      await stack.temporal.untilAnswering();
+    };
     /** One fault, then how long from the part answering again until every backfilling source has stored a page. */
-    const inject = async (kind: ProcessFault, act: () => Promise<void>, backAgain: () => Promise<void> = async () => undefined) => {
+    const inject = async (kind: ProcessFault, act: () => Promise<void>) => {
       const watched = backfilling().filter((s) => !throttledWithin(s.org.id, 75));
       log(`fault: ${kind}${watched.length ? `, ${watched.length} sources backfilling` : ''}`);
       count(kind);
       processFaults++;
       await act();
-      await backAgain();
       if (!watched.length) return;
       const { seconds, stalled } = await progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds);
       recoveries.push({ kind, seconds });
@@ -159,13 +162,13 @@ async function main(): Promise<void> {
     })();
 
     const plan: (() => Promise<void>)[] = [
-      () => inject('server SIGKILL', async () => stack.temporal.supervisor.signal('SIGKILL'), () => stack.temporal.untilAnswering()),
-      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL')),
+      () => inject('server SIGKILL', restartServer('SIGKILL')),
+      () => inject('worker SIGKILL', () => stopProcess(pick(stack.workers), 'SIGKILL')),
       () => inject('worker SIGTERM', () => terminateWorker(pick(stack.workers))),
       () => inject('PostgreSQL restart', () => stack.database!.restart!()),
-      () => inject('server SIGTERM', async () => stack.temporal.supervisor.signal('SIGTERM'), () => stack.temporal.untilAnswering()),
-      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL')),
-      () => inject('worker SIGKILL', async () => pick(stack.workers).signal('SIGKILL')),
+      () => inject('server SIGTERM', restartServer('SIGTERM')),
+      () => inject('worker SIGKILL', () => stopProcess(pick(stack.workers), 'SIGKILL')),
+      () => inject('worker SIGKILL', () => stopProcess(pick(stack.workers), 'SIGKILL')),
     ];
     // Silences need time to complete, so the quick run's faults go on until the first silence has.
     const enoughSilences = () => [...silentSources.values()].every((orgId) => silences.silencesOf(orgId) >= 1);
@@ -220,6 +223,13 @@ async function main(): Promise<void> {
     await receiver.close();
     await simulator.close();
   }
+}
+
+/** Signals a supervised process and waits for it to be gone; its supervisor starts it again. */
+async function stopProcess(supervisor: WorkerSupervisor, signal: NodeJS.Signals): Promise<void> {
+  const { exited } = supervisor.process;
+  supervisor.signal(signal);
+  await exited;
 }
 
 /** What a stalled source's workflow waits for, as the server sees it. */
