@@ -78,6 +78,7 @@ export async function startClusterStack(log: (line: string) => void, options: Cl
         logFile: path.join(logDir, 'postgres.log'),
         database: 'audit',
         durable: true,
+        supervise: log,
       });
       started.push({ name: 'PostgreSQL', stop: database.stop });
       env.DATABASE_URL = database.url;

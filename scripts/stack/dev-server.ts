@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { assertPortFree, ManagedProcess, tailOfFile, waitUntil } from './processes';
 import { ensureSearchAttributes, startDevSearchAttributeFlags } from './search-attributes';
+import { WorkerSupervisor } from './worker-supervisor';
 
 /**
  * Eager activity execution hands a page's activity task straight back in the workflow task's completion, saving a
@@ -21,6 +22,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** How long to wait for the frontend to answer; the SDK alone would give up after 5 s. */
   startTimeoutMs?: number;
+  /** The stack's output: given, a server that dies is started again after a backoff, and it says so. */
+  supervise?: (line: string) => void;
 }
 
 export interface DevServer {
@@ -44,7 +47,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   args.push(...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']));
   args.push(...startDevSearchAttributeFlags());
   for (const setting of DEV_DYNAMIC_CONFIG) args.push('--dynamic-config-value', setting);
-  const server = new ManagedProcess('temporal', options.cliPath, args, options.logFile);
+  const server = new WorkerSupervisor(() => new ManagedProcess('temporal', options.cliPath, args, options.logFile), options.supervise ?? (() => undefined), 'Temporal dev server');
 
   const address = `${host}:${options.port}`;
   let connection: Connection | undefined;
@@ -58,7 +61,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       {
         timeoutMs: options.startTimeoutMs ?? 60_000,
         failure: () => `the Temporal dev server did not answer at ${address} within ${(options.startTimeoutMs ?? 60_000) / 1000} s (log: ${options.logFile}):\n${tailOfFile(options.logFile)}`,
-        abort: () => (server.running ? undefined : `the Temporal dev server exited at start (log: ${options.logFile}):\n${tailOfFile(options.logFile)}`),
+        abort: () => (server.process.running ? undefined : `the Temporal dev server exited at start (log: ${options.logFile}):\n${tailOfFile(options.logFile)}`),
       },
     );
     await ensureSearchAttributes(connection!, namespace);
@@ -68,11 +71,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   } finally {
     await connection?.close();
   }
+  if (options.supervise) server.keepRunning();
   return {
     address,
     namespace,
     uiUrl: options.uiPort ? `http://${host === '0.0.0.0' ? 'localhost' : host}:${options.uiPort}` : undefined,
-    process: server,
+    get process() {
+      return server.process;
+    },
     stop: () => server.stop(),
   };
 }

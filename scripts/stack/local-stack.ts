@@ -85,6 +85,7 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
         logFile: path.join(LOG_DIR, 'postgres.log'),
         database: 'audit',
         durable: true,
+        supervise: log,
       });
       started.push({ name: 'PostgreSQL', stop: pg.stop });
       env.DATABASE_URL = pg.url;
@@ -106,6 +107,7 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
         dbFile: path.join(DATA_DIR, 'temporal.db'),
         logFile: path.join(LOG_DIR, 'temporal.log'),
         namespace,
+        supervise: log,
       });
       started.push({ name: 'Temporal dev server', stop: server.stop });
       env.TEMPORAL_ADDRESS = server.address;

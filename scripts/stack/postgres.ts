@@ -3,6 +3,7 @@ import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { describeDatabaseUrl } from '../../store/database';
+import { RestartBackoff } from './worker-supervisor';
 import { assertPortFree } from './processes';
 import { OperatorError } from '../../config/operator-error';
 import { assertDataFolderReachable, ensureReachableBinaries } from './postgres-access';
@@ -34,6 +35,8 @@ export interface EmbeddedOptions {
   database: string;
   /** Throwaway clusters for tests trade durability for speed. */
   durable: boolean;
+  /** The stack's output: given, a server that dies on its own is started again after a backoff, and it says so. */
+  supervise?: (line: string) => void;
 }
 
 const USER = 'audit';
@@ -78,18 +81,49 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
   // A terminal's Ctrl-C reaches PostgreSQL too, and it shuts down on its own; the package's stop() would then wait
   // forever for an exit that already happened.
   const serverProcess = () => (pg as unknown as { process?: ChildProcess }).process;
+  let stopping = false;
   const stop = async () => {
+    stopping = true;
     const server = serverProcess();
     if (!server || server.exitCode !== null || server.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
     await Promise.race([pg.stop(), exited]);
   };
+  const backoff = new RestartBackoff();
+  const restartIn = (delayMs: number, say: (line: string) => void) =>
+    setTimeout(() => {
+      if (stopping) return;
+      pg.start().then(
+        () => {
+          say(`PostgreSQL: restarted (pid ${serverProcess()?.pid})`);
+          superviseServer();
+        },
+        (err: Error) => {
+          const nextMs = backoff.afterRunOf(0);
+          say(`PostgreSQL did not start again (${err.message.split('\n')[0]}); trying again in ${nextMs / 1000} s (log: ${options.logFile})`);
+          restartIn(nextMs, say);
+        },
+      );
+    }, delayMs);
+  const superviseServer = () => {
+    const startedAt = Date.now();
+    serverProcess()?.once('exit', (code, signal) => {
+      const say = options.supervise;
+      if (stopping || !say) return;
+      const delayMs = backoff.afterRunOf(Date.now() - startedAt);
+      say(`PostgreSQL ${signal ? `was killed by ${signal}` : `exited with code ${code}`}; restarting it in ${delayMs / 1000} s (log: ${options.logFile})`);
+      restartIn(delayMs, say);
+    });
+  };
+  superviseServer();
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
     stop,
     restart: async () => {
       await stop();
       await pg.start();
+      stopping = false;
+      superviseServer();
     },
   };
 }

@@ -6,6 +6,16 @@ const MAX_RESTART_DELAY_MS = 60_000;
 /** A process that ran this long had started fine: its death starts the backoff over (a crash loop dies sooner). */
 const HEALTHY_RUN_MS = 15_000;
 
+/** How long to wait before starting a dead process again: doubling while it keeps dying young, from 1 s to a minute. */
+export class RestartBackoff {
+  private quickDeaths = 0;
+
+  afterRunOf(ranMs: number): number {
+    this.quickDeaths = ranMs >= HEALTHY_RUN_MS ? 0 : this.quickDeaths + 1;
+    return Math.min(FIRST_RESTART_DELAY_MS * 2 ** Math.max(this.quickDeaths - 1, 0), MAX_RESTART_DELAY_MS);
+  }
+}
+
 /**
  * Keeps one of the local stack's processes running (a worker, or the cluster profile's servers), as a process
  * supervisor would in production: once `keepRunning()` was
@@ -16,7 +26,7 @@ export class WorkerSupervisor {
   private current: ManagedProcess;
   private supervising = false;
   private stopped = false;
-  private quickDeaths = 0;
+  private readonly backoff = new RestartBackoff();
   private pendingRestart: NodeJS.Timeout | undefined;
 
   constructor(
@@ -57,8 +67,7 @@ export class WorkerSupervisor {
   }
 
   private restartLater(code: number | null, ranMs: number, logFile: string): void {
-    this.quickDeaths = ranMs >= HEALTHY_RUN_MS ? 0 : this.quickDeaths + 1;
-    const delayMs = Math.min(FIRST_RESTART_DELAY_MS * 2 ** Math.max(this.quickDeaths - 1, 0), MAX_RESTART_DELAY_MS);
+    const delayMs = this.backoff.afterRunOf(ranMs);
     const how = code === null ? 'was killed by a signal' : `exited with code ${code}`;
     this.log(`${this.name} ${how} after ${Math.round(ranMs / 1000)} s; restarting it in ${delayMs / 1000} s (log: ${logFile})`);
     this.pendingRestart = setTimeout(() => {

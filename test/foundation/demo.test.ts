@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -18,7 +18,7 @@ function processesUsing(dataDir: string): string[] {
 }
 
 describe('make demo', () => {
-  it('serves the Web UI, ingests the demo source, restarts a worker that dies, and leaves no process behind after Ctrl-C', async () => {
+  it('serves the Web UI, ingests the demo source, restarts a worker, PostgreSQL and the Temporal server when they die, and leaves no process behind after Ctrl-C', async () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'demo-test-'));
     // PostgreSQL runs as the unprivileged 'postgres' user when the tests run as root: it must be able to enter.
     chmodSync(dataDir, 0o755);
@@ -39,23 +39,43 @@ describe('make demo', () => {
       expect((await fetch(uiUrl!)).status).toBe(200);
 
       const databaseUrl = /psql "([^"]+)"/.exec(output)![1];
-      const db = new Client({ connectionString: databaseUrl });
-      await db.connect();
-      try {
-        const count = async () => Number((await db.query('SELECT count(*) AS n FROM events')).rows[0].n);
-        await eventually(count, (n) => n >= 5_000, 60_000, 500);
+      // A connection per count: PostgreSQL itself is killed below.
+      const count = async () => {
+        const db = new Client({ connectionString: databaseUrl });
+        try {
+          await db.connect();
+          return Number((await db.query('SELECT count(*) AS n FROM events')).rows[0].n);
+        } finally {
+          await db.end().catch(() => undefined);
+        }
+      };
+      await eventually(count, (n) => n >= 5_000, 60_000, 500);
 
-        // A worker that dies (a crash, an OOM kill) is started again, and the output says so.
-        const pid = Number(/worker: running \(pid (\d+)\)/.exec(output)?.[1]);
-        expect(pid).toBeGreaterThan(0);
-        process.kill(pid, 'SIGKILL');
-        await eventually(async () => output, (text) => /worker: restarted \(pid \d+\)/.test(text), 30_000, 200);
-        expect(output).toMatch(/worker was killed by a signal after \d+ s; restarting it in 1 s/);
-        const afterRestart = await count();
-        await eventually(count, (n) => n > afterRestart, 60_000, 500);
-      } finally {
-        await db.end();
-      }
+      // A worker that dies (a crash, an OOM kill) is started again, and the output says so.
+      const pid = Number(/worker: running \(pid (\d+)\)/.exec(output)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      process.kill(pid, 'SIGKILL');
+      await eventually(async () => output, (text) => /worker: restarted \(pid \d+\)/.test(text), 30_000, 200);
+      expect(output).toMatch(/worker was killed by a signal after \d+ s; restarting it in 1 s/);
+      const afterRestart = await count();
+      await eventually(count, (n) => n > afterRestart, 60_000, 500);
+
+      // So is PostgreSQL: its postmaster's pid is the first line of postmaster.pid.
+      const postmaster = Number(readFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGKILL');
+      await eventually(async () => output, (text) => /PostgreSQL: restarted \(pid \d+\)/.test(text), 60_000, 200);
+      expect(output).toMatch(/PostgreSQL was killed by SIGKILL; restarting it in 1 s/);
+      const afterDatabaseRestart = await eventually(count, (n) => n > 0, 30_000, 500);
+      await eventually(count, (n) => n > afterDatabaseRestart, 60_000, 500);
+
+      // And the Temporal dev server, whose state survives in its database file.
+      const devServer = Number(processesUsing(dataDir).find((line) => line.includes('start-dev'))?.split(' ')[0]);
+      expect(devServer).toBeGreaterThan(0);
+      process.kill(devServer, 'SIGKILL');
+      await eventually(async () => output, (text) => /Temporal dev server: restarted \(pid \d+\)/.test(text), 60_000, 200);
+      expect(output).toMatch(/Temporal dev server was killed by a signal after \d+ s; restarting it in 1 s/);
+      const afterServerRestart = await count();
+      await eventually(count, (n) => n > afterServerRestart, 60_000, 500);
     } finally {
       if (demo.exitCode === null) process.kill(-demo.pid!, 'SIGINT');
       const code = await Promise.race([exited, new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 60_000))]);
