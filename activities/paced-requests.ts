@@ -6,9 +6,10 @@ import { apiOutcomeOf, type SourceMetrics } from '../observability/product-metri
 
 /**
  * A wait for a slot longer than this fails the page as rate-limited instead, so the workflow waits on a durable
- * retry and no local activity slot is held for it.
+ * retry (the page's local retries wait on a timer past 5 s): neither a local activity slot nor the workflow task
+ * is held for it. A task held for long is one a lost worker or server leaves hanging until its timeout.
  */
-const MAX_WAIT_IN_PAGE_MS = 30_000;
+const MAX_WAIT_IN_PAGE_MS = 4_000;
 
 /**
  * One request to the API in the organization's shared pace: it waits for its slot, and its response (or its 429) sets
