@@ -44,7 +44,7 @@ export function createKeyExpiryActivities(db: Database) {
             message:
               `The API key of source ${source.name} expires at ${source.expires_at.toISOString()}. After that the API rejects it and polling stops. ` +
               `Create a new organization API key under Atlassian Administration > Settings > API keys, then run ` +
-              `\`npm run source -- rotate-key ${source.name} --key-expires <YYYY-MM-DD>\`.`,
+              `\`atlassian-audit rotate-key ${source.name} --key-expires <YYYY-MM-DD>\`.`,
             details: { sourceName: source.name, expiresAt: source.expires_at.toISOString(), thresholdDays: threshold.days },
           });
           if (result.opened) opened++;

@@ -12,17 +12,17 @@ import { wakeAlertDispatcher } from '../alerts/wake';
 const REFUSALS: Record<string, { title: string; nextStep: string }> = {
   [AUTH_REJECTED]: {
     title: 'the Atlassian API rejected the API key',
-    nextStep: 'Once a working organization API key exists, store it with `npm run source -- rotate-key {name}`: polling resumes at once.',
+    nextStep: 'Once a working organization API key exists, store it with `atlassian-audit rotate-key {name}`: polling resumes at once.',
   },
   [ORG_NOT_FOUND]: {
     title: 'the Atlassian organization was not found',
     nextStep:
       'Likely cause: the organization ID is wrong, or the key belongs to another organization (check admin.atlassian.com/o/<org id>/overview). ' +
-      'After fixing it, resume the source with `npm run source -- resume {name}`.',
+      'After fixing it, resume the source with `atlassian-audit resume {name}`.',
   },
   [BAD_REQUEST]: {
     title: 'the Atlassian API refused the request',
-    nextStep: 'Repeating the same request cannot help: check the API base URL of the source, then resume it with `npm run source -- resume {name}`.',
+    nextStep: 'Repeating the same request cannot help: check the API base URL of the source, then resume it with `atlassian-audit resume {name}`.',
   },
 };
 

@@ -41,7 +41,7 @@ describe('source health alerts', () => {
       expect(alert).toMatchObject({ status: 'open', severity: 'high' });
       expect(alert.title).toBe(`${source.name}: polling stopped, the Atlassian API rejected the API key`);
       expect(alert.message).toMatch(/expired or was revoked/);
-      expect(alert.message).toContain(`npm run source -- rotate-key ${source.name}`);
+      expect(alert.message).toContain(`atlassian-audit rotate-key ${source.name}`);
       expect(alert.message).not.toContain(doomedKey);
       await eventually(async () => noticesAbout(receiver.at(path), alert.id), (n) => n.length === 1, 10_000);
       await eventually(() => alertOpenAttribute(handle), (open) => open === true, 10_000);
