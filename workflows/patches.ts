@@ -13,7 +13,8 @@ export const PUBLISH_ONLY_CHANGES = 'publish-only-changes';
 export const POLLS_ON_A_GRID = 'polls-on-a-grid';
 
 /**
- * A workflow task runs one page: between pages the workflow yields on a 1 ms timer, and a page's retry that waits
- * longer than 5 s waits on a timer (before: pages and their retries ran back to back in one task).
+ * Workflow tasks stay short: a page's retry that waits longer than 5 s waits on a timer rather than inside the task,
+ * and a run continues-as-new past 1,000 history events (before: retries waited up to a minute inside the task, and
+ * runs ended after 200 cycles or when Temporal suggested it).
  */
-export const ONE_PAGE_PER_TASK = 'one-page-per-task';
+export const SHORT_WORKFLOW_TASKS = 'short-workflow-tasks';

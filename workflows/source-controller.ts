@@ -6,7 +6,6 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
-  sleep,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
@@ -16,7 +15,7 @@ import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, SOURCE_REMOVED } from '../co
 import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
 import { ChangeOnlyPublisher } from './change-only-publisher';
-import { ONE_PAGE_PER_TASK, POLLS_ON_A_GRID, PUBLISH_ONLY_CHANGES, SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
+import { SHORT_WORKFLOW_TASKS, POLLS_ON_A_GRID, PUBLISH_ONLY_CHANGES, SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
 import { UpdatableTimer } from './updatable-timer';
 
 /**
@@ -145,7 +144,7 @@ export class SourceController {
       let summary: PageSummary;
       try {
         // A retry that waits longer than a few seconds (a 429's Retry-After) waits on a timer, not inside the task.
-        const retryWait = patched(ONE_PAGE_PER_TASK) ? { localRetryThreshold: '5 seconds' as const } : {};
+        const retryWait = patched(SHORT_WORKFLOW_TASKS) ? { localRetryThreshold: '5 seconds' as const } : {};
         summary = await ingestPage.executeWithOptions({ summary: this.pageSummary(page), ...retryWait }, [{ sourceId: this.input.sourceId }]);
       } catch (err) {
         return { ...this.pageFailed(err), inserted };
@@ -154,11 +153,6 @@ export class SourceController {
       this.recordPage(summary);
       if (!summary.hasMore) return { kind: 'caught-up', inserted };
       if (this.state.paused || this.stopRequested) break;
-      // Ends the workflow task between pages. A task that runs page after page (a backfill paced by the rate limit
-      // runs for minutes) holds the source hostage: a task lost to a server restart or a killed worker is retried only
-      // when its timeout expires, a draining worker cannot finish it, and signals and updates wait for it. The cost is
-      // one round trip to the server and five history events per page, during backfills and catch-ups only.
-      if (patched(ONE_PAGE_PER_TASK)) await sleep(1);
     }
     return { kind: 'more-pages', inserted };
   }

@@ -1,13 +1,20 @@
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-messages';
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
+import { SHORT_WORKFLOW_TASKS } from './patches';
 
 /** Continue-as-new after this many cycles even if Temporal does not suggest it yet: history stays small. */
 export const MAX_CYCLES_PER_RUN = 200;
+/**
+ * Continue-as-new past this many history events too. A backfill writes an event or more a page; a worker that takes
+ * over a source (its own died, or the task timed out) replays the whole run before the next page, so a short run is a
+ * quick takeover.
+ */
+export const MAX_HISTORY_EVENTS_PER_RUN = 1_000;
 
 /**
  * The long-lived workflow of one log source: ingest pages until caught up, publish progress, wait out the interval on
@@ -52,7 +59,8 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     source.publish();
 
     if (source.stopRequested) break;
-    if (cycle >= (input.maxCyclesPerRun ?? MAX_CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+    const longHistory = patched(SHORT_WORKFLOW_TASKS) && workflowInfo().historyLength >= MAX_HISTORY_EVENTS_PER_RUN;
+    if (cycle >= (input.maxCyclesPerRun ?? MAX_CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested || longHistory) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof sourceWorkflow>({ ...input, carried: source.state });
     }
