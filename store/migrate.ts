@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Database } from './database';
 
-const MIGRATIONS_DIR = path.join(projectRoot(__dirname), 'migrations');
+const MIGRATIONS_DIR = nearestMigrationsDir(__dirname);
 // Any constant works; it only has to be the same for every process that migrates this database.
 const MIGRATION_LOCK_ID = 7_351_204;
 
@@ -26,12 +26,15 @@ export async function migrate(db: Database): Promise<string[]> {
   });
 }
 
-/** migrations/ sits beside package.json, whether this module runs from store/ (tsx, jest) or dist/store/ (the build). */
-function projectRoot(dir: string): string {
-  while (!existsSync(path.join(dir, 'package.json'))) {
+/**
+ * The nearest migrations/ above this module: the project's, whether it runs from store/ (tsx, jest) or dist/store/
+ * (the build, whose dist/ holds a copy of package.json but no SQL).
+ */
+function nearestMigrationsDir(dir: string): string {
+  while (!existsSync(path.join(dir, 'migrations'))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${__dirname}: cannot find migrations/`);
+    if (parent === dir) throw new Error(`no migrations/ folder above ${__dirname}`);
     dir = parent;
   }
-  return dir;
+  return path.join(dir, 'migrations');
 }

@@ -40,6 +40,8 @@ describe('alert delivery', () => {
         // Retried with back-off (1 s, 2 s, ...), each failure recorded; the alert stays open and recorded.
         const [failing] = await eventually(() => deliveriesOf(db, alert.id), (d) => d[0]?.attempts >= 3, 20_000, 200);
         expect(failing).toMatchObject({ notice: 'opened', status: 'pending', last_error: 'HTTP 500: receiver says no' });
+        // An attempt is counted when claimed, just before its POST: the third POST may still be on its way.
+        await eventually(async () => noticesAbout(receiver.at(path), alert.id).length, (n) => n >= 3, 10_000, 100);
         expect(noticesAbout(receiver.at(path), alert.id).length).toBeGreaterThanOrEqual(3);
 
         // Meanwhile the source polls as usual; its events resolve the alert, and the resolution waits its turn.
