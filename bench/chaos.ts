@@ -33,7 +33,7 @@ const quick = process.argv.includes('--quick');
  */
 const PROFILE = quick
   ? { backfillSources: 10, eventsPerSource: 5_200, pageSize: 80, apiLatencyMs: 1500, silentSources: 2, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40 }
-  : { backfillSources: 20, eventsPerSource: 50_000, pageSize: 60, apiLatencyMs: 2000, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60 };
+  : { backfillSources: 20, eventsPerSource: 50_000, pageSize: 60, apiLatencyMs: 1000, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60 };
 const WORKERS = 3;
 /** Every source gets live events, so that only the scheduled silences may open a silence alert. */
 const LIVE_EVENTS_PER_SECOND = 0.25;
