@@ -144,6 +144,13 @@ async function main(): Promise<void> {
       await pick(busy).handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ windowSeconds: pick(BUSY_WINDOWS_SECONDS), allowShortWindow: true }] });
       count('silence window change');
     };
+    // The operator works beside the faults, not between them: an update waits for the workflow's next task.
+    const operating = (async () => {
+      while (!stopEpisodes) {
+        await operator().catch((err: Error) => log(`operator: ${err.message}`));
+        await new Promise((r) => setTimeout(r, PROFILE.settleSeconds * 1000));
+      }
+    })();
     // API episodes beside the rate-based faults: a 429 in each of Atlassian's forms in turn, and cursors that expire.
     const episodes = (async () => {
       for (let n = 0; !stopEpisodes; n++) {
@@ -178,11 +185,10 @@ async function main(): Promise<void> {
     const enoughSilences = () => [...silentSources.values()].every((orgId) => silences.silencesOf(orgId) >= 1);
     for (let step = 0; processFaults < PROFILE.processFaults || !backfilled() || !enoughSilences(); step++) {
       await new Promise((r) => setTimeout(r, PROFILE.settleSeconds * 1000));
-      await operator().catch((err: Error) => log(`operator: ${err.message}`));
       await plan[step % plan.length]();
     }
     stopEpisodes = true;
-    await episodes;
+    await Promise.all([episodes, operating]);
     log('faults done; the last silences run their course');
     await silences.stop();
     // Alerts are judged while events still flow: once they stop, every source would rightly fall silent.
