@@ -12,9 +12,5 @@ export const PUBLISH_ONLY_CHANGES = 'publish-only-changes';
 /** Waits end on the source's poll grid (every interval, at an offset from its id) instead of an interval after the cycle. */
 export const POLLS_ON_A_GRID = 'polls-on-a-grid';
 
-/**
- * Workflow tasks stay short: a page's retry that waits longer than 5 s waits on a timer rather than inside the task,
- * and a run continues-as-new past 1,000 history events (before: retries waited up to a minute inside the task, and
- * runs ended after 200 cycles or when Temporal suggested it).
- */
-export const SHORT_WORKFLOW_TASKS = 'short-workflow-tasks';
+/** A run continues-as-new past 1,000 history events (before: after 200 cycles or when Temporal suggested it). */
+export const RUN_BOUNDED_BY_HISTORY = 'run-bounded-by-history';

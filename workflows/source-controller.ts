@@ -15,7 +15,7 @@ import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, SOURCE_REMOVED } from '../co
 import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
 import { ChangeOnlyPublisher } from './change-only-publisher';
-import { SHORT_WORKFLOW_TASKS, POLLS_ON_A_GRID, PUBLISH_ONLY_CHANGES, SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
+import { POLLS_ON_A_GRID, PUBLISH_ONLY_CHANGES, SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
 import { UpdatableTimer } from './updatable-timer';
 
 /**
@@ -143,9 +143,7 @@ export class SourceController {
       this.phase = this.state.backfillCompleted ? 'polling' : 'backfilling';
       let summary: PageSummary;
       try {
-        // A retry that waits longer than a few seconds (a 429's Retry-After) waits on a timer, not inside the task.
-        const retryWait = patched(SHORT_WORKFLOW_TASKS) ? { localRetryThreshold: '5 seconds' as const } : {};
-        summary = await ingestPage.executeWithOptions({ summary: this.pageSummary(page), ...retryWait }, [{ sourceId: this.input.sourceId }]);
+        summary = await ingestPage.executeWithOptions({ summary: this.pageSummary(page) }, [{ sourceId: this.input.sourceId }]);
       } catch (err) {
         return { ...this.pageFailed(err), inserted };
       }

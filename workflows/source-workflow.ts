@@ -5,7 +5,7 @@ import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setInterval
 import type { SourceWorkflowInput } from '../contract/source-workflow';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
-import { SHORT_WORKFLOW_TASKS } from './patches';
+import { RUN_BOUNDED_BY_HISTORY } from './patches';
 
 /** Continue-as-new after this many cycles even if Temporal does not suggest it yet: history stays small. */
 export const MAX_CYCLES_PER_RUN = 200;
@@ -59,7 +59,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     source.publish();
 
     if (source.stopRequested) break;
-    const longHistory = patched(SHORT_WORKFLOW_TASKS) && workflowInfo().historyLength >= MAX_HISTORY_EVENTS_PER_RUN;
+    const longHistory = patched(RUN_BOUNDED_BY_HISTORY) && workflowInfo().historyLength >= MAX_HISTORY_EVENTS_PER_RUN;
     if (cycle >= (input.maxCyclesPerRun ?? MAX_CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested || longHistory) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof sourceWorkflow>({ ...input, carried: source.state });
