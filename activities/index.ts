@@ -15,6 +15,8 @@ export interface ActivityDependencies {
   webUiLinks?: WebUiLinks;
   /** The worker's product metrics (observability/); without it the activities record nothing. */
   metrics?: ProductMetrics;
+  /** Aborted when the worker begins to shut down: pages not yet started are handed back (see ingestPage). */
+  workerStopping?: AbortSignal;
 }
 
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */

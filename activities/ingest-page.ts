@@ -1,6 +1,6 @@
 import { apiKeyContext } from '../store/credentials';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { SOURCE_REMOVED } from '../contract/failure-types';
+import { PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
 import type { PageSummary } from '../contract/source-workflow';
 import { AtlassianClient, EventsPage, type EventsPageQuery } from '../atlassian/client';
 import { InvalidCursorError } from '../atlassian/errors';
@@ -30,6 +30,8 @@ export interface IngestDependencies {
   onEventsInserted?: InsertedEventsHook;
   /** Where pages, requests and waits are counted; nothing is recorded without it. */
   metrics?: ProductMetrics;
+  /** Aborted when the worker begins to shut down. */
+  workerStopping?: AbortSignal;
 }
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
@@ -50,6 +52,12 @@ export function createIngestPage(deps: IngestDependencies) {
   const metrics = deps.metrics ?? noProductMetrics;
   return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
     const { cancellationSignal, info } = Context.current();
+    // Pages run back to back in one workflow task, so a stopping worker would start page after page and never drain.
+    // The page it has not begun is handed back instead: the workflow waits a moment on a timer, which ends the task,
+    // and the next page runs on another worker.
+    if (deps.workerStopping?.aborted) {
+      throw ApplicationFailure.create({ message: 'the worker is shutting down; the page is left to another worker', type: PAGE_HANDED_BACK, nonRetryable: true });
+    }
     const source = await loadSourceOrFail(deps.db, sourceId);
     const checkpoint = await loadCheckpoint(deps.db, sourceId);
     const sourceMetrics = metrics.forSource(source.name);

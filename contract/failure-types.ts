@@ -25,3 +25,6 @@ export const MALFORMED_RESPONSE = 'AtlassianMalformedResponse';
 
 /** The source was removed while its workflow still ran: the workflow ends instead of retrying. */
 export const SOURCE_REMOVED = 'SourceRemoved';
+
+/** The worker began to shut down before the page started: the page is left for another worker, not failed. */
+export const PAGE_HANDED_BACK = 'PageHandedBack';

@@ -22,8 +22,9 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDepen
     ...(settings.workflowBundlePath ? { workflowBundle: { codePath: settings.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     interceptors: { activity: [expectedRetryLogging] },
-    // On SIGTERM a page in flight gets this long to finish; after it, it is cancelled and handed back (another
-    // worker runs it again from the checkpoint), and past the force time the worker gives up waiting and exits.
+    // On SIGTERM a page in flight gets this long to finish, and the pages after it are handed back (workerStopping);
+    // past it the page is cancelled (another worker runs it again from the checkpoint), and past the force time the
+    // worker gives up waiting and exits.
     // A supervisor's stop (10 s grace in the local stack, compose's default) therefore never needs a SIGKILL.
     shutdownGraceTime: '5 seconds',
     // Half the SDK's default: the tasks of a worker that died go to the shared queue after this long, not 10 s.

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, SOURCE_REMOVED } from '../contract/failure-types';
+import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
 import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
 import { ChangeOnlyPublisher } from './change-only-publisher';
@@ -55,7 +55,7 @@ const NOT_YET_LOADED: CarriedState = {
   backfillPercent: 0,
 };
 
-type CycleEnd = { kind: 'caught-up' | 'more-pages' | 'error' | 'removed' } | { kind: 'rejected'; reason: string; failureType: string };
+type CycleEnd = { kind: 'caught-up' | 'more-pages' | 'handed-back' | 'error' | 'removed' } | { kind: 'rejected'; reason: string; failureType: string };
 /** How a cycle of pages ended, and how many new events it stored. */
 export type CycleOutcome = CycleEnd & { inserted: number };
 
@@ -233,6 +233,8 @@ export class SourceController {
     const failure = err instanceof ActivityFailure ? err.cause : err;
     const message = failure instanceof Error ? failure.message : String(err);
     if (failure instanceof ApplicationFailure && failure.type === SOURCE_REMOVED) return { kind: 'removed' };
+    // Not an error: the worker was stopping, and the page runs on another one (histories before this never hold it).
+    if (failure instanceof ApplicationFailure && failure.type === PAGE_HANDED_BACK) return { kind: 'handed-back' };
     this.state.lastPoll = { at: new Date().toISOString(), outcome: 'error', fetched: 0, inserted: 0, message };
     if (failure instanceof ApplicationFailure && failure.type && CONFIGURATION_FAILURES.has(failure.type)) {
       this.state.failureReason = message;

@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-messages';
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
@@ -15,6 +15,8 @@ export const MAX_CYCLES_PER_RUN = 200;
  * quick takeover.
  */
 export const MAX_HISTORY_EVENTS_PER_RUN = 1_000;
+/** How long a source whose page a stopping worker handed back waits before the next one: the shortest timer. */
+const HAND_BACK_PAUSE_MS = 1;
 
 /**
  * The long-lived workflow of one log source: ingest pages until caught up, publish progress, wait out the interval on
@@ -65,6 +67,8 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
       await continueAsNew<typeof sourceWorkflow>({ ...input, carried: source.state });
     }
     if (outcome.kind === 'caught-up' || outcome.kind === 'error') await source.waitForNextPoll();
+    // A timer ends the workflow task, so the stopping worker drains; the next cycle runs on another worker.
+    if (outcome.kind === 'handed-back') await sleep(HAND_BACK_PAUSE_MS);
   }
   source.markStopping();
   await alerting.stopping('The source was stopped for removal.');
