@@ -42,14 +42,16 @@ export class ProgressMeter {
 
   /**
    * Seconds from `since` until every one of `sourceIds` has stored a page after it: the slowest source's way back.
-   * Undefined when one did not within `watchSeconds` (`stalled` lists those).
+   * Undefined when one did not within `watchSeconds` (`stalled` lists those). A source for which `excused` turns true
+   * meanwhile (sent a 429 during the watch, say) is no longer waited for.
    */
-  async untilAllProgressed(sourceIds: string[], since: number, watchSeconds: number): Promise<{ seconds?: number; stalled: string[] }> {
-    const waiting = () => sourceIds.filter((id) => (this.progressAt.get(id) ?? 0) <= since);
+  async untilAllProgressed(sourceIds: string[], since: number, watchSeconds: number, excused: (id: string) => boolean = () => false): Promise<{ seconds?: number; stalled: string[] }> {
+    const progressed = (id: string) => (this.progressAt.get(id) ?? 0) > since;
+    const waiting = () => sourceIds.filter((id) => !progressed(id) && !excused(id));
     while (waiting().length > 0 && Date.now() - since < watchSeconds * 1000) await new Promise((r) => setTimeout(r, 250));
     const stalled = waiting();
     if (stalled.length) return { stalled };
-    return { seconds: Math.max(0, ...sourceIds.map((id) => this.progressAt.get(id)! - since)) / 1000, stalled };
+    return { seconds: Math.max(0, ...sourceIds.filter(progressed).map((id) => this.progressAt.get(id)! - since)) / 1000, stalled };
   }
 
   async until(condition: () => boolean, timeoutSeconds: number): Promise<void> {

@@ -128,7 +128,8 @@ async function main(): Promise<void> {
       processFaults++;
       await act();
       if (!watched.length) return;
-      const { seconds, stalled } = await progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds);
+      const throttledRecently = (id: string) => throttledWithin(watched.find((s) => s.source.id === id)!.org.id, 75);
+      const { seconds, stalled } = await progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds, throttledRecently);
       recoveries.push({ kind, seconds });
       log(`  ${seconds === undefined ? `stored nothing within ${PROFILE.watchSeconds} s:` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering`);
       for (const id of stalled) log(`    ${await whyStalled(watched.find((s) => s.source.id === id)!)}`);
