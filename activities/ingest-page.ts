@@ -1,5 +1,6 @@
 import { apiKeyContext } from '../store/credentials';
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
 import type { PageSummary } from '../contract/source-workflow';
 import { AtlassianClient, EventsPage, type EventsPageQuery } from '../atlassian/client';
@@ -56,7 +57,7 @@ export function createIngestPage(deps: IngestDependencies) {
     // The page it has not begun is handed back instead: the workflow waits a moment on a timer, which ends the task,
     // and the next page runs on another worker.
     if (deps.workerStopping?.aborted) {
-      throw ApplicationFailure.create({ message: 'the worker is shutting down; the page is left to another worker', type: PAGE_HANDED_BACK, nonRetryable: true });
+      throw ApplicationFailure.create({ message: 'the worker is shutting down; the page is left to another worker', type: PAGE_HANDED_BACK, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
     }
     const source = await loadSourceOrFail(deps.db, sourceId);
     const checkpoint = await loadCheckpoint(deps.db, sourceId);

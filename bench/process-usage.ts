@@ -59,14 +59,17 @@ export class UsageMeter {
     }, 1000);
   }
 
-  stop(): Record<string, { cores: number; meanRssMiB: number; peakRssMiB: number }> {
+  /** CPU over the span; RSS as the mean and peak of the samples, and the mean of each quarter (is it flat?). */
+  stop(): Record<string, { cores: number; meanRssMiB: number; peakRssMiB: number; rssByQuarterMiB: number[] }> {
     clearInterval(this.#timer);
     const seconds = (performance.now() - this.#startedAt) / 1000;
     const mib = (bytes: number) => bytes / 2 ** 20;
     return Object.fromEntries(
       Object.entries(this.roots).map(([name, pid]) => {
         const rss = this.#rss.get(name) ?? [treeUsage(pid).rssBytes];
-        return [name, { cores: (treeUsage(pid).cpuSeconds - this.#start.get(name)!) / seconds, meanRssMiB: mib(rss.reduce((a, b) => a + b, 0) / rss.length), peakRssMiB: mib(Math.max(...rss)) }];
+        const mean = (samples: number[]) => mib(samples.reduce((a, b) => a + b, 0) / Math.max(samples.length, 1));
+        const quarter = (q: number) => rss.slice(Math.floor((q * rss.length) / 4), Math.ceil(((q + 1) * rss.length) / 4));
+        return [name, { cores: (treeUsage(pid).cpuSeconds - this.#start.get(name)!) / seconds, meanRssMiB: mean(rss), peakRssMiB: mib(Math.max(...rss)), rssByQuarterMiB: [0, 1, 2, 3].map((q) => mean(quarter(q))) }];
       }),
     );
   }

@@ -1,29 +1,32 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { sourceWorkflowId } from '../contract/ids';
-import { WORKER_NODE_FLAGS } from '../scripts/stack/local-stack';
+import { WORKER_HEAP_FLAGS } from '../scripts/stack/local-stack';
 import type { Database } from '../store/database';
 import { countBackfilled, openBenchStack, runSourceCli } from './bench-environment';
 import { UsageMeter } from './process-usage';
+import { freePort } from '../scripts/stack/processes';
+import { scrape } from '../test/harness/prometheus';
 
-// N sources on one worker process against the simulator, added with `apply -f`, on a dev server and an embedded
-// PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures for a while: CPU and RSS of
+// N sources on one worker process, compiled as the image runs it, against the simulator, added with `apply -f`, on a
+// dev server and an embedded PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures for a while: CPU and RSS of
 // the worker, the Temporal server and PostgreSQL (with its backends), history events and visibility writes per idle
-// poll of one source, and freshness (the event's processedAt at the API to its row) over every source.
-// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50]
+// poll of one source, freshness (the event's processedAt at the API to its row) over every source, and the sticky
+// cache's hits and misses. --cache sets the worker's WORKFLOW_CACHE_SIZE.
+// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000]
 
 const EventType = temporal.api.enums.v1.EventType;
+const ROOT = path.join(__dirname, '..');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' } },
+    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' } },
   });
   const sources = Number(values.sources);
   const interval = Number(values.interval);
@@ -31,22 +34,26 @@ async function main(): Promise<void> {
   if (orgCount < 2) throw new Error('--orgs must be at least 2: one stays quiet');
   const measureSeconds = Number(values.minutes ?? Math.max(3, (6 * interval) / 60)) * 60;
   if (![sources, interval, orgCount, measureSeconds].every((n) => Number.isFinite(n) && n > 0)) throw new Error('--sources, --interval, --minutes and --orgs take positive numbers');
+  if (values.cache !== undefined && !/^\d+$/.test(values.cache)) throw new Error('--cache takes a whole number of workflows');
 
   const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
   const { workDir, database, db, simulator, server, client } = stack;
-  const bundlePath = path.join(workDir, 'workflow-bundle.js');
-  writeFileSync(bundlePath, (await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows') })).code);
+  const metricsPort = await freePort();
+  // The worker as the image runs it: dist/ and its prebuilt workflow bundle, without tsx's loader in the way.
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATABASE_URL: database.url,
     TEMPORAL_ADDRESS: server.address,
     TEMPORAL_TASK_QUEUE: 'bench-scale',
-    TEMPORAL_WORKFLOW_BUNDLE: bundlePath,
+    TEMPORAL_WORKFLOW_BUNDLE: path.join(ROOT, 'dist', 'workflow-bundle.js'),
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
     ATLASSIAN_API_BASE_URL: simulator.url,
+    METRICS_PORT: String(metricsPort),
+    WORKFLOW_CACHE_SIZE: values.cache,
   };
-  const worker = spawn(process.execPath, [...WORKER_NODE_FLAGS, path.join(__dirname, '..', 'workers', 'main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const worker = spawn(process.execPath, [...WORKER_HEAP_FLAGS, path.join(ROOT, 'dist', 'workers', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let workerOutput = '';
   worker.stdout.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
   worker.stderr.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
@@ -65,6 +72,7 @@ async function main(): Promise<void> {
     await sleep(2 * interval * 1000);
 
     const measureStart = new Date();
+    const cacheAtStart = await stickyCache(metricsPort);
     const meter = new UsageMeter({ worker: worker.pid!, 'Temporal server': server.process.pid!, ...(postmasterPid(workDir) ? { PostgreSQL: postmasterPid(workDir)! } : {}) });
     let added = 0;
     // One new event per organization per interval, at spread-out moments: every source sees about one per poll. The
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
     await sleep(measureSeconds * 1000);
     clearInterval(adder);
     const usage = meter.stop();
+    const cacheAtEnd = await stickyCache(metricsPort);
     const measureEnd = new Date();
     await sleep((interval + 5) * 1000); // the last events' polls
 
@@ -85,8 +94,12 @@ async function main(): Promise<void> {
     const history = await idlePollCost(client, sourceWorkflowId(names[0]), measureStart);
     console.log(`measured ${measureSeconds} s: ${added} events added, ${fresh.count} of about ${Math.round(expected)} source-events stored`);
     for (const [name, figures] of Object.entries(usage)) {
-      console.log(`  ${name.padEnd(16)} CPU ${(figures.cores * 100).toFixed(0)}% of a core, RSS mean ${figures.meanRssMiB.toFixed(0)} MiB, peak ${figures.peakRssMiB.toFixed(0)} MiB`);
+      console.log(
+        `  ${name.padEnd(16)} CPU ${(figures.cores * 100).toFixed(0)}% of a core, RSS mean ${figures.meanRssMiB.toFixed(0)} MiB, peak ${figures.peakRssMiB.toFixed(0)} MiB, by quarter of the run ${figures.rssByQuarterMiB.map((mib) => mib.toFixed(0)).join(' / ')} MiB`,
+      );
     }
+    const [hits, misses] = [cacheAtEnd.hits - cacheAtStart.hits, cacheAtEnd.misses - cacheAtStart.misses];
+    console.log(`  sticky cache: ${cacheAtEnd.size} workflows held (size ${values.cache ?? "the SDK's default"}), ${hits} hits and ${misses} misses while measuring (${((100 * misses) / Math.max(hits + misses, 1)).toFixed(1)}% replayed)`);
     console.log(
       `  freshness (processedAt to row): p50 ${fresh.p50.toFixed(1)} s, p90 ${fresh.p90.toFixed(1)} s, p99 ${fresh.p99.toFixed(1)} s, max ${fresh.max.toFixed(1)} s (target p99 <= ${interval + 2} s)`,
     );
@@ -128,6 +141,13 @@ async function idlePollCost(client: Client, workflowId: string, since: Date) {
     upsertsPerIdle: perIdle(EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES),
     memosPerIdle: perIdle(EventType.EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED),
   };
+}
+
+/** The SDK's sticky cache counters, from the worker's Prometheus endpoint. */
+async function stickyCache(port: number): Promise<{ size: number; hits: number; misses: number }> {
+  const samples = await scrape(`http://127.0.0.1:${port}/metrics`);
+  const sum = (name: string) => samples.filter((sample) => sample.name === name).reduce((total, sample) => total + sample.value, 0);
+  return { size: sum('temporal_sticky_cache_size'), hits: sum('temporal_sticky_cache_hit'), misses: sum('temporal_sticky_cache_miss') };
 }
 
 function postmasterPid(workDir: string): number | undefined {

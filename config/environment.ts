@@ -6,6 +6,12 @@ import { z } from 'zod';
 const NOT_A_PORT = 'must be a port number from 1 to 65535';
 const port = () => z.string().regex(/^\d{1,5}$/, NOT_A_PORT).transform(Number).refine((n) => n >= 1 && n <= 65535, NOT_A_PORT);
 
+/** A whole number of at least `min`; the error reads "NAME: must be a whole number of 2 or more". */
+const wholeNumber = (min: number) => {
+  const message = `must be a whole number of ${min} or more`;
+  return z.string().regex(/^\d{1,9}$/, message).transform(Number).refine((n) => n >= min, message);
+};
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export const LOG_FORMATS = ['json', 'pretty'] as const;
 
@@ -43,6 +49,11 @@ const schema = z.object({
   METRICS_PORT: port().optional(),
   /** A worker serves /livez, /readyz and the metrics read from PostgreSQL (/metrics) on this port; off when unset. */
   HEALTH_PORT: port().optional(),
+  /**
+   * Workflows a worker keeps in memory between their tasks (the SDK's sticky cache, maxCachedWorkflows). A source is
+   * two workflows (itself and its silence watchdog); one evicted replays its run at its next task. README: "Sizing".
+   */
+  WORKFLOW_CACHE_SIZE: wholeNumber(2).optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
   /** json (one object a line, for log pipelines) or pretty (for people watching `make demo`). */
   LOG_FORMAT: oneOf(LOG_FORMATS).default('json'),

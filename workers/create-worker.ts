@@ -11,6 +11,8 @@ export interface WorkerSettings {
   taskQueue: string;
   /** A bundle made ahead of time (bundleWorkflowCode); without it the worker bundles workflows/ at start. */
   workflowBundlePath?: string;
+  /** The sticky cache's size (WORKFLOW_CACHE_SIZE); the SDK's default, from the heap limit, when unset. */
+  cachedWorkflows?: number;
 }
 
 /** One worker runs both the workflows and the activities of the task queue; scale out by running more of them. */
@@ -22,6 +24,7 @@ export async function createWorker(settings: WorkerSettings, deps: ActivityDepen
     ...(settings.workflowBundlePath ? { workflowBundle: { codePath: settings.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(deps),
     interceptors: { activity: [expectedRetryLogging] },
+    maxCachedWorkflows: settings.cachedWorkflows,
     // On SIGTERM a page in flight gets this long to finish, and the pages after it are handed back (workerStopping);
     // past it the page is cancelled (another worker runs it again from the checkpoint), and past the force time the
     // worker gives up waiting and exits.

@@ -5,7 +5,7 @@ import type { ActivityInterceptors } from '@temporalio/worker';
 import { RATE_LIMITED } from '../contract/failure-types';
 
 /**
- * One line for an attempt that ended in an expected, retried failure (a 429, a 5xx, a dropped connection). Such
+ * One line for an attempt that ended in an expected failure (a 429, a 5xx, a dropped connection, a page handed back). Such
  * failures are BENIGN (atlassian/failures.ts), which the SDK logs at debug only, with a stack trace that says nothing
  * an operator can use; this line says what happened and when the page is tried again. Every other failure keeps the
  * SDK's own warning with its stack.
@@ -26,6 +26,8 @@ export function expectedRetryLogging(context: Context): ActivityInterceptors {
 }
 
 function logExpectedRetry(context: Context, failure: ApplicationFailure): void {
+  // Expected and not retried: a page that a stopping worker hands back.
+  if (failure.nonRetryable) return context.log.info(failure.message, { failureType: failure.type });
   const { attempt, retryPolicy } = context.info;
   const lastAttempt = retryPolicy?.maximumAttempts !== undefined && retryPolicy.maximumAttempts > 0 && attempt >= retryPolicy.maximumAttempts;
   const retryInMs = msOptionalToNumber(failure.nextRetryDelay ?? undefined);

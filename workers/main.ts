@@ -41,13 +41,14 @@ runMain(async () => {
   // The SDK shuts the worker down on the runtime's shutdown signals; the pages not yet begun then hand themselves back.
   const stopping = new AbortController();
   for (const signal of Runtime.instance().options.shutdownSignals) process.once(signal, () => stopping.abort());
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE }, { db, cipher, workerStopping: stopping.signal, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE, cachedWorkflows: env.WORKFLOW_CACHE_SIZE }, { db, cipher, workerStopping: stopping.signal, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
   health.attach({ worker });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
     logger.warn(`could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it`),
   );
-  logger.info(`worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
+  // The cache size bounds the worker's memory (README, "Sizing a worker"): said at start, since its default follows the heap.
+  logger.info({ cachedWorkflows: worker.options.maxCachedWorkflows }, `worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();
   await health.close();

@@ -32,6 +32,9 @@ describe('a worker given SIGTERM in the middle of a backfill', () => {
       // Without the hand-back the worker starts page after page until its force time and exits 1.
       await first.stop();
       expect(await first.ended()).toBe(0);
+      // One info line for the page handed back, not a failure's warning with its stack.
+      const handedBack = first.output.split('\n').filter((line) => line.includes('the page is left to another worker'));
+      expect(handedBack.map((line) => (JSON.parse(line) as { level: number }).level)).toEqual([30]);
       expect(await countEvents(db, source.id)).toBeLessThan(TOTAL);
 
       second = new WorkerProcess(taskQueue);
