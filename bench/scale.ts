@@ -18,15 +18,15 @@ import { scrape } from '../test/harness/prometheus';
 // dev server and an embedded PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures for a while: CPU and RSS of
 // the worker, the Temporal server and PostgreSQL (with its backends), history events and visibility writes per idle
 // poll of one source, freshness (the event's processedAt at the API to its row) over every source, and the sticky
-// cache's hits and misses. --cache sets the worker's WORKFLOW_CACHE_SIZE.
-// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000]
+// cache's hits and misses. --cache sets the worker's WORKFLOW_CACHE_SIZE, --heap its V8 old-space limit in MiB.
+// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--heap 512]
 
 const EventType = temporal.api.enums.v1.EventType;
 const ROOT = path.join(__dirname, '..');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' } },
+    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, heap: { type: 'string' } },
   });
   const sources = Number(values.sources);
   const interval = Number(values.interval);
@@ -35,6 +35,7 @@ async function main(): Promise<void> {
   const measureSeconds = Number(values.minutes ?? Math.max(3, (6 * interval) / 60)) * 60;
   if (![sources, interval, orgCount, measureSeconds].every((n) => Number.isFinite(n) && n > 0)) throw new Error('--sources, --interval, --minutes and --orgs take positive numbers');
   if (values.cache !== undefined && !/^\d+$/.test(values.cache)) throw new Error('--cache takes a whole number of workflows');
+  if (values.heap !== undefined && !/^\d+$/.test(values.heap)) throw new Error('--heap takes a whole number of MiB');
 
   const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
   const { workDir, database, db, simulator, server, client } = stack;
@@ -53,7 +54,8 @@ async function main(): Promise<void> {
     METRICS_PORT: String(metricsPort),
     WORKFLOW_CACHE_SIZE: values.cache,
   };
-  const worker = spawn(process.execPath, [...WORKER_HEAP_FLAGS, path.join(ROOT, 'dist', 'workers', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const heapLimit = values.heap ? [`--max-old-space-size=${values.heap}`] : [];
+  const worker = spawn(process.execPath, [...WORKER_HEAP_FLAGS, ...heapLimit, path.join(ROOT, 'dist', 'workers', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let workerOutput = '';
   worker.stdout.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
   worker.stderr.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
