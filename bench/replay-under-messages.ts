@@ -1,4 +1,4 @@
-import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-messages';
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { trials: { type: 'string', default: '6' } } });
   const trials = Number(values.trials);
   if (!Number.isInteger(trials) || trials < 1) throw new Error('--trials takes a positive whole number');
+  // The worker's own lines (each failing task's warning among them) would bury the figures; each replay says why.
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
   // Small, quick pages: a cycle ends every 50 pages, and its end signals the watchdog beside the handlers' commands.
   const stack = await openBenchStack('replay-under-messages', {
     seed: 53,
