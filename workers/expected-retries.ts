@@ -5,10 +5,10 @@ import type { ActivityInterceptors } from '@temporalio/worker';
 import { RATE_LIMITED } from '../contract/failure-types';
 
 /**
- * One line for an attempt that ended in an expected failure (a 429, a 5xx, a dropped connection, a page handed back). Such
- * failures are BENIGN (atlassian/failures.ts), which the SDK logs at debug only, with a stack trace that says nothing
- * an operator can use; this line says what happened and when the page is tried again. Every other failure keeps the
- * SDK's own warning with its stack.
+ * One line for an attempt that ended in an expected failure (a 429, a 5xx, a dropped connection, a page handed
+ * back). Such failures are BENIGN (atlassian/failures.ts), which the SDK logs at debug only, with a stack trace that
+ * says nothing an operator can use; this line says what happened and when the page is tried again. Every other
+ * failure keeps the SDK's own warning with its stack.
  */
 export function expectedRetryLogging(context: Context): ActivityInterceptors {
   return {
