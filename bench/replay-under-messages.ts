@@ -7,6 +7,7 @@ import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
 import { WORKFLOWS_PATH } from '../workers/create-worker';
 import { DAY_MS, insertBenchSource, openBenchStack, runBenchWorker } from './bench-environment';
+import { quietLogger } from '../test/harness/test-stack';
 
 // A known defect, measured: sources that backfill (pages run as local activities, back to back in one workflow task)
 // while operators and the alert dispatcher send them updates and signals. Each trial backfills one source under a
@@ -37,7 +38,7 @@ async function main(): Promise<number> {
   const cipher = createCredentialCipher(randomBytes(32));
   const taskQueue = 'replay-under-messages';
   const worker = await runBenchWorker(stack, { db: stack.db, cipher }, taskQueue);
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const failures: string[] = [];
   try {
     for (const [trial, org] of stack.simulator.orgs.entries()) {
@@ -67,8 +68,6 @@ async function main(): Promise<number> {
     await stack.close();
   }
 }
-
-const quietBundler = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (message: string) => console.error(message), log: () => undefined };
 
 // Exit explicitly with the verdict: an exit code set with process.exitCode came out 0 after the stack's shutdown.
 main().then(

@@ -70,7 +70,8 @@ export async function stopTestStack(): Promise<void> {
   if (!process.env.KEEP_TEST_RUN_DIR) rmSync(runDir, { recursive: true, force: true });
 }
 
-const quietLogger = {
+/** The workflow bundler's logger with webpack's chatter left out: warnings and errors only. */
+export const quietLogger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,
