@@ -1,21 +1,19 @@
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-messages';
-import { pauseSignal, resumeSignal, setIntervalUpdate, statusQuery } from '../contract/source-messages';
 import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
 import { WORKFLOWS_PATH } from '../workers/create-worker';
 import { DAY_MS, insertBenchSource, openBenchStack, runBenchWorker } from './bench-environment';
 import { quietLogger } from '../test/harness/test-stack';
+import { sendMessagesUntilBackfilled } from '../test/harness/message-storm';
 
-// A known defect, measured: sources that backfill (pages run as local activities, back to back in one workflow task)
-// while operators and the alert dispatcher send them updates and signals. Each trial backfills one source under a
-// stream of messages, then replays the source's own history against the same workflow code. On replay a page's local
-// activity resolves as soon as it is scheduled, not when it did; where a message handler issued commands beside the
-// page loop, they can come out in another order, a nondeterminism error (TMPRL1100) that stops the source. The full
-// chaos run met it as "Signal external WF machine does not handle this event: …WorkflowExecutionUpdateCompleted".
-// Prints how many of the trials' histories fail to replay and why; exits 1 when any does.
+// Sources that backfill (pages run as local activities, back to back in one workflow task) while operators and the
+// alert dispatcher send them updates and signals. Each trial backfills one source under a stream of messages, then
+// replays the source's own history against the same workflow code. On replay core may resolve a page in another
+// activation or workflow task than it did live; before handlers handed their work to the loop (HandedWork), that
+// gave nondeterminism errors (TMPRL1100) that stopped sources, in 1 to 2 of every 4–6 trials here, and in the full
+// chaos run. Prints how many of the trials' histories fail to replay and why; exits 1 when any does.
 // Usage: npm run bench:replay-under-messages -- [--trials 6]
 
 const EVENTS_PER_SOURCE = 6_000;
@@ -44,14 +42,7 @@ async function main(): Promise<number> {
     for (const [trial, org] of stack.simulator.orgs.entries()) {
       const source = await insertBenchSource(stack.db, cipher, `replay-${trial}`, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: stack.simulator.url }, { pollIntervalSeconds: 10 });
       const handle = await startSourceWorkflow(stack.client, source, taskQueue);
-      for (let round = 0; !(await handle.query(statusQuery)).backfill.completed; round++) {
-        await Promise.all([
-          handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ windowSeconds: [180, 240, 300][round % 3], allowShortWindow: true }] }),
-          handle.signal(alertsChangedSignal),
-          handle.executeUpdate(setIntervalUpdate, { args: [10 + (round % 5)] }),
-          round % 6 === 0 ? handle.signal(pauseSignal, 'bench').then(() => handle.signal(resumeSignal)) : undefined,
-        ]);
-      }
+      await sendMessagesUntilBackfilled(handle);
       const history = await handle.fetchHistory();
       const outcome = await Worker.runReplayHistory({ workflowBundle }, history, handle.workflowId).then(
         () => 'replays',

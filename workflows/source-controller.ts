@@ -15,8 +15,9 @@ import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, PAGE_HANDED_BACK, SOURCE_REM
 import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
 import { ChangeOnlyPublisher } from './change-only-publisher';
+import { HandedWork } from './handed-work';
 import { POLLS_ON_A_GRID, PUBLISH_ONLY_CHANGES, SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
-import { UpdatableTimer } from './updatable-timer';
+import { momentOrHandedWork, type TimerWait, UpdatableTimer, waitHandlingWork } from './updatable-timer';
 
 /**
  * One page per activity, run as a local activity: a page costs no round trip through the Temporal server, which
@@ -66,6 +67,8 @@ export type CycleOutcome = CycleEnd & { inserted: number };
 export class SourceController {
   readonly state: CarriedState;
   stopRequested = false;
+  /** What message handlers hand over, for the loop to run where no page is in flight. */
+  readonly handedWork = new HandedWork();
   private phase: SourcePhase = 'starting';
   private recordedStatus: string | undefined;
   /** When the latest cycle began: its poll's grid point, from which the next one is counted. */
@@ -121,14 +124,34 @@ export class SourceController {
 
   async waitWhilePaused(): Promise<void> {
     await this.setPhase('paused');
-    await condition(() => !this.state.paused || this.stopRequested);
+    await this.waitUntil(() => !this.state.paused || this.stopRequested);
   }
 
   /** A source stopped by a rejected key waits for a key rotation or a resume. */
   async waitForRetry(): Promise<void> {
     await this.setPhase('failed');
-    await condition(() => this.state.retryRequested || this.stopRequested);
+    await this.waitUntil(() => this.state.retryRequested || this.stopRequested);
     if (this.state.retryRequested) this.state.failureReason = undefined;
+  }
+
+  /** Waits for `done`, running the work that handlers hand over meanwhile. */
+  async waitUntil(done: () => boolean): Promise<void> {
+    while (!done()) {
+      await condition(() => done() || this.handedWork.pending);
+      await this.handedWork.drain();
+    }
+  }
+
+  /**
+   * The wait that ends every cycle of the current loop: for the next poll, for a new key, or a moment. Only after it
+   * does the loop look at what handlers handed over (see HandedWork).
+   */
+  async waitAfterCycle(outcome: CycleOutcome): Promise<void> {
+    if (outcome.kind === 'caught-up' || outcome.kind === 'error') await this.waitForNextPoll();
+    // It issues no command before it runs what was handed over, so either way history holds the same ones.
+    else if (outcome.kind === 'rejected') await this.waitForRetry();
+    // A handed-back page's timer also ends the workflow task, so the stopping worker drains.
+    else await momentOrHandedWork(this.handedWork);
   }
 
   /** Pages until caught up, for at most MAX_PAGES_PER_CYCLE pages. */
@@ -150,19 +173,21 @@ export class SourceController {
       inserted += summary.inserted;
       this.recordPage(summary);
       if (!summary.hasMore) return { kind: 'caught-up', inserted };
+      // Only the loop before handed work sees a pause or stop here; the current one applies them after the cycle.
       if (this.state.paused || this.stopRequested) break;
     }
     return { kind: 'more-pages', inserted };
   }
 
   /** The wait between cycles: the interval may change while it runs, and poll-now, pause or stop cut it short. */
-  async waitForNextPoll(): Promise<void> {
+  async waitForNextPoll(wait: TimerWait = waitHandlingWork): Promise<void> {
     const intervalMs = this.state.pollIntervalSeconds * 1000;
     this.timer = new UpdatableTimer(patched(POLLS_ON_A_GRID) ? untilNextGridPoint(this.input.sourceId, intervalMs, this.cycleStartedAt) : intervalMs);
-    await this.timer.sleep({
+    await wait(this.timer, {
       cutShort: () => this.state.pollNowRequested || this.state.paused || this.stopRequested,
       beforeEachTimer: () => this.setPhase('waiting'),
       summary: (remainingMs) => `next poll in ${Math.round(remainingMs / 1000)} s`,
+      handedWork: this.handedWork,
     });
   }
 

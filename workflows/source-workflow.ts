@@ -1,48 +1,56 @@
-import { allHandlersFinished, condition, continueAsNew, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, continueAsNew, patched, setHandler } from '@temporalio/workflow';
 import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-messages';
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
+import { CHANGES_BEFORE_HANDED_WORK, MESSAGES_APPLIED_BY_LOOP } from './patches';
+import { runIsLong } from './run-length';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
-import { RUN_BOUNDED_BY_HISTORY } from './patches';
-
-/** Continue-as-new after this many cycles even if Temporal does not suggest it yet: history stays small. */
-export const MAX_CYCLES_PER_RUN = 200;
-/**
- * Continue-as-new past this many history events too. A backfill writes an event or more a page; a worker that takes
- * over a source (its own died, or the task timed out) replays the whole run before the next page, so a short run is a
- * quick takeover.
- */
-export const MAX_HISTORY_EVENTS_PER_RUN = 1_000;
-/** How long a source whose page a stopping worker handed back waits before the next one: the shortest timer. */
-const HAND_BACK_PAUSE_MS = 1;
+import { rejectBadInterval, sourceLoopBeforeHandedWork } from './source-loop-before-handed-work';
 
 /**
  * The long-lived workflow of one log source: ingest pages until caught up, publish progress, wait out the interval on
- * a timer that signals can cut short, and continue-as-new with its small state. Event bodies never pass through here.
+ * a timer that messages can cut short, and continue-as-new with its small state. Event bodies never pass through here.
+ *
+ * Message handlers do nothing themselves: they hand their work to this loop (see HandedWork), which runs it after the
+ * wait that ends each cycle, never while pages run.
  */
 export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> {
+  if (!patched(MESSAGES_APPLIED_BY_LOOP)) return sourceLoopBeforeHandedWork(input);
+  // A run begun now has every earlier change. Deciding them here puts their markers in the first workflow task;
+  // decided where first used, just after a page, a marker can fall in another task live than on replay.
+  for (const change of CHANGES_BEFORE_HANDED_WORK) patched(change);
+
   const source = new SourceController(input);
   const alerting = new SourceAlerting(input, source.state, () => source.publish());
+  const handOver = <T>(work: () => Promise<T> | T): Promise<T> => source.handedWork.submit(async () => work());
   // Before the first await, so that no query fails and no signal waits.
-  setHandler(pauseSignal, (reason) => source.pause(reason));
-  setHandler(resumeSignal, () => source.resume());
-  setHandler(pollNowSignal, () => source.pollNow());
-  setHandler(keyRotatedSignal, () => source.keyRotated());
-  setHandler(stopSignal, () => source.stop());
+  setHandler(pauseSignal, (reason) => handOver(() => source.pause(reason)));
+  setHandler(resumeSignal, () => handOver(() => source.resume()));
+  setHandler(pollNowSignal, () => handOver(() => source.pollNow()));
+  setHandler(keyRotatedSignal, () => handOver(() => source.keyRotated()));
+  setHandler(stopSignal, () => handOver(() => source.stop()));
   // A signal cannot be rejected, so an out-of-range value is ignored there; the update tells its caller why.
   setHandler(setIntervalSignal, async (seconds) => {
-    if (!pollIntervalProblem(seconds)) await source.changeInterval(seconds);
+    if (!pollIntervalProblem(seconds)) await handOver(() => source.changeInterval(seconds));
   });
-  setHandler(setIntervalUpdate, (seconds) => source.changeInterval(seconds), { validator: rejectBadInterval });
+  setHandler(setIntervalUpdate, (seconds) => handOver(() => source.changeInterval(seconds)), { validator: rejectBadInterval });
   setHandler(statusQuery, () => source.statusView());
-  setHandler(setSilenceAlarmUpdate, (change) => alerting.changeAlarm(change), { validator: validateAlarmChange });
-  setHandler(alertsChangedSignal, () => alerting.alertsChanged());
+  setHandler(setSilenceAlarmUpdate, (change) => handOver(() => alerting.changeAlarm(change)), { validator: validateAlarmChange });
+  setHandler(alertsChangedSignal, () => handOver(() => alerting.alertsChanged()));
+  // Handlers wait for the loop to run their work, so the loop runs it while it waits for them.
+  const settleHandlers = () => source.waitUntil(allHandlersFinished);
 
   await source.load();
   await alerting.start();
-  for (let cycle = 1; !source.stopRequested; cycle++) {
+  for (let cycle = 0; ; cycle++) {
+    await source.handedWork.drain();
+    if (cycle > 0 && runIsLong(cycle, input.maxCyclesPerRun)) {
+      await settleHandlers();
+      if (!source.stopRequested) await continueAsNew<typeof sourceWorkflow>({ ...input, carried: source.state });
+    }
+    if (source.stopRequested) break;
     if (source.state.paused) {
       await source.waitWhilePaused();
       continue;
@@ -52,30 +60,18 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
       continue;
     }
     const outcome = await source.runCycle();
+    if (outcome.kind !== 'removed') {
+      await alerting.afterCycle(outcome);
+      source.publish();
+    }
+    await source.waitAfterCycle(outcome);
     if (outcome.kind === 'removed') {
       await alerting.stopping('The source was removed.');
-      await condition(allHandlersFinished);
+      await settleHandlers();
       return;
     }
-    await alerting.afterCycle(outcome);
-    source.publish();
-
-    if (source.stopRequested) break;
-    const longHistory = patched(RUN_BOUNDED_BY_HISTORY) && workflowInfo().historyLength >= MAX_HISTORY_EVENTS_PER_RUN;
-    if (cycle >= (input.maxCyclesPerRun ?? MAX_CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested || longHistory) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof sourceWorkflow>({ ...input, carried: source.state });
-    }
-    if (outcome.kind === 'caught-up' || outcome.kind === 'error') await source.waitForNextPoll();
-    // A timer ends the workflow task, so the stopping worker drains; the next cycle runs on another worker.
-    if (outcome.kind === 'handed-back') await sleep(HAND_BACK_PAUSE_MS);
   }
   source.markStopping();
   await alerting.stopping('The source was stopped for removal.');
-  await condition(allHandlersFinished);
-}
-
-function rejectBadInterval(seconds: number): void {
-  const problem = pollIntervalProblem(seconds);
-  if (problem) throw new Error(problem);
+  await settleHandlers();
 }

@@ -1,13 +1,27 @@
-import { condition } from '@temporalio/workflow';
+import { condition, sleep } from '@temporalio/workflow';
+import type { HandedWork } from './handed-work';
+
+export interface TimerWaitOptions {
+  /** Ends the wait early: checked after each piece of handed work. */
+  cutShort: () => boolean;
+  /** Runs whenever a timer is about to start, so the caller can show the deadline it waits for. */
+  beforeEachTimer: () => Promise<void>;
+  summary: (remainingMs: number) => string;
+  handedWork: HandedWork;
+}
+
+/** Waits for a timer's deadline; true when it passed, false when `cutShort` turned true first. */
+export type TimerWait = (timer: UpdatableTimer, options: TimerWaitOptions) => Promise<boolean>;
 
 /**
  * A durable timer whose deadline may move while it runs (the timer-examples sample's UpdatableTimer): each move
- * starts a timer for the new deadline at once, and a condition of the caller's can cut the wait short.
+ * starts a timer for the new deadline.
  */
 export class UpdatableTimer {
   readonly startedAt = Date.now();
   #deadline: number;
-  #moved = false;
+  /** Set when the deadline moves; cleared by the wait when it starts a timer for the new one. */
+  moved = false;
 
   constructor(durationMs: number) {
     this.#deadline = this.startedAt + durationMs;
@@ -19,30 +33,46 @@ export class UpdatableTimer {
 
   set deadline(value: number) {
     this.#deadline = value;
-    this.#moved = true;
+    this.moved = true;
   }
+}
 
-  /**
-   * Waits for the deadline. `beforeEachTimer` runs whenever a timer is about to start, so the caller can show the
-   * deadline it waits for. Returns true when the deadline passed, false when `cutShort` turned true first.
-   */
-  async sleep({
-    cutShort,
-    beforeEachTimer,
-    summary,
-  }: {
-    cutShort: () => boolean;
-    beforeEachTimer: () => Promise<void>;
-    summary: (remainingMs: number) => string;
-  }): Promise<boolean> {
-    for (;;) {
-      const remaining = this.#deadline - Date.now();
-      if (remaining <= 0) return true;
-      this.#moved = false;
-      await beforeEachTimer();
-      const woken = await condition(() => this.#moved || cutShort(), remaining, { summary: summary(remaining) });
-      if (!woken) return true;
+/**
+ * The wait of the current loop: work handed over meanwhile runs at once, and the wait goes on to the deadline, which
+ * the work may have moved. Whether that work is already there when the wait begins can differ between a run and its
+ * replay (see HandedWork), so the commands must not depend on it: a timer always starts, even for a deadline already
+ * passed, and none is ever cancelled (one left behind fires later, unheeded).
+ */
+export const waitHandlingWork: TimerWait = async (timer, { cutShort, beforeEachTimer, summary, handedWork }) => {
+  for (;;) {
+    timer.moved = false;
+    await beforeEachTimer();
+    const remaining = Math.max(timer.deadline - Date.now(), 1);
+    const fired = startTimer(remaining, summary(remaining));
+    while (!fired() && !timer.moved) {
+      await condition(() => fired() || handedWork.pending);
+      await handedWork.drain();
       if (cutShort()) return false;
     }
+    if (!timer.moved) return true;
   }
+};
+
+/**
+ * A moment's wait between cycles, on a timer that handed work cuts short. After it the loop may look at what
+ * handlers handed over: the timer puts the same command in history whether the work came before it or after.
+ */
+export async function momentOrHandedWork(handedWork: HandedWork): Promise<void> {
+  const fired = startTimer(1, 'between cycles');
+  await condition(() => fired() || handedWork.pending);
+}
+
+/** Starts a durable timer that nothing cancels; the function returned tells whether it has fired. */
+function startTimer(ms: number, summary: string): () => boolean {
+  let fired = false;
+  sleep(ms, { summary }).then(
+    () => (fired = true),
+    () => undefined,
+  );
+  return () => fired;
 }

@@ -4,7 +4,7 @@ import { Database } from '../../store/database';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { sourceWorkflowId } from '../../contract/ids';
 import { statusQuery } from '../../contract/source-messages';
-import { MAX_HISTORY_EVENTS_PER_RUN } from '../../workflows/source-workflow';
+import { MAX_HISTORY_EVENTS_PER_RUN } from '../../workflows/run-length';
 import { MAX_PAGES_PER_CYCLE } from '../../workflows/source-controller';
 import { countEvents, createTestSource, eventually, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';

@@ -1,0 +1,32 @@
+/**
+ * Work that message handlers hand to the source workflow's loop instead of doing it themselves.
+ *
+ * Pages run as local activities, and core may resolve a page in another activation, or even another workflow task,
+ * on replay than it did live: sooner, beside messages that came after it, or before messages that came with it. Code
+ * that looks at what a message changed right after a page can then take another path on replay, and a handler that
+ * awaits an activity or a signal beside the pages can issue its commands in another order: a nondeterminism error
+ * that stops the source for good.
+ *
+ * So a handler only queues its work, and the loop runs it after the wait that ends each cycle: a timer always starts
+ * there, and the wait ends when it fires or when work is queued. Either way history holds the same commands, live and
+ * on replay, whether the work came with the last page or after it.
+ */
+export class HandedWork {
+  readonly #queue: Array<() => Promise<void>> = [];
+
+  get pending(): boolean {
+    return this.#queue.length > 0;
+  }
+
+  /** Settles with the work's own result once the loop has run it. */
+  submit<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push(() => work().then(resolve, reject));
+    });
+  }
+
+  /** Runs what was handed over, in the order it came, including what arrives meanwhile. */
+  async drain(): Promise<void> {
+    for (let next = this.#queue.shift(); next; next = this.#queue.shift()) await next();
+  }
+}
