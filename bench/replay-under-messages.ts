@@ -42,7 +42,9 @@ async function main(): Promise<number> {
     for (const [trial, org] of stack.simulator.orgs.entries()) {
       const source = await insertBenchSource(stack.db, cipher, `replay-${trial}`, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: stack.simulator.url }, { pollIntervalSeconds: 10 });
       const handle = await startSourceWorkflow(stack.client, source, taskQueue);
-      await sendMessagesUntilBackfilled(handle);
+      await sendMessagesUntilBackfilled(handle).catch((err: Error) => {
+        throw new Error(`trial ${trial + 1}: ${err.message}`);
+      });
       const history = await handle.fetchHistory();
       const outcome = await Worker.runReplayHistory({ workflowBundle }, history, handle.workflowId).then(
         () => 'replays',
@@ -55,7 +57,8 @@ async function main(): Promise<number> {
     console.log(`${failures.length} of ${trials} histories failed to replay`);
     return failures.length;
   } finally {
-    await worker.stop();
+    // A failed stop would hide the trial's own error: say it and go on closing.
+    await worker.stop().catch((err: Error) => console.error(`worker stop: ${err.message}`));
     await stack.close();
   }
 }

@@ -7,9 +7,9 @@
  * awaits an activity or a signal beside the pages can issue its commands in another order: a nondeterminism error
  * that stops the source for good.
  *
- * So a handler only queues its work, and the loop runs it after the wait that ends each cycle: a timer always starts
- * there, and the wait ends when it fires or when work is queued. Either way history holds the same commands, live and
- * on replay, whether the work came with the last page or after it.
+ * So a handler only queues its work, and the loop runs it after the wait that ends each cycle. That wait issues the
+ * same commands whether work is already queued when it begins or comes later (a timer always starts, and none is
+ * cancelled), so history holds the same commands live and on replay, whichever side of the last page the work fell.
  */
 export class HandedWork {
   readonly #queue: Array<() => Promise<void>> = [];
