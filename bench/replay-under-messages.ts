@@ -43,7 +43,7 @@ async function main(): Promise<number> {
       const source = await insertBenchSource(stack.db, cipher, `replay-${trial}`, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: stack.simulator.url }, { pollIntervalSeconds: 10 });
       const handle = await startSourceWorkflow(stack.client, source, taskQueue);
       await sendMessagesUntilBackfilled(handle).catch((err: Error) => {
-        throw new Error(`trial ${trial + 1}: ${err.message}`);
+        throw new Error(`trial ${trial + 1}: ${err.message}${err.cause instanceof Error ? `: ${err.cause.message}` : ''}`);
       });
       const history = await handle.fetchHistory();
       const outcome = await Worker.runReplayHistory({ workflowBundle }, history, handle.workflowId).then(
