@@ -8,7 +8,10 @@
  * benchmark: it exits non-zero when anything was lost, doubled, missed or spurious; it does not time a test.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
 import { startSimulator } from '../simulator/server';
 import { RATE_LIMIT_FORMS } from '../simulator/rate-limit';
 import { startClusterStack } from '../scripts/stack/cluster-stack';
@@ -20,6 +23,8 @@ import { setSilenceAlarmUpdate } from '../contract/alert-messages';
 import { createCredentialCipher } from '../store/credentials';
 import { openDatabase } from '../store/database';
 import { WebhookReceiver } from '../test/alerts/webhook-receiver';
+import { quietLogger } from '../test/harness/test-stack';
+import { WORKFLOWS_PATH } from '../workers/create-worker';
 import { benchWorkDir, insertBenchSource } from './bench-environment';
 import { ProgressMeter } from './chaos-pace';
 import { checkAlerts, SilenceSchedule } from './chaos-silences';
@@ -67,6 +72,10 @@ async function main(): Promise<void> {
     faults: { serverErrorRate: 0.01, serverErrorStatus: 503, resetRate: 0.005, truncatedJsonRate: 0.005, repeatEventRate: 0.01, latencyMs: PROFILE.apiLatencyMs },
   });
   const receiver = await WebhookReceiver.start();
+  // Workers restart dozens of times. Bundling the workflow code at each start (seconds of CPU on this 2-core machine)
+  // starved the running ones into workflow-task timeouts; bundled once, as the image is at build time.
+  const workflowBundle = path.join(workDir, 'workflow-bundle.js');
+  writeFileSync(workflowBundle, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })).code);
   const stack = await startClusterStack(log, {
     workers: WORKERS,
     dataDir: workDir,
@@ -74,7 +83,7 @@ async function main(): Promise<void> {
     uiPort: await freePort(),
     postgresPort: await freePort(),
     databaseUrl: undefined,
-    workerEnv: { ALERT_WEBHOOK_URL: `${receiver.url}/chaos` },
+    workerEnv: { ALERT_WEBHOOK_URL: `${receiver.url}/chaos`, TEMPORAL_WORKFLOW_BUNDLE: workflowBundle },
   });
   // Stopped by hand, it stops the stack it started rather than leave servers running.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
