@@ -1,3 +1,5 @@
+import { condition } from '@temporalio/workflow';
+
 /**
  * Work that message handlers hand to the source workflow's loop instead of doing it themselves.
  *
@@ -28,5 +30,13 @@ export class HandedWork {
   /** Runs what was handed over, in the order it came, including what arrives meanwhile. */
   async drain(): Promise<void> {
     for (let next = this.#queue.shift(); next; next = this.#queue.shift()) await next();
+  }
+
+  /** Waits for `done`, running what is handed over meanwhile. */
+  async runUntil(done: () => boolean): Promise<void> {
+    while (!done()) {
+      await condition(() => done() || this.pending);
+      await this.drain();
+    }
   }
 }

@@ -1,7 +1,6 @@
 import {
   ActivityFailure,
   ApplicationFailure,
-  condition,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -124,22 +123,14 @@ export class SourceController {
 
   async waitWhilePaused(): Promise<void> {
     await this.setPhase('paused');
-    await this.waitUntil(() => !this.state.paused || this.stopRequested);
+    await this.handedWork.runUntil(() => !this.state.paused || this.stopRequested);
   }
 
   /** A source stopped by a rejected key waits for a key rotation or a resume. */
   async waitForRetry(): Promise<void> {
     await this.setPhase('failed');
-    await this.waitUntil(() => this.state.retryRequested || this.stopRequested);
+    await this.handedWork.runUntil(() => this.state.retryRequested || this.stopRequested);
     if (this.state.retryRequested) this.state.failureReason = undefined;
-  }
-
-  /** Waits for `done`, running the work that handlers hand over meanwhile. */
-  async waitUntil(done: () => boolean): Promise<void> {
-    while (!done()) {
-      await condition(() => done() || this.handedWork.pending);
-      await this.handedWork.drain();
-    }
   }
 
   /**

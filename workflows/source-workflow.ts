@@ -40,7 +40,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   setHandler(setSilenceAlarmUpdate, (change) => handOver(() => alerting.changeAlarm(change)), { validator: validateAlarmChange });
   setHandler(alertsChangedSignal, () => handOver(() => alerting.alertsChanged()));
   // Handlers wait for the loop to run their work, so the loop runs it while it waits for them.
-  const settleHandlers = () => source.waitUntil(allHandlersFinished);
+  const settleHandlers = () => source.handedWork.runUntil(allHandlersFinished);
 
   await source.load();
   await alerting.start();

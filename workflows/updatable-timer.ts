@@ -49,11 +49,8 @@ export const waitHandlingWork: TimerWait = async (timer, { cutShort, beforeEachT
     await beforeEachTimer();
     const remaining = Math.max(timer.deadline - Date.now(), 1);
     const fired = startTimer(remaining, summary(remaining));
-    while (!fired() && !timer.moved) {
-      await condition(() => fired() || handedWork.pending);
-      await handedWork.drain();
-      if (cutShort()) return false;
-    }
+    await handedWork.runUntil(() => fired() || timer.moved || cutShort());
+    if (cutShort()) return false;
     if (!timer.moved) return true;
   }
 };
