@@ -21,3 +21,10 @@ export const RUN_BOUNDED_BY_HISTORY = 'run-bounded-by-history';
  */
 export const MESSAGES_APPLIED_BY_LOOP = 'messages-applied-by-loop';
 export const CHANGES_BEFORE_HANDED_WORK = [SETTINGS_WRITTEN_BY_WORKFLOW, PUBLISH_ONLY_CHANGES, POLLS_ON_A_GRID, RUN_BOUNDED_BY_HISTORY];
+
+/**
+ * While none of its alerts is open, a source tells its silence watchdog of new events at most every few minutes
+ * (before: after every cycle that stored any). The watchdog reads PostgreSQL before it alerts, so a late word costs
+ * no alert, and most polls then take one workflow task instead of three.
+ */
+export const WATCHDOG_TOLD_SPARINGLY = 'watchdog-told-sparingly';

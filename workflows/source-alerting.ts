@@ -8,6 +8,9 @@ import { SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
 import { silenceWatchdogWorkflow } from './silence-watchdog';
 import type { CycleOutcome } from './source-controller';
 
+/** The longest a watchdog goes untold of new events while no alert is open (a quarter of a shorter window). */
+export const WATCHDOG_NEWS_INTERVAL_MS = 5 * 60_000;
+
 const { loadSourceAlerting, countOpenAlerts, openCredentialsAlert, resolveCredentialsAlert, saveSourceSettings } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
@@ -23,11 +26,14 @@ export class SourceAlerting {
   private queue: Promise<unknown> = Promise.resolve();
   /** Only the latest read of the open alerts counts: an older one may finish last. */
   private alertOpenReads = 0;
+  /** When this run last told the watchdog of new events. */
+  private watchdogToldAt: number | undefined;
 
   constructor(
     private readonly input: SourceWorkflowInput,
     private readonly state: CarriedState,
     private readonly published: () => void,
+    private readonly options: { watchdogToldSparingly?: boolean } = {},
   ) {}
 
   /** After the source's state is loaded or carried: reads the alarm settings on a fresh start and (re)attaches the watchdog. */
@@ -42,7 +48,8 @@ export class SourceAlerting {
   /** After each cycle: restart the silence window if events were persisted, open or resolve the credentials alert. */
   async afterCycle(outcome: CycleOutcome): Promise<void> {
     const alerting = this.alerting;
-    if (outcome.inserted > 0 && alerting.silenceEnabled) {
+    if (outcome.inserted > 0 && alerting.silenceEnabled && this.watchdogWantsNews()) {
+      this.watchdogToldAt = Date.now();
       const at = new Date().toISOString();
       await this.serially(async () => {
         const told = await getExternalWorkflowHandle(this.watchdogId).signal(eventsPersistedSignal, { at }).then(() => true, () => false);
@@ -68,6 +75,17 @@ export class SourceAlerting {
     if (!alerting) return;
     if (alerting.silenceEnabled) await this.serially(() => this.signalWatchdog({ enabled: false, windowSeconds: alerting.silenceWindowSeconds, reason }));
     if (alerting.credentialsAlertMaybeOpen) await resolveCredentialsAlert({ sourceId: this.input.sourceId, message: reason });
+  }
+
+  /**
+   * Each word to the watchdog costs this workflow and the watchdog a workflow task. The watchdog reads PostgreSQL before
+   * it alerts, so while no alert is open a word every few minutes keeps its timer from firing in vain; while one is
+   * open, the first events resolve it at once.
+   */
+  private watchdogWantsNews(): boolean {
+    if (!this.options.watchdogToldSparingly || this.alerting.alertOpen || this.watchdogToldAt === undefined) return true;
+    const spacing = Math.min(WATCHDOG_NEWS_INTERVAL_MS, (this.alerting.silenceWindowSeconds * 1000) / 4);
+    return Date.now() - this.watchdogToldAt >= spacing;
   }
 
   private get alerting(): SourceAlertingState {

@@ -3,7 +3,7 @@ import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-me
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
-import { CHANGES_BEFORE_HANDED_WORK, MESSAGES_APPLIED_BY_LOOP } from './patches';
+import { CHANGES_BEFORE_HANDED_WORK, MESSAGES_APPLIED_BY_LOOP, WATCHDOG_TOLD_SPARINGLY } from './patches';
 import { runIsLong } from './run-length';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
@@ -21,9 +21,10 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   // A run begun now has every earlier change. Deciding them here puts their markers in the first workflow task;
   // decided where first used, just after a page, a marker can fall in another task live than on replay.
   for (const change of CHANGES_BEFORE_HANDED_WORK) patched(change);
+  const watchdogToldSparingly = patched(WATCHDOG_TOLD_SPARINGLY);
 
   const source = new SourceController(input);
-  const alerting = new SourceAlerting(input, source.state, () => source.publish());
+  const alerting = new SourceAlerting(input, source.state, () => source.publish(), { watchdogToldSparingly });
   const handOver = <T>(work: () => Promise<T> | T): Promise<T> => source.handedWork.submit(async () => work());
   // Before the first await, so that no query fails and no signal waits.
   setHandler(pauseSignal, (reason) => handOver(() => source.pause(reason)));

@@ -29,11 +29,16 @@ export async function readSilenceWatch(client: Client, sourceName: string): Prom
   }
 }
 
-/** "2026-05-01T10:00:00Z (in 23h 59m)", "alert open", or why there is no deadline. */
-export function describeSilenceDeadline(watch: SilenceWatch, now = Date.now()): string {
+/**
+ * "2026-05-01T10:00:00Z (in 23h 59m)", "alert open", or why there is no deadline. The source tells its watchdog of
+ * new events only every few minutes, so the checkpoint's latest event may put the deadline later than the watchdog's.
+ */
+export function describeSilenceDeadline(watch: SilenceWatch, lastEventPersistedAt: Date | null, now = Date.now()): string {
   if (!watch.view) return watch.note ?? 'unknown';
   if (watch.view.alertOpen) return 'passed: the silence alert is open until new events are stored';
   if (!watch.view.deadline) return 'not computed yet';
-  const left = Date.parse(watch.view.deadline) - now;
-  return `${formatTime(watch.view.deadline)} (${left > 0 ? `in ${formatDuration(Math.ceil(left / 1000))}` : 'due now'})`;
+  const fromCheckpoint = lastEventPersistedAt ? lastEventPersistedAt.getTime() + watch.view.windowSeconds * 1000 : 0;
+  const deadline = Math.max(Date.parse(watch.view.deadline), fromCheckpoint);
+  const left = deadline - now;
+  return `${formatTime(new Date(deadline))} (${left > 0 ? `in ${formatDuration(Math.ceil(left / 1000))}` : 'due now'})`;
 }

@@ -1,11 +1,14 @@
+import { Worker } from '@temporalio/worker';
 import type { Database } from '../../store/database';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
+import { eventsPersistedSignal } from '../../contract/alert-messages';
 import { createTestSource, eventually, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 import { alertOpenAttribute, alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, useAlertFixture, watchdogView } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
+import { env, requiredEnv } from '../harness/env';
 
 const WINDOW_S = 5;
 const INTERVAL_S = 10;
@@ -62,6 +65,34 @@ describe('silence alarm', () => {
       await eventually(async () => noticesAbout(receiver.at(path), alert.id), (n) => n.length === 2, 10_000);
       expect(noticesAbout(receiver.at(path), alert.id)).toEqual(['opened', 'resolved']);
       await eventually(() => alertOpenAttribute(handle), (open) => open === false, 10_000);
+      await handle.terminate('test done');
+    });
+  });
+
+  it('hears of steady events only every quarter window, and still alerts a full window after the last one', async () => {
+    const windowS = 20; // the watchdog is told at most every 5 s; events come every 1.5 s
+    const org = simulator.orgs[0];
+    const source = await createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, pollIntervalSeconds: INTERVAL_S, silenceWindowSeconds: windowS });
+    await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+      const handle = await startSourceWorkflow(client, source, taskQueue);
+      await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting');
+      const ingestedBefore = (await handle.query(statusQuery)).eventsIngested;
+
+      const quietSince = await keepEventsFlowing(simulator, org.id, handle, 12_000);
+      await eventually(() => handle.query(statusQuery), (s) => s.eventsIngested - ingestedBefore >= 8);
+      const { events } = await handle.fetchHistory();
+      const told = (events ?? []).filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName === eventsPersistedSignal.name);
+      // The backfill and 8 polls stored events, over 12 s and more: each word comes no sooner than 5 s after the last.
+      expect(told.length).toBeGreaterThanOrEqual(2);
+      expect(told.length).toBeLessThanOrEqual(4);
+      // Whether to tell is decided from workflow time, so the words skipped replay as they ran.
+      await Worker.runReplayHistory({ workflowBundle: { codePath: requiredEnv(env.workflowBundle) } }, { events }, handle.workflowId);
+
+      // The watchdog heard of the last events up to 5 s late; PostgreSQL knew, so the alert waits a full window.
+      const [alert] = await eventually(() => alertsOf(db, source.id), (a) => a.length > 0, 60_000, 100);
+      const lastPersisted = (await lastEventPersistedAt(db, source.id))!;
+      expect(alert.opened_at.getTime() - lastPersisted.getTime()).toBeGreaterThanOrEqual(windowS * 1000);
+      expect(alert.opened_at.getTime() - quietSince).toBeLessThanOrEqual((windowS + INTERVAL_S + 5) * 1000);
       await handle.terminate('test done');
     });
   });

@@ -86,7 +86,7 @@ async function statusCommand(context: CliContext, name: string): Promise<void> {
     ['backfill', backfill],
     ['failure', view?.failureReason],
     ['silence alert', source.silenceAlertEnabled ? `after ${formatDuration(source.silenceWindowSeconds)} without events` : 'off'],
-    ['silence deadline', silence ? describeSilenceDeadline(silence) : undefined],
+    ['silence deadline', silence ? describeSilenceDeadline(silence, checkpoint.lastEventPersistedAt) : undefined],
     ['key expires', source.apiKeyExpiresAt ? formatTime(source.apiKeyExpiresAt).slice(0, 10) : undefined],
     ['api', source.apiBaseUrl],
   ]);
