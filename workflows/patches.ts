@@ -25,6 +25,10 @@ export const CHANGES_BEFORE_HANDED_WORK = [SETTINGS_WRITTEN_BY_WORKFLOW, PUBLISH
 /**
  * While none of its alerts is open, a source tells its silence watchdog of new events at most every few minutes
  * (before: after every cycle that stored any). The watchdog reads PostgreSQL before it alerts, so a late word costs
- * no alert, and most polls then take one workflow task instead of three.
+ * no alert, and most polls then take one workflow task instead of three. New events are what the checkpoint's count
+ * gained (before: what this run's pages inserted, which missed the events of a page whose workflow task was lost).
  */
 export const WATCHDOG_TOLD_SPARINGLY = 'watchdog-told-sparingly';
+
+/** The silence watchdog writes its search attributes only when they change (before: at every wake-up). */
+export const WATCHDOG_PUBLISHES_CHANGES = 'watchdog-publishes-changes';

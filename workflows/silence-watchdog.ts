@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -15,6 +16,8 @@ import type { SilenceWatchdogInput } from '../contract/alert-workflows';
 import { formatDuration } from '../contract/durations';
 import { AlertOpen, SourceName } from '../contract/search-attributes';
 import { silenceWindowProblem } from '../contract/settings';
+import { ChangeOnlyPublisher } from './change-only-publisher';
+import { WATCHDOG_PUBLISHES_CHANGES } from './patches';
 
 /** Our own PostgreSQL: retried until it answers, since the watchdog can decide nothing without it. */
 const { loadSilenceBaseline, evaluateSilence, resolveSilence } = proxyActivities<Activities>({
@@ -42,6 +45,7 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
   let resolveDue = input.carried?.resolveDue ?? false;
   let deadline: number | undefined;
   let woken = false;
+  const publisher = patched(WATCHDOG_PUBLISHES_CHANGES) ? new ChangeOnlyPublisher() : undefined;
 
   setHandler(eventsPersistedSignal, ({ at }) => {
     const time = Date.parse(at);
@@ -76,10 +80,12 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
   }
 
   function publish(): void {
-    upsertSearchAttributes([
+    const attributes = [
       { key: SourceName, value: input.sourceName },
       { key: AlertOpen, value: alertOpen },
-    ]);
+    ];
+    if (publisher) publisher.attributes(attributes);
+    else upsertSearchAttributes(attributes);
     const window = formatDuration(windowSeconds);
     setCurrentDetails(
       alertOpen

@@ -48,7 +48,9 @@ export class SourceAlerting {
   /** After each cycle: restart the silence window if events were persisted, open or resolve the credentials alert. */
   async afterCycle(outcome: CycleOutcome): Promise<void> {
     const alerting = this.alerting;
-    if (outcome.inserted > 0 && alerting.silenceEnabled && this.watchdogWantsNews()) {
+    // Counting what the checkpoint gained, events stored by a lost workflow task's page still resolve an open alert.
+    const newEvents = this.options.watchdogToldSparingly ? outcome.stored : outcome.inserted;
+    if (newEvents > 0 && alerting.silenceEnabled && this.watchdogWantsNews()) {
       this.watchdogToldAt = Date.now();
       const at = new Date().toISOString();
       await this.serially(async () => {

@@ -56,8 +56,12 @@ const NOT_YET_LOADED: CarriedState = {
 };
 
 type CycleEnd = { kind: 'caught-up' | 'more-pages' | 'handed-back' | 'error' | 'removed' } | { kind: 'rejected'; reason: string; failureType: string };
-/** How a cycle of pages ended, and how many new events it stored. */
-export type CycleOutcome = CycleEnd & { inserted: number };
+/**
+ * How a cycle of pages ended, and how many new events its pages inserted. `stored` is how much the checkpoint's count
+ * grew meanwhile: it also counts events that a page of a lost workflow task stored (that task's result never came,
+ * and its page run again inserts nothing).
+ */
+export type CycleOutcome = CycleEnd & { inserted: number; stored: number };
 
 /**
  * A source's state and what its messages and its loop do to it, in the manner of the safe-message-handlers sample's
@@ -153,21 +157,23 @@ export class SourceController {
     this.cycleStartedAt = Date.now();
     await this.setPhase(this.state.backfillCompleted ? 'polling' : 'backfilling');
     let inserted = 0;
+    const countedBefore = this.state.eventsIngested;
+    const ended = (end: CycleEnd): CycleOutcome => ({ ...end, inserted, stored: this.state.eventsIngested - countedBefore });
     for (let page = 1; page <= MAX_PAGES_PER_CYCLE; page++) {
       this.phase = this.state.backfillCompleted ? 'polling' : 'backfilling';
       let summary: PageSummary;
       try {
         summary = await ingestPage.executeWithOptions({ summary: this.pageSummary(page) }, [{ sourceId: this.input.sourceId }]);
       } catch (err) {
-        return { ...this.pageFailed(err), inserted };
+        return ended(this.pageFailed(err));
       }
       inserted += summary.inserted;
       this.recordPage(summary);
-      if (!summary.hasMore) return { kind: 'caught-up', inserted };
+      if (!summary.hasMore) return ended({ kind: 'caught-up' });
       // Only the loop before handed work sees a pause or stop here; the current one applies them after the cycle.
       if (this.state.paused || this.stopRequested) break;
     }
-    return { kind: 'more-pages', inserted };
+    return ended({ kind: 'more-pages' });
   }
 
   /** The wait between cycles: the interval may change while it runs, and poll-now, pause or stop cut it short. */
