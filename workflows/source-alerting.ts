@@ -9,7 +9,7 @@ import { silenceWatchdogWorkflow } from './silence-watchdog';
 import type { CycleOutcome } from './source-controller';
 
 /** The longest a watchdog goes untold of new events while no alert is open (a quarter of a shorter window). */
-export const WATCHDOG_NEWS_INTERVAL_MS = 5 * 60_000;
+const WATCHDOG_NEWS_INTERVAL_MS = 5 * 60_000;
 
 const { loadSourceAlerting, countOpenAlerts, openCredentialsAlert, resolveCredentialsAlert, saveSourceSettings } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
