@@ -24,8 +24,9 @@ export async function startSourceWorkflow(client: Client, source: SourceIdentity
       { key: SourceStatus, value: 'starting' },
     ],
     staticSummary: `Atlassian audit log source ${source.name}`,
-    // Half the default: a task lost with a killed worker or a restarted server is handed out again after this long.
-    // A task runs one page (or heartbeats while a page runs long), so it never needs more.
-    workflowTaskTimeout: '5 seconds',
+    // A task lost with a killed worker is handed out again after this long. While pages follow each other, core
+    // heartbeats the task at 80% of it; at 5 s the 1 s left was too little on a loaded machine: tasks timed out,
+    // each new attempt replayed the run elsewhere, and sources stalled for 20 s and more (README, the chaos runs).
+    workflowTaskTimeout: '10 seconds',
   });
 }
