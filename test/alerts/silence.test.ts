@@ -1,14 +1,12 @@
-import { Worker } from '@temporalio/worker';
 import type { Database } from '../../store/database';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { eventsPersistedSignal } from '../../contract/alert-messages';
 import { createTestSource, eventually, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { replayWithTestBundle, withWorker } from '../harness/worker';
 import { alertOpenAttribute, alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, useAlertFixture, watchdogView } from './alert-test-kit';
 import { WebhookReceiver } from './webhook-receiver';
-import { env, requiredEnv } from '../harness/env';
 
 const WINDOW_S = 5;
 const INTERVAL_S = 10;
@@ -86,7 +84,7 @@ describe('silence alarm', () => {
       expect(told.length).toBeGreaterThanOrEqual(2);
       expect(told.length).toBeLessThanOrEqual(4);
       // Whether to tell is decided from workflow time, so the words skipped replay as they ran.
-      await Worker.runReplayHistory({ workflowBundle: { codePath: requiredEnv(env.workflowBundle) } }, { events }, handle.workflowId);
+      await replayWithTestBundle({ events }, handle.workflowId);
 
       // The watchdog heard of the last events up to 5 s late; PostgreSQL knew, so the alert waits a full window.
       const [alert] = await eventually(() => alertsOf(db, source.id), (a) => a.length > 0, 60_000, 100);

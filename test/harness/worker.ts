@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { env, requiredEnv } from './env';
@@ -41,4 +42,9 @@ export async function withWorker<T>(
     await client.connection.close();
     await connection.close();
   }
+}
+
+/** Replays a workflow's own history with the run's workflow bundle; rejects on a nondeterminism error. */
+export async function replayWithTestBundle(history: temporal.api.history.v1.IHistory, workflowId: string): Promise<void> {
+  await Worker.runReplayHistory({ workflowBundle: { codePath: requiredEnv(env.workflowBundle) } }, history, workflowId);
 }

@@ -1,12 +1,10 @@
-import { Worker } from '@temporalio/worker';
 import { startSimulator } from '../../simulator/server';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
 import { findSourceById } from '../../store/sources';
 import { countEvents, createTestSource, openTestDatabase, testActivities } from '../harness/sources';
 import { sendMessagesUntilBackfilled, settingsAfterRound } from '../harness/message-storm';
-import { withWorker } from '../harness/worker';
-import { env, requiredEnv } from '../harness/env';
+import { replayWithTestBundle, withWorker } from '../harness/worker';
 
 const TOTAL = 4_000;
 
@@ -35,7 +33,7 @@ describe('a source sent updates and signals throughout its backfill', () => {
         expect({ interval: status.pollIntervalSeconds, paused: status.paused, errors: status.errors }).toEqual({ interval: intervalSeconds, paused: false, errors: 0 });
         expect(await countEvents(db, source.id)).toBe(TOTAL);
 
-        await Worker.runReplayHistory({ workflowBundle: { codePath: requiredEnv(env.workflowBundle) } }, await handle.fetchHistory(), handle.workflowId);
+        await replayWithTestBundle(await handle.fetchHistory(), handle.workflowId);
         await handle.terminate('test done');
       });
     } finally {

@@ -1,12 +1,10 @@
-import { Worker } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { startSimulator } from '../../simulator/server';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
 import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
-import { connectClient } from '../harness/worker';
+import { connectClient, replayWithTestBundle } from '../harness/worker';
 import { WorkerProcess } from '../harness/worker-process';
-import { env, requiredEnv } from '../harness/env';
 
 const TOTAL = 3_000;
 
@@ -44,7 +42,7 @@ describe('a worker given SIGTERM in the middle of a backfill', () => {
       expect(status.errors).toBe(0);
       expect(await countEvents(db, source.id)).toBe(TOTAL);
       // The hand-back is a workflow path of its own: its history replays against the same code.
-      await Worker.runReplayHistory({ workflowBundle: { codePath: requiredEnv(env.workflowBundle) } }, await handle.fetchHistory(), handle.workflowId);
+      await replayWithTestBundle(await handle.fetchHistory(), handle.workflowId);
       await handle.terminate('test done');
     } finally {
       await first.stop();
