@@ -1,3 +1,4 @@
+import type { RunningSimulator } from '../simulator/server';
 import type { Database } from '../store/database';
 
 /**
@@ -58,4 +59,24 @@ export class ProgressMeter {
     const from = Date.now();
     while (!condition() && Date.now() - from < timeoutSeconds * 1000) await new Promise((r) => setTimeout(r, 500));
   }
+}
+
+/**
+ * Seconds from now until every one of `orgIds` sent the API a request again: when a source whose worker died resumed
+ * its page on another worker, before the API's answer and the rows it brings. The slowest organization's; undefined
+ * when one had not asked within `watchSeconds`. `excused` as for untilAllProgressed.
+ */
+export async function untilAllAsked(simulator: Pick<RunningSimulator, 'requestCounts'>, orgIds: string[], watchSeconds: number, excused: (orgId: string) => boolean): Promise<number | undefined> {
+  const since = Date.now();
+  const asked = (counts: ReturnType<RunningSimulator['requestCounts']>, orgId: string) => Object.values(counts.byOrg[orgId] ?? {}).reduce((a, b) => a + (b ?? 0), 0);
+  const before = simulator.requestCounts();
+  const askedAt = new Map<string, number>();
+  const waiting = () => orgIds.filter((id) => !askedAt.has(id) && !excused(id));
+  while (waiting().length > 0 && Date.now() - since < watchSeconds * 1000) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = simulator.requestCounts();
+    for (const id of waiting()) if (asked(now, id) > asked(before, id)) askedAt.set(id, Date.now());
+  }
+  if (waiting().length > 0) return undefined;
+  return Math.max(0, ...[...askedAt.values()].map((at) => at - since)) / 1000;
 }

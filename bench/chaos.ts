@@ -26,7 +26,7 @@ import { WebhookReceiver } from '../test/alerts/webhook-receiver';
 import { quietLogger } from '../test/harness/test-stack';
 import { WORKFLOWS_PATH } from '../workers/create-worker';
 import { benchWorkDir, insertBenchSource } from './bench-environment';
-import { ProgressMeter } from './chaos-pace';
+import { ProgressMeter, untilAllAsked } from './chaos-pace';
 import { checkAlerts, SilenceSchedule } from './chaos-silences';
 
 const quick = process.argv.includes('--quick');
@@ -93,8 +93,11 @@ async function main(): Promise<void> {
   const faults = new Map<ProcessFault | OperatorAction | ApiEpisode, number>();
   const count = (kind: ProcessFault | OperatorAction | ApiEpisode) => faults.set(kind, (faults.get(kind) ?? 0) + 1);
   let processFaults = 0;
-  /** Per fault: seconds until every backfilling source stored a page again; undefined when one had not by the watch's end. */
-  const recoveries: { kind: string; seconds?: number }[] = [];
+  /**
+   * Per fault: seconds until every backfilling source asked the API for a page again (resumed), and until each stored
+   * one (the API's latency later); undefined when one had not by the watch's end.
+   */
+  const recoveries: { kind: string; seconds?: number; askedSeconds?: number }[] = [];
   const shutdownSeconds: number[] = [];
   const silences = new SilenceSchedule(simulator, { windowSeconds: PROFILE.silenceWindowSeconds, flowingSeconds: 30, liveEventsPerSecond: LIVE_EVENTS_PER_SECOND });
   const backfillTotal = PROFILE.backfillSources * PROFILE.eventsPerSource;
@@ -140,9 +143,13 @@ async function main(): Promise<void> {
       await act();
       if (!watched.length) return;
       const throttledRecently = (id: string) => throttledWithin(watched.find((s) => s.source.id === id)!.org.id, 75);
-      const { seconds, stalled } = await progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds, throttledRecently);
-      recoveries.push({ kind, seconds });
-      log(`  ${seconds === undefined ? `stored nothing within ${PROFILE.watchSeconds} s:` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering`);
+      const [{ seconds, stalled }, askedSeconds] = await Promise.all([
+        progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds, throttledRecently),
+        untilAllAsked(simulator, watched.map((s) => s.org.id), PROFILE.watchSeconds, (orgId) => throttledWithin(orgId, 75)),
+      ]);
+      recoveries.push({ kind, seconds, askedSeconds });
+      const asked = askedSeconds === undefined ? '' : `, asked the API again within ${askedSeconds.toFixed(1)} s`;
+      log(`  ${seconds === undefined ? `stored nothing within ${PROFILE.watchSeconds} s:` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering${asked}`);
       for (const id of stalled) log(`    ${await whyStalled(watched.find((s) => s.source.id === id)!)}`);
     };
     const operator = async () => {
@@ -159,7 +166,7 @@ async function main(): Promise<void> {
     // The operator works beside the faults, not between them: an update waits for the workflow's next task.
     const operating = (async () => {
       while (!stopEpisodes) {
-        await operator().catch((err: Error) => log(`operator: ${err.message}`));
+        await operator().catch((err: Error) => log(`operator: ${causes(err)}`));
         await new Promise((r) => setTimeout(r, PROFILE.settleSeconds * 1000));
       }
     })();
@@ -228,9 +235,11 @@ async function main(): Promise<void> {
     log(`silence alerts: expected ${alerts.expected}, opened ${alerts.opened}, missed ${alerts.missed}, spurious ${alerts.spurious}, still open ${alerts.unresolved}`);
     for (const line of alerts.unexpected) log(`  unexpected: ${line}`);
     log(`notices delivered once ${alerts.noticesDelivered}, missing ${alerts.noticesMissing}, doubled ${alerts.noticesDoubled} (webhook POSTs ${receiver.received.length})`);
+    const figure = (seconds?: number) => (seconds === undefined ? `>${PROFILE.watchSeconds}` : seconds.toFixed(1));
     for (const kind of new Set(recoveries.map((r) => r.kind))) {
-      const times = recoveries.filter((r) => r.kind === kind).map((r) => (r.seconds === undefined ? `>${PROFILE.watchSeconds}` : r.seconds.toFixed(1)));
-      log(`every source storing again after ${kind}: ${times.join(', ')} s`);
+      const ofKind = recoveries.filter((r) => r.kind === kind);
+      log(`every source asking the API again after ${kind}: ${ofKind.map((r) => figure(r.askedSeconds)).join(', ')} s`);
+      log(`every source storing again after ${kind}: ${ofKind.map((r) => figure(r.seconds)).join(', ')} s`);
     }
     if (shutdownSeconds.length) log(`worker exit after SIGTERM: max ${Math.max(...shutdownSeconds).toFixed(1)} s`);
     log(`duration ${Math.round((Date.now() - started) / 1000)} s`);
@@ -259,6 +268,13 @@ async function whyStalled({ source, handle }: { source: { name: string }; handle
   const { raw } = await handle.describe().catch(() => ({ raw: undefined }));
   const task = raw?.pendingWorkflowTask;
   return `${source.name}: history ${raw?.workflowExecutionInfo?.historyLength ?? '?'} events, ${task ? `workflow task ${task.state} attempt ${task.attempt}` : 'no workflow task pending'}`;
+}
+
+/** An error's message with its causes' ("Workflow Update failed: Activity task timed out: ..."). */
+function causes(err: Error | undefined): string {
+  const parts: string[] = [];
+  for (let e: Error | undefined = err; e; e = e.cause instanceof Error ? e.cause : undefined) parts.push(e.message);
+  return parts.join(': ');
 }
 
 /** Until `measure` has not changed for `quietSeconds`. */
