@@ -63,10 +63,15 @@ export class ProgressMeter {
 
 /**
  * Seconds from now until every one of `orgIds` sent the API a request again: when a source whose worker died resumed
- * its page on another worker, before the API's answer and the rows it brings. The slowest organization's; undefined
- * when one had not asked within `watchSeconds`. `excused` as for untilAllProgressed.
+ * its page on another worker, before the API's answer and the rows it brings. The slowest organization's, and which it
+ * was; no seconds when one had not asked within `watchSeconds`. `excused` as for untilAllProgressed.
  */
-export async function untilAllAsked(simulator: Pick<RunningSimulator, 'requestCounts'>, orgIds: string[], watchSeconds: number, excused: (orgId: string) => boolean): Promise<number | undefined> {
+export async function untilAllAsked(
+  simulator: Pick<RunningSimulator, 'requestCounts'>,
+  orgIds: string[],
+  watchSeconds: number,
+  excused: (orgId: string) => boolean,
+): Promise<{ seconds?: number; slowest?: string }> {
   const since = Date.now();
   const asked = (counts: ReturnType<RunningSimulator['requestCounts']>, orgId: string) => Object.values(counts.byOrg[orgId] ?? {}).reduce((a, b) => a + (b ?? 0), 0);
   const before = simulator.requestCounts();
@@ -77,6 +82,7 @@ export async function untilAllAsked(simulator: Pick<RunningSimulator, 'requestCo
     const now = simulator.requestCounts();
     for (const id of waiting()) if (asked(now, id) > asked(before, id)) askedAt.set(id, Date.now());
   }
-  if (waiting().length > 0) return undefined;
-  return Math.max(0, ...[...askedAt.values()].map((at) => at - since)) / 1000;
+  if (waiting().length > 0) return { slowest: waiting()[0] };
+  const [slowest, at] = [...askedAt].reduce((a, b) => (b[1] > a[1] ? b : a), ['', since]);
+  return { seconds: (at - since) / 1000, slowest };
 }

@@ -143,13 +143,14 @@ async function main(): Promise<void> {
       await act();
       if (!watched.length) return;
       const throttledRecently = (id: string) => throttledWithin(watched.find((s) => s.source.id === id)!.org.id, 75);
-      const [{ seconds, stalled }, askedSeconds] = await Promise.all([
+      const [{ seconds, stalled }, asked] = await Promise.all([
         progress.untilAllProgressed(watched.map((s) => s.source.id), Date.now(), PROFILE.watchSeconds, throttledRecently),
         untilAllAsked(simulator, watched.map((s) => s.org.id), PROFILE.watchSeconds, (orgId) => throttledWithin(orgId, 75)),
       ]);
-      recoveries.push({ kind, seconds, askedSeconds });
-      const asked = askedSeconds === undefined ? '' : `, asked the API again within ${askedSeconds.toFixed(1)} s`;
-      log(`  ${seconds === undefined ? `stored nothing within ${PROFILE.watchSeconds} s:` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering${asked}`);
+      recoveries.push({ kind, seconds, askedSeconds: asked.seconds });
+      const slowest = watched.find((s) => s.org.id === asked.slowest)?.source.name;
+      const askedLine = asked.seconds === undefined ? `, ${slowest} had not asked the API again` : `, asked the API again within ${asked.seconds.toFixed(1)} s${slowest ? ` (last ${slowest})` : ''}`;
+      log(`  ${seconds === undefined ? `stored nothing within ${PROFILE.watchSeconds} s:` : `every source stored a page again within ${seconds.toFixed(1)} s`} of the part answering${askedLine}`);
       for (const id of stalled) log(`    ${await whyStalled(watched.find((s) => s.source.id === id)!)}`);
     };
     const operator = async () => {
