@@ -12,7 +12,7 @@ export const PUBLISH_ONLY_CHANGES = 'publish-only-changes';
 /** Waits end on the source's poll grid (every interval, at an offset from its id) instead of an interval after the cycle. */
 export const POLLS_ON_A_GRID = 'polls-on-a-grid';
 
-/** A run continues-as-new past 1,000 history events (before: after 200 cycles or when Temporal suggested it). */
+/** A run continues-as-new past a bound of history events (before: after 200 cycles or when Temporal suggested it). */
 export const RUN_BOUNDED_BY_HISTORY = 'run-bounded-by-history';
 
 /**
@@ -32,3 +32,6 @@ export const WATCHDOG_TOLD_SPARINGLY = 'watchdog-told-sparingly';
 
 /** The silence watchdog writes its search attributes only when they change (before: at every wake-up). */
 export const WATCHDOG_PUBLISHES_CHANGES = 'watchdog-publishes-changes';
+
+/** A run continues-as-new past 300 history events (before: 1,000), so that a worker taking a source over replays less. */
+export const SHORTER_RUNS = 'shorter-runs';

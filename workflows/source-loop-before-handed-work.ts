@@ -3,7 +3,7 @@ import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-me
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
-import { runIsLong } from './run-length';
+import { MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS, runIsLong } from './run-length';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
 import type { TimerWait } from './updatable-timer';
@@ -54,7 +54,7 @@ export async function sourceLoopBeforeHandedWork(input: SourceWorkflowInput): Pr
     source.publish();
 
     if (source.stopRequested) break;
-    if (runIsLong(cycle, input.maxCyclesPerRun)) {
+    if (runIsLong(cycle, input.maxCyclesPerRun, MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS)) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof sourceLoopBeforeHandedWork>({ ...input, carried: source.state });
     }

@@ -3,8 +3,8 @@ import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-me
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
-import { CHANGES_BEFORE_HANDED_WORK, MESSAGES_APPLIED_BY_LOOP, WATCHDOG_TOLD_SPARINGLY } from './patches';
-import { runIsLong } from './run-length';
+import { CHANGES_BEFORE_HANDED_WORK, MESSAGES_APPLIED_BY_LOOP, SHORTER_RUNS, WATCHDOG_TOLD_SPARINGLY } from './patches';
+import { MAX_HISTORY_EVENTS_PER_RUN, MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS, runIsLong } from './run-length';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
 import { rejectBadInterval, sourceLoopBeforeHandedWork } from './source-loop-before-handed-work';
@@ -22,6 +22,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   // decided where first used, just after a page, a marker can fall in another task live than on replay.
   for (const change of CHANGES_BEFORE_HANDED_WORK) patched(change);
   const watchdogToldSparingly = patched(WATCHDOG_TOLD_SPARINGLY);
+  const maxHistoryEvents = patched(SHORTER_RUNS) ? MAX_HISTORY_EVENTS_PER_RUN : MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS;
 
   const source = new SourceController(input);
   const alerting = new SourceAlerting(input, source.state, () => source.publish(), { watchdogToldSparingly });
@@ -47,7 +48,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   await alerting.start();
   for (let cycle = 0; ; cycle++) {
     await source.handedWork.drain();
-    if (cycle > 0 && runIsLong(cycle, input.maxCyclesPerRun)) {
+    if (cycle > 0 && runIsLong(cycle, input.maxCyclesPerRun, maxHistoryEvents)) {
       await settleHandlers();
       if (!source.stopRequested) await continueAsNew<typeof sourceWorkflow>({ ...input, carried: source.state });
     }
