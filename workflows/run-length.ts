@@ -6,14 +6,15 @@ export const MAX_CYCLES_PER_RUN = 200;
 /**
  * Continue-as-new past this many history events too. A backfill writes an event or more a page; a worker that takes
  * over a source (its own died, or the task timed out) replays the whole run before the next page. A backfill's run
- * costs about 1.7 ms of CPU an event to replay (an activation a page), so a run of 1,000 events held up a takeover for
- * 2 s of CPU and more, and one worker often takes over several sources at once: a short run is a quick takeover.
+ * costs about 1.7 ms of CPU an event to replay (an activation a page; `npm run bench:takeover-replay`), so a run of
+ * 1,000 events held a takeover up for 1.6 to 2.1 s of CPU, and one worker often takes over several sources at once:
+ * a short run is a quick takeover.
  */
 export const MAX_HISTORY_EVENTS_PER_RUN = 300;
 /** The bound of runs begun before SHORTER_RUNS: they keep it when replayed. */
 export const MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS = 1_000;
 
-/** Whether a run that has gone through `cycle` cycles, or written `maxHistoryEvents` events, should continue-as-new now. */
+/** Whether a run at `cycle` cycles should continue-as-new now: past its cycles, or past `maxHistoryEvents` events. */
 export function runIsLong(cycle: number, maxCyclesPerRun: number | undefined, maxHistoryEvents: number): boolean {
   const longHistory = patched(RUN_BOUNDED_BY_HISTORY) && workflowInfo().historyLength >= maxHistoryEvents;
   return cycle >= (maxCyclesPerRun ?? MAX_CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested || longHistory;
