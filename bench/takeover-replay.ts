@@ -7,7 +7,8 @@ import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
 import { MAX_HISTORY_EVENTS_PER_RUN } from '../workflows/run-length';
 import { WORKFLOWS_PATH } from '../workers/create-worker';
-import { DAY_MS, insertBenchSource, openBenchStack, runBenchWorker } from './bench-environment';
+import { DAY_MS, insertBenchSource, median, openBenchStack, runBenchWorker } from './bench-environment';
+import { eventually } from '../test/harness/sources';
 import { quietLogger } from '../test/harness/test-stack';
 
 // What a worker that takes a source over (its own worker died, or the task timed out) pays before the next page: it
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
     const org = stack.simulator.orgs[0];
     const source = await insertBenchSource(stack.db, cipher, 'takeover', { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: stack.simulator.url }, { pollIntervalSeconds: 60 });
     const handle = await startSourceWorkflow(stack.client, source, taskQueue);
-    while (!(await handle.query(statusQuery)).backfill.completed) await new Promise((r) => setTimeout(r, 500));
+    await eventually(() => handle.query(statusQuery), (status) => status.backfill.completed, 600_000, 500);
     const runs: temporal.api.history.v1.IHistory[] = [];
     for await (const run of stack.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) {
       runs.unshift(await stack.client.workflow.getHandle(handle.workflowId, run.runId).fetchHistory());
@@ -53,8 +54,8 @@ async function main(): Promise<void> {
       console.log(`  run ${perEvent.length}: ${events} events, ${(performance.now() - wallStart).toFixed(0)} ms wall, ${cpuMs.toFixed(0)} ms CPU (${(cpuMs / events).toFixed(2)} ms an event)`);
     }
     if (!perEvent.length) throw new Error('no run reached the history bound: give more --pages');
-    const median = [...perEvent].sort((a, b) => a - b)[Math.floor(perEvent.length / 2)];
-    console.log(`median ${median.toFixed(2)} ms of CPU an event: a takeover of a run at the bound replays about ${(median * MAX_HISTORY_EVENTS_PER_RUN).toFixed(0)} ms of CPU first`);
+    const typical = median(perEvent);
+    console.log(`median ${typical.toFixed(2)} ms of CPU an event: a takeover of a run at the bound replays about ${(typical * MAX_HISTORY_EVENTS_PER_RUN).toFixed(0)} ms of CPU first`);
   } finally {
     await worker.stop().catch((err: Error) => console.error(`worker stop: ${err.message}`));
     await stack.close();
