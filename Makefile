@@ -19,7 +19,7 @@ $(NPM_STAMP): package.json package-lock.json .node-version | node
 	npm ci --no-audit --no-fund
 
 tools:
-	@scripts/stack/install-docker-compose.sh
+	@scripts/stack/install-debian-packages.sh
 
 test: install tools
 	npx tsc --noEmit -p .

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { sourceWorkflowId } from '../contract/ids';
 import { WORKER_HEAP_FLAGS } from '../scripts/stack/local-stack';
+import { JEMALLOC_PATH, jemallocInstalled, workerAllocatorEnv } from '../scripts/stack/worker-allocator';
 import type { Database } from '../store/database';
 import { countBackfilled, openBenchStack, runSourceCli } from './bench-environment';
 import { UsageMeter } from './process-usage';
@@ -18,15 +19,16 @@ import { scrape } from '../test/harness/prometheus';
 // dev server and an embedded PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures for a while: CPU and RSS of
 // the worker, the Temporal server and PostgreSQL (with its backends), history events and visibility writes per idle
 // poll of one source, freshness (the event's processedAt at the API to its row) over every source, and the sticky
-// cache's hits and misses. --cache sets the worker's WORKFLOW_CACHE_SIZE, --heap its V8 old-space limit in MiB.
-// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--heap 512]
+// cache's hits and misses. --cache sets the worker's WORKFLOW_CACHE_SIZE, --heap its V8 old-space limit in MiB,
+// --allocator glibc runs it on glibc's malloc instead of the image's jemalloc.
+// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--heap 512] [--allocator glibc]
 
 const EventType = temporal.api.enums.v1.EventType;
 const ROOT = path.join(__dirname, '..');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, heap: { type: 'string' } },
+    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' } },
   });
   const sources = Number(values.sources);
   const interval = Number(values.interval);
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
   if (![sources, interval, orgCount, measureSeconds].every((n) => Number.isFinite(n) && n > 0)) throw new Error('--sources, --interval, --minutes and --orgs take positive numbers');
   if (values.cache !== undefined && !/^\d+$/.test(values.cache)) throw new Error('--cache takes a whole number of workflows');
   if (values.heap !== undefined && !/^\d+$/.test(values.heap)) throw new Error('--heap takes a whole number of MiB');
+  if (values.allocator !== 'jemalloc' && values.allocator !== 'glibc') throw new Error('--allocator takes jemalloc or glibc');
+  if (values.allocator === 'jemalloc' && !jemallocInstalled()) throw new Error(`jemalloc is not at ${JEMALLOC_PATH}: apt-get install libjemalloc2, or pass --allocator glibc`);
 
   const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
   const { workDir, database, db, simulator, server, client } = stack;
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
     ATLASSIAN_API_BASE_URL: simulator.url,
     METRICS_PORT: String(metricsPort),
     WORKFLOW_CACHE_SIZE: values.cache,
+    ...(values.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),
   };
   const heapLimit = values.heap ? [`--max-old-space-size=${values.heap}`] : [];
   const worker = spawn(process.execPath, [...WORKER_HEAP_FLAGS, ...heapLimit, path.join(ROOT, 'dist', 'workers', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -68,7 +73,7 @@ async function main(): Promise<void> {
     writeFileSync(file, toYaml({ sources: names.map((name, i) => ({ name, orgId: simulator.orgs[i % orgCount].id, apiKey: { env: `SCALE_KEY_${i % orgCount}` }, interval })) }));
     const addStarted = performance.now();
     await runSourceCli(['apply', '-f', file], { ...env, ...keys });
-    console.log(`${sources} sources on ${orgCount} organizations at a ${interval} s interval; added with apply in ${((performance.now() - addStarted) / 1000).toFixed(1)} s`);
+    console.log(`${sources} sources on ${orgCount} organizations at a ${interval} s interval, the worker on ${values.allocator}; added with apply in ${((performance.now() - addStarted) / 1000).toFixed(1)} s`);
     await until(async () => (await countBackfilled(db)) === sources, 600, async () => `only ${await countBackfilled(db)} of ${sources} sources finished their backfill`);
     console.log(`all backfills done ${((performance.now() - addStarted) / 1000).toFixed(1)} s after apply began; warming up for ${2 * interval} s`);
     await sleep(2 * interval * 1000);

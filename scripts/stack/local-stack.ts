@@ -5,6 +5,7 @@ import { describeDatabaseUrl } from '../../store/database';
 import { startDevServer } from './dev-server';
 import { assertPortFree, ManagedProcess, tailOfFile, waitUntil } from './processes';
 import { WorkerSupervisor } from './worker-supervisor';
+import { JEMALLOC_PATH, jemallocInstalled, workerAllocatorEnv } from './worker-allocator';
 import { assertDatabaseReachable, startEmbeddedPostgres } from './postgres';
 import { resolveTemporalCli } from './temporal-cli';
 import { ensureSearchAttributes } from './search-attributes';
@@ -134,10 +135,11 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
 export async function startSupervisedWorker(env: Record<string, string>, logFile: string, log: (line: string) => void, name = 'worker'): Promise<WorkerSupervisor> {
   // The log is appended to across runs: only what this start writes counts.
   const startedAt = existsSync(logFile) ? statSync(logFile).size : 0;
+  if (!jemallocInstalled()) log(`${name}: runs on glibc's malloc, which holds more memory than the image's jemalloc (not found at ${JEMALLOC_PATH}: apt-get install libjemalloc2)`);
   const worker = new WorkerSupervisor(
     () =>
       new ManagedProcess(name, process.execPath, [...WORKER_NODE_FLAGS, path.join(PROJECT_ROOT, 'workers', 'main.ts')], logFile, {
-        env: { ...process.env, ...env },
+        env: { ...process.env, ...env, ...workerAllocatorEnv() },
         cwd: PROJECT_ROOT,
       }),
     log,

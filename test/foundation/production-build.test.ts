@@ -10,6 +10,7 @@ import { connectClient } from '../harness/worker';
 import { WorkerProcess } from '../harness/worker-process';
 import { env } from '../harness/env';
 import { WORKER_HEAP_FLAGS } from '../../scripts/stack/local-stack';
+import { JEMALLOC_PATH } from '../../scripts/stack/worker-allocator';
 
 const root = path.join(__dirname, '..', '..');
 const dockerfile = readFileSync(path.join(root, 'Dockerfile'), 'utf8');
@@ -24,6 +25,8 @@ function imageWorkerCommand(): { nodeArgs: string[]; workflowBundle: string } {
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]) as string[];
   const bundle = /^ENV TEMPORAL_WORKFLOW_BUNDLE=\/app\/(\S+)$/m.exec(dockerfile)![1];
   expect(cmd.slice(0, 1 + WORKER_HEAP_FLAGS.length)).toEqual(['node', ...WORKER_HEAP_FLAGS]);
+  // The image preloads its jemalloc; the test's worker gets this machine's (test/harness/worker-process.ts).
+  expect(dockerfile).toMatch(/^ENV LD_PRELOAD=\S+\/libjemalloc\.so\.2$/m);
   return { nodeArgs: cmd.slice(1), workflowBundle: path.join(root, bundle) };
 }
 
@@ -56,6 +59,7 @@ describe('the production build', () => {
       const org = simulator.orgs[0];
       const source = await createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url });
       await worker.ready();
+      expect(readFileSync(`/proc/${worker.pid}/maps`, 'utf8')).toContain(JEMALLOC_PATH);
       const handle = await startSourceWorkflow(client, source, worker.taskQueue);
       await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed, 60_000, 100);
       expect(await countEvents(db, source.id)).toBe(TOTAL);

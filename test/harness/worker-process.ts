@@ -3,6 +3,7 @@ import path from 'node:path';
 import { WORKER_NODE_FLAGS } from '../../scripts/stack/local-stack';
 import { env, requiredEnv } from './env';
 import { testCredentialsKey } from './sources';
+import { workerAllocatorEnv } from '../../scripts/stack/worker-allocator';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -37,12 +38,17 @@ export class WorkerProcess {
         TEMPORAL_TASK_QUEUE: taskQueue,
         TEMPORAL_WORKFLOW_BUNDLE: requiredEnv(env.workflowBundle),
         CREDENTIALS_KEY: testCredentialsKey,
+        ...workerAllocatorEnv(),
         ...extraEnv,
       },
     });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.closed = new Promise((resolve) => this.child.once('close', (code) => resolve(code)));
+  }
+
+  get pid(): number {
+    return this.child.pid!;
   }
 
   /** True once the process has ended, by its own hand or a signal. */
