@@ -67,10 +67,15 @@ export class UsageMeter {
     return Object.fromEntries(
       Object.entries(this.roots).map(([name, pid]) => {
         const rss = this.#rss.get(name) ?? [treeUsage(pid).rssBytes];
-        const mean = (samples: number[]) => mib(samples.reduce((a, b) => a + b, 0) / Math.max(samples.length, 1));
-        const quarter = (q: number) => rss.slice(Math.floor((q * rss.length) / 4), Math.ceil(((q + 1) * rss.length) / 4));
-        return [name, { cores: (treeUsage(pid).cpuSeconds - this.#start.get(name)!) / seconds, meanRssMiB: mean(rss), peakRssMiB: mib(Math.max(...rss)), rssByQuarterMiB: [0, 1, 2, 3].map((q) => mean(quarter(q))) }];
+        return [name, { cores: (treeUsage(pid).cpuSeconds - this.#start.get(name)!) / seconds, meanRssMiB: mib(mean(rss)), peakRssMiB: mib(Math.max(...rss)), rssByQuarterMiB: meanByQuarter(rss).map(mib) }];
       }),
     );
   }
+}
+
+const mean = (samples: number[]) => samples.reduce((a, b) => a + b, 0) / Math.max(samples.length, 1);
+
+/** The mean of each quarter of a series of samples: is it flat? */
+export function meanByQuarter(samples: number[]): number[] {
+  return [0, 1, 2, 3].map((q) => mean(samples.slice(Math.floor((q * samples.length) / 4), Math.ceil(((q + 1) * samples.length) / 4))));
 }

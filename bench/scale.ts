@@ -11,16 +11,18 @@ import { WORKER_HEAP_FLAGS } from '../scripts/stack/local-stack';
 import { JEMALLOC_PATH, jemallocInstalled, workerAllocatorEnv } from '../scripts/stack/worker-allocator';
 import type { Database } from '../store/database';
 import { countBackfilled, openBenchStack, runSourceCli } from './bench-environment';
-import { UsageMeter } from './process-usage';
+import { meanByQuarter, UsageMeter } from './process-usage';
+import { memoryByKind, type MemoryByKind } from './memory-by-kind';
 import { freePort } from '../scripts/stack/processes';
 import { scrape } from '../test/harness/prometheus';
 
 // N sources on one worker process, compiled as the image runs it, against the simulator, added with `apply -f`, on a
-// dev server and an embedded PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures for a while: CPU and RSS of
-// the worker, the Temporal server and PostgreSQL (with its backends), history events and visibility writes per idle
-// poll of one source, freshness (the event's processedAt at the API to its row) over every source, and the sticky
-// cache's hits and misses. --cache sets the worker's WORKFLOW_CACHE_SIZE, --heap its V8 old-space limit in MiB,
-// --allocator glibc runs it on glibc's malloc instead of the image's jemalloc.
+// dev server and an embedded PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures
+// for a while: CPU and RSS of the worker, the Temporal server and PostgreSQL (with its backends), the worker's memory
+// by kind (V8 heaps, native, files), history events and visibility writes per idle poll of one source, freshness (the
+// event's processedAt at the API to its row) over every source, and the sticky cache's hits and misses. --cache sets
+// the worker's WORKFLOW_CACHE_SIZE, --heap its V8 old-space limit in MiB, --allocator glibc runs it on glibc's malloc
+// instead of the image's jemalloc.
 // Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--heap 512] [--allocator glibc]
 
 const EventType = temporal.api.enums.v1.EventType;
@@ -81,6 +83,12 @@ async function main(): Promise<void> {
     const measureStart = new Date();
     const cacheAtStart = await stickyCache(metricsPort);
     const meter = new UsageMeter({ worker: worker.pid!, 'Temporal server': server.process.pid!, ...(postmasterPid(workDir) ? { PostgreSQL: postmasterPid(workDir)! } : {}) });
+    // The RSS quarters say whether the worker's memory rises; these samples say in which part.
+    const workerMemory: MemoryByKind[] = [];
+    const memorySampler = setInterval(() => {
+      const sample = memoryByKind(worker.pid!);
+      if (sample) workerMemory.push(sample);
+    }, 30_000);
     let added = 0;
     // One new event per organization per interval, at spread-out moments: every source sees about one per poll. The
     // first organization stays quiet, so that its sources show what an idle poll costs.
@@ -92,6 +100,7 @@ async function main(): Promise<void> {
     await sleep(measureSeconds * 1000);
     clearInterval(adder);
     const usage = meter.stop();
+    clearInterval(memorySampler);
     const cacheAtEnd = await stickyCache(metricsPort);
     const measureEnd = new Date();
     await sleep((interval + 5) * 1000); // the last events' polls
@@ -105,6 +114,8 @@ async function main(): Promise<void> {
         `  ${name.padEnd(16)} CPU ${(figures.cores * 100).toFixed(0)}% of a core, RSS mean ${figures.meanRssMiB.toFixed(0)} MiB, peak ${figures.peakRssMiB.toFixed(0)} MiB, by quarter of the run ${figures.rssByQuarterMiB.map((mib) => mib.toFixed(0)).join(' / ')} MiB`,
       );
     }
+    const byQuarter = (kind: keyof MemoryByKind) => meanByQuarter(workerMemory.map((sample) => sample[kind])).map((bytes) => (bytes / 2 ** 20).toFixed(0)).join(' / ');
+    console.log(`  worker memory by kind, by quarter of the run: V8 heaps ${byQuarter('v8Heaps')} MiB, native ${byQuarter('native')} MiB, mapped files ${byQuarter('files')} MiB`);
     const [hits, misses] = [cacheAtEnd.hits - cacheAtStart.hits, cacheAtEnd.misses - cacheAtStart.misses];
     console.log(`  sticky cache: ${cacheAtEnd.size} workflows held (size ${values.cache ?? "the SDK's default"}), ${hits} hits and ${misses} misses while measuring (${((100 * misses) / Math.max(hits + misses, 1)).toFixed(1)}% replayed)`);
     console.log(
