@@ -87,7 +87,13 @@ async function main(): Promise<void> {
     const workerMemory: MemoryByKind[] = [];
     const memorySampler = setInterval(() => {
       const sample = memoryByKind(worker.pid!);
-      if (sample) workerMemory.push(sample);
+      if (!sample) return;
+      workerMemory.push(sample);
+      // A long run also says where the memory is as it goes: every 10 minutes.
+      if (workerMemory.length % 20 === 0) {
+        const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+        console.log(`  minute ${workerMemory.length / 2}: worker V8 heaps ${mib(sample.v8Heaps)} MiB, native ${mib(sample.native)} MiB, mapped files ${mib(sample.files)} MiB`);
+      }
     }, 30_000);
     let added = 0;
     // One new event per organization per interval, at spread-out moments: every source sees about one per poll. The
