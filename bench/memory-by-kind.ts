@@ -13,6 +13,13 @@ export interface MemoryByKind {
   files: number;
 }
 
+const LABELS: Record<keyof MemoryByKind, string> = { v8Heaps: 'V8 heaps', native: 'native', files: 'mapped files' };
+
+/** "V8 heaps … MiB, native … MiB, mapped files … MiB", with what `mibOf` says of each kind. */
+export function formatByKind(mibOf: (kind: keyof MemoryByKind) => string): string {
+  return (Object.keys(LABELS) as (keyof MemoryByKind)[]).map((kind) => `${LABELS[kind]} ${mibOf(kind)} MiB`).join(', ');
+}
+
 /** Resident bytes by kind, or undefined once the process is gone. */
 export function memoryByKind(pid: number): MemoryByKind | undefined {
   let smaps: string;

@@ -12,7 +12,7 @@ import { JEMALLOC_PATH, jemallocInstalled, workerAllocatorEnv } from '../scripts
 import type { Database } from '../store/database';
 import { countBackfilled, openBenchStack, runSourceCli } from './bench-environment';
 import { meanByQuarter, UsageMeter } from './process-usage';
-import { memoryByKind, type MemoryByKind } from './memory-by-kind';
+import { formatByKind, memoryByKind, type MemoryByKind } from './memory-by-kind';
 import { freePort } from '../scripts/stack/processes';
 import { scrape } from '../test/harness/prometheus';
 
@@ -90,10 +90,7 @@ async function main(): Promise<void> {
       if (!sample) return;
       workerMemory.push(sample);
       // A long run also says where the memory is as it goes: every 10 minutes.
-      if (workerMemory.length % 20 === 0) {
-        const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
-        console.log(`  minute ${workerMemory.length / 2}: worker V8 heaps ${mib(sample.v8Heaps)} MiB, native ${mib(sample.native)} MiB, mapped files ${mib(sample.files)} MiB`);
-      }
+      if (workerMemory.length % 20 === 0) console.log(`  minute ${workerMemory.length / 2}: worker ${formatByKind((kind) => mib(sample[kind]))}`);
     }, 30_000);
     let added = 0;
     // One new event per organization per interval, at spread-out moments: every source sees about one per poll. The
@@ -120,8 +117,7 @@ async function main(): Promise<void> {
         `  ${name.padEnd(16)} CPU ${(figures.cores * 100).toFixed(0)}% of a core, RSS mean ${figures.meanRssMiB.toFixed(0)} MiB, peak ${figures.peakRssMiB.toFixed(0)} MiB, by quarter of the run ${figures.rssByQuarterMiB.map((mib) => mib.toFixed(0)).join(' / ')} MiB`,
       );
     }
-    const byQuarter = (kind: keyof MemoryByKind) => meanByQuarter(workerMemory.map((sample) => sample[kind])).map((bytes) => (bytes / 2 ** 20).toFixed(0)).join(' / ');
-    console.log(`  worker memory by kind, by quarter of the run: V8 heaps ${byQuarter('v8Heaps')} MiB, native ${byQuarter('native')} MiB, mapped files ${byQuarter('files')} MiB`);
+    console.log(`  worker memory by kind, by quarter of the run: ${formatByKind((kind) => meanByQuarter(workerMemory.map((sample) => sample[kind])).map(mib).join(' / '))}`);
     const [hits, misses] = [cacheAtEnd.hits - cacheAtStart.hits, cacheAtEnd.misses - cacheAtStart.misses];
     console.log(`  sticky cache: ${cacheAtEnd.size} workflows held (size ${values.cache ?? "the SDK's default"}), ${hits} hits and ${misses} misses while measuring (${((100 * misses) / Math.max(hits + misses, 1)).toFixed(1)}% replayed)`);
     console.log(
@@ -189,6 +185,8 @@ async function until(check: () => Promise<boolean>, seconds: number, failure: ()
     await sleep(500);
   }
 }
+
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
