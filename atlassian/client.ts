@@ -43,8 +43,22 @@ export interface RateLimitInfo {
   reset: string | null;
 }
 
+/** An event of a page that does not have the documented shape: kept for the quarantine, never dropped. */
+export interface RejectedEvent {
+  /** The event's id when it carried a usable one. */
+  eventId: string | null;
+  /** Why it was not taken, e.g. `attributes.time: unparsable time`. */
+  reason: string;
+  /** The event as the API sent it, as JSON text. */
+  raw: string;
+}
+
 export interface EventsPage {
   events: AuditEvent[];
+  /** Events of the page that could not be read as events; absent when there were none. */
+  rejected?: RejectedEvent[];
+  /** True when the page handed back the very cursor it was asked with: asking again would loop on the same page. */
+  cursorRepeated?: boolean;
   /** The cursor for the next request, or null when this page carried none: keep the last non-null one. */
   nextCursor: string | null;
   /** True only when asking again right now is expected to return more events. */
