@@ -10,7 +10,6 @@ import { formatDuration } from '../../../contract/durations';
 import {
   parseApiBaseUrl,
   parseBackfillDays,
-  parseEnvVarName,
   parseIntervalSeconds,
   parseKeyExpiry,
   parseOrgId,
@@ -18,6 +17,7 @@ import {
   parseSourceName,
 } from '../inputs';
 import { checkApiKey } from '../key-check';
+import { parseSecretVariable } from '../secret-variables';
 import { printResult } from '../output';
 import { parsePackList } from '../pack-inputs';
 
@@ -57,7 +57,7 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
   const silenceWindowSeconds = parseSilenceWindow(options.silenceWindow);
   const backfillDays = parseBackfillDays(options.backfillDays);
   const apiKeyExpiresAt = options.keyExpires !== undefined ? parseKeyExpiry(options.keyExpires) : null;
-  const apiKeyEnv = options.apiKeyEnv !== undefined ? parseEnvVarName(options.apiKeyEnv) : undefined;
+  const apiKeyEnv = options.apiKeyEnv !== undefined ? parseSecretVariable('--api-key-env', options.apiKeyEnv) : undefined;
   const env = context.environment();
   const apiBaseUrl = parseApiBaseUrl(options.apiBaseUrl ?? env.ATLASSIAN_API_BASE_URL);
   const detectionPacks = options.detectionPacks !== undefined ? parsePackList(options.detectionPacks) : [];

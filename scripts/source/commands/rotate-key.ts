@@ -4,8 +4,9 @@ import { updateSource } from '../../../store/sources';
 import { keyRotatedSignal } from '../../../contract/source-messages';
 import { readApiKey } from '../api-key-input';
 import { CliContext } from '../context';
-import { parseEnvVarName, parseKeyExpiry } from '../inputs';
+import { parseKeyExpiry } from '../inputs';
 import { checkApiKey } from '../key-check';
+import { parseSecretVariable } from '../secret-variables';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
 import { printResult } from '../output';
 
@@ -22,7 +23,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--api-key-env <var>', 'read the new API key from this environment variable instead of stdin')
     .option('--key-expires <YYYY-MM-DD>', "the new key's expiry date")
     .action(async (name: string, options: RotateOptions) => {
-      const apiKeyEnv = options.apiKeyEnv !== undefined ? parseEnvVarName(options.apiKeyEnv) : undefined;
+      const apiKeyEnv = options.apiKeyEnv !== undefined ? parseSecretVariable('--api-key-env', options.apiKeyEnv) : undefined;
       const apiKeyExpiresAt = options.keyExpires !== undefined ? parseKeyExpiry(options.keyExpires) : null;
       const cipher = context.cipher();
       const db = await context.database();
