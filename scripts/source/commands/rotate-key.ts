@@ -20,7 +20,7 @@ export function register(program: Command, context: CliContext): void {
     .command('rotate-key')
     .description("replace a source's API key: the new key is checked live before it is stored")
     .argument('<name>', 'source name')
-    .option('--api-key-env <var>', 'read the new API key from this environment variable instead of stdin')
+    .option('--api-key-env <var>', 'read the new API key from this environment variable (AUDIT_SECRET_* or one in SOURCES_ENV_ALLOWED) instead of stdin')
     .option('--key-expires <YYYY-MM-DD>', "the new key's expiry date")
     .action(async (name: string, options: RotateOptions) => {
       const apiKeyEnv = options.apiKeyEnv !== undefined ? parseSecretVariable('--api-key-env', options.apiKeyEnv) : undefined;

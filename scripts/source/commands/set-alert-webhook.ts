@@ -25,7 +25,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--kinds <list>', `only these kinds of alert, comma-separated: ${ALERT_KINDS.join(', ')} (default: all)`)
     .option('--min-severity <level>', `only alerts at least this severe: ${SEVERITIES.join(', ')} (default: info)`)
     .option('--sign', 'sign notices (Standard Webhooks) with a new secret, printed once for the receiver')
-    .option('--signing-secret-env <var>', 'sign notices with the whsec_ secret in this environment variable')
+    .option('--signing-secret-env <var>', 'sign notices with the whsec_ secret in this environment variable (AUDIT_SECRET_* or one in SOURCES_ENV_ALLOWED)')
     .action((name: string, urlText: string, options: WebhookOptions) => setWebhook(context, name, urlText, options));
 }
 
