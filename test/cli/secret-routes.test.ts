@@ -176,6 +176,9 @@ describe('a sources file or a flag cannot send a secret anywhere the operator di
       await cli(['poll-now', 'hijacked']);
       const status = await eventually(() => cli(['status', 'hijacked', '--json']), (run) => run.status === 3, 'the source to stop on its base URL');
       expect(JSON.parse(exitedWith(status, 3)).workflow.view.failureReason).toContain(`API base URL ${attacker.url} is not allow-listed`);
+      // The operator is told through the alert routes too, with the reason and what to do.
+      const alerts = await eventually(() => db.query<{ kind: string; message: string }>("SELECT kind, message FROM alerts WHERE source_id = $1 AND status = 'open'", [source.id]), (r) => r.rows.length > 0, 'the alert');
+      expect(alerts.rows).toEqual([{ kind: 'credentials', message: expect.stringMatching(/is not allow-listed.*check the API base URL of the source/) }]);
       // A new key is not sent there either.
       expect(refusal(await cli(['rotate-key', 'hijacked', '--api-key-env', KEY_VAR]))).toBe(
         `error: API base URL ${attacker.url} is not allow-listed: the operator adds it to ATLASSIAN_API_ALLOWED_BASE_URLS: the key was not sent, nothing saved`,
