@@ -1,7 +1,8 @@
 import { apiKeyContext } from '../store/credentials';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
-import { PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
+import { BAD_REQUEST, PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
+import { apiBaseUrlProblem } from '../config/api-base-urls';
 import type { PageSummary } from '../contract/source-workflow';
 import { AtlassianClient, EventsPage, type EventsPageQuery } from '../atlassian/client';
 import { InvalidCursorError } from '../atlassian/errors';
@@ -60,6 +61,9 @@ export function createIngestPage(deps: IngestDependencies) {
       throw ApplicationFailure.create({ message: 'the worker is shutting down; the page is left to another worker', type: PAGE_HANDED_BACK, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
     }
     const source = await loadSourceOrFail(deps.db, sourceId);
+    // A row changed behind the CLI's back must not carry the key elsewhere; the workflow stops on it as on a bad request.
+    const refused = apiBaseUrlProblem(source.apiBaseUrl);
+    if (refused) throw ApplicationFailure.create({ message: `${refused}: the key is not sent`, type: BAD_REQUEST, nonRetryable: true });
     const checkpoint = await loadCheckpoint(deps.db, sourceId);
     const sourceMetrics = metrics.forSource(source.name);
     // Decrypted per call, not cached: a rotated key is used by the very next page.

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const { workDir, database, simulator, server } = stack;
   try {
     const keys: Record<string, string> = {};
-    simulator.orgs.forEach((org, i) => (keys[`BENCH_KEY_${i}`] = org.keys.valid));
+    simulator.orgs.forEach((org, i) => (keys[`AUDIT_SECRET_BENCH_KEY_${i}`] = org.keys.valid));
     const file = path.join(workDir, 'sources.yaml');
     writeFileSync(
       file,
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
         sources: Array.from({ length: count }, (_, i) => ({
           name: `bench-${String(i).padStart(5, '0')}`,
           orgId: simulator.orgs[i % ORGS].id,
-          apiKey: { env: `BENCH_KEY_${i % ORGS}` },
+          apiKey: { env: `AUDIT_SECRET_BENCH_KEY_${i % ORGS}` },
           interval: 60,
           detectionPacks: i % 2 ? ['atlassian-core'] : [],
         })),
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       TEMPORAL_TASK_QUEUE: 'bench-apply',
       CREDENTIALS_KEY: randomBytes(32).toString('base64'),
       ATLASSIAN_API_BASE_URL: simulator.url,
+      ALLOW_INSECURE_LOOPBACK_HTTP: 'true',
       ...keys,
     };
     console.log(`${count} sources over ${ORGS} organizations; PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}; no worker runs, so the workflows only start`);

@@ -12,7 +12,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startSimulator } from '../simulator/server';
+import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
+import { startSimulator } from '../test/harness/simulator';
 import { RATE_LIMIT_FORMS } from '../simulator/rate-limit';
 import { startClusterStack } from '../scripts/stack/cluster-stack';
 import { freePort } from '../scripts/stack/processes';
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
   const workDir = benchWorkDir('chaos');
   process.env.CREDENTIALS_KEY = randomBytes(32).toString('base64');
   const cipher = createCredentialCipher(Buffer.from(process.env.CREDENTIALS_KEY, 'base64'));
+  // The simulator answers on loopback http and allow-lists itself; the workers inherit both settings.
+  process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV] = 'true';
   const simulator = await startSimulator({
     seed: 14,
     orgs: [

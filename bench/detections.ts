@@ -12,7 +12,8 @@ import { actionFilter } from '../detections/action-filter';
 import { ACTIONS } from '../simulator/actions';
 import type { EventOverrides } from '../simulator/generator';
 import { Random, seedFrom } from '../simulator/prng';
-import { startSimulator } from '../simulator/server';
+import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
+import { startSimulator } from '../test/harness/simulator';
 import { benchWorkDir, DAY_MS, insertBenchSource, median, openBenchDatabase, steppedBackfill } from './bench-environment';
 
 // What detections cost the ingest path: 100,000-event backfills of a simulated organization through the real
@@ -65,6 +66,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
   const db = openDatabase(database.url);
+  // The simulator answers on loopback http and allow-lists itself for the ingest activity of this process.
+  process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV] = 'true';
   const simulator = await startSimulator({ seed: 5, orgs: [{ history: { count: eventCount, spanMs: 6 * DAY_MS } }, { history: { count: 0 } }] });
   try {
     await migrate(db);

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     TEMPORAL_WORKFLOW_BUNDLE: path.join(ROOT, 'dist', 'workflow-bundle.js'),
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
     ATLASSIAN_API_BASE_URL: simulator.url,
+    ALLOW_INSECURE_LOOPBACK_HTTP: 'true',
     METRICS_PORT: String(metricsPort),
     WORKFLOW_CACHE_SIZE: values.cache,
     ...(values.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),
@@ -69,10 +70,10 @@ async function main(): Promise<void> {
   try {
     await until(async () => workerOutput.includes('worker polling'), 120, () => `the worker did not start:\n${workerOutput}`);
 
-    const keys = Object.fromEntries(simulator.orgs.map((org, i) => [`SCALE_KEY_${i}`, org.keys.valid]));
+    const keys = Object.fromEntries(simulator.orgs.map((org, i) => [`AUDIT_SECRET_SCALE_KEY_${i}`, org.keys.valid]));
     const file = path.join(workDir, 'sources.yaml');
     const names = Array.from({ length: sources }, (_, i) => `scale-${String(i).padStart(5, '0')}`);
-    writeFileSync(file, toYaml({ sources: names.map((name, i) => ({ name, orgId: simulator.orgs[i % orgCount].id, apiKey: { env: `SCALE_KEY_${i % orgCount}` }, interval })) }));
+    writeFileSync(file, toYaml({ sources: names.map((name, i) => ({ name, orgId: simulator.orgs[i % orgCount].id, apiKey: { env: `AUDIT_SECRET_SCALE_KEY_${i % orgCount}` }, interval })) }));
     const addStarted = performance.now();
     await runSourceCli(['apply', '-f', file], { ...env, ...keys });
     console.log(`${sources} sources on ${orgCount} organizations at a ${interval} s interval, the worker on ${values.allocator}; added with apply in ${((performance.now() - addStarted) / 1000).toFixed(1)} s`);

@@ -1,3 +1,4 @@
+import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV, ALLOWED_BASE_URLS_ENV, ATLASSIAN_API_URL, insecureUrlProblem, normalizeApiBaseUrl } from './api-base-urls';
 import { OperatorError } from './operator-error';
 import { resolveTemporalTarget } from './temporal-connection';
 import { z } from 'zod';
@@ -23,6 +24,22 @@ function oneOf<const T extends readonly [string, ...string[]]>(choices: T) {
     .pipe(z.enum(choices, { error: (issue) => `"${String(issue.input)}" is not one of ${choices.join(', ')}` }));
 }
 
+/** An API base URL, normalized as it is compared; whether http:// may be used is checked with the whole environment. */
+const apiBaseUrl = z.string().transform((text, ctx) => {
+  try {
+    return normalizeApiBaseUrl(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** API base URLs, comma-separated, each as `apiBaseUrl` takes it. */
+const apiBaseUrls = z.string().transform((text) => text.split(',').map((part) => part.trim()).filter(Boolean)).pipe(z.array(apiBaseUrl));
+
+/** Environment variable names, comma-separated. */
+const variableNames = z.string().regex(/^\s*[A-Za-z_][A-Za-z0-9_]*\s*(,\s*[A-Za-z_][A-Za-z0-9_]*\s*)*,?\s*$/, 'must be environment variable names, comma-separated');
+
 /**
  * Settings that every process reads from the environment (workers, operator scripts, the stack runner), validated
  * once so that a bad value fails at start in one line instead of deep inside a poll.
@@ -33,7 +50,13 @@ const schema = z.object({
   TEMPORAL_ADDRESS: z.string(),
   TEMPORAL_NAMESPACE: z.string(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('atlassian-audit'),
-  ATLASSIAN_API_BASE_URL: z.url({ protocol: /^https?$/, message: 'ATLASSIAN_API_BASE_URL must be an http(s) URL' }).default('https://api.atlassian.com'),
+  ATLASSIAN_API_BASE_URL: apiBaseUrl.default(ATLASSIAN_API_URL),
+  /** More base URLs a sources file or --api-base-url may choose, besides Atlassian's and ATLASSIAN_API_BASE_URL. */
+  [ALLOWED_BASE_URLS_ENV]: apiBaseUrls.optional(),
+  /** Development only: http:// to a loopback host (the simulator) is accepted when "true". */
+  [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: oneOf(['true', 'false']).optional(),
+  /** Variables a sources file or a --*-env flag may name besides AUDIT_SECRET_*, comma-separated. */
+  SOURCES_ENV_ALLOWED: variableNames.optional(),
   CREDENTIALS_KEY: z.string().optional(),
   /** Older credentials keys, comma-separated: they still open what they sealed until `reencrypt` has run. */
   CREDENTIALS_PREVIOUS_KEYS: z.string().optional(),
@@ -57,6 +80,12 @@ const schema = z.object({
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
   /** json (one object a line, for log pipelines) or pretty (for people watching `make demo`). */
   LOG_FORMAT: oneOf(LOG_FORMATS).default('json'),
+}).superRefine((settings, ctx) => {
+  const urls = [['ATLASSIAN_API_BASE_URL', settings.ATLASSIAN_API_BASE_URL], ...(settings[ALLOWED_BASE_URLS_ENV] ?? []).map((url) => [ALLOWED_BASE_URLS_ENV, url])];
+  for (const [name, url] of urls) {
+    const problem = insecureUrlProblem(url, { [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: settings[ALLOW_INSECURE_LOOPBACK_HTTP_ENV] });
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
 });
 
 export type Environment = z.infer<typeof schema>;

@@ -1,3 +1,4 @@
+import { apiBaseUrlProblem, normalizeApiBaseUrl } from '../../config/api-base-urls';
 import { OperatorError } from '../../config/operator-error';
 import { formatDuration, parseDurationSeconds } from '../../contract/durations';
 import { ALLOW_SHORT_WINDOWS_ENV, backfillDaysProblem, pollIntervalProblem, silenceWindowProblem } from '../../contract/settings';
@@ -82,18 +83,10 @@ export function parseKeyExpiry(text: string, now: Date = new Date()): Date {
   return date;
 }
 
-export function parseApiBaseUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new OperatorError(`API base URL "${text}" is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new OperatorError(`API base URL must be http(s), got ${url.protocol}`);
-  return text.replace(/\/+$/, '');
-}
-
-export function parseEnvVarName(text: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) throw new OperatorError(`"${text}" is not an environment variable name`);
-  return text;
+/** A base URL an API key may be sent to: on the operator's allowlist, https unless a loopback simulator in development. */
+export function parseApiBaseUrl(text: string, env: NodeJS.ProcessEnv = process.env): string {
+  const normalized = normalizeApiBaseUrl(text);
+  const problem = apiBaseUrlProblem(normalized, env);
+  if (problem) throw new OperatorError(problem);
+  return normalized;
 }

@@ -1,5 +1,6 @@
 import { AtlassianClient } from '../../atlassian/client';
 import { AtlassianApiError, AuthRejectedError, OrgNotFoundError, RateLimitedError, TransientError } from '../../atlassian/errors';
+import { apiBaseUrlProblem } from '../../config/api-base-urls';
 import { OperatorError } from '../../config/operator-error';
 
 const VALIDATION_TIMEOUT_MS = 15_000;
@@ -9,6 +10,9 @@ const VALIDATION_TIMEOUT_MS = 15_000;
  * saved with a bad key would only fail later, in a workflow nobody watches. The client's messages never carry the key.
  */
 export async function checkApiKey(baseUrl: string, organizationId: string, apiKey: string): Promise<void> {
+  // Every command that sends a key comes through here: a base URL changed behind the CLI's back gets no key either.
+  const refused = apiBaseUrlProblem(baseUrl);
+  if (refused) throw new OperatorError(`${refused}: the key was not sent, nothing saved`);
   const client = new AtlassianClient({ apiKey, baseUrl, timeoutMs: VALIDATION_TIMEOUT_MS });
   try {
     await client.validateKey(organizationId);

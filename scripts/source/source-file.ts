@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -8,12 +8,15 @@ import { backfillDaysProblem, DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECON
 import { OperatorError } from '../../config/operator-error';
 import { findPack } from '../../detections/registry';
 import { parseApiBaseUrl, parseIntervalSeconds, parseKeyExpiry, parseOrgId, parseSilenceWindow, parseSourceName } from './inputs';
+import { secretVariableProblem } from './secret-variables';
 
 // A file of sources, as teams keep them in git and `apply` them: YAML or JSON of the shape below. Secrets are never
-// in the file, only where to read them: an environment variable or a file.
+// in the file, only where to read them: an environment variable on the allowlist (secret-variables.ts) or a file in
+// the sources file's own folder. The file arrives by pull request: it may choose among the operator's secrets and
+// base URLs, never reach others.
 
 
-/** Where a secret comes from: `{ env: NAME }` or `{ file: path }` (relative to the sources file). */
+/** Where a secret comes from: `{ env: NAME }` or `{ file: path }` (relative to the sources file, inside its folder). */
 export type SecretRef = { env: string } | { file: string };
 
 export interface DeclaredWebhook {
@@ -111,13 +114,14 @@ export function readSourceFile(file: string, defaultApiBaseUrl: string): Declare
   if (!parsed.success) throw new OperatorError(`${file}: ${describeIssue(parsed.error.issues[0], document)}`);
   const names = new Set<string>();
   return parsed.data.sources.map((source, index) => {
-    if (names.has(source.name)) throw new OperatorError(`${file}: sources[${index}] (${source.name}): name: declared twice`);
+    const field = (name: string) => `${file}: sources[${index}] (${source.name}): ${name}`;
+    if (names.has(source.name)) throw new OperatorError(`${field('name')}: declared twice`);
     names.add(source.name);
     return {
       index,
       name: source.name,
       organizationId: source.orgId,
-      apiKey: resolveRef(source.apiKey, file),
+      apiKey: resolveRef(source.apiKey, file, field('apiKey')),
       pollIntervalSeconds: source.interval,
       silenceWindowSeconds: source.silenceWindow,
       silenceAlertEnabled: source.silenceAlert,
@@ -130,7 +134,7 @@ export function readSourceFile(file: string, defaultApiBaseUrl: string): Declare
         ...hook,
         url: parseWebhookUrl(hook.url),
         kinds: hook.kinds && [...new Set(hook.kinds)].sort(),
-        signingSecret: hook.signingSecret && resolveRef(hook.signingSecret, file),
+        signingSecret: hook.signingSecret && resolveRef(hook.signingSecret, file, field(`webhooks (${hook.format}).signingSecret`)),
       })),
     };
   });
@@ -146,8 +150,32 @@ function describeIssue(issue: z.core.$ZodIssue, document: unknown): string {
   return `sources[${index}]${name}: ${field ? `${field}: ` : ''}${issue.message}`;
 }
 
-function resolveRef(ref: SecretRef, file: string): SecretRef {
-  return 'file' in ref ? { file: path.resolve(path.dirname(file), ref.file) } : ref;
+/** A reference the file may make, with a file's path made absolute; `field` names it in the refusal. */
+function resolveRef(ref: SecretRef, file: string, field: string): SecretRef {
+  if ('env' in ref) {
+    const problem = secretVariableProblem(ref.env);
+    if (problem) throw new OperatorError(`${field}: ${problem}`);
+    return ref;
+  }
+  const outside = () => new OperatorError(`${field}: file ${ref.file} is outside the sources file's folder: keep secrets files next to it`);
+  if (path.isAbsolute(ref.file)) throw outside();
+  const folder = realpathSync(path.dirname(path.resolve(file)));
+  const resolved = path.resolve(folder, ref.file);
+  if (!isInside(folder, resolved)) throw outside();
+  // A link inside the folder may point anywhere: where it leads is what counts. A file not there yet reads as unset.
+  let target: string;
+  try {
+    target = realpathSync(resolved);
+  } catch {
+    return { file: resolved };
+  }
+  if (!isInside(folder, target)) throw outside();
+  return { file: target };
+}
+
+function isInside(folder: string, candidate: string): boolean {
+  const relative = path.relative(folder, candidate);
+  return relative !== '' && relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
 }
 
 /** The secret a reference points to, or undefined when its variable or file is absent. */

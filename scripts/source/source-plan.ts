@@ -1,4 +1,5 @@
 import type { StoredDestination } from '../../alerts/destinations';
+import { normalizeApiBaseUrl } from '../../config/api-base-urls';
 import { formatDuration } from '../../contract/durations';
 import { OperatorError } from '../../config/operator-error';
 import { apiKeyContext, webhookSecretContext, type CredentialCipher } from '../../store/credentials';
@@ -25,7 +26,7 @@ export interface SourceUpdate {
   declared: DeclaredSource;
   pollIntervalSeconds?: number;
   silence?: { enabled?: boolean; windowSeconds?: number };
-  /** A different key than the stored one: checked live, then stored. */
+  /** A different key than the stored one, or the key given again for a new base URL: checked live there, then stored. */
   apiKey?: string;
   apiKeyExpiresAt?: Date | null;
   apiBaseUrl?: string;
@@ -76,6 +77,14 @@ export function planSources(file: string, declared: readonly DeclaredSource[], s
   plan.absent = state.sources.filter((source) => source.status !== 'removed' && !declaredNames.has(source.name));
   return plan;
 
+  function sameBaseUrl(stored: string, declared: string): boolean {
+    try {
+      return normalizeApiBaseUrl(stored) === declared;
+    } catch {
+      return false;
+    }
+  }
+
   function withSecret(source: DeclaredSource, hook: DeclaredWebhook, stored: StoredDestination | null): WebhookChange['declared'] {
     if (!hook.signingSecret) return { ...hook, secret: null };
     const secret = readSecret(hook.signingSecret);
@@ -107,11 +116,14 @@ export function planSources(file: string, declared: readonly DeclaredSource[], s
         said(`silence alert ${source.silenceAlertEnabled ? 'on' : 'off'}`);
       }
     }
-    if (current.apiBaseUrl !== source.apiBaseUrl) {
+    const apiKey = readSecret(source.apiKey);
+    if (!sameBaseUrl(current.apiBaseUrl, source.apiBaseUrl)) {
+      // The stored key must not follow a URL that nobody proved it belongs to: the key is given again and checked there.
+      if (apiKey === undefined) fail(source, 'apiKey', `changing apiBaseUrl needs the key again, checked live at the new URL: ${describeRef(source.apiKey)} is not set or empty`);
       update.apiBaseUrl = source.apiBaseUrl;
+      update.apiKey = apiKey;
       said(`API base URL -> ${source.apiBaseUrl}`);
     }
-    const apiKey = readSecret(source.apiKey);
     if (apiKey === undefined) plan.notes.push(`${source.name}: ${describeRef(source.apiKey)} is not set; the stored key stays`);
     else if (apiKey !== cipher.open(current.apiKeyCiphertext, apiKeyContext(current.id))) {
       update.apiKey = apiKey;

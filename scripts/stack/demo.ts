@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../../config/api-base-urls';
 import { OperatorError, runMain } from '../../config/operator-error';
 import { startSimulator } from '../../simulator/server';
 import { sourceWorkflowId } from '../../contract/ids';
@@ -29,7 +30,9 @@ runMain(async () => {
   log(`Atlassian API simulator: ${simulator.url}`);
   const credentialsKey = demoCredentialsKey();
   // The demo's worker log is for reading: one readable line per event unless LOG_FORMAT asks for JSON.
-  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty' }).catch(async (err: unknown) => {
+  // The simulator is the API here, on loopback http: the worker and the CLI send the demo key there and nowhere else.
+  const simulatorApi = { ATLASSIAN_API_BASE_URL: simulator.url, [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: 'true' };
+  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', ...simulatorApi }).catch(async (err: unknown) => {
     await simulator.close();
     throw err;
   });
@@ -41,7 +44,7 @@ runMain(async () => {
         execFile(
           process.execPath,
           [path.join(PROJECT_ROOT, 'bin', 'atlassian-audit'), ...args],
-          { cwd: PROJECT_ROOT, env: { ...process.env, ...stack.env, ATLASSIAN_API_BASE_URL: simulator.url, DEMO_ATLASSIAN_API_KEY: org.keys.valid } },
+          { cwd: PROJECT_ROOT, env: { ...process.env, ...stack.env, AUDIT_SECRET_DEMO_API_KEY: org.keys.valid } },
           (err, stdout, stderr) => resolve({ ok: !err, stdout, stderr: stderr.trim() }),
         );
       });
@@ -49,7 +52,7 @@ runMain(async () => {
     const listed = await cli(['list', '-o', 'json']);
     if (!listed.ok) throw new OperatorError(`listing the sources failed: ${listed.stderr}`);
     if (!(JSON.parse(listed.stdout) as Array<{ name: string }>).some((source) => source.name === DEMO_SOURCE)) {
-      const added = await cli(['add', DEMO_SOURCE, '--org-id', org.id, '--api-key-env', 'DEMO_ATLASSIAN_API_KEY', '--interval', '10', '--detection-packs', 'atlassian-core']);
+      const added = await cli(['add', DEMO_SOURCE, '--org-id', org.id, '--api-key-env', 'AUDIT_SECRET_DEMO_API_KEY', '--interval', '10', '--detection-packs', 'atlassian-core']);
       if (!added.ok) throw new OperatorError(`adding the demo source failed: ${added.stderr}`);
       log(`added source "${DEMO_SOURCE}" for ${org.name} (${org.id}), polling every 10 s`);
     } else {

@@ -15,7 +15,7 @@ import type { RunningSimulator } from '../../simulator/server';
 import { alertOpenAttribute, alertsOf, useAlertFixture } from './alert-test-kit';
 import type { WebhookReceiver } from './webhook-receiver';
 
-const SECRET_VAR = 'AUDIT_TEST_SIGNING_SECRET';
+const SECRET_VAR = 'AUDIT_SECRET_TEST_SIGNING_SECRET';
 
 describe('the alert lifecycle through the CLI', () => {
   let db: Database;

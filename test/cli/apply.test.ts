@@ -7,7 +7,7 @@ import { listSourceDestinations } from '../../alerts/destinations';
 import { sourceWorkflowId } from '../../contract/ids';
 import { statusQuery } from '../../contract/source-messages';
 import { listEnabledPacks } from '../../detections/store';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { startSimulator, type RunningSimulator } from '../harness/simulator';
 import { listSources } from '../../store/sources';
 import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
 import { eventually } from '../harness/sources';
@@ -35,12 +35,12 @@ describe('sources as a file: apply and export', () => {
     const alpha = (interval: number | string) => ({
       name: 'alpha',
       orgId: first.id,
-      apiKey: { env: 'KEY_ALPHA' },
+      apiKey: { env: 'AUDIT_SECRET_KEY_ALPHA' },
       interval,
       detectionPacks: ['atlassian-core'],
-      webhooks: [{ url: 'http://127.0.0.1:9/alpha', minSeverity: 'high', kinds: ['silence', 'detection'], signingSecret: { env: 'ALPHA_SECRET' } }],
+      webhooks: [{ url: 'http://127.0.0.1:9/alpha', minSeverity: 'high', kinds: ['silence', 'detection'], signingSecret: { env: 'AUDIT_SECRET_ALPHA_HOOK' } }],
     });
-    const beta = { name: 'beta', orgId: second.id, apiKey: { env: 'KEY_BETA' }, interval: 120, silenceWindow: '2h' };
+    const beta = { name: 'beta', orgId: second.id, apiKey: { env: 'AUDIT_SECRET_KEY_BETA' }, interval: 120, silenceWindow: '2h' };
     const gamma = { name: 'gamma', orgId: second.id, apiKey: { file: 'gamma.key' }, interval: '5m', silenceAlert: false };
     writeFileSync(path.join(folder, 'gamma.key'), `${second.keys.valid}\n`);
 
@@ -48,9 +48,9 @@ describe('sources as a file: apply and export', () => {
       const env = {
         ...cliEnvironment(taskQueue, simulator.url),
         DATABASE_URL: own.url,
-        KEY_ALPHA: first.keys.valid,
-        KEY_BETA: second.keys.valid,
-        ALPHA_SECRET: `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+        AUDIT_SECRET_KEY_ALPHA: first.keys.valid,
+        AUDIT_SECRET_KEY_BETA: second.keys.valid,
+        AUDIT_SECRET_ALPHA_HOOK: `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
       };
       const cli = (...args: string[]) => runCli(args, { env });
       const names = async () => (await listSources(own.db)).filter((s) => s.status !== 'removed').map((s) => s.name).sort();
@@ -98,10 +98,10 @@ describe('sources as a file: apply and export', () => {
       // What export writes applies as is: nothing to do, even without the keys at hand.
       const exported = path.join(folder, 'exported.yaml');
       writeFileSync(exported, succeeded(await cli('export')));
-      const noKeys = { ...env, KEY_ALPHA: undefined, ALPHA_SECRET: undefined };
+      const noKeys = { ...env, AUDIT_SECRET_KEY_ALPHA: undefined, AUDIT_SECRET_ALPHA_HOOK: undefined };
       const again = await runCli(['apply', '-f', exported], { env: noKeys });
       expect(succeeded(again)).toBe('= 2 unchanged\napplied: 0 created, 0 updated, 0 removed, 2 unchanged\n');
-      expect(again.stderr).toContain('note: alpha: environment variable ATLASSIAN_KEY_ALPHA is not set; the stored key stays');
+      expect(again.stderr).toContain('note: alpha: environment variable AUDIT_SECRET_ALPHA_API_KEY is not set; the stored key stays');
       expect(succeeded(await cli('export'))).not.toContain(first.keys.valid);
 
       // As JSON: the file export writes, and the plan and outcome apply prints, each one document on stdout.

@@ -5,8 +5,8 @@ import { requiredEnv } from '../harness/env';
 /** 32 bytes as base64, the form `openssl rand -base64 32` prints. */
 export const CREDENTIALS_KEY = Buffer.alloc(32, 11).toString('base64');
 export const cipher = createCredentialCipher(Buffer.from(CREDENTIALS_KEY, 'base64'));
-/** The variable that carries the API key to the CLI: the key never travels in argv. */
-export const KEY_VAR = 'AUDIT_TEST_API_KEY';
+/** The variable that carries the API key to the CLI: the key never travels in argv, and a flag may name only AUDIT_SECRET_*. */
+export const KEY_VAR = 'AUDIT_SECRET_TEST_API_KEY';
 
 export function openTestDatabase(): Database {
   return openDatabase(requiredEnv('DATABASE_URL'), { maxConnections: 4 });
@@ -21,6 +21,8 @@ export function cliEnvironment(taskQueue: string, apiBaseUrl: string, extra: Rec
     TEMPORAL_TASK_QUEUE: taskQueue,
     CREDENTIALS_KEY,
     ATLASSIAN_API_BASE_URL: apiBaseUrl,
+    // The simulator answers on http://127.0.0.1: development only, and only for loopback.
+    ALLOW_INSECURE_LOOPBACK_HTTP: 'true',
     ...extra,
   };
 }

@@ -3,7 +3,7 @@ import { createActivities } from '../../activities';
 import { statusQuery, pollNowSignal } from '../../contract/source-messages';
 import { sourceWorkflowId } from '../../contract/ids';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { startSimulator, type RunningSimulator } from '../harness/simulator';
 import { apiKeyContext, createCredentialCipher, CredentialsKeyError } from '../../store/credentials';
 import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';

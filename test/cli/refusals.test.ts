@@ -3,7 +3,7 @@ import type { Database } from '../../store/database';
 import { findSourceByName, insertSource, newSourceKey, type SourceRecord } from '../../store/sources';
 import { freePort } from '../../scripts/stack/processes';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { startSimulator, type RunningSimulator } from '../harness/simulator';
 import { sourceWorkflowId } from '../../contract/ids';
 import { connectClient } from '../harness/worker';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase, rowsOf } from './cli-test-setup';
@@ -83,7 +83,7 @@ describe('the operator CLI refuses bad input in one line and writes nothing', ()
       { args: add('--silence-window', 'forever'), says: /^error: silence window "forever" is not a duration/ },
       { args: add('--key-expires', '2020-01-01'), says: /^error: key expiry 2020-01-01 is not in the future/ },
       { args: add('--key-expires', '2031-02-30'), says: 'error: key expiry "2031-02-30" is not a date: write it as YYYY-MM-DD' },
-      { args: add('--api-base-url', 'ftp://example.com'), says: 'error: API base URL must be http(s), got ftp:' },
+      { args: add('--api-base-url', 'ftp://example.com'), says: 'error: API base URL must be https, got ftp:' },
       // There is no flag for the key itself: argv is readable by every user of the machine.
       { args: ['add', 'newsrc', '--org-id', org.id, '--api-key', org.keys.valid], says: /^error: unknown option '--api-key'/ },
       { args: add(), env: { [KEY_VAR]: undefined }, says: `error: environment variable ${KEY_VAR} is not set` },

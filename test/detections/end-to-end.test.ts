@@ -1,6 +1,6 @@
 import type { Database } from '../../store/database';
 import type { SourceRecord } from '../../store/sources';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { startSimulator, type RunningSimulator } from '../harness/simulator';
 import type { EventOverrides } from '../../simulator/generator';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
 import { countEvents, createTestSource, eventually, openTestDatabase, testCredentialsKey } from '../harness/sources';

@@ -1,5 +1,5 @@
 import type { Database } from '../../store/database';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/server';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from './simulator';
 import { openTestDatabase } from './sources';
 
 export interface SimulatorAndDatabase {

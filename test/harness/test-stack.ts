@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../../config/api-base-urls';
 import { openDatabase } from '../../store/database';
 import { migrate } from '../../store/migrate';
 import { freePort } from '../../scripts/stack/processes';
@@ -43,6 +44,8 @@ export async function startTestStack(): Promise<void> {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     DATABASE_URL: database.url,
+    // Simulators and webhook receivers answer on http://127.0.0.1; each simulator allow-lists itself (harness/simulator.ts).
+    [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: 'true',
   });
 }
 

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV, ALLOWED_BASE_URLS_ENV } from '../../config/api-base-urls';
 import path from 'node:path';
 import { WORKER_NODE_FLAGS } from '../../scripts/stack/local-stack';
 import { env, requiredEnv } from './env';
@@ -38,6 +39,9 @@ export class WorkerProcess {
         TEMPORAL_TASK_QUEUE: taskQueue,
         TEMPORAL_WORKFLOW_BUNDLE: requiredEnv(env.workflowBundle),
         CREDENTIALS_KEY: testCredentialsKey,
+        // The simulators started so far (harness/simulator.ts), on loopback http.
+        [ALLOWED_BASE_URLS_ENV]: process.env[ALLOWED_BASE_URLS_ENV],
+        [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV],
         ...workerAllocatorEnv(),
         ...extraEnv,
       },

@@ -1,4 +1,4 @@
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';

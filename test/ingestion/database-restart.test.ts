@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
 import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { WORKER_NODE_FLAGS } from '../../scripts/stack/local-stack';
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
 import { silenceWatchdogWorkflowId, sourceNameOfWorkflow, sourceWorkflowId } from '../../contract/ids';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { freePort } from '../../scripts/stack/processes';
 import { statusQuery } from '../../contract/source-messages';

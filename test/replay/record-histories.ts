@@ -4,7 +4,7 @@ import { temporal } from '@temporalio/proto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { updateSource } from '../../store/sources';
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import { setSilenceAlarmUpdate } from '../../contract/alert-messages';
 import { sourceWorkflowId } from '../../contract/ids';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalUpdate, statusQuery, stopSignal } from '../../contract/source-messages';

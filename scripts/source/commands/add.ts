@@ -10,7 +10,6 @@ import { formatDuration } from '../../../contract/durations';
 import {
   parseApiBaseUrl,
   parseBackfillDays,
-  parseEnvVarName,
   parseIntervalSeconds,
   parseKeyExpiry,
   parseOrgId,
@@ -18,6 +17,7 @@ import {
   parseSourceName,
 } from '../inputs';
 import { checkApiKey } from '../key-check';
+import { parseSecretVariable } from '../secret-variables';
 import { printResult } from '../output';
 import { parsePackList } from '../pack-inputs';
 
@@ -39,13 +39,13 @@ export function register(program: Command, context: CliContext): void {
     .description('add a log source: check its API key live, store the key encrypted and start the source workflow')
     .argument('<name>', 'source name: lowercase letters, digits, ".", "_", "-" (up to 63)')
     .requiredOption('--org-id <uuid>', 'Atlassian organization ID')
-    .option('--api-key-env <var>', 'read the API key from this environment variable instead of stdin')
+    .option('--api-key-env <var>', 'read the API key from this environment variable (AUDIT_SECRET_* or one in SOURCES_ENV_ALLOWED) instead of stdin')
     .option('--interval <duration>', 'time between polls: 90s, 5m, 1h or seconds', formatDuration(DEFAULT_POLL_INTERVAL_SECONDS))
     .option('--silence-window <duration>', 'alert when no event arrived for this long: 90m, 24h, 2d or seconds', formatDuration(DEFAULT_SILENCE_WINDOW_SECONDS))
     .option('--no-silence-alert', 'never alert on silence for this source')
     .option('--backfill-days <days>', 'days of history to ingest first (0 to 180)', String(DEFAULT_BACKFILL_DAYS))
     .option('--key-expires <YYYY-MM-DD>', "the API key's expiry date")
-    .option('--api-base-url <url>', 'Atlassian API base URL (default: ATLASSIAN_API_BASE_URL)')
+    .option('--api-base-url <url>', 'Atlassian API base URL, one the operator allow-listed in ATLASSIAN_API_ALLOWED_BASE_URLS (default: ATLASSIAN_API_BASE_URL)')
     .option('--detection-packs <ids>', 'comma-separated detection packs to enable from the first page (see `packs list`)')
     .action((name: string, options: AddOptions) => addSource(context, name, options));
 }
@@ -57,7 +57,7 @@ async function addSource(context: CliContext, rawName: string, options: AddOptio
   const silenceWindowSeconds = parseSilenceWindow(options.silenceWindow);
   const backfillDays = parseBackfillDays(options.backfillDays);
   const apiKeyExpiresAt = options.keyExpires !== undefined ? parseKeyExpiry(options.keyExpires) : null;
-  const apiKeyEnv = options.apiKeyEnv !== undefined ? parseEnvVarName(options.apiKeyEnv) : undefined;
+  const apiKeyEnv = options.apiKeyEnv !== undefined ? parseSecretVariable('--api-key-env', options.apiKeyEnv) : undefined;
   const env = context.environment();
   const apiBaseUrl = parseApiBaseUrl(options.apiBaseUrl ?? env.ATLASSIAN_API_BASE_URL);
   const detectionPacks = options.detectionPacks !== undefined ? parsePackList(options.detectionPacks) : [];

@@ -6,6 +6,7 @@ import { listEnabledPacks } from '../../../detections/store';
 import { listSources } from '../../../store/sources';
 import { CliContext } from '../context';
 import { printJson } from '../output';
+import { secretVariableFor } from '../secret-variables';
 
 export function register(program: Command, context: CliContext): void {
   program
@@ -20,7 +21,7 @@ export function register(program: Command, context: CliContext): void {
           .map((source) => ({
             name: source.name,
             orgId: source.organizationId,
-            apiKey: { env: secretVariable('ATLASSIAN_KEY', source.name) },
+            apiKey: { env: secretVariableFor(source.name, 'API_KEY') },
             interval: fileDuration(source.pollIntervalSeconds),
             silenceWindow: fileDuration(source.silenceWindowSeconds),
             silenceAlert: source.silenceAlertEnabled,
@@ -35,7 +36,7 @@ export function register(program: Command, context: CliContext): void {
                 format: destination.format,
                 kinds: destination.kinds,
                 minSeverity: destination.minSeverity,
-                signingSecret: destination.sealedSigningSecret ? { env: secretVariable('WEBHOOK_SECRET', source.name) } : null,
+                signingSecret: destination.sealedSigningSecret ? { env: secretVariableFor(source.name, 'WEBHOOK_SECRET') } : null,
               })),
           })),
       };
@@ -48,9 +49,4 @@ export function register(program: Command, context: CliContext): void {
 function fileDuration(seconds: number): string | number {
   const text = formatDuration(seconds);
   return parseDurationSeconds(text) === seconds ? text : seconds;
-}
-
-/** ATLASSIAN_KEY_ACME_PROD for source acme-prod: where `apply` reads the secret from, when it is set. */
-function secretVariable(prefix: string, sourceName: string): string {
-  return `${prefix}_${sourceName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }

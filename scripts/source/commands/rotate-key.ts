@@ -4,8 +4,9 @@ import { updateSource } from '../../../store/sources';
 import { keyRotatedSignal } from '../../../contract/source-messages';
 import { readApiKey } from '../api-key-input';
 import { CliContext } from '../context';
-import { parseEnvVarName, parseKeyExpiry } from '../inputs';
+import { parseKeyExpiry } from '../inputs';
 import { checkApiKey } from '../key-check';
+import { parseSecretVariable } from '../secret-variables';
 import { requireLiveSource, requireRunningWorkflow } from '../lookup';
 import { printResult } from '../output';
 
@@ -19,10 +20,10 @@ export function register(program: Command, context: CliContext): void {
     .command('rotate-key')
     .description("replace a source's API key: the new key is checked live before it is stored")
     .argument('<name>', 'source name')
-    .option('--api-key-env <var>', 'read the new API key from this environment variable instead of stdin')
+    .option('--api-key-env <var>', 'read the new API key from this environment variable (AUDIT_SECRET_* or one in SOURCES_ENV_ALLOWED) instead of stdin')
     .option('--key-expires <YYYY-MM-DD>', "the new key's expiry date")
     .action(async (name: string, options: RotateOptions) => {
-      const apiKeyEnv = options.apiKeyEnv !== undefined ? parseEnvVarName(options.apiKeyEnv) : undefined;
+      const apiKeyEnv = options.apiKeyEnv !== undefined ? parseSecretVariable('--api-key-env', options.apiKeyEnv) : undefined;
       const apiKeyExpiresAt = options.keyExpires !== undefined ? parseKeyExpiry(options.keyExpires) : null;
       const cipher = context.cipher();
       const db = await context.database();

@@ -3,7 +3,7 @@ import { ALERT_KINDS, SEVERITIES } from '../../../alerts/alert-store';
 import { newSigningSecret, parseSigningSecret, parseWebhookUrl, redactUrl, sealSigningSecret, setSourceDestination, WebhookUrlError } from '../../../alerts/destinations';
 import { OperatorError } from '../../../config/operator-error';
 import { CliContext } from '../context';
-import { parseEnvVarName } from '../inputs';
+import { parseSecretVariable } from '../secret-variables';
 import { requireLiveSource } from '../lookup';
 import { printResult } from '../output';
 
@@ -25,7 +25,7 @@ export function register(program: Command, context: CliContext): void {
     .option('--kinds <list>', `only these kinds of alert, comma-separated: ${ALERT_KINDS.join(', ')} (default: all)`)
     .option('--min-severity <level>', `only alerts at least this severe: ${SEVERITIES.join(', ')} (default: info)`)
     .option('--sign', 'sign notices (Standard Webhooks) with a new secret, printed once for the receiver')
-    .option('--signing-secret-env <var>', 'sign notices with the whsec_ secret in this environment variable')
+    .option('--signing-secret-env <var>', 'sign notices with the whsec_ secret in this environment variable (AUDIT_SECRET_* or one in SOURCES_ENV_ALLOWED)')
     .action((name: string, urlText: string, options: WebhookOptions) => setWebhook(context, name, urlText, options));
 }
 
@@ -37,7 +37,7 @@ async function setWebhook(context: CliContext, name: string, urlText: string, op
   const minSeverity = options.minSeverity !== undefined ? parseList(options.minSeverity, SEVERITIES, '--min-severity', 1)[0] : 'info';
   if ((options.sign || options.signingSecretEnv) && format === 'slack') throw new OperatorError('Slack webhooks are not signed: drop --sign and --signing-secret-env');
   if (options.sign && options.signingSecretEnv) throw new OperatorError('give --sign or --signing-secret-env, not both');
-  const secret = options.sign ? newSigningSecret() : options.signingSecretEnv !== undefined ? readSecret(parseEnvVarName(options.signingSecretEnv)) : undefined;
+  const secret = options.sign ? newSigningSecret() : options.signingSecretEnv !== undefined ? readSecret(parseSecretVariable('--signing-secret-env', options.signingSecretEnv)) : undefined;
 
   const db = await context.database();
   const source = await requireLiveSource(db, name);
