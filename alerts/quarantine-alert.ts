@@ -17,7 +17,7 @@ interface SourceRef {
  * transaction; returns whether it opened one (the page then wakes the dispatcher).
  */
 export async function reportHeldEvents(q: Queryable, source: SourceRef, held: number): Promise<boolean> {
-  const title = `${held} event${held === 1 ? '' : 's'} of ${source.name} held in quarantine`;
+  const title = heldTitle(source, held);
   const message =
     `Events PostgreSQL or the pipeline could not take as sent are held with their exact text and the reason. ` +
     `List them: atlassian-audit quarantine --source ${source.name}. Once a fix is deployed: atlassian-audit quarantine reingest --source ${source.name}.`;
@@ -48,4 +48,23 @@ export async function reportRepeatedCursor(q: Queryable, source: SourceRef): Pro
 
 export async function resolveRepeatedCursorAlert(q: Queryable, sourceId: string): Promise<boolean> {
   return (await resolveAlert(q, { sourceId, kind: 'quarantine', dedupKey: CURSOR_REPEATED, message: 'The cursor advances again.' })) !== undefined;
+}
+
+/**
+ * After held events were re-ingested by hand: resolves the source's alert when none is held any more, else brings the
+ * open alert's count down. Never opens one: an operator who resolved it has seen it.
+ */
+export async function refreshHeldEventsAlert(q: Queryable, source: SourceRef, held: number): Promise<void> {
+  if (held === 0) {
+    await resolveHeldEventsAlert(q, source.id);
+    return;
+  }
+  await q.query(
+    `UPDATE alerts SET title = $3, details = $4 WHERE source_id = $1 AND kind = 'quarantine' AND dedup_key = $2 AND status = 'open'`,
+    [source.id, HELD, heldTitle(source, held), JSON.stringify({ held })],
+  );
+}
+
+function heldTitle(source: SourceRef, held: number): string {
+  return `${held} event${held === 1 ? '' : 's'} of ${source.name} held in quarantine`;
 }
