@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
+import type { Database } from './database';
 import { storableText, type QuarantineEntry, type QuarantineReason } from '../atlassian/storable';
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -51,7 +52,7 @@ export interface QuarantineSelection {
   withRaw?: boolean;
 }
 
-export async function listQuarantined(q: Queryable, selection: QuarantineSelection): Promise<QuarantinedEvent[]> {
+export async function listQuarantined(q: Pick<Database, 'query'>, selection: QuarantineSelection): Promise<QuarantinedEvent[]> {
   const { rows } = await q.query<{ id: string; source: string; event_id: string | null; reason: QuarantineReason; detail: string; quarantined_at: Date; reingested_at: Date | null; raw: string | null }>(
     `SELECT qe.id, s.name AS source, qe.event_id, qe.reason, qe.detail, qe.quarantined_at, qe.reingested_at,
             CASE WHEN $4 THEN qe.raw END AS raw
