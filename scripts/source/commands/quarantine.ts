@@ -62,8 +62,9 @@ async function reingestCommand(context: CliContext, idTexts: string[], options: 
     : idTexts.map(parseHeldId);
   if (ids.length === 0) return printResult(context.outputFormat(), { reingested: [] }, `no held events for ${options.source}`);
   const outcomes = await reingestQuarantined(db, ids);
-  printResult(context.outputFormat(), { reingested: outcomes }, outcomes.map(describeOutcome));
   const missing = outcomes.filter((o) => o.outcome === 'not-held').map((o) => o.id);
+  // Printed before a refusal, which follows on stderr: what was stored is stored either way.
+  if (missing.length < outcomes.length) printResult(context.outputFormat(), { reingested: outcomes }, outcomes.map(describeOutcome));
   if (missing.length > 0) throw new OperatorError(`not held (unknown, or re-ingested already): ${missing.join(', ')}; \`quarantine\` lists the held events`);
 }
 
