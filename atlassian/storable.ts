@@ -78,7 +78,8 @@ export function toStorablePage(events: readonly AuditEvent[], rejected: readonly
 
 /** One event as a storable row, or the quarantine entry that says why it cannot be one. */
 export function toStorableRow(event: AuditEvent, nowMs = Date.now()): EventRow | QuarantineEntry {
-  const raw = JSON.stringify(event);
+  let row = toEventRow(event);
+  const { raw } = row;
   const held = (reason: QuarantineReason, detail: string): QuarantineEntry => ({ eventId: boundedId(event.id), reason, detail, raw });
   if (event.id.length > MAX_EVENT_ID_LENGTH) return held('id_too_long', `the event id is ${event.id.length} characters long, more than ${MAX_EVENT_ID_LENGTH}`);
   const { time, processedAt } = event.attributes;
@@ -86,13 +87,11 @@ export function toStorableRow(event: AuditEvent, nowMs = Date.now()): EventRow |
   // A far-future processedAt is stored (it is what the API says); only one PostgreSQL cannot hold is refused.
   if (processedAt && !isPlausible(processedAt, Infinity)) return held('implausible_time', `attributes.processedAt ${quote(processedAt)} is before 2000`);
 
-  const sanitized = UNSTORABLE_ESCAPES.test(raw) ? (sanitize(event) as AuditEvent) : event;
-  const row = toEventRow(sanitized);
-  if (row.action.length > MAX_ACTION_LENGTH) row.action = storableText(row.action.slice(0, MAX_ACTION_LENGTH));
-  if (sanitized !== event) {
-    row.raw = JSON.stringify(sanitized);
+  if (raw.includes('\\u') && UNSTORABLE_ESCAPES.test(raw)) {
+    row = toEventRow(sanitize(event) as AuditEvent);
     if (row.raw !== raw) row.original = raw;
   }
+  if (row.action.length > MAX_ACTION_LENGTH) row.action = storableText(row.action.slice(0, MAX_ACTION_LENGTH));
   return row;
 }
 
