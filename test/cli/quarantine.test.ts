@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setSourceDestination } from '../../alerts/destinations';
 import { reportHeldEvents } from '../../alerts/quarantine-alert';
 import type { Database } from '../../store/database';
 import { quarantineEvents } from '../../store/quarantine';
@@ -99,6 +100,18 @@ describe('atlassian-audit quarantine', () => {
     expect(result).toEqual({ reingested: [{ id: entry.id, outcome: 'stored', source: source.name, eventId: 'held-surrogate' }] });
     expect(await heldAlert(db, source.id)).toEqual([{ status: 'resolved', details: { held: 1 } }]);
     expect(succeeded(await cli(['quarantine', '--source', source.name]))).toBe(`no held events for ${source.name}\n`);
+  });
+
+  it('routes the quarantine kind like the others: a destination that takes only it hears of the alert', async () => {
+    const source = await createTestSource(db, { organizationId: randomUUID(), apiKey: 'simkey_unused', apiBaseUrl: 'http://127.0.0.1:9' });
+    await setSourceDestination(db.pool, source.id, 'webhook', 'http://127.0.0.1:9/quarantine-only', { kinds: ['quarantine'] });
+    await db.withTransaction((tx) => reportHeldEvents(tx, source, 4));
+    const { rows } = await db.query<{ kind: string; notice: string; url: string }>(
+      'SELECT a.kind, d.notice, d.url FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.source_id = $1',
+      [source.id],
+    );
+    // Global destinations other tests configured may hear of it too.
+    expect(rows).toContainEqual({ kind: 'quarantine', notice: 'opened', url: 'http://127.0.0.1:9/quarantine-only' });
   });
 
   it.each([
