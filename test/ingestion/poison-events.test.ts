@@ -3,6 +3,7 @@ import { startSimulator, type RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { freePort } from '../../scripts/stack/processes';
+import { enablePack } from '../../detections/store';
 import type { Database } from '../../store/database';
 import type { SourceRecord } from '../../store/sources';
 import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
@@ -165,6 +166,33 @@ describe('no content stops a source', () => {
         expect(await countEvents(db, source.id)).toBe(HISTORY + 4);
         expect(await handle.query(statusQuery)).toMatchObject({ errors: 0, eventsIngested: HISTORY + 4 });
         expect(await openQuarantineAlerts(db, source.id)).toEqual([expect.objectContaining({ dedup_key: 'held', details: { held: 3 } })]);
+        await handle.terminate('test done');
+      });
+    } finally {
+      await db.close();
+      await simulator.close();
+    }
+  });
+
+  it('stores an event whose detection is keyed by an actor id longer than a btree entry holds', async () => {
+    const simulator = await startSimulator({ seed: 254, orgs: [{}], history: { count: HISTORY, spanMs: DAY_MS } });
+    const db = openTestDatabase();
+    try {
+      const org = simulator.orgs[0];
+      const source = await backfilledSource(simulator, db);
+      await enablePack(db, source.id, 'atlassian-core');
+      await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+        const handle = await startSourceWorkflow(client, source, taskQueue);
+        await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed && s.phase === 'waiting', 60_000, 200);
+
+        // The api-token rules key their detections by actor id, and the detections index holds the key.
+        const hugeActor = randomBytes(3_000).toString('base64');
+        const [revoked] = simulator.addEvents(org.id, { events: [{ action: 'api_token_revoked', actor: { id: hugeActor, name: 'Token Owner' } }] });
+        const after = simulator.addEvents(org.id, { count: 3 });
+        await handle.signal(pollNowSignal);
+        await eventually(() => storedIds(db, source.id, [revoked, ...after]), (ids) => ids.length === 4, 30_000, 100);
+        const { rows } = await db.query<{ dedup_key: string }>("SELECT dedup_key FROM detections WHERE source_id = $1 AND rule_id = 'api-token-revoked' AND actor_id = $2", [source.id, hugeActor]);
+        expect(rows).toEqual([{ dedup_key: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }]);
         await handle.terminate('test done');
       });
     } finally {
