@@ -110,7 +110,8 @@ export function createIngestPage(deps: IngestDependencies) {
           newestProcessedAt: newest(stored.map((r) => r.processedAt).filter((t) => t !== null && canBeRestartPoint(t))),
           newestEventTime: newest(stored.map((r) => r.eventTime)),
           inserted: inserted.size,
-          caughtUp: !hasMore,
+          // A repeated cursor is no end of the backfill: only the workflow is told to wait.
+          caughtUp: !page.hasMore,
         }, deps.onEventsInserted?.contextSql);
         if (!advanced) {
           // Another attempt of this activity committed the same page first. Roll back and let the retry read anew.
