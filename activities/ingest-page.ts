@@ -110,8 +110,8 @@ export function createIngestPage(deps: IngestDependencies) {
           newestProcessedAt: newest(stored.map((r) => r.processedAt).filter((t) => t !== null && canBeRestartPoint(t))),
           newestEventTime: newest(stored.map((r) => r.eventTime)),
           inserted: inserted.size,
-          // A repeated cursor is no end of the backfill: only the workflow is told to wait.
-          caughtUp: !page.hasMore,
+          // A repeated cursor is no end of the backfill, whichever way the client reports it: only the workflow waits.
+          caughtUp: !page.hasMore && !page.cursorRepeated,
         }, deps.onEventsInserted?.contextSql);
         if (!advanced) {
           // Another attempt of this activity committed the same page first. Roll back and let the retry read anew.
