@@ -26,3 +26,9 @@ ALTER TABLE alerts DROP CONSTRAINT alerts_kind_check,
   ADD CONSTRAINT alerts_kind_check CHECK (kind IN ('silence', 'credentials', 'key_expiry', 'detection', 'quarantine'));
 ALTER TABLE alert_destinations DROP CONSTRAINT alert_destinations_kinds_check,
   ADD CONSTRAINT alert_destinations_kinds_check CHECK (kinds <@ ARRAY['silence', 'credentials', 'key_expiry', 'detection', 'quarantine']);
+
+-- A processedAt in the future became the restart point before this release: a cursor reset would have asked the API
+-- for events from that future. Such checkpoints restart from the newest stored processedAt that is not ahead of now.
+UPDATE checkpoints c
+   SET newest_processed_at = (SELECT max(e.processed_at) FROM events e WHERE e.source_id = c.source_id AND e.processed_at <= now() + interval '5 minutes')
+ WHERE c.newest_processed_at > now() + interval '5 minutes';
