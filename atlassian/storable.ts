@@ -33,8 +33,6 @@ export interface QuarantineEntry {
 export interface StorablePage {
   rows: EventRow[];
   quarantined: QuarantineEntry[];
-  /** Events that repeated an earlier event of the page byte for byte: dropped, they are stored once. */
-  repeats: number;
 }
 
 // NUL and UTF-16 surrogates without their other half: PostgreSQL's text and jsonb refuse both.
@@ -55,8 +53,8 @@ export function storableText(text: string): string {
 export function toStorablePage(events: readonly AuditEvent[], rejected: readonly RejectedEvent[] = [], nowMs = Date.now()): StorablePage {
   const quarantined: QuarantineEntry[] = rejected.map((r) => ({ eventId: boundedId(r.eventId), reason: 'schema', detail: r.reason, raw: storableText(r.raw) }));
   const rows: EventRow[] = [];
+  // An event repeated byte for byte is stored once; another event under an id already in the page is held.
   const rawById = new Map<string, string>();
-  let repeats = 0;
   for (const event of events) {
     const outcome = toStorableRow(event, nowMs);
     if ('reason' in outcome) {
@@ -67,13 +65,11 @@ export function toStorablePage(events: readonly AuditEvent[], rejected: readonly
     if (seen === undefined) {
       rawById.set(outcome.eventId, outcome.original ?? outcome.raw);
       rows.push(outcome);
-    } else if (seen === (outcome.original ?? outcome.raw)) {
-      repeats++;
-    } else {
+    } else if (seen !== (outcome.original ?? outcome.raw)) {
       quarantined.push({ eventId: outcome.eventId, reason: 'duplicate_id', detail: 'a different event with the same id came earlier in the page', raw: outcome.original ?? outcome.raw });
     }
   }
-  return { rows, quarantined, repeats };
+  return { rows, quarantined };
 }
 
 /** One event as a storable row, or the quarantine entry that says why it cannot be one. */
@@ -84,7 +80,7 @@ export function toStorableRow(event: AuditEvent, nowMs = Date.now()): EventRow |
   if (event.id.length > MAX_EVENT_ID_LENGTH) return held('id_too_long', `the event id is ${event.id.length} characters long, more than ${MAX_EVENT_ID_LENGTH}`);
   const { time, processedAt } = event.attributes;
   if (!isPlausible(time, nowMs + EVENT_TIME_FUTURE_SKEW_MS)) return held('implausible_time', `attributes.time ${quote(time)} is before 2000 or more than a day ahead`);
-  // A far-future processedAt is stored (it is what the API says); only one PostgreSQL cannot hold is refused.
+  // A far-future processedAt is stored as sent: kept out of the checkpoint (canBeRestartPoint), it harms nothing.
   if (processedAt && !isPlausible(processedAt, Infinity)) return held('implausible_time', `attributes.processedAt ${quote(processedAt)} is before 2000`);
 
   if (raw.includes('\\u') && UNSTORABLE_ESCAPES.test(raw)) {
