@@ -11,12 +11,14 @@ import { wakeAlertDispatcher } from '../alerts/wake';
 import { parseRfc3339 } from '../atlassian/schema';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import { toEventRow } from '../atlassian/normalize';
+import { canBeRestartPoint, toStorablePage, type QuarantineEntry } from '../atlassian/storable';
+import { quarantineEvents } from '../store/quarantine';
+import { QuarantineReport } from './quarantine-report';
 import { PageReadAhead } from './page-read-ahead';
 import { pacedRequest } from './paced-requests';
 import { ApiPacer, budgetOf } from '../store/api-pacing';
 import { advanceCheckpoint, Checkpoint, loadCheckpoint } from '../store/checkpoints';
-import { insertEvents, type InsertedEventsHook } from '../store/events';
+import { insertEvents, insertEventsOneByOne, isContentRefusal, type InsertedEventsHook, type RefusedEvent } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
 import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
 
@@ -52,6 +54,7 @@ export function createIngestPage(deps: IngestDependencies) {
   const readAhead = new PageReadAhead();
   const pacer = new ApiPacer(deps.db);
   const metrics = deps.metrics ?? noProductMetrics;
+  const quarantineReport = new QuarantineReport();
   return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
     const { cancellationSignal, info } = Context.current();
     // Pages run back to back in one workflow task, so a stopping worker would start page after page and never drain.
@@ -87,45 +90,80 @@ export function createIngestPage(deps: IngestDependencies) {
     }
 
     const { nextCursor } = page;
-    if (page.hasMore && nextCursor) readAhead.start(sourceId, nextCursor, () => fetchPage({ cursor: nextCursor }));
-    const rows = page.events.map(toEventRow);
+    // A page that hands back its own cursor would be asked for again at once, for ever: it counts as caught up, so the
+    // workflow asks again at its next poll, and the operator is told.
+    const hasMore = page.hasMore && !page.cursorRepeated;
+    if (hasMore && nextCursor) readAhead.start(sourceId, nextCursor, () => fetchPage({ cursor: nextCursor }));
+    const { rows, quarantined } = toStorablePage(page.events, page.rejected);
+    const fetched = page.events.length + (page.rejected?.length ?? 0);
     const storeStartedAt = performance.now();
-    const saved = await deps.db.withTransaction(async (tx) => {
-      const insertedIds = new Set(await insertEvents(tx, source.id, source.name, rows));
-      const advanced = await advanceCheckpoint(tx, source.id, {
-        expectedPagesFetched: checkpoint.pagesFetched,
-        nextCursor: page.nextCursor,
-        resetCursor: cursorReset,
-        newestProcessedAt: newest(rows.map((r) => r.processedAt)),
-        newestEventTime: newest(rows.map((r) => r.eventTime)),
-        inserted: insertedIds.size,
-        caughtUp: !page.hasMore,
-      }, deps.onEventsInserted?.contextSql);
-      if (!advanced) {
-        // Another attempt of this activity committed the same page first. Roll back and let the retry read anew.
-        throw ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
-      }
-      const hook =
-        insertedIds.size > 0 && deps.onEventsInserted
-          ? await deps.onEventsInserted.run(tx, source, rows.filter((row) => insertedIds.has(row.eventId)), advanced.returned)
-          : { alertsOpened: 0 };
-      return { inserted: insertedIds.size, checkpoint: advanced.checkpoint, alertsOpened: hook.alertsOpened, rulesFired: hook.rulesFired ?? [] };
+    const storePage = (eventByEvent: boolean) =>
+      deps.db.withTransaction(async (tx) => {
+        const { insertedIds, refused } = eventByEvent
+          ? await insertEventsOneByOne(tx, source.id, source.name, rows)
+          : { insertedIds: await insertEvents(tx, source.id, source.name, rows), refused: [] };
+        const inserted = new Set(insertedIds);
+        const refusedRows = new Set(refused.map(({ row }) => row));
+        const stored = refused.length > 0 ? rows.filter((row) => !refusedRows.has(row)) : rows;
+        const held = await quarantineEvents(tx, source.id, [...quarantined, ...refused.map(refusedToQuarantine)]);
+        const advanced = await advanceCheckpoint(tx, source.id, {
+          expectedPagesFetched: checkpoint.pagesFetched,
+          nextCursor: page.nextCursor,
+          resetCursor: cursorReset,
+          // A processedAt in the future is stored as sent, but restarting from it would skip everything until then.
+          newestProcessedAt: newest(stored.map((r) => r.processedAt).filter((t) => t !== null && canBeRestartPoint(t))),
+          newestEventTime: newest(stored.map((r) => r.eventTime)),
+          inserted: inserted.size,
+          // A repeated cursor is no end of the backfill, whichever way the client reports it: only the workflow waits.
+          caughtUp: !page.hasMore && !page.cursorRepeated,
+        }, deps.onEventsInserted?.contextSql);
+        if (!advanced) {
+          // Another attempt of this activity committed the same page first. Roll back and let the retry read anew.
+          throw ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
+        }
+        const hook =
+          inserted.size > 0 && deps.onEventsInserted
+            ? await deps.onEventsInserted.run(tx, source, stored.filter((row) => inserted.has(row.eventId)), advanced.returned)
+            : { alertsOpened: 0 };
+        const alertsChanged = (await quarantineReport.tell(tx, source, held.length, page.cursorRepeated === true)) + hook.alertsOpened;
+        return { inserted: inserted.size, held, checkpoint: advanced.checkpoint, alertsChanged, rulesFired: hook.rulesFired ?? [] };
+      });
+    let saved: Awaited<ReturnType<typeof storePage>>;
+    try {
+      saved = await storePage(false);
+    } catch (err) {
+      // Content PostgreSQL refuses that no rule above foresaw: the page is stored event by event, and what is
+      // refused is held with PostgreSQL's reason, rather than failing the page again on every retry.
+      if (!isContentRefusal(err)) throw err;
+      saved = await storePage(true);
+    }
+    quarantineReport.committed(source.id, page.cursorRepeated === true);
+    sourceMetrics.pageStored({
+      fetched,
+      inserted: saved.inserted,
+      rulesFired: saved.rulesFired,
+      quarantined: saved.held.map((entry) => entry.reason),
+      seconds: (performance.now() - storeStartedAt) / 1000,
     });
-    sourceMetrics.pageStored({ fetched: rows.length, inserted: saved.inserted, rulesFired: saved.rulesFired, seconds: (performance.now() - storeStartedAt) / 1000 });
     // Their notices go out, and the source's AlertOpen follows, now rather than at the dispatcher's next sweep.
-    if (saved.alertsOpened > 0) await wakeAlertDispatcher();
+    if (saved.alertsChanged > 0) await wakeAlertDispatcher();
 
     return {
-      fetched: rows.length,
+      fetched,
       inserted: saved.inserted,
-      hasMore: page.hasMore,
+      hasMore,
       newestEventTime: saved.checkpoint.newestEventTime?.toISOString() ?? null,
       eventsIngested: saved.checkpoint.eventsIngested,
       pagesFetched: saved.checkpoint.pagesFetched,
       backfillCompleted: saved.checkpoint.backfillCompletedAt !== null,
       backfillPercent: backfillPercent(saved.checkpoint),
+      ...(saved.held.length > 0 ? { quarantined: saved.held.length } : {}),
     };
   };
+}
+
+function refusedToQuarantine({ row, sqlState, message }: RefusedEvent): QuarantineEntry {
+  return { eventId: row.eventId, reason: 'database', detail: `PostgreSQL refused it (SQLSTATE ${sqlState}): ${message}`, raw: row.original ?? row.raw };
 }
 
 function startingPoint(checkpoint: Checkpoint): { cursor: string } | { from: number } {
@@ -133,7 +171,8 @@ function startingPoint(checkpoint: Checkpoint): { cursor: string } | { from: num
 }
 
 function restartFrom(checkpoint: Checkpoint): number {
-  return checkpoint.newestProcessedAt ? checkpoint.newestProcessedAt.getTime() - RESTART_OVERLAP_MS : checkpoint.backfillFrom.getTime();
+  // Never from the future: a checkpoint written before future processedAt times were kept out of it may hold one.
+  return checkpoint.newestProcessedAt ? Math.min(checkpoint.newestProcessedAt.getTime(), Date.now()) - RESTART_OVERLAP_MS : checkpoint.backfillFrom.getTime();
 }
 
 function newest(times: (string | null)[]): string | null {

@@ -16,6 +16,8 @@ export interface EventRow {
   anyEmails: string[];
   anyUsernames: string[];
   raw: string;
+  /** The event exactly as received, as JSON text, when making it storable changed it (see storable.ts). */
+  original?: string;
   /** The event the row was made from, for readers in the same process (detections) that would otherwise parse raw. */
   source?: AuditEvent;
 }

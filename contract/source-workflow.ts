@@ -11,6 +11,8 @@ export interface PageSummary {
   backfillCompleted: boolean;
   /** 0–100 while the first pass over the backfill window runs. */
   backfillPercent: number;
+  /** Events of the page newly held in the quarantine; absent from summaries recorded before it existed. */
+  quarantined?: number;
 }
 
 export type SourcePhase = 'starting' | 'backfilling' | 'polling' | 'waiting' | 'paused' | 'failed' | 'stopping';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { InsertedEventsHook } from '../store/events';
 import { actionFilter } from './action-filter';
@@ -84,11 +85,11 @@ function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[
     const filter = actionFilter(rule.actions);
     const matched = [...rowsByAction.keys()].filter((action) => filter.test(action)).flatMap(eventsOf).filter((event) => rule.match(event, settings));
     if (rule.kind === 'event') {
-      for (const event of matched) candidates.push({ packId, rule, event, dedupKey: rule.key(event, settings) });
+      for (const event of matched) candidates.push({ packId, rule, event, dedupKey: indexableKey(rule.key(event, settings)) });
     } else if (rule.kind === 'threshold') {
       for (const event of matched) {
         const value = rule.countBy.read(event);
-        if (value !== null) candidates.push({ packId, rule, event, dedupKey: value });
+        if (value !== null) candidates.push({ packId, rule, event, dedupKey: indexableKey(value) });
       }
     } else {
       // Only the earliest event with each value can be new: the later ones of the page have it in their lookback.
@@ -98,10 +99,21 @@ function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[
         const known = value === null ? undefined : earliest.get(value);
         if (value !== null && (!known || event.timeMs < known.timeMs)) earliest.set(value, event);
       }
-      for (const [value, event] of earliest) candidates.push({ packId, rule, event, dedupKey: value });
+      for (const [value, event] of earliest) candidates.push({ packId, rule, event, dedupKey: indexableKey(value) });
     }
   }
   return candidates;
+}
+
+/** 512 UTF-16 units are at most 1,536 bytes: well inside the ~2.7 KB of a btree entry of the detections index. */
+const MAX_INDEXED_KEY_LENGTH = 512;
+
+/**
+ * A key made of event content (an actor id, a domain) longer than the detections index can hold, which only hostile
+ * content makes, is kept as its SHA-256: the same value still makes the same key, and the page still commits.
+ */
+function indexableKey(key: string): string {
+  return key.length <= MAX_INDEXED_KEY_LENGTH ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
 /** Records the detections and opens their alerts, in one statement for the whole batch. */

@@ -1,5 +1,6 @@
 import { noopMetricMeter, type MetricMeter } from '@temporalio/common';
 import { AtlassianApiError, RateLimitedError } from '../atlassian/errors';
+import type { QuarantineReason } from '../atlassian/storable';
 
 /**
  * What the ingest path counts as it happens, recorded through the Temporal SDK's metric meter so that it is served
@@ -14,6 +15,7 @@ export const PRODUCT_METRICS = {
   apiWaitSeconds: 'audit_api_wait_seconds',
   pageStoreSeconds: 'audit_page_store_seconds',
   detections: 'audit_detections_total',
+  eventsQuarantined: 'audit_events_quarantined_total',
 } as const;
 
 /** Seconds; the SDK's default buckets are milliseconds-sized. Given to the exporter when the runtime is installed. */
@@ -37,6 +39,7 @@ export class ProductMetrics {
   readonly #apiWaitSeconds;
   readonly #pageStoreSeconds;
   readonly #detections;
+  readonly #eventsQuarantined;
 
   constructor(meter: MetricMeter) {
     this.#eventsFetched = meter.createCounter(PRODUCT_METRICS.eventsFetched, undefined, 'Events read from the API, per source (duplicates of a re-read page included)');
@@ -46,16 +49,18 @@ export class ProductMetrics {
     this.#apiWaitSeconds = meter.createHistogram(PRODUCT_METRICS.apiWaitSeconds, 'float', 's', 'Time requests were held back by the pace or by a 429, per source and reason');
     this.#pageStoreSeconds = meter.createHistogram(PRODUCT_METRICS.pageStoreSeconds, 'float', 's', "Duration of a page's PostgreSQL transaction (events, checkpoint, detections), per source");
     this.#detections = meter.createCounter(PRODUCT_METRICS.detections, undefined, 'Detections raised by ingestion, per source and rule');
+    this.#eventsQuarantined = meter.createCounter(PRODUCT_METRICS.eventsQuarantined, undefined, 'Events held in the quarantine for the first time, per source and reason');
   }
 
   /** The recorder of one source's ingest path: every value it records carries the source's name. */
   forSource(source: string): SourceMetrics {
     return {
-      pageStored: ({ fetched, inserted, rulesFired, seconds }) => {
+      pageStored: ({ fetched, inserted, rulesFired, quarantined = [], seconds }) => {
         this.#eventsFetched.add(fetched, { source });
         this.#eventsInserted.add(inserted, { source });
         this.#pageStoreSeconds.record(seconds, { source });
         for (const rule of rulesFired) this.#detections.add(1, { source, rule });
+        for (const reason of quarantined) this.#eventsQuarantined.add(1, { source, reason });
       },
       apiRequest: (outcome, seconds) => {
         this.#apiRequests.add(1, { source, status_class: outcome });
@@ -67,8 +72,11 @@ export class ProductMetrics {
 }
 
 export interface SourceMetrics {
-  /** After the page's transaction committed: what it read, stored and detected, and how long the transaction took. */
-  pageStored(page: { fetched: number; inserted: number; rulesFired: readonly string[]; seconds: number }): void;
+  /**
+   * After the page's transaction committed: what it read, stored, detected and newly held in the quarantine (the
+   * reason of each held event), and how long the transaction took.
+   */
+  pageStored(page: { fetched: number; inserted: number; rulesFired: readonly string[]; quarantined?: readonly QuarantineReason[]; seconds: number }): void;
   apiRequest(outcome: ApiOutcome, seconds: number): void;
   apiWait(reason: WaitReason, seconds: number): void;
 }

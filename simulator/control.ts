@@ -29,7 +29,9 @@ const eventFields = z.strictObject({
   container: z.array(jsonObject).optional(),
   location: jsonObject.nullable().optional(),
   message: jsonObject.nullable().optional(),
-});
+  // The event exactly as the stream serves it, hostile content included; it takes its place in the log now.
+  body: jsonObject.optional(),
+}).refine((event) => event.body === undefined || Object.keys(event).length === 1, 'give either body, or generated fields');
 
 const addEventsBody = z
   .strictObject({

@@ -18,6 +18,11 @@ export interface EventOverrides {
   container?: JsonObject[];
   location?: JsonObject | null;
   message?: JsonObject | null;
+  /**
+   * The event verbatim, as served (its `processedAt` too, which may lie anywhere: the event's place in the log, which
+   * `from=` searches, is when it was added). Nothing is generated or checked.
+   */
+  body?: JsonObject;
 }
 
 export interface GeneratedEvent {
@@ -56,6 +61,7 @@ export class EventGenerator {
 
   /** Event number `sequence` of the org: its content depends only on (seed, org, sequence), never on timing. */
   generate(sequence: number, processedAtMs: number, overrides: EventOverrides = {}): GeneratedEvent {
+    if (overrides.body) return verbatim(overrides.body, sequence, processedAtMs);
     const { seed, population, selfBaseUrl, lateEventRatio } = this.#options;
     const rng = new Random(seedFrom(seed, 'event', population.orgId, sequence));
     const id = overrides.id ?? rng.uuid();
@@ -104,4 +110,19 @@ export class EventGenerator {
       body,
     };
   }
+}
+
+function verbatim(body: JsonObject, sequence: number, processedAtMs: number): GeneratedEvent {
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
+  const attributes = (body.attributes ?? {}) as JsonObject;
+  const action = text(attributes.action);
+  return {
+    id: typeof body.id === 'string' ? body.id : `verbatim-${sequence}`,
+    processedAtMs,
+    action,
+    actorId: text((attributes.actor as JsonObject | undefined)?.id),
+    ip: text((attributes.location as JsonObject | undefined)?.ip) || null,
+    product: action.split('_')[0],
+    body,
+  };
 }

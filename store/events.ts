@@ -13,15 +13,15 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
   const arrayLiterals = (key: 'anyIpAddresses' | 'anyEmails' | 'anyUsernames') => rows.map((row) => toArrayLiteral(row[key]));
   const { rows: inserted } = await client.query<{ event_id: string }>(
     `INSERT INTO events (source_id, p_source_label, event_id, event_time, processed_at, action, actor_id, actor_name,
-                         actor_email, ip, location, p_event_time, p_any_ip_addresses, p_any_emails, p_any_usernames, raw)
+                         actor_email, ip, location, p_event_time, p_any_ip_addresses, p_any_emails, p_any_usernames, raw, original)
      SELECT $1, $2, e.event_id, e.event_time, e.processed_at, e.action, e.actor_id, e.actor_name, e.actor_email, e.ip,
             e.location, e.event_time,
             e.ips::text[], e.emails::text[], e.usernames::text[],
-            r.raw
+            r.raw, e.original
      FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
-                 $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[]) WITH ORDINALITY
+                 $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $16::text[]) WITH ORDINALITY
           AS e(event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip, location, ips, emails,
-               usernames, n)
+               usernames, original, n)
      JOIN jsonb_array_elements($15::jsonb) WITH ORDINALITY AS r(raw, n) USING (n)
      ON CONFLICT (source_id, event_id) DO NOTHING
      RETURNING event_id`,
@@ -43,9 +43,48 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
       // The raw events travel as one JSON array: as a text[] parameter, node-postgres would escape every character
       // of every event in JavaScript, the largest single cost of a page on the worker.
       `[${column('raw').join(',')}]`,
+      rows.map((row) => row.original ?? null),
     ],
   );
   return inserted.map((row) => row.event_id);
+}
+
+/** An event PostgreSQL refused on its own, by the SQLSTATE and message it gave. */
+export interface RefusedEvent {
+  row: EventRow;
+  sqlState: string;
+  message: string;
+}
+
+/**
+ * The slow path of a page whose insert PostgreSQL refused for its content: each event under a savepoint of its own,
+ * so the events it takes are stored and those it refuses are named. Only content refusals are caught; anything else
+ * (a lost connection, a deadlock) fails the page as before, to be retried.
+ */
+export async function insertEventsOneByOne(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<{ insertedIds: string[]; refused: RefusedEvent[] }> {
+  const insertedIds: string[] = [];
+  const refused: RefusedEvent[] = [];
+  for (const row of rows) {
+    await client.query('SAVEPOINT one_event');
+    try {
+      insertedIds.push(...(await insertEvents(client, sourceId, sourceLabel, [row])));
+      await client.query('RELEASE SAVEPOINT one_event');
+    } catch (err) {
+      if (!isContentRefusal(err)) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT one_event');
+      refused.push({ row, sqlState: err.code, message: err.message });
+    }
+  }
+  return { insertedIds, refused };
+}
+
+/**
+ * A data exception (SQLSTATE class 22: a character, a time, a number PostgreSQL cannot hold) or an index entry too
+ * large (54000): the same content fails again on every retry, so it is a quarantine matter, never a transient one.
+ */
+export function isContentRefusal(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && (code.startsWith('22') || code === '54000');
 }
 
 /**

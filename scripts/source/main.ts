@@ -10,6 +10,7 @@ import * as list from './commands/list';
 import * as packs from './commands/packs';
 import * as pause from './commands/pause';
 import * as pollNow from './commands/poll-now';
+import * as quarantine from './commands/quarantine';
 import * as reencrypt from './commands/reencrypt';
 import * as remove from './commands/remove';
 import * as resume from './commands/resume';
@@ -38,6 +39,7 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   packs,
   detections,
   alerts,
+  quarantine,
   setSilenceWindow,
   silenceAlert,
   setAlertWebhook,

@@ -58,6 +58,7 @@ describe('malformed control requests', () => {
     ['a fractional count', 'POST', '/orgs/ORG/events', { count: 1.5 }, /^count: /],
     ['events and count together', 'POST', '/orgs/ORG/events', { count: 2, events: [{}] }, /either events/],
     ['an unknown field inside an event', 'POST', '/orgs/ORG/events', { events: [{ action: 'user_login', when: 'now' }] }, /^events\.0: .*when/],
+    ['a verbatim body with generated fields', 'POST', '/orgs/ORG/events', { events: [{ body: { id: 'x' }, action: 'user_login' }] }, /either body/],
     ['an unknown organization', 'POST', '/orgs/no-such-org/events', { count: 1 }, /unknown organization/],
     ['a rate above 1', 'PUT', '/faults', { serverErrorRate: 1.5 }, /^serverErrorRate: /],
     ['a negative latency', 'PUT', '/faults', { latencyMs: -1 }, /^latencyMs: /],
@@ -116,6 +117,15 @@ describe('what the control API steers', () => {
     await api('/event-actions');
     await api('/event-actions');
     expect((await control('GET', '/requests')).body).toEqual({ ok: true, total: 3, byOrg: { [org.id]: { 'events-stream': 1, 'event-actions': 2 } } });
+  });
+
+  it('serves a verbatim event body exactly as given, NUL, lone surrogate and impossible times included', async () => {
+    const body = { id: 'verbatim-1', type: 'events', attributes: { time: '0000-01-01T00:00:00Z', processedAt: '9999-12-31T23:59:59Z', action: 'x'.repeat(3000), actor: { id: 'a', name: 'nul\u0000 and \uD800' } } };
+    // As a client sends it: JSON.stringify writes the NUL and the lone surrogate as \u escapes.
+    const added = await control('POST', `/orgs/${org.id}/events`, JSON.stringify({ events: [{ body }] }));
+    expect(added.body).toMatchObject({ ok: true, added: 1, ids: ['verbatim-1'] });
+    const newest = (await api(`/events-stream?limit=1&sortOrder=desc`)) as { data: unknown[] };
+    expect(newest.data).toEqual([body]);
   });
 
   it('queues faults, sets rate limits and end-of-stream modes, and clears faults', async () => {

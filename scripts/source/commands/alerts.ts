@@ -27,7 +27,7 @@ interface ResolveOptions {
 }
 
 export function register(program: Command, context: CliContext): void {
-  const alerts = program.command('alerts').description('list, acknowledge and resolve alerts (silence, credentials, key expiry, detections)');
+  const alerts = program.command('alerts').description('list, acknowledge and resolve alerts (silence, credentials, key expiry, detections, quarantine)');
   alerts
     .command('list', { isDefault: true })
     .description('the open alerts and the recently resolved ones, with their delivery')
