@@ -36,10 +36,11 @@ export interface EventsPageQuery {
   limit?: number;
 }
 
+/** The rate-limit headers as sent: untrusted text, read by rateLimitWindow (retry-delay.ts). */
 export interface RateLimitInfo {
-  limit: number | null;
-  remaining: number | null;
-  /** X-RateLimit-Reset as sent (an ISO time, often with minute precision). */
+  limit: string | null;
+  remaining: string | null;
+  /** Often a minute-precision ISO time; epoch seconds or a delta from some proxies. */
   reset: string | null;
 }
 
@@ -292,13 +293,7 @@ function readRateLimit(headers: Headers): RateLimitInfo | undefined {
   const remaining = headers.get('x-ratelimit-remaining');
   const reset = headers.get('x-ratelimit-reset');
   if (limit === null && remaining === null && reset === null) return undefined;
-  return { limit: toNumberOrNull(limit), remaining: toNumberOrNull(remaining), reset };
-}
-
-function toNumberOrNull(value: string | null): number | null {
-  if (value === null || value.trim() === '') return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
+  return { limit, remaining, reset };
 }
 
 /** Names the failure (ECONNRESET, "other side closed"...) without the request, which holds the key. */
