@@ -13,6 +13,7 @@ import {
 import { rateLimitDelayFromHeaders } from './retry-delay';
 import {
   apiErrorBodySchema,
+  auditEventSchema,
   eventsPageSchema,
   gatewayErrorBodySchema,
   orgsPageSchema,
@@ -106,7 +107,7 @@ export class AtlassianClient {
     const response = await this.#get(`${orgPath(orgId)}/events-stream`, params, 'events-stream', signal);
     const page = parseBody(eventsPageSchema, response, 'events-stream');
     const rateLimit = readRateLimit(response.headers);
-    return { ...interpretPage(page, query.limit), ...(rateLimit ? { rateLimit } : {}) };
+    return { ...interpretPage(page, query.limit, query.cursor), ...(rateLimit ? { rateLimit } : {}) };
   }
 
   /** Organizations the key can see, following the pagination cursor. */
@@ -218,13 +219,44 @@ export class AtlassianClient {
  * asking again at once would only earn the empty page of case 1. A page counts as full when it holds as many events
  * as the smaller of the requested limit and the server's `meta.page_size`; when neither is known, any non-empty page
  * counts as full, which costs at most one extra empty request.
+ * A page that would have more but hands back the very cursor it was asked with would be asked for again and again,
+ * each time spending the organization's budget on the same events: it has no more, and says `cursorRepeated`.
  */
-export function interpretPage(page: EventsPageBody, requestedLimit: number | undefined): Omit<EventsPage, 'rateLimit'> {
+export function interpretPage(page: EventsPageBody, requestedLimit: number | undefined, requestedCursor?: string): Omit<EventsPage, 'rateLimit'> {
   const nextCursor = page.meta?.next || null;
   const linksSayEnd = page.links != null && !page.links.next;
   const sizes = [requestedLimit, page.meta?.page_size].filter((n): n is number => typeof n === 'number' && n > 0);
   const full = page.data.length > 0 && page.data.length >= (sizes.length > 0 ? Math.min(...sizes) : 1);
-  return { events: page.data, nextCursor, hasMore: nextCursor !== null && !linksSayEnd && full };
+  const hasMore = nextCursor !== null && !linksSayEnd && full;
+  const cursorRepeated = hasMore && requestedCursor !== undefined && nextCursor === requestedCursor;
+  const { events, rejected } = readEvents(page.data);
+  return {
+    events,
+    ...(rejected.length > 0 ? { rejected } : {}),
+    ...(cursorRepeated ? { cursorRepeated } : {}),
+    nextCursor,
+    hasMore: hasMore && !cursorRepeated,
+  };
+}
+
+/** Each event of a page on its own: every one is either an event or a rejected one, none is dropped. */
+function readEvents(data: readonly unknown[]): { events: AuditEvent[]; rejected: RejectedEvent[] } {
+  const events: AuditEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  for (const item of data) {
+    const result = auditEventSchema.safeParse(item);
+    if (result.success) {
+      events.push(result.data);
+      continue;
+    }
+    const id = (item as { id?: unknown } | null)?.id;
+    rejected.push({
+      eventId: typeof id === 'string' && id !== '' ? id : null,
+      reason: describeIssues(result.error.issues),
+      raw: JSON.stringify(item),
+    });
+  }
+  return { events, rejected };
 }
 
 function orgPath(orgId: string): string {
@@ -252,15 +284,19 @@ function parseJson(text: string, endpoint: string, status: number): unknown {
 function parseBody<S extends z.ZodType>(schema: S, { body, status }: JsonResponse, endpoint: string): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const [first, ...rest] = result.error.issues;
-  const path = formatPath(first.path);
-  const more = rest.length > 0 ? ` (and ${rest.length} more issue${rest.length > 1 ? 's' : ''})` : '';
+  const path = formatPath(result.error.issues[0].path);
   throw new MalformedResponseError({
     status,
     code: null,
     path,
-    message: `Atlassian ${endpoint} response does not match the documented shape at ${path}: ${first.message}${more}`,
+    message: `Atlassian ${endpoint} response does not match the documented shape at ${describeIssues(result.error.issues)}`,
   });
+}
+
+/** `attributes.time: unparsable time (and 2 more issues)`: the first issue's path and message, on one short line. */
+function describeIssues([first, ...rest]: readonly z.core.$ZodIssue[]): string {
+  const more = rest.length > 0 ? ` (and ${rest.length} more issue${rest.length > 1 ? 's' : ''})` : '';
+  return `${formatPath(first.path)}: ${first.message.slice(0, MAX_SERVER_TEXT)}${more}`;
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {

@@ -8,10 +8,12 @@ import { Random, seedFrom } from './prng';
  * - `invalid-json`: a 2xx whose body is an HTML error page;
  * - `malformed-event`: a page whose first event lacks `attributes.action`;
  * - `repeat-event`: a continued page that starts with the last event of the previous page again;
+ * - `repeat-cursor`: a continued page whose `meta.next` is the cursor it was asked with, as a looping API would send
+ *   (queued faults only);
  * - `rate-limited`: a 429 in the rate limiter's current form, as if the key's window were spent (queued faults only);
  * - `delay`: the response comes `delayMs` late (queued faults only; rates use `latencyMs`).
  */
-export const FAULT_KINDS = ['server-error', 'reset', 'truncated-json', 'invalid-json', 'malformed-event', 'repeat-event', 'rate-limited', 'delay'] as const;
+export const FAULT_KINDS = ['server-error', 'reset', 'truncated-json', 'invalid-json', 'malformed-event', 'repeat-event', 'repeat-cursor', 'rate-limited', 'delay'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type ResponseFault = Exclude<FaultKind, 'delay'>;
 

@@ -195,7 +195,7 @@ async function handle(
       : handleApi(
           state,
           { ...route, pathname, pathAndQuery: rawUrl, query: new URLSearchParams(queryStart < 0 ? '' : rawUrl.slice(queryStart + 1)), key },
-          { repeatEvent: decision.fault === 'repeat-event', malformedEvent: decision.fault === 'malformed-event' },
+          { repeatEvent: decision.fault === 'repeat-event', malformedEvent: decision.fault === 'malformed-event', repeatCursor: decision.fault === 'repeat-cursor' },
         );
   response.headers = { ...response.headers, ...rateHeaders };
 
