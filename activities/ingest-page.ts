@@ -33,6 +33,8 @@ export interface IngestDependencies {
   metrics?: ProductMetrics;
   /** Aborted when the worker begins to shut down. */
   workerStopping?: AbortSignal;
+  /** The largest API response body read; the client's default when unset. */
+  maxResponseBytes?: number;
 }
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
@@ -63,7 +65,7 @@ export function createIngestPage(deps: IngestDependencies) {
     const checkpoint = await loadCheckpoint(deps.db, sourceId);
     const sourceMetrics = metrics.forSource(source.name);
     // Decrypted per call, not cached: a rotated key is used by the very next page.
-    const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)) });
+    const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)), maxResponseBytes: deps.maxResponseBytes });
 
     // Every request waits for its slot in the organization's pace, the read-ahead's too.
     const fetchPage = (query: EventsPageQuery, signal?: AbortSignal) =>

@@ -8,8 +8,10 @@ import {
   MalformedResponseError,
   OrgNotFoundError,
   RateLimitedError,
+  ResponseTooLargeError,
   TransientError,
 } from './errors';
+import { BodyTooLargeError, readBodyCapped, readBodyPrefix } from '../config/bounded-body';
 import { rateLimitDelayFromHeaders } from './retry-delay';
 import {
   apiErrorBodySchema,
@@ -27,6 +29,8 @@ export interface AtlassianClientOptions {
   baseUrl?: string;
   /** Budget for one request, body included. */
   timeoutMs?: number;
+  /** A successful body larger than this is not read on (ResponseTooLargeError). Default 32 MiB. */
+  maxResponseBytes?: number;
   fetchImpl?: typeof fetch;
 }
 
@@ -70,6 +74,10 @@ export interface EventsPage {
 
 export const DEFAULT_BASE_URL = 'https://api.atlassian.com';
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** A page of 500 events is about 1 MiB; 32 times that is no page, but a broken or hostile server. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** An error's body is read only for its code and title. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const INVALID_CURSOR_CODE = 'ADMIN-400-1';
 /** Bounds the /orgs paging loop against a server that keeps returning a cursor. */
 const MAX_ORG_PAGES = 100;
@@ -85,6 +93,7 @@ export class AtlassianClient {
   readonly #apiKey: string;
   readonly #baseUrl: string;
   readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
   readonly #fetch: typeof fetch;
 
   constructor(options: AtlassianClientOptions) {
@@ -95,6 +104,7 @@ export class AtlassianClient {
     this.#apiKey = options.apiKey;
     this.#baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#fetch = options.fetchImpl ?? globalThis.fetch;
   }
 
@@ -155,10 +165,19 @@ export class AtlassianClient {
         // A redirect means a wrong base URL; following it could carry the key to another host.
         redirect: 'manual',
       });
-      text = await response.text();
+      const succeeded = response.status >= 200 && response.status < 300;
+      text = succeeded ? await readBodyCapped(response, this.#maxResponseBytes) : await readBodyPrefix(response, MAX_ERROR_BODY_BYTES);
     } catch (err) {
       // Activity cancellation must surface as itself, not as a retryable failure.
       if (callerSignal?.aborted) throw callerSignal.reason;
+      if (err instanceof BodyTooLargeError) {
+        throw new ResponseTooLargeError({
+          status: response!.status,
+          code: null,
+          maxBytes: err.maxBytes,
+          message: `Atlassian ${endpoint} response is larger than ${err.maxBytes} bytes (ATLASSIAN_MAX_RESPONSE_BYTES); the rest was not read`,
+        });
+      }
       if (timeout.aborted) {
         throw new TransientError({
           status: null,

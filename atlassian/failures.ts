@@ -6,6 +6,7 @@ import {
   MALFORMED_RESPONSE,
   ORG_NOT_FOUND,
   RATE_LIMITED,
+  RESPONSE_TOO_LARGE,
   TRANSIENT,
 } from '../contract/failure-types';
 import {
@@ -16,6 +17,7 @@ import {
   MalformedResponseError,
   OrgNotFoundError,
   RateLimitedError,
+  ResponseTooLargeError,
 } from './errors';
 
 /**
@@ -49,6 +51,10 @@ export function toApplicationFailure(err: unknown, attempt: number): unknown {
       nextRetryDelay,
       category: ApplicationFailureCategory.BENIGN,
     });
+  }
+  // Retried, and said in one line: a stack trace would only show where the reading stopped.
+  if (err instanceof ResponseTooLargeError) {
+    return ApplicationFailure.create({ message: err.message, type: RESPONSE_TOO_LARGE, nonRetryable: false, details, category: ApplicationFailureCategory.BENIGN });
   }
   // A malformed page is retried too, but it is not routine: it keeps the SDK's warning with a stack.
   if (err instanceof MalformedResponseError) return ApplicationFailure.create({ message: err.message, type: MALFORMED_RESPONSE, nonRetryable: false, details });

@@ -34,6 +34,11 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string(),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('atlassian-audit'),
   ATLASSIAN_API_BASE_URL: z.url({ protocol: /^https?$/, message: 'ATLASSIAN_API_BASE_URL must be an http(s) URL' }).default('https://api.atlassian.com'),
+  /**
+   * The largest API response body a worker reads, in bytes (default 32 MiB, atlassian/client.ts); a larger one fails
+   * its page, which is asked for again. Below 1 MiB it would refuse honest pages of 500 events.
+   */
+  ATLASSIAN_MAX_RESPONSE_BYTES: wholeNumber(1024 * 1024).optional(),
   CREDENTIALS_KEY: z.string().optional(),
   /** Older credentials keys, comma-separated: they still open what they sealed until `reencrypt` has run. */
   CREDENTIALS_PREVIOUS_KEYS: z.string().optional(),

@@ -23,6 +23,9 @@ export const TRANSIENT = 'AtlassianTransient';
 /** The response was not the documented shape (or was cut short): retryable, the page is never skipped. */
 export const MALFORMED_RESPONSE = 'AtlassianMalformedResponse';
 
+/** The response body passed the client's cap (ATLASSIAN_MAX_RESPONSE_BYTES): retryable, the rest was never read. */
+export const RESPONSE_TOO_LARGE = 'AtlassianResponseTooLarge';
+
 /** The source was removed while its workflow still ran: the workflow ends instead of retrying. */
 export const SOURCE_REMOVED = 'SourceRemoved';
 

@@ -59,6 +59,7 @@ const failNextBody = z.strictObject({
   orgId: orgId.optional(),
   status: z.number().int().min(500).max(599).optional(),
   delayMs: z.number().int().min(0).max(600_000).optional(),
+  bytes: z.number().int().min(1).max(2 ** 40).optional(),
 });
 
 /** Any text a header may carry: the point is to send what a broken or hostile API would. */

@@ -8,6 +8,7 @@ import {
   MalformedResponseError,
   OrgNotFoundError,
   RateLimitedError,
+  ResponseTooLargeError,
   TransientError,
 } from '../../atlassian/errors';
 import type { EndOfStreamMode } from '../../simulator/org';
@@ -252,6 +253,26 @@ describe('malformed responses', () => {
     // None dropped: the same page asked again holds the five events, the rejected one among them.
     const again = await clientWith(guarded.keys.valid).fetchEventsPage(guarded.id, { limit: 5 });
     expect(again.events.map((e) => e.id)).toEqual([rejected.eventId, ...page.events.map((e) => e.id)]);
+  });
+});
+
+describe('a body past the cap', () => {
+  it('is a ResponseTooLargeError within seconds, read no further, and the page asked again comes whole', async () => {
+    simulator.failNext({ kind: 'huge-body', count: 1 });
+    const client = new AtlassianClient({ baseUrl: simulator.url, apiKey: guarded.keys.valid, maxResponseBytes: 1024 * 1024 });
+    const started = Date.now();
+    const error = await rejection(client.fetchEventsPage(guarded.id, { limit: 5 }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect(error).toMatchObject({ status: 200, maxBytes: 1024 * 1024 });
+    expect(error.message).toBe('Atlassian events-stream response is larger than 1048576 bytes (ATLASSIAN_MAX_RESPONSE_BYTES); the rest was not read');
+    expect((await client.fetchEventsPage(guarded.id, { limit: 5 })).events).toHaveLength(5);
+  });
+
+  it('is read whole below the cap', async () => {
+    simulator.failNext({ kind: 'huge-body', count: 1, bytes: 512 * 1024 });
+    const client = new AtlassianClient({ baseUrl: simulator.url, apiKey: guarded.keys.valid, maxResponseBytes: 1024 * 1024 });
+    expect(await client.fetchEventsPage(guarded.id, { limit: 5 })).toMatchObject({ events: [], hasMore: false });
   });
 });
 
