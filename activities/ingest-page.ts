@@ -5,7 +5,7 @@ import { PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
 import type { PageSummary } from '../contract/source-workflow';
 import { AtlassianClient, EventsPage, type EventsPageQuery } from '../atlassian/client';
 import { InvalidCursorError } from '../atlassian/errors';
-import { toApplicationFailure } from '../atlassian/failures';
+import { CONTENT_FAILURES_BEFORE_STALL, contentStalled, isContentFailure, toApplicationFailure } from '../atlassian/failures';
 import { wakeAlertDispatcher } from '../alerts/wake';
 import { parseRfc3339 } from '../atlassian/schema';
 import type { CredentialCipher } from '../store/credentials';
@@ -14,7 +14,7 @@ import { toEventRow } from '../atlassian/normalize';
 import { PageReadAhead } from './page-read-ahead';
 import { pacedRequest } from './paced-requests';
 import { ApiPacer, budgetOf } from '../store/api-pacing';
-import { advanceCheckpoint, Checkpoint, loadCheckpoint } from '../store/checkpoints';
+import { advanceCheckpoint, Checkpoint, loadCheckpoint, recordContentFailure } from '../store/checkpoints';
 import { insertEvents, type InsertedEventsHook } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
 import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
@@ -81,6 +81,10 @@ export function createIngestPage(deps: IngestDependencies) {
         page = await fetchPage({ from: restartFrom(checkpoint) }, cancellationSignal);
       }
     } catch (err) {
+      if (isContentFailure(err)) {
+        const inARow = await recordContentFailure(deps.db, sourceId, checkpoint.pagesFetched);
+        if (inARow > 0 && inARow % CONTENT_FAILURES_BEFORE_STALL === 0) throw contentStalled(err, inARow);
+      }
       throw toApplicationFailure(err, info.attempt);
     }
 

@@ -2,6 +2,7 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import {
   AUTH_REJECTED,
   BAD_REQUEST,
+  CONTENT_STALLED,
   INVALID_CURSOR,
   MALFORMED_RESPONSE,
   ORG_NOT_FOUND,
@@ -60,4 +61,25 @@ export function toApplicationFailure(err: unknown, attempt: number): unknown {
   if (err instanceof MalformedResponseError) return ApplicationFailure.create({ message: err.message, type: MALFORMED_RESPONSE, nonRetryable: false, details });
   // TransientError lands here, and so would a future subclass nobody mapped: retrying is the harmless default.
   return ApplicationFailure.create({ message: err.message, type: TRANSIENT, nonRetryable: false, details, category: ApplicationFailureCategory.BENIGN });
+}
+
+/**
+ * A whole answer that could not be read: retried as transient trouble (a truncated body is routine), but counted,
+ * since the same answer for the same page attempt after attempt is permanent for content reasons.
+ */
+export function isContentFailure(err: unknown): err is MalformedResponseError | ResponseTooLargeError {
+  return err instanceof MalformedResponseError || err instanceof ResponseTooLargeError;
+}
+
+/** Every this many content failures in a row for one page, the source stops (and a resume grants as many again). */
+export const CONTENT_FAILURES_BEFORE_STALL = 10;
+
+/** The non-retryable failure that stops a source whose page has failed for content reasons too many times in a row. */
+export function contentStalled(err: MalformedResponseError | ResponseTooLargeError, failuresInARow: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `the API answered the same page ${failuresInARow} times in a row with a body that cannot be read; the last: ${err.message}`,
+    type: CONTENT_STALLED,
+    nonRetryable: true,
+    details: [{ ...err.toJSON(), failuresInARow }],
+  });
 }
