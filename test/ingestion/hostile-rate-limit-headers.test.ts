@@ -7,20 +7,20 @@ import { countEvents, createTestSource, eventually, openTestDatabase, testActivi
 import { withWorker } from '../harness/worker';
 
 // Rate-limit headers are untrusted: whatever a response says of the window may slow an organization down, within an
-// hour, but never fail its pages or hold them for longer.
+// hour, but never fail its pages or hold them for longer. (A 429's hints are capped at an hour, and nonsense in them
+// falls back to backoff: test/atlassian/retry-delay.test.ts.)
 
 type Headers = Partial<Record<RateLimitHeader, string>>;
 
 const EVENTS = 600;
 
-async function backfillsWith(headers: Headers, queued429s = 0): Promise<{ stored: number; holdSeconds: number }> {
+async function backfillsWith(headers: Headers): Promise<{ stored: number; holdSeconds: number }> {
   // Six pages of 100: the headers of each success set the pace of the next request.
   const simulator = await startSimulator({ seed: 25, orgs: [{}], history: { count: EVENTS, spanMs: 3600_000 }, maxPageSize: 100 });
   const db = openTestDatabase();
   try {
     simulator.setRateLimit({ headers });
     const org = simulator.orgs[0];
-    if (queued429s > 0) simulator.failNext({ kind: 'rate-limited', count: queued429s, orgId: org.id });
     const source = await createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url });
     return await withWorker(testActivities(db), async ({ client, taskQueue }) => {
       const handle = await startSourceWorkflow(client, source, taskQueue);
@@ -49,17 +49,8 @@ describe('hostile rate-limit headers on successful pages', () => {
     // Failed the cast into PostgreSQL's int, and with it every page.
     ['a fractional remaining count', { 'X-RateLimit-Remaining': '2.5' }],
     ['a remaining count of 1e20', { 'X-RateLimit-Remaining': '1e20' }],
-    ['a negative remaining count and a reset that is no time', { 'X-RateLimit-Remaining': '-1', 'X-RateLimit-Reset': 'whenever' }],
   ])('%s: the source keeps ingesting', async (_case, headers) => {
     const { stored, holdSeconds } = await backfillsWith(headers);
-    expect(stored).toBe(EVENTS);
-    expect(holdSeconds).toBeLessThan(60);
-  });
-});
-
-describe('hostile rate-limit headers on 429s', () => {
-  it('falls back to its own backoff when the hints are nonsense, and goes on', async () => {
-    const { stored, holdSeconds } = await backfillsWith({ 'Retry-After': '1e20', 'X-RateLimit-Remaining': '1e20', 'X-RateLimit-Reset': 'never' }, 2);
     expect(stored).toBe(EVENTS);
     expect(holdSeconds).toBeLessThan(60);
   });
