@@ -267,11 +267,8 @@ describe('a body past the cap', () => {
     expect(error).toMatchObject({ status: 200, maxBytes: 1024 * 1024 });
     expect(error.message).toBe('Atlassian events-stream response is larger than 1048576 bytes (ATLASSIAN_MAX_RESPONSE_BYTES); the rest was not read');
     expect((await client.fetchEventsPage(guarded.id, { limit: 5 })).events).toHaveLength(5);
-  });
-
-  it('is read whole below the cap', async () => {
+    // Below the cap, a large body is read whole.
     simulator.failNext({ kind: 'huge-body', count: 1, bytes: 512 * 1024 });
-    const client = new AtlassianClient({ baseUrl: simulator.url, apiKey: guarded.keys.valid, maxResponseBytes: 1024 * 1024 });
     expect(await client.fetchEventsPage(guarded.id, { limit: 5 })).toMatchObject({ events: [], hasMore: false });
   });
 });
