@@ -17,6 +17,8 @@ export interface ActivityDependencies {
   metrics?: ProductMetrics;
   /** Aborted when the worker begins to shut down: pages not yet started are handed back (see ingestPage). */
   workerStopping?: AbortSignal;
+  /** The largest API response body read (ATLASSIAN_MAX_RESPONSE_BYTES); the client's default when unset. */
+  maxResponseBytes?: number;
 }
 
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */

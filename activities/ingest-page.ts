@@ -6,7 +6,7 @@ import { apiBaseUrlProblem } from '../config/api-base-urls';
 import type { PageSummary } from '../contract/source-workflow';
 import { AtlassianClient, EventsPage, type EventsPageQuery } from '../atlassian/client';
 import { InvalidCursorError } from '../atlassian/errors';
-import { toApplicationFailure } from '../atlassian/failures';
+import { CONTENT_FAILURES_BEFORE_STALL, contentStalled, isContentFailure, toApplicationFailure } from '../atlassian/failures';
 import { wakeAlertDispatcher } from '../alerts/wake';
 import { parseRfc3339 } from '../atlassian/schema';
 import type { CredentialCipher } from '../store/credentials';
@@ -17,7 +17,7 @@ import { QuarantineReport } from './quarantine-report';
 import { PageReadAhead } from './page-read-ahead';
 import { pacedRequest } from './paced-requests';
 import { ApiPacer, budgetOf } from '../store/api-pacing';
-import { advanceCheckpoint, Checkpoint, loadCheckpoint } from '../store/checkpoints';
+import { advanceCheckpoint, Checkpoint, loadCheckpoint, recordContentFailure } from '../store/checkpoints';
 import { insertEvents, insertEventsOneByOne, isContentRefusal, type InsertedEventsHook, type RefusedEvent } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
 import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
@@ -36,6 +36,8 @@ export interface IngestDependencies {
   metrics?: ProductMetrics;
   /** Aborted when the worker begins to shut down. */
   workerStopping?: AbortSignal;
+  /** The largest API response body read; the client's default when unset. */
+  maxResponseBytes?: number;
 }
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
@@ -70,7 +72,7 @@ export function createIngestPage(deps: IngestDependencies) {
     const checkpoint = await loadCheckpoint(deps.db, sourceId);
     const sourceMetrics = metrics.forSource(source.name);
     // Decrypted per call, not cached: a rotated key is used by the very next page.
-    const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)) });
+    const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)), maxResponseBytes: deps.maxResponseBytes });
 
     // Every request waits for its slot in the organization's pace, the read-ahead's too.
     const fetchPage = (query: EventsPageQuery, signal?: AbortSignal) =>
@@ -86,6 +88,10 @@ export function createIngestPage(deps: IngestDependencies) {
         page = await fetchPage({ from: restartFrom(checkpoint) }, cancellationSignal);
       }
     } catch (err) {
+      if (isContentFailure(err)) {
+        const inARow = await recordContentFailure(deps.db, sourceId, checkpoint.pagesFetched);
+        if (inARow > 0 && inARow % CONTENT_FAILURES_BEFORE_STALL === 0) throw contentStalled(err, inARow);
+      }
       throw toApplicationFailure(err, info.attempt);
     }
 

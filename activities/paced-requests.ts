@@ -1,6 +1,7 @@
 import type { EventsPage, RateLimitInfo } from '../atlassian/client';
 import { RateLimitedError } from '../atlassian/errors';
-import { parseRateLimitResetMs } from '../atlassian/retry-delay';
+import { log } from '@temporalio/activity';
+import { rateLimitWindow } from '../atlassian/retry-delay';
 import type { ApiPacer, RateWindow } from '../store/api-pacing';
 import { apiOutcomeOf, type SourceMetrics } from '../observability/product-metrics';
 
@@ -50,15 +51,11 @@ export async function pacedRequest(
 }
 
 /**
- * The window a response describes, or undefined when it says nothing usable, or describes a window that has already
- * reset (a response that crossed the boundary): its count would hold the next window back for nothing.
+ * The window a response describes, or undefined when it says nothing usable. Headers that make no sense are left out
+ * with one warning: a hostile value may neither fail the page nor hold the organization's pace.
  */
 function windowOf(rateLimit: RateLimitInfo): RateWindow | undefined {
-  const now = Date.now();
-  if (rateLimit.remaining === null || rateLimit.reset === null) return undefined;
-  const resetsAt = Date.parse(rateLimit.reset);
-  if (!Number.isNaN(resetsAt)) return resetsAt > now ? { remaining: rateLimit.remaining, resetsAtMs: resetsAt } : undefined;
-  // Epoch seconds or a delta, as some proxies send it.
-  const resetInMs = parseRateLimitResetMs(rateLimit.reset, now);
-  return resetInMs === null ? undefined : { remaining: rateLimit.remaining, resetsAtMs: now + resetInMs };
+  const { window, ignored } = rateLimitWindow(rateLimit.remaining, rateLimit.reset, Date.now());
+  if (ignored) log.warn(`ignored the rate-limit headers of a response: ${ignored}`);
+  return window;
 }

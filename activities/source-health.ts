@@ -1,4 +1,4 @@
-import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND } from '../contract/failure-types';
+import { AUTH_REJECTED, BAD_REQUEST, CONTENT_STALLED, ORG_NOT_FOUND } from '../contract/failure-types';
 import { DEFAULT_SILENCE_WINDOW_SECONDS } from '../contract/settings';
 import type { SourceAlertingState } from '../contract/source-workflow';
 import type { Database } from '../store/database';
@@ -23,6 +23,12 @@ const REFUSALS: Record<string, { title: string; nextStep: string }> = {
   [BAD_REQUEST]: {
     title: 'the Atlassian API refused the request',
     nextStep: 'Repeating the same request cannot help: check the API base URL of the source, then resume it with `atlassian-audit resume {name}`.',
+  },
+  [CONTENT_STALLED]: {
+    title: 'the Atlassian API keeps answering with a page that cannot be read',
+    nextStep:
+      'No event was skipped: the source waits at the same page. If the page is larger than the cap, raise ATLASSIAN_MAX_RESPONSE_BYTES; ' +
+      'once the API (or a proxy in between) answers properly again, resume the source with `atlassian-audit resume {name}`.',
   },
 };
 

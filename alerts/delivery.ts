@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { readBodyPrefix } from '../config/bounded-body';
 import { webhookSecretContext, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import type { DestinationFormat } from './destinations';
@@ -7,6 +8,8 @@ import { AlertRecord, Notice, noticeBody, toAlertRecord, type WebUiLinks } from 
 /** Rows claimed per round; they are sent concurrently, so a round takes about one request timeout at most. */
 const BATCH_SIZE = 20;
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Of a receiver's reply only the start is read, for the reason of a refusal: a reply may be of any size. */
+const MAX_REPLY_BYTES = 4 * 1024;
 /** A claimed row is someone's for this long; a deliverer that died mid-round gives its rows back by running out. */
 const LEASE_SECONDS = 60;
 /** Retries back off 1 s, 2 s, 4 s ... up to this, and stop once a notice has waited this long. */
@@ -125,7 +128,7 @@ async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: nu
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });
-    const text = await response.text().catch(() => '');
+    const text = await readBodyPrefix(response, MAX_REPLY_BYTES).catch(() => '');
     if (response.status >= 200 && response.status < 300) return undefined;
     const said = text.replace(/\s+/g, ' ').trim().slice(0, 120);
     return `HTTP ${response.status}${said ? `: ${said}` : ''}`;

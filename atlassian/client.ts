@@ -8,11 +8,14 @@ import {
   MalformedResponseError,
   OrgNotFoundError,
   RateLimitedError,
+  ResponseTooLargeError,
   TransientError,
 } from './errors';
+import { BodyTooLargeError, readBodyCapped, readBodyPrefix } from '../config/bounded-body';
 import { rateLimitDelayFromHeaders } from './retry-delay';
 import {
   apiErrorBodySchema,
+  auditEventSchema,
   eventsPageSchema,
   gatewayErrorBodySchema,
   orgsPageSchema,
@@ -26,6 +29,8 @@ export interface AtlassianClientOptions {
   baseUrl?: string;
   /** Budget for one request, body included. */
   timeoutMs?: number;
+  /** A successful body larger than this is not read on (ResponseTooLargeError). Default 32 MiB. */
+  maxResponseBytes?: number;
   fetchImpl?: typeof fetch;
 }
 
@@ -36,10 +41,11 @@ export interface EventsPageQuery {
   limit?: number;
 }
 
+/** The rate-limit headers as sent: untrusted text, read by rateLimitWindow (retry-delay.ts). */
 export interface RateLimitInfo {
-  limit: number | null;
-  remaining: number | null;
-  /** X-RateLimit-Reset as sent (an ISO time, often with minute precision). */
+  limit: string | null;
+  remaining: string | null;
+  /** Often a minute-precision ISO time; epoch seconds or a delta from some proxies. */
   reset: string | null;
 }
 
@@ -68,6 +74,10 @@ export interface EventsPage {
 
 export const DEFAULT_BASE_URL = 'https://api.atlassian.com';
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** A page of 500 events is about 1 MiB; 32 times that is no page, but a broken or hostile server. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+/** An error's body is read only for its code and title. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const INVALID_CURSOR_CODE = 'ADMIN-400-1';
 /** Bounds the /orgs paging loop against a server that keeps returning a cursor. */
 const MAX_ORG_PAGES = 100;
@@ -83,6 +93,7 @@ export class AtlassianClient {
   readonly #apiKey: string;
   readonly #baseUrl: string;
   readonly #timeoutMs: number;
+  readonly #maxResponseBytes: number;
   readonly #fetch: typeof fetch;
 
   constructor(options: AtlassianClientOptions) {
@@ -93,6 +104,7 @@ export class AtlassianClient {
     this.#apiKey = options.apiKey;
     this.#baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#fetch = options.fetchImpl ?? globalThis.fetch;
   }
 
@@ -105,7 +117,7 @@ export class AtlassianClient {
     const response = await this.#get(`${orgPath(orgId)}/events-stream`, params, 'events-stream', signal);
     const page = parseBody(eventsPageSchema, response, 'events-stream');
     const rateLimit = readRateLimit(response.headers);
-    return { ...interpretPage(page, query.limit), ...(rateLimit ? { rateLimit } : {}) };
+    return { ...interpretPage(page, query.limit, query.cursor), ...(rateLimit ? { rateLimit } : {}) };
   }
 
   /** Organizations the key can see, following the pagination cursor. */
@@ -153,10 +165,19 @@ export class AtlassianClient {
         // A redirect means a wrong base URL; following it could carry the key to another host.
         redirect: 'manual',
       });
-      text = await response.text();
+      const succeeded = response.status >= 200 && response.status < 300;
+      text = succeeded ? await readBodyCapped(response, this.#maxResponseBytes) : await readBodyPrefix(response, MAX_ERROR_BODY_BYTES);
     } catch (err) {
       // Activity cancellation must surface as itself, not as a retryable failure.
       if (callerSignal?.aborted) throw callerSignal.reason;
+      if (err instanceof BodyTooLargeError) {
+        throw new ResponseTooLargeError({
+          status: response!.status,
+          code: null,
+          maxBytes: err.maxBytes,
+          message: `Atlassian ${endpoint} response is larger than ${err.maxBytes} bytes (ATLASSIAN_MAX_RESPONSE_BYTES); the rest was not read`,
+        });
+      }
       if (timeout.aborted) {
         throw new TransientError({
           status: null,
@@ -217,13 +238,44 @@ export class AtlassianClient {
  * asking again at once would only earn the empty page of case 1. A page counts as full when it holds as many events
  * as the smaller of the requested limit and the server's `meta.page_size`; when neither is known, any non-empty page
  * counts as full, which costs at most one extra empty request.
+ * A page that would have more but hands back the very cursor it was asked with would be asked for again and again,
+ * each time spending the organization's budget on the same events: it has no more, and says `cursorRepeated`.
  */
-export function interpretPage(page: EventsPageBody, requestedLimit: number | undefined): Omit<EventsPage, 'rateLimit'> {
+export function interpretPage(page: EventsPageBody, requestedLimit: number | undefined, requestedCursor?: string): Omit<EventsPage, 'rateLimit'> {
   const nextCursor = page.meta?.next || null;
   const linksSayEnd = page.links != null && !page.links.next;
   const sizes = [requestedLimit, page.meta?.page_size].filter((n): n is number => typeof n === 'number' && n > 0);
   const full = page.data.length > 0 && page.data.length >= (sizes.length > 0 ? Math.min(...sizes) : 1);
-  return { events: page.data, nextCursor, hasMore: nextCursor !== null && !linksSayEnd && full };
+  const hasMore = nextCursor !== null && !linksSayEnd && full;
+  const cursorRepeated = hasMore && requestedCursor !== undefined && nextCursor === requestedCursor;
+  const { events, rejected } = readEvents(page.data);
+  return {
+    events,
+    ...(rejected.length > 0 ? { rejected } : {}),
+    ...(cursorRepeated ? { cursorRepeated } : {}),
+    nextCursor,
+    hasMore: hasMore && !cursorRepeated,
+  };
+}
+
+/** Each event of a page on its own: every one is either an event or a rejected one, none is dropped. */
+function readEvents(data: readonly unknown[]): { events: AuditEvent[]; rejected: RejectedEvent[] } {
+  const events: AuditEvent[] = [];
+  const rejected: RejectedEvent[] = [];
+  for (const item of data) {
+    const result = auditEventSchema.safeParse(item);
+    if (result.success) {
+      events.push(result.data);
+      continue;
+    }
+    const id = (item as { id?: unknown } | null)?.id;
+    rejected.push({
+      eventId: typeof id === 'string' && id !== '' ? id : null,
+      reason: describeIssues(result.error.issues),
+      raw: JSON.stringify(item),
+    });
+  }
+  return { events, rejected };
 }
 
 function orgPath(orgId: string): string {
@@ -251,15 +303,19 @@ function parseJson(text: string, endpoint: string, status: number): unknown {
 function parseBody<S extends z.ZodType>(schema: S, { body, status }: JsonResponse, endpoint: string): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const [first, ...rest] = result.error.issues;
-  const path = formatPath(first.path);
-  const more = rest.length > 0 ? ` (and ${rest.length} more issue${rest.length > 1 ? 's' : ''})` : '';
+  const path = formatPath(result.error.issues[0].path);
   throw new MalformedResponseError({
     status,
     code: null,
     path,
-    message: `Atlassian ${endpoint} response does not match the documented shape at ${path}: ${first.message}${more}`,
+    message: `Atlassian ${endpoint} response does not match the documented shape at ${describeIssues(result.error.issues)}`,
   });
+}
+
+/** `attributes.time: unparsable time (and 2 more issues)`: the first issue's path and message, on one short line. */
+function describeIssues([first, ...rest]: readonly z.core.$ZodIssue[]): string {
+  const more = rest.length > 0 ? ` (and ${rest.length} more issue${rest.length > 1 ? 's' : ''})` : '';
+  return `${formatPath(first.path)}: ${first.message.slice(0, MAX_SERVER_TEXT)}${more}`;
 }
 
 function formatPath(path: ReadonlyArray<PropertyKey>): string {
@@ -292,13 +348,7 @@ function readRateLimit(headers: Headers): RateLimitInfo | undefined {
   const remaining = headers.get('x-ratelimit-remaining');
   const reset = headers.get('x-ratelimit-reset');
   if (limit === null && remaining === null && reset === null) return undefined;
-  return { limit: toNumberOrNull(limit), remaining: toNumberOrNull(remaining), reset };
-}
-
-function toNumberOrNull(value: string | null): number | null {
-  if (value === null || value.trim() === '') return null;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : null;
+  return { limit, remaining, reset };
 }
 
 /** Names the failure (ECONNRESET, "other side closed"...) without the request, which holds the key. */

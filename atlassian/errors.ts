@@ -126,3 +126,18 @@ export class MalformedResponseError extends AtlassianApiError {
     return { ...super.toJSON(), path: this.path };
   }
 }
+
+/** A body past the client's cap (maxResponseBytes): its reading stopped there, and the page is asked for again. */
+export class ResponseTooLargeError extends AtlassianApiError {
+  override readonly name = 'ResponseTooLargeError';
+  readonly maxBytes: number;
+
+  constructor(fields: AtlassianApiErrorFields & { maxBytes: number }) {
+    super(fields);
+    this.maxBytes = fields.maxBytes;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), maxBytes: this.maxBytes };
+  }
+}

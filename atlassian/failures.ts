@@ -2,10 +2,12 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import {
   AUTH_REJECTED,
   BAD_REQUEST,
+  CONTENT_STALLED,
   INVALID_CURSOR,
   MALFORMED_RESPONSE,
   ORG_NOT_FOUND,
   RATE_LIMITED,
+  RESPONSE_TOO_LARGE,
   TRANSIENT,
 } from '../contract/failure-types';
 import {
@@ -16,6 +18,7 @@ import {
   MalformedResponseError,
   OrgNotFoundError,
   RateLimitedError,
+  ResponseTooLargeError,
 } from './errors';
 
 /**
@@ -50,8 +53,33 @@ export function toApplicationFailure(err: unknown, attempt: number): unknown {
       category: ApplicationFailureCategory.BENIGN,
     });
   }
+  // Retried, and said in one line: a stack trace would only show where the reading stopped.
+  if (err instanceof ResponseTooLargeError) {
+    return ApplicationFailure.create({ message: err.message, type: RESPONSE_TOO_LARGE, nonRetryable: false, details, category: ApplicationFailureCategory.BENIGN });
+  }
   // A malformed page is retried too, but it is not routine: it keeps the SDK's warning with a stack.
   if (err instanceof MalformedResponseError) return ApplicationFailure.create({ message: err.message, type: MALFORMED_RESPONSE, nonRetryable: false, details });
   // TransientError lands here, and so would a future subclass nobody mapped: retrying is the harmless default.
   return ApplicationFailure.create({ message: err.message, type: TRANSIENT, nonRetryable: false, details, category: ApplicationFailureCategory.BENIGN });
+}
+
+/**
+ * A whole answer that could not be read: retried as transient trouble (a truncated body is routine), but counted,
+ * since the same answer for the same page attempt after attempt is permanent for content reasons.
+ */
+export function isContentFailure(err: unknown): err is MalformedResponseError | ResponseTooLargeError {
+  return err instanceof MalformedResponseError || err instanceof ResponseTooLargeError;
+}
+
+/** Every this many content failures in a row for one page, the source stops (and a resume grants as many again). */
+export const CONTENT_FAILURES_BEFORE_STALL = 10;
+
+/** The non-retryable failure that stops a source whose page has failed for content reasons too many times in a row. */
+export function contentStalled(err: MalformedResponseError | ResponseTooLargeError, failuresInARow: number): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `the API answered the same page ${failuresInARow} times in a row with a body that cannot be read; the last: ${err.message}`,
+    type: CONTENT_STALLED,
+    nonRetryable: true,
+    details: [{ ...err.toJSON(), failuresInARow }],
+  });
 }

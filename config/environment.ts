@@ -57,6 +57,11 @@ const schema = z.object({
   [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: oneOf(['true', 'false']).optional(),
   /** Variables a sources file or a --*-env flag may name besides AUDIT_SECRET_*, comma-separated. */
   SOURCES_ENV_ALLOWED: variableNames.optional(),
+  /**
+   * The largest API response body a worker reads, in bytes (default 32 MiB, atlassian/client.ts); a larger one fails
+   * its page, which is asked for again. Below 1 MiB it would refuse honest pages of 500 events.
+   */
+  ATLASSIAN_MAX_RESPONSE_BYTES: wholeNumber(1024 * 1024).optional(),
   CREDENTIALS_KEY: z.string().optional(),
   /** Older credentials keys, comma-separated: they still open what they sealed until `reencrypt` has run. */
   CREDENTIALS_PREVIOUS_KEYS: z.string().optional(),

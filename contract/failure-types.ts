@@ -23,6 +23,15 @@ export const TRANSIENT = 'AtlassianTransient';
 /** The response was not the documented shape (or was cut short): retryable, the page is never skipped. */
 export const MALFORMED_RESPONSE = 'AtlassianMalformedResponse';
 
+/** The response body passed the client's cap (ATLASSIAN_MAX_RESPONSE_BYTES): retryable, the rest was never read. */
+export const RESPONSE_TOO_LARGE = 'AtlassianResponseTooLarge';
+
+/**
+ * The API answered the same page with a body that could not be read as a whole (not JSON, the envelope wrong, past
+ * the size cap) attempt after attempt: the source stops as failed, and the operator is told, until it is resumed.
+ */
+export const CONTENT_STALLED = 'AtlassianContentStalled';
+
 /** The source was removed while its workflow still ran: the workflow ends instead of retrying. */
 export const SOURCE_REMOVED = 'SourceRemoved';
 

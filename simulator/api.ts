@@ -34,6 +34,7 @@ export interface ApiRequest extends ApiRoute {
 export interface PageFaults {
   repeatEvent: boolean;
   malformedEvent: boolean;
+  repeatCursor: boolean;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -184,7 +185,8 @@ function eventsStream(state: SimulatorState, org: SimulatedOrg, request: ApiRequ
     issuedAtMs: state.now(),
   });
 
-  let metaNext: string | null = nextCursor;
+  // A looping API: the continued page points back at itself.
+  let metaNext: string | null = faults.repeatCursor && page.cursor ? request.query.get('cursor') : nextCursor;
   let linksNext = true;
   if (parts.length === 0) {
     if (org.endOfStream === 'empty-then-null') [metaNext, linksNext] = [null, false];

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { safeDecode } from './api';
 import { FAULT_KINDS } from './faults';
 import { END_OF_STREAM_MODES } from './org';
-import { RATE_LIMIT_FORMS } from './rate-limit';
+import { RATE_LIMIT_FORMS, RATE_LIMIT_HEADERS } from './rate-limit';
 import { KEY_STATES, SimulatorInputError, type SimulatorState } from './state';
 
 // The control API that tests and the demo use to steer the simulator, under /_control/. Every body is validated
@@ -61,11 +61,15 @@ const failNextBody = z.strictObject({
   orgId: orgId.optional(),
   status: z.number().int().min(500).max(599).optional(),
   delayMs: z.number().int().min(0).max(600_000).optional(),
+  bytes: z.number().int().min(1).max(2 ** 40).optional(),
 });
 
+/** Any text a header may carry: the point is to send what a broken or hostile API would. */
+const headerValue = z.string().max(1_000).regex(/^[\x20-\x7e]*$/, 'must be printable ASCII');
 const rateLimitBody = z.strictObject({
   requestsPerMinute: count.optional(),
   form: z.enum(RATE_LIMIT_FORMS).optional(),
+  headers: z.partialRecord(z.enum(RATE_LIMIT_HEADERS), headerValue).nullable().optional(),
 });
 
 const endOfStreamBody = z.strictObject({ mode: z.enum(END_OF_STREAM_MODES) });

@@ -8,12 +8,18 @@ import { Random, seedFrom } from './prng';
  * - `invalid-json`: a 2xx whose body is an HTML error page;
  * - `malformed-event`: a page whose first event lacks `attributes.action`;
  * - `repeat-event`: a continued page that starts with the last event of the previous page again;
+ * - `repeat-cursor`: a continued page whose `meta.next` is the cursor it was asked with, as a looping API would send
+ *   (queued faults only);
+ * - `huge-body`: a 2xx whose body streams `bytes` (default 4 GiB) without a Content-Length, made as it is read, so
+ *   the simulator holds none of it (queued faults only);
  * - `rate-limited`: a 429 in the rate limiter's current form, as if the key's window were spent (queued faults only);
  * - `delay`: the response comes `delayMs` late (queued faults only; rates use `latencyMs`).
  */
-export const FAULT_KINDS = ['server-error', 'reset', 'truncated-json', 'invalid-json', 'malformed-event', 'repeat-event', 'rate-limited', 'delay'] as const;
+export const FAULT_KINDS = ['server-error', 'reset', 'truncated-json', 'invalid-json', 'malformed-event', 'repeat-event', 'repeat-cursor', 'huge-body', 'rate-limited', 'delay'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type ResponseFault = Exclude<FaultKind, 'delay'>;
+
+export const DEFAULT_HUGE_BODY_BYTES = 4 * 1024 ** 3;
 
 export interface FaultRates {
   serverErrorRate: number;
@@ -48,12 +54,16 @@ export interface QueuedFault {
   status?: number;
   /** For `delay`. */
   delayMs?: number;
+  /** For `huge-body`. */
+  bytes?: number;
 }
 
 export interface FaultDecision {
   delayMs: number;
   fault: ResponseFault | null;
   status: number;
+  /** The size of a `huge-body`. */
+  bytes: number;
 }
 
 /** Rate-based faults draw from one seeded stream, a fixed number of draws per request, so a run is reproducible. */
@@ -100,6 +110,7 @@ export class FaultInjector {
         delayMs: rates.latencyMs + (queued.kind === 'delay' ? (queued.delayMs ?? 0) : 0),
         fault: queued.kind === 'delay' ? null : queued.kind,
         status: queued.status ?? rates.serverErrorStatus,
+        bytes: queued.bytes ?? DEFAULT_HUGE_BODY_BYTES,
       };
     }
     const draws = [
@@ -116,7 +127,7 @@ export class FaultInjector {
       if (hit && fault === null) fault = kind;
     }
     if (fault) this.#count(fault);
-    return { delayMs: rates.latencyMs, fault, status: rates.serverErrorStatus };
+    return { delayMs: rates.latencyMs, fault, status: rates.serverErrorStatus, bytes: DEFAULT_HUGE_BODY_BYTES };
   }
 
   #count(kind: FaultKind): void {

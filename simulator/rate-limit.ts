@@ -5,9 +5,18 @@
 export const RATE_LIMIT_FORMS = ['retry-after-seconds', 'retry-after-date', 'reset-only', 'none'] as const;
 export type RateLimitForm = (typeof RATE_LIMIT_FORMS)[number];
 
+/** The rate-limit headers a response may carry, as the limiter spells them. */
+export const RATE_LIMIT_HEADERS = ['Retry-After', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'] as const;
+export type RateLimitHeader = (typeof RATE_LIMIT_HEADERS)[number];
+
 export interface RateLimitSettings {
   requestsPerMinute: number;
   form: RateLimitForm;
+  /**
+   * Values sent instead of the limiter's own, on every response that carries rate-limit headers (successes and 429s
+   * alike): to play a broken or hostile API (`X-RateLimit-Reset: 3600`, `X-RateLimit-Remaining: 1e20`). Null: none.
+   */
+  headers?: Partial<Record<RateLimitHeader, string>> | null;
 }
 
 export interface RateLimitDecision {
@@ -41,7 +50,7 @@ export class RateLimiter {
     window.count++;
     const resetMs = startMs + 60_000;
     const headers = this.#headers(Math.max(0, this.settings.requestsPerMinute - window.count), resetMs);
-    if (window.count <= this.settings.requestsPerMinute) return { limited: false, headers };
+    if (window.count <= this.settings.requestsPerMinute) return { limited: false, headers: this.#overridden(headers) };
     return this.#refusal(headers, resetMs, nowMs);
   }
 
@@ -56,17 +65,26 @@ export class RateLimiter {
     return { 'X-RateLimit-Limit': String(this.settings.requestsPerMinute), 'X-RateLimit-Remaining': String(remaining), 'X-RateLimit-Reset': minutePrecisionIso(resetMs) };
   }
 
+  #overridden(headers: Record<string, string>): Record<string, string> {
+    return { ...headers, ...this.settings.headers };
+  }
+
   #refusal(headers: Record<string, string>, resetMs: number, nowMs: number): RateLimitDecision {
     this.refused++;
+    const refusal = this.#refusalHeaders(headers, resetMs, nowMs);
+    return { limited: true, headers: this.settings.form === 'none' ? refusal : this.#overridden(refusal) };
+  }
+
+  #refusalHeaders(headers: Record<string, string>, resetMs: number, nowMs: number): Record<string, string> {
     switch (this.settings.form) {
       case 'retry-after-seconds':
-        return { limited: true, headers: { ...headers, 'Retry-After': String(Math.ceil((resetMs - nowMs) / 1000)) } };
+        return { ...headers, 'Retry-After': String(Math.ceil((resetMs - nowMs) / 1000)) };
       case 'retry-after-date':
-        return { limited: true, headers: { ...headers, 'Retry-After': new Date(resetMs).toUTCString() } };
+        return { ...headers, 'Retry-After': new Date(resetMs).toUTCString() };
       case 'reset-only':
-        return { limited: true, headers };
+        return headers;
       case 'none':
-        return { limited: true, headers: {} };
+        return {};
     }
   }
 

@@ -188,6 +188,7 @@ async function handle(
     req.socket.destroy();
     return;
   }
+  if (decision.fault === 'huge-body' && route.endpoint !== 'unknown') return streamHugeBody(res, rateHeaders, decision.bytes);
   if (decision.fault === 'rate-limited' && key !== null) return send(res, rateLimited(state.rateLimiter.refuse(state.now()).headers));
   const response =
     decision.fault === 'server-error'
@@ -195,7 +196,7 @@ async function handle(
       : handleApi(
           state,
           { ...route, pathname, pathAndQuery: rawUrl, query: new URLSearchParams(queryStart < 0 ? '' : rawUrl.slice(queryStart + 1)), key },
-          { repeatEvent: decision.fault === 'repeat-event', malformedEvent: decision.fault === 'malformed-event' },
+          { repeatEvent: decision.fault === 'repeat-event', malformedEvent: decision.fault === 'malformed-event', repeatCursor: decision.fault === 'repeat-cursor' },
         );
   response.headers = { ...response.headers, ...rateHeaders };
 
@@ -210,6 +211,26 @@ async function handle(
     return send(res, { status: 200, headers: { ...rateHeaders, 'Content-Type': 'text/html' }, body: '<html><body><h1>Service temporarily unavailable</h1></body></html>' });
   }
   send(res, response);
+}
+
+/** A valid page if read to its end, padded to `totalBytes` with a string made as the client reads. */
+function streamHugeBody(res: ServerResponse, headers: Record<string, string>, totalBytes: number): void {
+  const head = '{"data":[],"meta":{"next":null},"padding":"';
+  const tail = '"}';
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  let left = Math.max(0, totalBytes - head.length - tail.length);
+  res.writeHead(200, { ...headers, 'Content-Type': 'application/json' });
+  res.write(head);
+  const pour = () => {
+    while (left > 0 && !res.destroyed) {
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      if (!res.write(piece)) return;
+    }
+    if (!res.destroyed && !res.writableEnded) res.end(tail);
+  };
+  res.on('drain', pour);
+  pour();
 }
 
 function rateLimited(headers: Record<string, string>): ApiResponse {

@@ -1,4 +1,14 @@
+import { MAX_RATE_LIMIT_DELAY_MS } from '../atlassian/retry-delay';
 import type { Database } from './database';
+
+/** No slot or window is written further ahead than the longest wait any header may ask for. */
+const HOLD_AT_MOST = `make_interval(secs => ${MAX_RATE_LIMIT_DELAY_MS / 1000})`;
+/**
+ * A row that says more (a slot may be taken up to a spacing past the hold) was written by an older release from a
+ * nonsense header, such as a reset read as the year 3600: it is read as "now", so the organization heals at once.
+ */
+const POISONED = `now() + ${HOLD_AT_MOST} * 2`;
+const NEXT_REQUEST_AT = `CASE WHEN next_request_at > ${POISONED} THEN now() ELSE next_request_at END`;
 
 /** What a response said of the rate limit: requests left, and when the window resets (epoch ms). */
 export interface RateWindow {
@@ -26,14 +36,14 @@ export class ApiPacer {
     for (;;) {
       // The slot is max(next, now); the one after it follows by the spacing, while the window it was computed for lasts.
       const { rows: taken } = await this.db.query<{ wait_ms: number }>(
-        `WITH slot AS (SELECT budget, GREATEST(next_request_at, now()) AS at FROM api_pacing WHERE budget = $1 FOR UPDATE)
-         UPDATE api_pacing p SET next_request_at = slot.at + CASE WHEN now() < p.spacing_until THEN p.spacing ELSE interval '0' END
+        `WITH slot AS (SELECT budget, GREATEST(${NEXT_REQUEST_AT}, now()) AS at FROM api_pacing WHERE budget = $1 FOR UPDATE)
+         UPDATE api_pacing p SET next_request_at = slot.at + CASE WHEN now() < p.spacing_until AND p.spacing_until <= ${POISONED} THEN p.spacing ELSE interval '0' END
            FROM slot WHERE p.budget = slot.budget AND slot.at <= now() + make_interval(secs => $2::float8 / 1000)
          RETURNING extract(epoch FROM slot.at - now())::float8 * 1000 AS wait_ms`,
         [budget, maxWaitMs],
       );
       if (taken.length > 0) return { waitMs: taken[0].wait_ms, taken: true };
-      const { rows: later } = await this.db.query<{ wait_ms: number }>('SELECT extract(epoch FROM next_request_at - now())::float8 * 1000 AS wait_ms FROM api_pacing WHERE budget = $1', [
+      const { rows: later } = await this.db.query<{ wait_ms: number }>(`SELECT extract(epoch FROM ${NEXT_REQUEST_AT} - now())::float8 * 1000 AS wait_ms FROM api_pacing WHERE budget = $1`, [
         budget,
       ]);
       if (later.length > 0) return { waitMs: later[0].wait_ms, taken: false };
@@ -45,10 +55,12 @@ export class ApiPacer {
   /** After a response: the slots that follow spend what remains by the time the window resets. */
   async observe(budget: string, window: RateWindow): Promise<void> {
     await this.db.query(
-      `UPDATE api_pacing
-          SET spacing = make_interval(secs => GREATEST($2::float8 / 1000 - extract(epoch FROM now()), 0) / GREATEST($3::int, 1)),
-              spacing_until = to_timestamp($2::float8 / 1000),
-              next_request_at = CASE WHEN $3::int <= 0 THEN GREATEST(next_request_at, to_timestamp($2::float8 / 1000)) ELSE next_request_at END
+      `WITH hint AS (SELECT LEAST(to_timestamp($2::float8 / 1000), now() + ${HOLD_AT_MOST}) AS resets_at)
+       UPDATE api_pacing
+          SET spacing = make_interval(secs => GREATEST(extract(epoch FROM hint.resets_at - now()), 0) / GREATEST($3::float8, 1)),
+              spacing_until = hint.resets_at,
+              next_request_at = CASE WHEN $3::float8 <= 0 THEN GREATEST(${NEXT_REQUEST_AT}, hint.resets_at) ELSE ${NEXT_REQUEST_AT} END
+         FROM hint
         WHERE budget = $1`,
       [budget, window.resetsAtMs, window.remaining],
     );
@@ -56,7 +68,7 @@ export class ApiPacer {
 
   /** After a 429: no request of the organization goes out before the API said it may. */
   async rateLimited(budget: string, retryAfterMs: number): Promise<void> {
-    await this.db.query(`UPDATE api_pacing SET next_request_at = GREATEST(next_request_at, now() + make_interval(secs => $2::float8 / 1000)) WHERE budget = $1`, [
+    await this.db.query(`UPDATE api_pacing SET next_request_at = GREATEST(${NEXT_REQUEST_AT}, now() + make_interval(secs => LEAST($2::float8 / 1000, ${MAX_RATE_LIMIT_DELAY_MS / 1000}))) WHERE budget = $1`, [
       budget,
       retryAfterMs,
     ]);

@@ -70,12 +70,25 @@ export async function advanceCheckpoint(
        pages_fetched = pages_fetched + 1,
        backfill_completed_at = COALESCE(backfill_completed_at, CASE WHEN $8 THEN now() END),
        last_polled_at = now(),
+       content_failures = 0,
        updated_at = now()
      WHERE source_id = $1 AND pages_fetched = $2
      RETURNING ${COLUMNS}, ${alsoReturn} AS also_returned`,
     [sourceId, advance.expectedPagesFetched, advance.nextCursor, advance.resetCursor, advance.newestProcessedAt, advance.newestEventTime, advance.inserted, advance.caughtUp],
   );
   return rows.length ? { checkpoint: toCheckpoint(rows[0]), returned: rows[0].also_returned } : undefined;
+}
+
+/**
+ * Counts one more answer in a row for this page that could not be read as a whole, and returns how many there have
+ * been since a page last committed (0 when another attempt committed the page meanwhile: the count began anew).
+ */
+export async function recordContentFailure(db: Database, sourceId: string, expectedPagesFetched: number): Promise<number> {
+  const { rows } = await db.query<{ content_failures: number }>(
+    'UPDATE checkpoints SET content_failures = content_failures + 1 WHERE source_id = $1 AND pages_fetched = $2 RETURNING content_failures',
+    [sourceId, expectedPagesFetched],
+  );
+  return rows[0]?.content_failures ?? 0;
 }
 
 export interface SourceFreshness {

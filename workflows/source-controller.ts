@@ -10,7 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
-import { AUTH_REJECTED, BAD_REQUEST, ORG_NOT_FOUND, PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
+import { AUTH_REJECTED, BAD_REQUEST, CONTENT_STALLED, ORG_NOT_FOUND, PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
 import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
 import { ChangeOnlyPublisher } from './change-only-publisher';
@@ -35,8 +35,11 @@ const { loadSourceState, recordSourceStatus, saveSourceSettings } = proxyActivit
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-/** Failures that retrying cannot fix: the source stops until an operator rotates the key or resumes it. */
-const CONFIGURATION_FAILURES = new Set([AUTH_REJECTED, ORG_NOT_FOUND, BAD_REQUEST]);
+/**
+ * Failures that retrying cannot fix: the source stops until an operator rotates the key or resumes it. (A type added
+ * here is replay-safe as long as no saved history holds it: no past run could have taken the other branch.)
+ */
+const CONFIGURATION_FAILURES = new Set([AUTH_REJECTED, ORG_NOT_FOUND, BAD_REQUEST, CONTENT_STALLED]);
 
 /** A cycle ends after this many pages even when more wait, so state is published and history checked regularly. */
 export const MAX_PAGES_PER_CYCLE = 50;

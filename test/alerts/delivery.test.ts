@@ -169,6 +169,34 @@ describe('alert delivery', () => {
     }
   });
 
+  it('reads no more than the start of a reply, however long the receiver goes on', async () => {
+    // A receiver that refuses the notice, then streams its reply for ever.
+    let sent = 0;
+    const endless = createServer((_req, res) => {
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      const pour = () => {
+        while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+      };
+      res.on('drain', pour);
+      pour();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const source = await newSource();
+      await setSourceDestination(db.pool, source.id, 'webhook', `http://127.0.0.1:${(endless.address() as AddressInfo).port}/hook`);
+      const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
+      // The 500 and the start of its reply, well within the request's 1 s: not a timeout after a second of reading.
+      await deliverNow();
+      expect(await deliveriesOf(db, alertId)).toEqual([{ notice: 'opened', format: 'webhook', status: 'pending', attempts: 1, last_error: `HTTP 500: ${'x'.repeat(120)}` }]);
+      expect(sent).toBeLessThan(64 * 1024 * 1024);
+      await deleteSource(db, source.id);
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
+  });
+
   it('queues notices to the global destinations that workers publish from their environment', async () => {
     const source = await newSource();
     const url = `${receiver.url}/global/${source.id}`;

@@ -8,6 +8,7 @@ import {
   MalformedResponseError,
   OrgNotFoundError,
   RateLimitedError,
+  ResponseTooLargeError,
   TransientError,
 } from '../../atlassian/errors';
 import type { EndOfStreamMode } from '../../simulator/org';
@@ -49,7 +50,7 @@ describe('successful reads', () => {
     expect(page.events).toHaveLength(10);
     expect(page.hasMore).toBe(true);
     expect(page.nextCursor).toEqual(expect.any(String));
-    expect(page.rateLimit).toEqual({ limit: 60_000, remaining: expect.any(Number), reset: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/) });
+    expect(page.rateLimit).toEqual({ limit: '60000', remaining: expect.stringMatching(/^\d+$/), reset: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/) });
   });
 
   it('honours from on processing time', async () => {
@@ -231,13 +232,62 @@ describe('malformed responses', () => {
   it.each([
     ['truncated JSON', 'truncated-json', '$'],
     ['an HTML body', 'invalid-json', '$'],
-    ['an event without its action', 'malformed-event', 'data[0].attributes.action'],
   ] as const)('%s is a MalformedResponseError naming the path', async (_label, kind, path) => {
     simulator.failNext({ kind, count: 1 });
     const error = await rejection(clientWith(guarded.keys.valid).fetchEventsPage(guarded.id, { limit: 5 }));
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect((error as MalformedResponseError).path).toBe(path);
     expect(error.status).toBe(200);
+  });
+
+  it('an event without its action is rejected on its own, and the rest of the page is read', async () => {
+    simulator.failNext({ kind: 'malformed-event', count: 1 });
+    const page = await clientWith(guarded.keys.valid).fetchEventsPage(guarded.id, { limit: 5 });
+    expect(page.events).toHaveLength(4);
+    expect(page.rejected).toHaveLength(1);
+    const [rejected] = page.rejected!;
+    expect(rejected.reason).toMatch(/^attributes\.action: /);
+    const raw = JSON.parse(rejected.raw);
+    expect(rejected.eventId).toBe(raw.id);
+    expect(raw.attributes.action).toBeUndefined();
+    // None dropped: the same page asked again holds the five events, the rejected one among them.
+    const again = await clientWith(guarded.keys.valid).fetchEventsPage(guarded.id, { limit: 5 });
+    expect(again.events.map((e) => e.id)).toEqual([rejected.eventId, ...page.events.map((e) => e.id)]);
+  });
+});
+
+describe('a body past the cap', () => {
+  it('is a ResponseTooLargeError within seconds, read no further, and the page asked again comes whole', async () => {
+    simulator.failNext({ kind: 'huge-body', count: 1 });
+    const client = new AtlassianClient({ baseUrl: simulator.url, apiKey: guarded.keys.valid, maxResponseBytes: 1024 * 1024 });
+    const started = Date.now();
+    const error = await rejection(client.fetchEventsPage(guarded.id, { limit: 5 }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error).toBeInstanceOf(ResponseTooLargeError);
+    expect(error).toMatchObject({ status: 200, maxBytes: 1024 * 1024 });
+    expect(error.message).toBe('Atlassian events-stream response is larger than 1048576 bytes (ATLASSIAN_MAX_RESPONSE_BYTES); the rest was not read');
+    expect((await client.fetchEventsPage(guarded.id, { limit: 5 })).events).toHaveLength(5);
+    // Below the cap, a large body is read whole.
+    simulator.failNext({ kind: 'huge-body', count: 1, bytes: 512 * 1024 });
+    expect(await client.fetchEventsPage(guarded.id, { limit: 5 })).toMatchObject({ events: [], hasMore: false });
+  });
+});
+
+describe('a page that hands back its own cursor', () => {
+  it('has no more and says so, rather than being asked for again for ever', async () => {
+    const client = clientWith(guarded.keys.valid);
+    const first = await client.fetchEventsPage(guarded.id, { limit: 5 });
+    const cursor = first.nextCursor!;
+    simulator.failNext({ kind: 'repeat-cursor', count: 1 });
+    const looping = await client.fetchEventsPage(guarded.id, { limit: 5, cursor });
+    expect(looping.events).toHaveLength(5);
+    expect(looping.nextCursor).toBe(cursor);
+    expect(looping).toMatchObject({ cursorRepeated: true, hasMore: false });
+    // An honest page from the same cursor moves on.
+    const honest = await client.fetchEventsPage(guarded.id, { limit: 5, cursor });
+    expect(honest.cursorRepeated).toBeUndefined();
+    expect(honest).toMatchObject({ hasMore: true });
+    expect(honest.nextCursor).not.toBe(cursor);
   });
 });
 

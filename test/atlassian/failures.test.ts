@@ -7,6 +7,7 @@ import {
   MalformedResponseError,
   OrgNotFoundError,
   RateLimitedError,
+  ResponseTooLargeError,
   TransientError,
 } from '../../atlassian/errors';
 import { toApplicationFailure } from '../../atlassian/failures';
@@ -54,6 +55,7 @@ describe('toApplicationFailure', () => {
     ['a timeout', new TransientError({ ...fields, status: null, code: null, reason: 'timeout' }), failureTypes.TRANSIENT, ApplicationFailureCategory.BENIGN],
     // Not routine: a changed API or a broken proxy, worth the SDK's warning with its stack.
     ['a malformed page', new MalformedResponseError({ ...fields, status: 200, code: null, path: 'data[0].id' }), failureTypes.MALFORMED_RESPONSE, undefined],
+    ['a body past the cap', new ResponseTooLargeError({ ...fields, status: 200, code: null, maxBytes: 1024 }), failureTypes.RESPONSE_TOO_LARGE, ApplicationFailureCategory.BENIGN],
   ])('keeps %s retryable without forcing a delay', (_label, error, type, category) => {
     const failure = toApplicationFailure(error, 2);
     expect(failure.type).toBe(type);

@@ -124,13 +124,31 @@ describe('auditEventSchema refuses garbage', () => {
 });
 
 describe('events page parsing through the client', () => {
-  it('names the failing path of the first bad event', async () => {
-    const good = minimalEvent();
-    const bad = withAttributes({ time: 'not a time' });
-    const error = await malformedError(JSON.stringify({ data: [good, good, { ...bad, id: 'b' }], meta: { next: null } }));
-    expect(error.path).toBe('data[2].attributes.time');
-    expect(error.message).toContain('data[2].attributes.time');
-    expect(error.message).toContain('unparsable time');
+  it('rejects each event that fails its schema on its own, and keeps every other event of the page', async () => {
+    const good = (id: string) => ({ ...minimalEvent(), id });
+    const noId = { attributes: minimalEvent().attributes };
+    const badTime = { ...withAttributes({ time: 'not a time' }), id: 'bad-time' };
+    const data = [good('a'), noId, badTime, 'not an event', null, { ...withAttributes({ actor: {} }), id: 'no-actor-id' }, good('z')];
+    const page = await clientAnswering(JSON.stringify({ data, meta: { next: null } })).fetchEventsPage('org-1');
+    expect(page.events.map((e) => e.id)).toEqual(['a', 'z']);
+    expect(page.rejected).toEqual([
+      { eventId: null, reason: expect.stringMatching(/^id: /), raw: JSON.stringify(noId) },
+      { eventId: 'bad-time', reason: 'attributes.time: unparsable time', raw: JSON.stringify(badTime) },
+      { eventId: null, reason: expect.stringMatching(/^\$: /), raw: '"not an event"' },
+      { eventId: null, reason: expect.stringMatching(/^\$: /), raw: 'null' },
+      { eventId: 'no-actor-id', reason: expect.stringMatching(/^attributes\.actor\.id: /), raw: expect.any(String) },
+    ]);
+    expect(page.events.length + page.rejected!.length).toBe(data.length);
+    // Absent when every event is readable.
+    expect(await clientAnswering(JSON.stringify({ data: [minimalEvent()] })).fetchEventsPage('org-1')).not.toHaveProperty('rejected');
+  });
+
+  it('keeps a rejected event exactly, odd characters and all', async () => {
+    const hostile = { id: 'odd', attributes: { time: '2024-03-01T10:00:00Z', actor: { id: 'x', name: 'nul\u0000 and \ud800 alone' } } };
+    const page = await clientAnswering(JSON.stringify({ data: [hostile] })).fetchEventsPage('org-1');
+    expect(page.events).toEqual([]);
+    expect(JSON.parse(page.rejected![0].raw)).toEqual(hostile);
+    expect(page.rejected![0].reason).toMatch(/^attributes\.action: /);
   });
 
   it.each([
@@ -190,6 +208,15 @@ describe('interpretPage: the end-of-stream rule', () => {
   it('uses the smaller of the requested limit and meta.page_size, and any non-empty page when neither is known', () => {
     expect(interpretPage(page({ data: events(2), meta: { next: 'c', page_size: 2 }, links: { next: 'u' } }), 500).hasMore).toBe(true);
     expect(interpretPage(page({ data: events(1), meta: { next: 'c' }, links: { next: 'u' } }), undefined).hasMore).toBe(true);
+  });
+
+  it('a full page whose next cursor is the one it was asked with has no more, and says the cursor repeated', () => {
+    const looping = page({ data: events(3), meta: { next: 'c' }, links: { next: 'u' } });
+    expect(interpretPage(looping, 3, 'c')).toMatchObject({ nextCursor: 'c', hasMore: false, cursorRepeated: true });
+    expect(interpretPage(looping, 3, 'b')).toMatchObject({ nextCursor: 'c', hasMore: true });
+    expect(interpretPage(looping, 3, 'b')).not.toHaveProperty('cursorRepeated');
+    // The end of the stream may hand the same cursor back: that is variant 2, not a loop.
+    expect(interpretPage(page({ data: [], meta: { next: 'c' }, links: { next: 'u' } }), 3, 'c')).not.toHaveProperty('cursorRepeated');
   });
 
   it('treats an empty-string cursor as no cursor', () => {

@@ -65,4 +65,29 @@ describe("an organization's shared request pace", () => {
     expect(afterLimit.taken).toBe(false);
     near(afterLimit.waitMs, 45_000);
   });
+
+  it('heals a pace that an older release poisoned with a reset centuries away', async () => {
+    const org = `pacing-${randomUUID()}`;
+    const pacer = new ApiPacer(db);
+    // What `X-RateLimit-Reset: 3600` read as the year 3600 left behind.
+    await db.query(
+      `INSERT INTO api_pacing (budget, next_request_at, spacing, spacing_until)
+       VALUES ($1, '3600-01-01T00:00:00Z', interval '1000 years', '3600-01-01T00:00:00Z')`,
+      [org],
+    );
+    near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 0);
+    near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 0);
+  });
+
+  it('never writes a slot more than an hour ahead, whatever it is told', async () => {
+    const org = `pacing-${randomUUID()}`;
+    const pacer = new ApiPacer(db);
+    await pacer.takeSlot(org, MAX_WAIT_MS);
+    await pacer.observe(org, { remaining: 0, resetsAtMs: Date.UTC(3600, 0, 1) });
+    near((await pacer.takeSlot(org, 5_000)).waitMs, 3_600_000);
+    await pacer.rateLimited(org, 1e15);
+    near((await pacer.takeSlot(org, 5_000)).waitMs, 3_600_000);
+    const { rows } = await db.query<{ ahead_s: number }>('SELECT extract(epoch FROM greatest(next_request_at, spacing_until) - now())::float8 AS ahead_s FROM api_pacing WHERE budget = $1', [org]);
+    expect(rows[0].ahead_s).toBeLessThanOrEqual(3_600);
+  });
 });

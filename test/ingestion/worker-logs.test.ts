@@ -64,7 +64,7 @@ describe('the worker log', () => {
       // A later page meets two 5xx answers and then a page the client cannot read, then goes through.
       await eventually(() => countEvents(db, source.id), (n) => n > 0, 30_000, 50);
       simulator.failNext({ kind: 'server-error', count: 3, status: 503 });
-      simulator.failNext({ kind: 'malformed-event', count: 1 });
+      simulator.failNext({ kind: 'invalid-json', count: 1 });
       const status = await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed, 90_000, 200);
       expect(status.errors).toBe(0);
       expect(await countEvents(db, source.id)).toBe(2_500);
