@@ -1,7 +1,7 @@
 import { CONTENT_FAILURES_BEFORE_STALL } from '../../atlassian/failures';
 import { pollNowSignal, resumeSignal, statusQuery } from '../../contract/source-messages';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import type { Database } from '../../store/database';
 import { alertsOf } from '../alerts/alert-test-kit';
 import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';

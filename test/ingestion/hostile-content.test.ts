@@ -5,7 +5,7 @@ import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { enablePack } from '../../detections/store';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { Random } from '../../simulator/prng';
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 

@@ -1,7 +1,7 @@
 import { statusQuery } from '../../contract/source-messages';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import type { RateLimitHeader } from '../../simulator/rate-limit';
-import { startSimulator } from '../../simulator/server';
+import { startSimulator } from '../harness/simulator';
 import { budgetOf } from '../../store/api-pacing';
 import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { startSimulator, type RunningSimulator } from '../harness/simulator';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { freePort } from '../../scripts/stack/processes';
