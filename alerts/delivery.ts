@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { environmentPolicy, guardedDispatcher, outboundRefusalIn, type OutboundPolicy } from '../config/outbound-guard';
 import { webhookSecretContext, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import type { DestinationFormat } from './destinations';
@@ -47,6 +48,14 @@ export interface DeliveryOptions {
   cipher?: CredentialCipher;
   /** Where Slack notices link to the source's workflow. */
   links?: WebUiLinks;
+  /** Which non-public addresses notices may reach; by default what OUTBOUND_ALLOWED_NETWORKS allows. */
+  outbound?: OutboundPolicy;
+}
+
+/** Why a notice was not delivered, in one short line without the URL; final when trying again cannot help. */
+interface DeliveryFailure {
+  error: string;
+  final?: boolean;
 }
 
 /**
@@ -62,9 +71,9 @@ export function createAlertDelivery(db: Database, options: DeliveryOptions = {})
     const outcomes = await Promise.all(
       claimed.map(async (delivery) => {
         const alert = alerts.get(delivery.alertId);
-        const error = alert ? await post(delivery, alert, timeoutMs, options) : 'the alert no longer exists';
-        await record(db, delivery.id, error);
-        return error === undefined;
+        const failure = alert ? await post(delivery, alert, timeoutMs, options) : { error: 'the alert no longer exists' };
+        await record(db, delivery.id, failure);
+        return failure === undefined;
       }),
     );
     const { rows } = await db.query<{ next: Date | null }>(`SELECT min(next_attempt_at) AS next FROM alert_deliveries d WHERE ${SENDABLE}`);
@@ -105,8 +114,8 @@ async function loadAlerts(db: Database, ids: number[]): Promise<Map<number, Aler
   return new Map(rows.map((row) => [Number(row.id), toAlertRecord(row)]));
 }
 
-/** Undefined when the destination accepted the notice, else why not, in one short line without the URL. */
-async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: number, options: DeliveryOptions): Promise<string | undefined> {
+/** Undefined when the destination accepted the notice, else why not. */
+async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: number, options: DeliveryOptions): Promise<DeliveryFailure | undefined> {
   const body = JSON.stringify(noticeBody(delivery.format, delivery.notice, alert, delivery.id, options.links));
   // Delivery is at least once (a lease can run out mid-request): receivers may drop repeats by this key.
   const messageId = `alert-${alert.id}-${delivery.notice}`;
@@ -114,7 +123,7 @@ async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: nu
   try {
     signature = signatureHeaders(delivery, messageId, body, options.cipher);
   } catch (err) {
-    return `cannot sign the notice: ${(err as Error).message}`;
+    return { error: `cannot sign the notice: ${(err as Error).message}` };
   }
   try {
     const response = await fetch(delivery.url, {
@@ -124,13 +133,17 @@ async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: nu
       // A redirect would send the notice somewhere nobody configured.
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
+      dispatcher: guardedDispatcher(options.outbound ?? environmentPolicy()),
     });
-    const text = await response.text().catch(() => '');
+    // The reply's text is never read back: it would reach the operator through `alerts`, a channel for whoever runs the receiver.
+    await response.body?.cancel().catch(() => undefined);
     if (response.status >= 200 && response.status < 300) return undefined;
-    const said = text.replace(/\s+/g, ' ').trim().slice(0, 120);
-    return `HTTP ${response.status}${said ? `: ${said}` : ''}`;
+    return { error: `HTTP ${response.status}` };
   } catch (err) {
-    return describeFetchError(err, timeoutMs);
+    // An address the operator has not allowed stays refused until they change the setting: no point retrying.
+    const refusal = outboundRefusalIn(err);
+    if (refusal) return { error: `refused: ${refusal}`, final: true };
+    return { error: describeFetchError(err, timeoutMs) };
   }
 }
 
@@ -155,16 +168,16 @@ function describeFetchError(err: unknown, timeoutMs: number): string {
   return typeof detail === 'string' && detail ? detail : String(err);
 }
 
-async function record(db: Database, id: number, error: string | undefined): Promise<void> {
-  if (error === undefined) {
+async function record(db: Database, id: number, failure: DeliveryFailure | undefined): Promise<void> {
+  if (failure === undefined) {
     await db.query(`UPDATE alert_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [id]);
     return;
   }
   await db.query(
     `UPDATE alert_deliveries SET last_error = $2,
        next_attempt_at = now() + make_interval(secs => LEAST(power(2, attempts - 1), $3)),
-       status = CASE WHEN created_at < now() - $4::interval THEN 'failed' ELSE 'pending' END
+       status = CASE WHEN $5 OR created_at < now() - $4::interval THEN 'failed' ELSE 'pending' END
      WHERE id = $1`,
-    [id, error, MAX_BACKOFF_SECONDS, GIVE_UP_AFTER],
+    [id, failure.error, MAX_BACKOFF_SECONDS, GIVE_UP_AFTER, failure.final === true],
   );
 }

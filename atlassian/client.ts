@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { environmentPolicy, guardedDispatcher, outboundRefusalIn, type OutboundPolicy } from '../config/outbound-guard';
 import {
   AtlassianApiError,
   AuthRejectedError,
@@ -27,6 +28,8 @@ export interface AtlassianClientOptions {
   /** Budget for one request, body included. */
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
+  /** Which non-public addresses requests may reach; by default what OUTBOUND_ALLOWED_NETWORKS allows. */
+  outbound?: OutboundPolicy;
 }
 
 export interface EventsPageQuery {
@@ -84,6 +87,7 @@ export class AtlassianClient {
   readonly #baseUrl: string;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
+  readonly #dispatcher: ReturnType<typeof guardedDispatcher>;
 
   constructor(options: AtlassianClientOptions) {
     // A key with control characters would make fetch throw an error that quotes the header value.
@@ -94,6 +98,7 @@ export class AtlassianClient {
     this.#baseUrl = (options.baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#fetch = options.fetchImpl ?? globalThis.fetch;
+    this.#dispatcher = guardedDispatcher(options.outbound ?? environmentPolicy());
   }
 
   async fetchEventsPage(orgId: string, query: EventsPageQuery = {}, signal?: AbortSignal): Promise<EventsPage> {
@@ -152,11 +157,16 @@ export class AtlassianClient {
         signal,
         // A redirect means a wrong base URL; following it could carry the key to another host.
         redirect: 'manual',
+        // Connections go only where the outbound policy allows (config/outbound-guard.ts).
+        dispatcher: this.#dispatcher,
       });
       text = await response.text();
     } catch (err) {
       // Activity cancellation must surface as itself, not as a retryable failure.
       if (callerSignal?.aborted) throw callerSignal.reason;
+      // A base URL aimed at this host or its network is a setting to fix, not a failure to retry.
+      const refusal = outboundRefusalIn(err);
+      if (refusal) throw new BadRequestError({ status: null, code: null, message: `Atlassian ${endpoint} request refused: ${refusal}` });
       if (timeout.aborted) {
         throw new TransientError({
           status: null,

@@ -29,7 +29,8 @@ runMain(async () => {
   log(`Atlassian API simulator: ${simulator.url}`);
   const credentialsKey = demoCredentialsKey();
   // The demo's worker log is for reading: one readable line per event unless LOG_FORMAT asks for JSON.
-  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty' }).catch(async (err: unknown) => {
+  // The simulator listens on 127.0.0.1: the demo's worker and CLI may reach loopback, which production never allows by default.
+  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8' }).catch(async (err: unknown) => {
     await simulator.close();
     throw err;
   });

@@ -2,6 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { openAlert, resolveAlert } from '../../alerts/alert-store';
 import { createAlertDelivery } from '../../alerts/delivery';
+import { listAlerts } from '../../alerts/alert-queries';
+import { outboundPolicy } from '../../config/outbound-guard';
 import { Webhook } from 'standardwebhooks';
 import { newSigningSecret, parseWebhookUrl, publishGlobalDestinations, sealSigningSecret, setSourceDestination } from '../../alerts/destinations';
 import { sourceWorkflowId } from '../../contract/ids';
@@ -39,7 +41,7 @@ describe('alert delivery', () => {
 
         // Retried with back-off (1 s, 2 s, ...), each failure recorded; the alert stays open and recorded.
         const [failing] = await eventually(() => deliveriesOf(db, alert.id), (d) => d[0]?.attempts >= 3, 20_000, 200);
-        expect(failing).toMatchObject({ notice: 'opened', status: 'pending', last_error: 'HTTP 500: receiver says no' });
+        expect(failing).toMatchObject({ notice: 'opened', status: 'pending', last_error: 'HTTP 500' });
         // An attempt is counted when claimed, just before its POST: the third POST may still be on its way.
         await eventually(async () => noticesAbout(receiver.at(path), alert.id).length, (n) => n >= 3, 10_000, 100);
         expect(noticesAbout(receiver.at(path), alert.id).length).toBeGreaterThanOrEqual(3);
@@ -146,6 +148,48 @@ describe('alert delivery', () => {
     await deliverNow();
     expect(await deliveriesOf(db, alertId)).toEqual([{ notice: 'opened', format: 'webhook', status: 'pending', attempts: 1, last_error: 'ECONNREFUSED' }]);
     // Nobody else's deliverer should knock on that port later.
+    await deleteSource(db, source.id);
+  });
+
+  it("keeps only the status of a failed webhook's reply, never its text", async () => {
+    const source = await newSource();
+    const path = `/talks-back/${source.id}`;
+    await setSourceDestination(db.pool, source.id, 'webhook', `${receiver.url}${path}`);
+    const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
+    receiver.status = 500;
+    try {
+      await deliverNow();
+    } finally {
+      receiver.status = 200;
+    }
+    expect(receiver.at(path)).toHaveLength(1);
+    // The receiver answered "receiver says no": whoever runs a receiver must not be able to write into `alerts`.
+    expect(await deliveriesOf(db, alertId)).toEqual([{ notice: 'opened', format: 'webhook', status: 'pending', attempts: 1, last_error: 'HTTP 500' }]);
+    const [view] = (await listAlerts(db, { sourceId: source.id, recent: 10 })).filter((alert) => alert.id === alertId);
+    expect(JSON.stringify(view)).not.toContain('receiver says no');
+    await deleteSource(db, source.id);
+  });
+
+  it('refuses webhooks on loopback, link-local and private addresses unless their network is allowed, before sending a byte', async () => {
+    const source = await newSource();
+    const path = `/guarded/${source.id}`;
+    const deliverWith = (allowedNetworks: string) => createAlertDelivery(db, { requestTimeoutMs: 1_000, outbound: outboundPolicy(allowedNetworks) })();
+    await setSourceDestination(db.pool, source.id, 'webhook', `${receiver.url}${path}`);
+    await setSourceDestination(db.pool, source.id, 'slack', 'http://169.254.169.254/latest/meta-data/');
+    const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
+    await deliverWith('');
+    expect(receiver.at(path)).toHaveLength(0);
+    // Given up at once: the address stays refused until the operator allows its network.
+    expect(await deliveriesOf(db, alertId)).toEqual([
+      { notice: 'opened', format: 'slack', status: 'failed', attempts: 1, last_error: 'refused: 169.254.169.254 is a link-local address (cloud metadata lives there), not in OUTBOUND_ALLOWED_NETWORKS' },
+      { notice: 'opened', format: 'webhook', status: 'failed', attempts: 1, last_error: 'refused: 127.0.0.1 is a loopback address, not in OUTBOUND_ALLOWED_NETWORKS' },
+    ]);
+
+    await setSourceDestination(db.pool, source.id, 'slack', null);
+    const allowed = await openAlert(db.pool, { sourceId: source.id, kind: 'credentials', severity: 'high', title: 't', message: 'm' });
+    await deliverWith('127.0.0.0/8');
+    expect(receiver.at(path)).toHaveLength(1);
+    expect(await deliveriesOf(db, allowed.alertId)).toMatchObject([{ format: 'webhook', status: 'delivered' }]);
     await deleteSource(db, source.id);
   });
 

@@ -43,6 +43,8 @@ export async function startTestStack(): Promise<void> {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     DATABASE_URL: database.url,
+    // The simulator and the webhook receivers listen on loopback; tests of the outbound guard pass their own policy.
+    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
   });
 }
 
