@@ -57,6 +57,8 @@ async function main(): Promise<void> {
     TEMPORAL_WORKFLOW_BUNDLE: path.join(ROOT, 'dist', 'workflow-bundle.js'),
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
     ATLASSIAN_API_BASE_URL: simulator.url,
+    // The simulator is on loopback (bench-environment.ts allows it).
+    OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS,
     METRICS_PORT: String(metricsPort),
     WORKFLOW_CACHE_SIZE: values.cache,
     ...(values.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),

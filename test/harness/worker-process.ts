@@ -38,6 +38,8 @@ export class WorkerProcess {
         TEMPORAL_TASK_QUEUE: taskQueue,
         TEMPORAL_WORKFLOW_BUNDLE: requiredEnv(env.workflowBundle),
         CREDENTIALS_KEY: testCredentialsKey,
+        // The simulator and the webhook receivers listen on loopback.
+        OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS,
         ...workerAllocatorEnv(),
         ...extraEnv,
       },
