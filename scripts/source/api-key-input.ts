@@ -22,7 +22,8 @@ function fromEnvironment(name: string): string {
   return value.trim();
 }
 
-async function readAllStdin(): Promise<string> {
+/** Everything piped on stdin, trimmed. */
+export async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').trim();

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { createActivities } from '../../activities';
 import { createDetectionHook } from '../../detections/engine';
@@ -31,8 +34,10 @@ describe('the alert lifecycle through the CLI', () => {
       const cli = (...args: string[]) => runCli(args, { env });
       succeeded(await cli('add', 'watched', '--org-id', org.id, '--api-key-env', KEY_VAR, '--detection-packs', 'atlassian-core'));
       const source = (await findSourceByName(db, 'watched'))!;
-      const path = `/high-only/${source.id}`;
-      expect(succeeded(await cli('set-alert-webhook', 'watched', `${receiver.url}${path}`, '--min-severity', 'high', '--signing-secret-env', SECRET_VAR))).toBe(
+      const hookPath = `/high-only/${source.id}`;
+      const urlFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'hook-url-')), 'url');
+      writeFileSync(urlFile, `${receiver.url}${hookPath}\n`, { mode: 0o600 });
+      expect(succeeded(await cli('set-alert-webhook', 'watched', '--url-file', urlFile, '--min-severity', 'high', '--signing-secret-env', SECRET_VAR))).toBe(
         `alerts of watched also go to the webhook at ${receiver.url}/… (severity high and above)\n`,
       );
 
@@ -44,8 +49,8 @@ describe('the alert lifecycle through the CLI', () => {
       const high = detections.find((alert) => alert.severity === 'high')!;
       const low = detections.find((alert) => alert.severity === 'low')!;
       await eventually(() => alertOpenAttribute(workflow), (open) => open === true, 45_000, 250);
-      await eventually(async () => receiver.at(path).length, (n) => n === 1, 15_000);
-      expect(receiver.at(path)[0].body).toMatchObject({ notice: 'opened', alert: { id: high.id } });
+      await eventually(async () => receiver.at(hookPath).length, (n) => n === 1, 15_000);
+      expect(receiver.at(hookPath)[0].body).toMatchObject({ notice: 'opened', alert: { id: high.id } });
 
       expect(succeeded(await cli('alerts', 'ack', String(high.id), '--note', 'looking into it', '--by', 'alice'))).toBe(
         `acknowledged alert ${high.id} (detection, watched): ${high.title}\n`,
@@ -63,9 +68,9 @@ describe('the alert lifecycle through the CLI', () => {
       await eventually(() => alertOpenAttribute(workflow), (open) => open === false, 15_000, 250);
 
       // Exactly one resolved notice, for the high alert only, whose signature verifies.
-      const resolvedNotices = await eventually(async () => receiver.at(path).filter((notice) => notice.body.notice === 'resolved'), (n) => n.length === 1, 15_000);
+      const resolvedNotices = await eventually(async () => receiver.at(hookPath).filter((notice) => notice.body.notice === 'resolved'), (n) => n.length === 1, 15_000);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(receiver.at(path).filter((notice) => notice.body.notice === 'resolved')).toHaveLength(1);
+      expect(receiver.at(hookPath).filter((notice) => notice.body.notice === 'resolved')).toHaveLength(1);
       const [resolved] = resolvedNotices;
       expect(new Webhook(secret).verify(resolved.raw, resolved.headers as Record<string, string>)).toMatchObject({
         notice: 'resolved',
