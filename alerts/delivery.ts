@@ -2,7 +2,8 @@ import { Webhook } from 'standardwebhooks';
 import { environmentPolicy, guardedDispatcher, outboundRefusalIn, type OutboundPolicy } from '../config/outbound-guard';
 import { webhookSecretContext, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import type { DestinationFormat } from './destinations';
+import { destinationIdOf } from './alert-store';
+import { openDestinationUrl, type DestinationFormat } from './destinations';
 import { AlertRecord, Notice, noticeBody, toAlertRecord, type WebUiLinks } from './notice-payload';
 
 /** Rows claimed per round; they are sent concurrently, so a round takes about one request timeout at most. */
@@ -30,14 +31,22 @@ export interface DeliveryRound {
  */
 const SENDABLE = `d.status = 'pending' AND NOT (d.notice = 'resolved' AND EXISTS (
   SELECT 1 FROM alert_deliveries o
-  WHERE o.alert_id = d.alert_id AND o.format = d.format AND o.url = d.url AND o.notice = 'opened' AND o.status = 'pending'))`;
+  WHERE o.alert_id = d.alert_id AND o.destination_id = d.destination_id AND o.notice = 'opened' AND o.status = 'pending'))`;
 
 interface ClaimedDelivery {
   id: number;
   alertId: number;
   notice: Notice;
   format: DestinationFormat;
-  url: string;
+  destinationId: string;
+}
+
+/** Where a notice goes, as its destination is configured now: the URL still sealed. */
+interface DestinationRow {
+  sourceId: string | null;
+  format: DestinationFormat;
+  url: string | null;
+  sealedUrl: Buffer | null;
   /** Sealed Standard Webhooks secret of the destination, when it signs. */
   signingSecret: Buffer | null;
 }
@@ -68,10 +77,16 @@ export function createAlertDelivery(db: Database, options: DeliveryOptions = {})
   return async function deliverPendingAlerts(): Promise<DeliveryRound> {
     const claimed = await claimDue(db);
     const alerts = await loadAlerts(db, [...new Set(claimed.map((d) => d.alertId))]);
+    const destinations = await loadDestinations(db, [...new Set(claimed.map((d) => d.destinationId))]);
     const outcomes = await Promise.all(
       claimed.map(async (delivery) => {
         const alert = alerts.get(delivery.alertId);
-        const failure = alert ? await post(delivery, alert, timeoutMs, options) : { error: 'the alert no longer exists' };
+        const destination = destinations.get(delivery.destinationId);
+        const failure = !alert
+          ? { error: 'the alert no longer exists' }
+          : !destination
+            ? { error: 'its destination was removed', final: true }
+            : await post(delivery, destination, alert, timeoutMs, options);
         await record(db, delivery.id, failure);
         return failure === undefined;
       }),
@@ -95,17 +110,22 @@ async function claimDue(db: Database): Promise<ClaimedDelivery[]> {
        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE alert_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
      FROM due WHERE d.id = due.id
-     RETURNING d.id, d.alert_id, d.notice, d.format, d.url, d.signing_secret`,
+     RETURNING d.id, d.alert_id, d.notice, d.format, d.destination_id`,
     [BATCH_SIZE, LEASE_SECONDS],
   );
-  return rows.map((row) => ({
-    id: Number(row.id),
-    alertId: Number(row.alert_id),
-    notice: row.notice,
-    format: row.format,
-    url: row.url,
-    signingSecret: row.signing_secret,
-  }));
+  return rows.map((row) => ({ id: Number(row.id), alertId: Number(row.alert_id), notice: row.notice, format: row.format, destinationId: row.destination_id }));
+}
+
+async function loadDestinations(db: Database, ids: string[]): Promise<Map<string, DestinationRow>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query(
+    `SELECT ${destinationIdOf('d')} AS destination_id, d.source_id, d.format, d.url, d.sealed_url, d.signing_secret
+       FROM alert_destinations d WHERE ${destinationIdOf('d')} = ANY($1::text[])`,
+    [ids],
+  );
+  return new Map(
+    rows.map((row) => [row.destination_id, { sourceId: row.source_id, format: row.format, url: row.url, sealedUrl: row.sealed_url, signingSecret: row.signing_secret }]),
+  );
 }
 
 async function loadAlerts(db: Database, ids: number[]): Promise<Map<number, AlertRecord>> {
@@ -115,18 +135,31 @@ async function loadAlerts(db: Database, ids: number[]): Promise<Map<number, Aler
 }
 
 /** Undefined when the destination accepted the notice, else why not. */
-async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: number, options: DeliveryOptions): Promise<DeliveryFailure | undefined> {
+async function post(
+  delivery: ClaimedDelivery,
+  destination: DestinationRow,
+  alert: AlertRecord,
+  timeoutMs: number,
+  options: DeliveryOptions,
+): Promise<DeliveryFailure | undefined> {
   const body = JSON.stringify(noticeBody(delivery.format, delivery.notice, alert, delivery.id, options.links));
   // Delivery is at least once (a lease can run out mid-request): receivers may drop repeats by this key.
   const messageId = `alert-${alert.id}-${delivery.notice}`;
+  // Opened here and nowhere else: the URL is a credential, and it never leaves this function.
+  let url: string;
+  try {
+    url = openDestinationUrl(options.cipher, destination);
+  } catch (err) {
+    return { error: `cannot open the webhook URL: ${(err as Error).message}` };
+  }
   let signature: Record<string, string>;
   try {
-    signature = signatureHeaders(delivery, messageId, body, options.cipher);
+    signature = signatureHeaders(destination.signingSecret, url, messageId, body, options.cipher);
   } catch (err) {
     return { error: `cannot sign the notice: ${(err as Error).message}` };
   }
   try {
-    const response = await fetch(delivery.url, {
+    const response = await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'User-Agent': 'atlassian-audit-source', 'Idempotency-Key': messageId, ...signature },
       body,
@@ -148,10 +181,10 @@ async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: nu
 }
 
 /** Standard Webhooks headers for a destination that signs; none for one that does not. */
-function signatureHeaders(delivery: ClaimedDelivery, messageId: string, body: string, cipher: CredentialCipher | undefined): Record<string, string> {
-  if (!delivery.signingSecret) return {};
+function signatureHeaders(signingSecret: Buffer | null, url: string, messageId: string, body: string, cipher: CredentialCipher | undefined): Record<string, string> {
+  if (!signingSecret) return {};
   if (!cipher) throw new Error('no credentials key to open the signing secret with');
-  const secret = cipher.open(delivery.signingSecret, webhookSecretContext(delivery.url));
+  const secret = cipher.open(signingSecret, webhookSecretContext(url));
   const timestamp = new Date();
   return {
     'webhook-id': messageId,

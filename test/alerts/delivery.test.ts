@@ -25,7 +25,7 @@ describe('alert delivery', () => {
   let simulator: RunningSimulator;
   useAlertFixture({ seed: 53, orgs: [{}], history: { count: 30, spanMs: 3600_000 } }, (fixture) => ({ simulator, db, receiver } = fixture));
 
-  const deliverNow = () => createAlertDelivery(db, { requestTimeoutMs: 1_000 })();
+  const deliverNow = () => createAlertDelivery(db, { requestTimeoutMs: 1_000, cipher: testCipher })();
   const newSource = () => createTestSource(db, { organizationId: 'org', apiKey: 'secret-api-key-value', apiBaseUrl: API });
 
   it('keeps an alert recorded and retried while its webhook answers 500, and ingestion goes on', async () => {
@@ -72,8 +72,8 @@ describe('alert delivery', () => {
     const secret = newSigningSecret();
     const signedUrl = `${receiver.url}/signed/${source.id}`;
     const slackUrl = `${receiver.url}/slack-detections/${source.id}`;
-    await setSourceDestination(db.pool, source.id, 'webhook', signedUrl, { minSeverity: 'high', sealedSigningSecret: sealSigningSecret(testCipher, signedUrl, secret) });
-    await setSourceDestination(db.pool, source.id, 'slack', slackUrl, { kinds: ['detection'] });
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', signedUrl, { minSeverity: 'high', sealedSigningSecret: sealSigningSecret(testCipher, signedUrl, secret) });
+    await setSourceDestination(db.pool, testCipher, source.id, 'slack', slackUrl, { kinds: ['detection'] });
     const low = await openAlert(db.pool, { sourceId: source.id, kind: 'detection', dedupKey: 'api-token-revoked:e1', severity: 'low', title: 'API token revoked', message: 'm' });
     const high = await openAlert(db.pool, { sourceId: source.id, kind: 'credentials', severity: 'high', title: 'key rejected', message: 'm' });
     await createAlertDelivery(db, { requestTimeoutMs: 1_000, cipher: testCipher, links: { webUiUrl: 'http://ui.example:8233/', namespace: 'default' } })();
@@ -143,7 +143,7 @@ describe('alert delivery', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
     const { port } = closed.address() as AddressInfo;
     await new Promise((resolve) => closed.close(resolve));
-    await setSourceDestination(db.pool, source.id, 'webhook', `http://127.0.0.1:${port}/services/T0/B0/secret-path`);
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', `http://127.0.0.1:${port}/services/T0/B0/secret-path`);
     const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
     await deliverNow();
     expect(await deliveriesOf(db, alertId)).toEqual([{ notice: 'opened', format: 'webhook', status: 'pending', attempts: 1, last_error: 'ECONNREFUSED' }]);
@@ -154,7 +154,7 @@ describe('alert delivery', () => {
   it("keeps only the status of a failed webhook's reply, never its text", async () => {
     const source = await newSource();
     const path = `/talks-back/${source.id}`;
-    await setSourceDestination(db.pool, source.id, 'webhook', `${receiver.url}${path}`);
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', `${receiver.url}${path}`);
     const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
     receiver.status = 500;
     try {
@@ -173,9 +173,9 @@ describe('alert delivery', () => {
   it('refuses webhooks on loopback, link-local and private addresses unless their network is allowed, before sending a byte', async () => {
     const source = await newSource();
     const path = `/guarded/${source.id}`;
-    const deliverWith = (allowedNetworks: string) => createAlertDelivery(db, { requestTimeoutMs: 1_000, outbound: outboundPolicy(allowedNetworks) })();
-    await setSourceDestination(db.pool, source.id, 'webhook', `${receiver.url}${path}`);
-    await setSourceDestination(db.pool, source.id, 'slack', 'http://169.254.169.254/latest/meta-data/');
+    const deliverWith = (allowedNetworks: string) => createAlertDelivery(db, { requestTimeoutMs: 1_000, cipher: testCipher, outbound: outboundPolicy(allowedNetworks) })();
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', `${receiver.url}${path}`);
+    await setSourceDestination(db.pool, testCipher, source.id, 'slack', 'http://169.254.169.254/latest/meta-data/');
     const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
     await deliverWith('');
     expect(receiver.at(path)).toHaveLength(0);
@@ -185,7 +185,7 @@ describe('alert delivery', () => {
       { notice: 'opened', format: 'webhook', status: 'failed', attempts: 1, last_error: 'refused: 127.0.0.1 is a loopback address, not in OUTBOUND_ALLOWED_NETWORKS' },
     ]);
 
-    await setSourceDestination(db.pool, source.id, 'slack', null);
+    await setSourceDestination(db.pool, testCipher, source.id, 'slack', null);
     const allowed = await openAlert(db.pool, { sourceId: source.id, kind: 'credentials', severity: 'high', title: 't', message: 'm' });
     await deliverWith('127.0.0.0/8');
     expect(receiver.at(path)).toHaveLength(1);
@@ -198,7 +198,7 @@ describe('alert delivery', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
     try {
       const source = await newSource();
-      await setSourceDestination(db.pool, source.id, 'webhook', `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`);
+      await setSourceDestination(db.pool, testCipher, source.id, 'webhook', `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`);
       const { alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 't', message: 'm' });
       await deliverNow();
       expect(await deliveriesOf(db, alertId)).toEqual([{ notice: 'opened', format: 'webhook', status: 'pending', attempts: 1, last_error: 'no answer within 1 s' }]);
@@ -218,14 +218,17 @@ describe('alert delivery', () => {
     const url = `${receiver.url}/global/${source.id}`;
     let alertId: number;
     try {
-      await publishGlobalDestinations(db, { slack: url });
+      await publishGlobalDestinations(db, testCipher, { slack: url });
       ({ alertId } = await openAlert(db.pool, { sourceId: source.id, kind: 'silence', severity: 'high', title: 'quiet', message: 'm' }));
+      await deliverNow();
     } finally {
-      await publishGlobalDestinations(db, {});
+      await publishGlobalDestinations(db, testCipher, {});
     }
-    await deliverNow();
     expect(receiver.at(`/global/${source.id}`).map((r) => Object.keys(r.body))).toEqual([['text', 'blocks']]);
     expect(await deliveriesOf(db, alertId)).toMatchObject([{ format: 'slack', status: 'delivered' }]);
+    // Named by its stable id: the row is rewritten at every worker's start, and `alerts` shows no more than the host.
+    const { rows } = await db.query('SELECT destination_id FROM alert_deliveries WHERE alert_id = $1', [alertId]);
+    expect(rows).toEqual([{ destination_id: 'env:slack' }]);
   });
 
   it('refuses a webhook URL that is not http(s) where it is configured', async () => {
@@ -233,8 +236,8 @@ describe('alert delivery', () => {
     expect(parseWebhookUrl('https://hooks.example.com/services/T0/B0/x')).toBe('https://hooks.example.com/services/T0/B0/x');
     for (const bad of ['ftp://example.com/hook', 'javascript:alert(1)', 'file:///etc/passwd', 'not a url']) {
       expect(() => parseWebhookUrl(bad)).toThrow(/http\(s\)|not a URL/);
-      await expect(setSourceDestination(db.pool, source.id, 'webhook', bad)).rejects.toThrow();
+      await expect(setSourceDestination(db.pool, testCipher, source.id, 'webhook', bad)).rejects.toThrow();
     }
-    await expect(publishGlobalDestinations(db, { webhook: 'ftp://example.com/hook' })).rejects.toThrow(/http\(s\)/);
+    await expect(publishGlobalDestinations(db, testCipher, { webhook: 'ftp://example.com/hook' })).rejects.toThrow(/http\(s\)/);
   });
 });

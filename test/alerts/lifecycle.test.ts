@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { createActivities } from '../../activities';
 import { createDetectionHook } from '../../detections/engine';
-import { newSigningSecret } from '../../alerts/destinations';
+import { newSigningSecret, setSourceDestination } from '../../alerts/destinations';
 import { resolveDueAlerts } from '../../alerts/alert-lifecycle';
 import { sourceWorkflowId } from '../../contract/ids';
 import { pollNowSignal } from '../../contract/source-messages';
@@ -12,7 +12,7 @@ import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
 import { cipher, cliEnvironment, KEY_VAR } from '../cli/cli-test-setup';
 import { refusal, runCli, succeeded } from '../cli/run-cli';
-import { createTestSource, eventually } from '../harness/sources';
+import { createTestSource, eventually, testCipher } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 import type { RunningSimulator } from '../../simulator/server';
 import { alertOpenAttribute, alertsOf, useAlertFixture } from './alert-test-kit';
@@ -101,7 +101,7 @@ describe('the alert lifecycle through the CLI', () => {
 
   it('resolves an alert whose rule resolves it after a period, with its resolved notice queued', async () => {
     const { id: sourceId } = await createTestSource(db, { organizationId: simulator.orgs[0].id, apiKey: 'unused', apiBaseUrl: 'http://127.0.0.1:9' });
-    await db.query(`INSERT INTO alert_destinations (source_id, format, url) VALUES ($1, 'webhook', 'http://127.0.0.1:9/hook')`, [sourceId]);
+    await setSourceDestination(db.pool, testCipher, sourceId, 'webhook', 'http://127.0.0.1:9/hook');
     const { rows: alerts } = await db.query<{ id: string; due: boolean }>(
       `INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, auto_resolve_at)
        VALUES ($1, 'detection', 'a', 'low', 'due', 'm', now() - interval '1 second'), ($1, 'detection', 'b', 'low', 'not due', 'm', now() + interval '1 day')

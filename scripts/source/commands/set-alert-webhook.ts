@@ -46,7 +46,7 @@ async function setWebhook(context: CliContext, name: string, argument: string | 
   const db = await context.database();
   const source = await requireLiveSource(db, name);
   const sealedSigningSecret = url && secret ? sealSigningSecret(context.cipher(), url, secret) : null;
-  await setSourceDestination(db.pool, source.id, format, url, { kinds, minSeverity, sealedSigningSecret });
+  await setSourceDestination(db.pool, context.cipher(), source.id, format, url, { kinds, minSeverity, sealedSigningSecret });
   const what = format === 'slack' ? 'Slack webhook' : 'webhook';
   if (!url) return printResult(context.outputFormat(), { action: 'set-alert-webhook', source: source.name, format, url: null }, `${source.name} has no ${what} of its own any more`);
   const filters = [kinds ? `kinds ${kinds.join(', ')}` : '', minSeverity !== 'info' ? `severity ${minSeverity} and above` : ''].filter(Boolean);
