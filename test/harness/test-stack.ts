@@ -43,8 +43,9 @@ export async function startTestStack(): Promise<void> {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     DATABASE_URL: database.url,
-    // The simulator and the webhook receivers listen on loopback; tests of the outbound guard pass their own policy.
-    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+    // The simulator and the webhook receivers listen on 127.0.0.1, allowed as an operator would allow a relay; the
+    // rest of loopback stays refused, so that tests of the outbound guard can aim at 127.0.0.2.
+    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32,::1/128',
   });
 }
 
