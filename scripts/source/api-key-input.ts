@@ -29,8 +29,8 @@ export async function readAllStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
-/** Reads one line in raw mode, echoing nothing, so the key stays off the screen and out of terminal scrollback. */
-function promptHidden(prompt: string): Promise<string> {
+/** Reads one line in raw mode, echoing nothing, so the secret stays off the screen and out of terminal scrollback. */
+export function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
   process.stderr.write(prompt);
   return new Promise((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { OperatorError } from '../../config/operator-error';
-import { readAllStdin } from './api-key-input';
+import { promptHidden, readAllStdin } from './api-key-input';
 import { parseEnvVarName } from './inputs';
 
 /** Where `set-alert-webhook` reads a webhook URL from: each is an option, and `-` in place of the URL means stdin. */
@@ -23,9 +23,15 @@ export async function readWebhookUrl(argument: string | undefined, sources: Webh
   const given = [off, sources.urlEnv !== undefined, sources.urlFile !== undefined, stdin].filter(Boolean).length;
   if (given !== 1) throw new OperatorError(`give the webhook URL once: ${HOW}; or off to remove the webhook`);
   if (off) return null;
-  const url = sources.urlEnv !== undefined ? fromEnvironment(parseEnvVarName(sources.urlEnv)) : sources.urlFile !== undefined ? fromFile(sources.urlFile) : await readAllStdin();
+  const url =
+    sources.urlEnv !== undefined ? fromEnvironment(parseEnvVarName(sources.urlEnv)) : sources.urlFile !== undefined ? fromFile(sources.urlFile) : await fromStdin();
   if (!url) throw new OperatorError(`no webhook URL given: ${sources.urlEnv ?? sources.urlFile ?? 'stdin'} is empty`);
   return url;
+}
+
+/** Typed at a terminal without an echo, as API keys are; else whatever is piped in. */
+function fromStdin(): Promise<string> {
+  return process.stdin.isTTY ? promptHidden('webhook URL: ') : readAllStdin();
 }
 
 function fromEnvironment(name: string): string {

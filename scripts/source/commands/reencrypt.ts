@@ -16,12 +16,12 @@ export function register(program: Command, context: CliContext): void {
       const cipher = context.cipher();
       const db = await context.database();
       // Webhook URLs stored in clear by a release before they were sealed: sealed first, then re-encrypted like the rest.
-      await sealClearDestinations(db, cipher);
+      const sealed = await sealClearDestinations(db, cipher);
       const report = await reencryptSecrets(db, cipher);
-      const done = `re-encrypted ${report.reencrypted} secret(s) with key ${cipher.keyId}; ${report.alreadyCurrent} already were`;
+      const done = `re-encrypted ${report.reencrypted} secret(s) with key ${cipher.keyId}; ${report.alreadyCurrent} already were${sealed ? `; sealed ${sealed} webhook URL(s) stored in clear` : ''}`;
       if (report.failed.length > 0) {
         throw new OperatorError(`${report.failed.length} secret(s) could not be opened (${done}): ${report.failed.join('; ')}`);
       }
-      printResult(context.outputFormat(), { action: 'reencrypt', keyId: cipher.keyId, reencrypted: report.reencrypted, alreadyCurrent: report.alreadyCurrent }, done);
+      printResult(context.outputFormat(), { action: 'reencrypt', keyId: cipher.keyId, reencrypted: report.reencrypted, alreadyCurrent: report.alreadyCurrent, sealedClearUrls: sealed }, done);
     });
 }
