@@ -1,5 +1,5 @@
 import { openAlert, resolveAlert, type AlertToOpen } from '../../alerts/alert-store';
-import { setSourceDestination } from '../../alerts/destinations';
+import { listSourceDestinations, openDestinationUrl, setSourceDestination } from '../../alerts/destinations';
 import { Database } from '../../store/database';
 import { createTestSource, openTestDatabase, testCipher } from '../harness/sources';
 
@@ -107,6 +107,19 @@ describe('alert store', () => {
     const { alertId, opened } = await openAlert(db.pool, silence(source.id));
     expect(opened).toBe(true);
     expect(await deliveriesOf(alertId)).toEqual([]);
+  });
+
+  it("seals a webhook URL for its own row: copied to another source's destination, it does not open", async () => {
+    const [mine, theirs] = [await newSource(), await newSource()];
+    await setSourceDestination(db.pool, testCipher, mine.id, 'webhook', 'https://hooks.example/mine-token');
+    await setSourceDestination(db.pool, testCipher, theirs.id, 'webhook', 'https://hooks.example/theirs');
+    await db.query(
+      `UPDATE alert_destinations SET sealed_url = (SELECT sealed_url FROM alert_destinations WHERE source_id = $1 AND format = 'webhook') WHERE source_id = $2 AND format = 'webhook'`,
+      [mine.id, theirs.id],
+    );
+    const stored = (await listSourceDestinations(db.pool)).filter((d) => d.sourceId === mine.id || d.sourceId === theirs.id);
+    expect(openDestinationUrl(testCipher, stored.find((d) => d.sourceId === mine.id)!)).toBe('https://hooks.example/mine-token');
+    expect(() => openDestinationUrl(testCipher, stored.find((d) => d.sourceId === theirs.id)!)).toThrow(/does not belong here/);
   });
 
   it('refuses a webhook URL written in clear, as every release before sealed URLs wrote it', async () => {
