@@ -1,6 +1,6 @@
 import type { Database } from '../store/database';
-import type { AlertKind, Severity } from './alert-store';
-import { redactUrl, type DestinationFormat } from './destinations';
+import { destinationIdOf, type AlertKind, type Severity } from './alert-store';
+import type { DestinationFormat } from './destinations';
 
 export interface DeliveryView {
   notice: 'opened' | 'resolved';
@@ -46,8 +46,9 @@ export async function listAlerts(db: Database, options: { sourceId?: string; rec
   );
   const ids = rows.map((row) => Number(row.id));
   const { rows: deliveries } = await db.query(
-    `SELECT alert_id, notice, format, url, status, attempts, last_error, next_attempt_at, delivered_at
-     FROM alert_deliveries WHERE alert_id = ANY($1::bigint[]) ORDER BY id`,
+    `SELECT d.alert_id, d.notice, d.format, d.destination_id, t.shown_url, d.status, d.attempts, d.last_error, d.next_attempt_at, d.delivered_at
+       FROM alert_deliveries d LEFT JOIN alert_destinations t ON ${destinationIdOf('t')} = d.destination_id
+      WHERE d.alert_id = ANY($1::bigint[]) ORDER BY d.id`,
     [ids],
   );
   return rows.map((row) => ({
@@ -72,7 +73,7 @@ export async function listAlerts(db: Database, options: { sourceId?: string; rec
       .map((d) => ({
         notice: d.notice,
         format: d.format,
-        destination: redactUrl(d.url),
+        destination: d.shown_url ?? `${d.destination_id} (no longer configured)`,
         status: d.status,
         attempts: d.attempts,
         lastError: d.last_error,

@@ -24,6 +24,12 @@ export interface AlertToOpen {
 const destinationHears = (alert: string) => `(d.source_id = ${alert}.source_id OR d.source_id IS NULL)
   AND (d.kinds IS NULL OR ${alert}.kind = ANY(d.kinds)) AND severity_rank(${alert}.severity) >= severity_rank(d.min_severity)`;
 
+/**
+ * The name a notice gives its destination (alert_deliveries.destination_id), as SQL over a destination row `d`: its
+ * id, or env:webhook / env:slack for the global ones, whose rows workers rewrite at every start.
+ */
+export const destinationIdOf = (d: string) => `CASE WHEN ${d}.source_id IS NULL THEN 'env:' || ${d}.format ELSE ${d}.id::text END`;
+
 /** A pool, a client or a client inside a caller's transaction: these functions never open one of their own. */
 export type Queryable = Pick<import('pg').PoolClient, 'query'>;
 
@@ -72,8 +78,8 @@ export function openingAlerts(param: string): string {
        ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
        RETURNING id, source_id, kind, dedup_key, severity
      ), queued AS (
-       INSERT INTO alert_deliveries (alert_id, notice, format, url, signing_secret)
-       SELECT o.id, 'opened', d.format, d.url, d.signing_secret
+       INSERT INTO alert_deliveries (alert_id, notice, format, destination_id)
+       SELECT o.id, 'opened', d.format, ${destinationIdOf('d')}
          FROM opened o JOIN alert_destinations d ON ${destinationHears('o')}
        ON CONFLICT DO NOTHING
      )`;
@@ -133,12 +139,12 @@ export async function resolveAlertsById(q: Queryable, alertIds: readonly number[
 async function queueNotices(q: Queryable, alertIds: readonly number[], notice: 'opened' | 'resolved'): Promise<void> {
   if (alertIds.length === 0) return;
   await q.query(
-    `INSERT INTO alert_deliveries (alert_id, notice, format, url, signing_secret)
-     SELECT a.id, $2::text, d.format, d.url, d.signing_secret
+    `INSERT INTO alert_deliveries (alert_id, notice, format, destination_id)
+     SELECT a.id, $2::text, d.format, ${destinationIdOf('d')}
        FROM alerts a JOIN alert_destinations d ON ${destinationHears('a')}
       WHERE a.id = ANY($1::bigint[])
      UNION
-     SELECT alert_id, $2::text, format, url, signing_secret FROM alert_deliveries
+     SELECT alert_id, $2::text, format, destination_id FROM alert_deliveries
       WHERE alert_id = ANY($1::bigint[]) AND notice = 'opened' AND $2::text = 'resolved'
      ON CONFLICT DO NOTHING`,
     [alertIds, notice],

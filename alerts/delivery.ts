@@ -1,15 +1,14 @@
 import { Webhook } from 'standardwebhooks';
-import { readBodyPrefix } from '../config/bounded-body';
+import { environmentPolicy, guardedDispatcher, outboundRefusalIn, type OutboundPolicy } from '../config/outbound-guard';
 import { webhookSecretContext, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import type { DestinationFormat } from './destinations';
+import { destinationIdOf } from './alert-store';
+import { openDestinationUrl, type DestinationFormat } from './destinations';
 import { AlertRecord, Notice, noticeBody, toAlertRecord, type WebUiLinks } from './notice-payload';
 
 /** Rows claimed per round; they are sent concurrently, so a round takes about one request timeout at most. */
 const BATCH_SIZE = 20;
 const REQUEST_TIMEOUT_MS = 10_000;
-/** Of a receiver's reply only the start is read, for the reason of a refusal: a reply may be of any size. */
-const MAX_REPLY_BYTES = 4 * 1024;
 /** A claimed row is someone's for this long; a deliverer that died mid-round gives its rows back by running out. */
 const LEASE_SECONDS = 60;
 /** Retries back off 1 s, 2 s, 4 s ... up to this, and stop once a notice has waited this long. */
@@ -32,14 +31,22 @@ export interface DeliveryRound {
  */
 const SENDABLE = `d.status = 'pending' AND NOT (d.notice = 'resolved' AND EXISTS (
   SELECT 1 FROM alert_deliveries o
-  WHERE o.alert_id = d.alert_id AND o.format = d.format AND o.url = d.url AND o.notice = 'opened' AND o.status = 'pending'))`;
+  WHERE o.alert_id = d.alert_id AND o.destination_id = d.destination_id AND o.notice = 'opened' AND o.status = 'pending'))`;
 
 interface ClaimedDelivery {
   id: number;
   alertId: number;
   notice: Notice;
   format: DestinationFormat;
-  url: string;
+  destinationId: string;
+}
+
+/** Where a notice goes, as its destination is configured now: the URL still sealed. */
+interface DestinationRow {
+  sourceId: string | null;
+  format: DestinationFormat;
+  url: string | null;
+  sealedUrl: Buffer | null;
   /** Sealed Standard Webhooks secret of the destination, when it signs. */
   signingSecret: Buffer | null;
 }
@@ -50,6 +57,14 @@ export interface DeliveryOptions {
   cipher?: CredentialCipher;
   /** Where Slack notices link to the source's workflow. */
   links?: WebUiLinks;
+  /** Which non-public addresses notices may reach; by default what OUTBOUND_ALLOWED_NETWORKS allows. */
+  outbound?: OutboundPolicy;
+}
+
+/** Why a notice was not delivered, in one short line without the URL; final when trying again cannot help. */
+interface DeliveryFailure {
+  error: string;
+  final?: boolean;
 }
 
 /**
@@ -62,12 +77,18 @@ export function createAlertDelivery(db: Database, options: DeliveryOptions = {})
   return async function deliverPendingAlerts(): Promise<DeliveryRound> {
     const claimed = await claimDue(db);
     const alerts = await loadAlerts(db, [...new Set(claimed.map((d) => d.alertId))]);
+    const destinations = await loadDestinations(db, [...new Set(claimed.map((d) => d.destinationId))]);
     const outcomes = await Promise.all(
       claimed.map(async (delivery) => {
         const alert = alerts.get(delivery.alertId);
-        const error = alert ? await post(delivery, alert, timeoutMs, options) : 'the alert no longer exists';
-        await record(db, delivery.id, error);
-        return error === undefined;
+        const destination = destinations.get(delivery.destinationId);
+        const failure = !alert
+          ? { error: 'the alert no longer exists' }
+          : !destination
+            ? { error: 'its destination was removed', final: true }
+            : await post(delivery, destination, alert, timeoutMs, options);
+        await record(db, delivery.id, failure);
+        return failure === undefined;
       }),
     );
     const { rows } = await db.query<{ next: Date | null }>(`SELECT min(next_attempt_at) AS next FROM alert_deliveries d WHERE ${SENDABLE}`);
@@ -89,17 +110,22 @@ async function claimDue(db: Database): Promise<ClaimedDelivery[]> {
        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE alert_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
      FROM due WHERE d.id = due.id
-     RETURNING d.id, d.alert_id, d.notice, d.format, d.url, d.signing_secret`,
+     RETURNING d.id, d.alert_id, d.notice, d.format, d.destination_id`,
     [BATCH_SIZE, LEASE_SECONDS],
   );
-  return rows.map((row) => ({
-    id: Number(row.id),
-    alertId: Number(row.alert_id),
-    notice: row.notice,
-    format: row.format,
-    url: row.url,
-    signingSecret: row.signing_secret,
-  }));
+  return rows.map((row) => ({ id: Number(row.id), alertId: Number(row.alert_id), notice: row.notice, format: row.format, destinationId: row.destination_id }));
+}
+
+async function loadDestinations(db: Database, ids: string[]): Promise<Map<string, DestinationRow>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query(
+    `SELECT ${destinationIdOf('d')} AS destination_id, d.source_id, d.format, d.url, d.sealed_url, d.signing_secret
+       FROM alert_destinations d WHERE ${destinationIdOf('d')} = ANY($1::text[])`,
+    [ids],
+  );
+  return new Map(
+    rows.map((row) => [row.destination_id, { sourceId: row.source_id, format: row.format, url: row.url, sealedUrl: row.sealed_url, signingSecret: row.signing_secret }]),
+  );
 }
 
 async function loadAlerts(db: Database, ids: number[]): Promise<Map<number, AlertRecord>> {
@@ -108,40 +134,57 @@ async function loadAlerts(db: Database, ids: number[]): Promise<Map<number, Aler
   return new Map(rows.map((row) => [Number(row.id), toAlertRecord(row)]));
 }
 
-/** Undefined when the destination accepted the notice, else why not, in one short line without the URL. */
-async function post(delivery: ClaimedDelivery, alert: AlertRecord, timeoutMs: number, options: DeliveryOptions): Promise<string | undefined> {
+/** Undefined when the destination accepted the notice, else why not. */
+async function post(
+  delivery: ClaimedDelivery,
+  destination: DestinationRow,
+  alert: AlertRecord,
+  timeoutMs: number,
+  options: DeliveryOptions,
+): Promise<DeliveryFailure | undefined> {
   const body = JSON.stringify(noticeBody(delivery.format, delivery.notice, alert, delivery.id, options.links));
   // Delivery is at least once (a lease can run out mid-request): receivers may drop repeats by this key.
   const messageId = `alert-${alert.id}-${delivery.notice}`;
+  // Opened here and nowhere else: the URL is a credential, and it never leaves this function.
+  let url: string;
+  try {
+    url = openDestinationUrl(options.cipher, destination);
+  } catch (err) {
+    return { error: `cannot open the webhook URL: ${(err as Error).message}` };
+  }
   let signature: Record<string, string>;
   try {
-    signature = signatureHeaders(delivery, messageId, body, options.cipher);
+    signature = signatureHeaders(destination.signingSecret, url, messageId, body, options.cipher);
   } catch (err) {
-    return `cannot sign the notice: ${(err as Error).message}`;
+    return { error: `cannot sign the notice: ${(err as Error).message}` };
   }
   try {
-    const response = await fetch(delivery.url, {
+    const response = await fetch(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'User-Agent': 'atlassian-audit-source', 'Idempotency-Key': messageId, ...signature },
       body,
       // A redirect would send the notice somewhere nobody configured.
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
+      dispatcher: guardedDispatcher(options.outbound ?? environmentPolicy()),
     });
-    const text = await readBodyPrefix(response, MAX_REPLY_BYTES).catch(() => '');
+    // The reply's text is never read back: it would reach the operator through `alerts`, a channel for whoever runs the receiver.
+    await response.body?.cancel().catch(() => undefined);
     if (response.status >= 200 && response.status < 300) return undefined;
-    const said = text.replace(/\s+/g, ' ').trim().slice(0, 120);
-    return `HTTP ${response.status}${said ? `: ${said}` : ''}`;
+    return { error: `HTTP ${response.status}` };
   } catch (err) {
-    return describeFetchError(err, timeoutMs);
+    // An address the operator has not allowed stays refused until they change the setting: no point retrying.
+    const refusal = outboundRefusalIn(err);
+    if (refusal) return { error: `refused: ${refusal}`, final: true };
+    return { error: describeFetchError(err, timeoutMs) };
   }
 }
 
 /** Standard Webhooks headers for a destination that signs; none for one that does not. */
-function signatureHeaders(delivery: ClaimedDelivery, messageId: string, body: string, cipher: CredentialCipher | undefined): Record<string, string> {
-  if (!delivery.signingSecret) return {};
+function signatureHeaders(signingSecret: Buffer | null, url: string, messageId: string, body: string, cipher: CredentialCipher | undefined): Record<string, string> {
+  if (!signingSecret) return {};
   if (!cipher) throw new Error('no credentials key to open the signing secret with');
-  const secret = cipher.open(delivery.signingSecret, webhookSecretContext(delivery.url));
+  const secret = cipher.open(signingSecret, webhookSecretContext(url));
   const timestamp = new Date();
   return {
     'webhook-id': messageId,
@@ -158,16 +201,16 @@ function describeFetchError(err: unknown, timeoutMs: number): string {
   return typeof detail === 'string' && detail ? detail : String(err);
 }
 
-async function record(db: Database, id: number, error: string | undefined): Promise<void> {
-  if (error === undefined) {
+async function record(db: Database, id: number, failure: DeliveryFailure | undefined): Promise<void> {
+  if (failure === undefined) {
     await db.query(`UPDATE alert_deliveries SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1`, [id]);
     return;
   }
   await db.query(
     `UPDATE alert_deliveries SET last_error = $2,
        next_attempt_at = now() + make_interval(secs => LEAST(power(2, attempts - 1), $3)),
-       status = CASE WHEN created_at < now() - $4::interval THEN 'failed' ELSE 'pending' END
+       status = CASE WHEN $5 OR created_at < now() - $4::interval THEN 'failed' ELSE 'pending' END
      WHERE id = $1`,
-    [id, error, MAX_BACKOFF_SECONDS, GIVE_UP_AFTER],
+    [id, failure.error, MAX_BACKOFF_SECONDS, GIVE_UP_AFTER, failure.final === true],
   );
 }

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { environmentPolicy, guardedDispatcher, outboundRefusalIn, type OutboundPolicy } from '../config/outbound-guard';
 import {
   AtlassianApiError,
   AuthRejectedError,
@@ -32,6 +33,8 @@ export interface AtlassianClientOptions {
   /** A successful body larger than this is not read on (ResponseTooLargeError). Default 32 MiB. */
   maxResponseBytes?: number;
   fetchImpl?: typeof fetch;
+  /** Which non-public addresses requests may reach; by default what OUTBOUND_ALLOWED_NETWORKS allows. */
+  outbound?: OutboundPolicy;
 }
 
 export interface EventsPageQuery {
@@ -95,6 +98,7 @@ export class AtlassianClient {
   readonly #timeoutMs: number;
   readonly #maxResponseBytes: number;
   readonly #fetch: typeof fetch;
+  readonly #dispatcher: ReturnType<typeof guardedDispatcher>;
 
   constructor(options: AtlassianClientOptions) {
     // A key with control characters would make fetch throw an error that quotes the header value.
@@ -106,6 +110,7 @@ export class AtlassianClient {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.#fetch = options.fetchImpl ?? globalThis.fetch;
+    this.#dispatcher = guardedDispatcher(options.outbound ?? environmentPolicy());
   }
 
   async fetchEventsPage(orgId: string, query: EventsPageQuery = {}, signal?: AbortSignal): Promise<EventsPage> {
@@ -164,6 +169,8 @@ export class AtlassianClient {
         signal,
         // A redirect means a wrong base URL; following it could carry the key to another host.
         redirect: 'manual',
+        // Connections go only where the outbound policy allows (config/outbound-guard.ts).
+        dispatcher: this.#dispatcher,
       });
       const succeeded = response.status >= 200 && response.status < 300;
       text = succeeded ? await readBodyCapped(response, this.#maxResponseBytes) : await readBodyPrefix(response, MAX_ERROR_BODY_BYTES);
@@ -178,6 +185,9 @@ export class AtlassianClient {
           message: `Atlassian ${endpoint} response is larger than ${err.maxBytes} bytes (ATLASSIAN_MAX_RESPONSE_BYTES); the rest was not read`,
         });
       }
+      // A base URL aimed at this host or its network is a setting to fix, not a failure to retry.
+      const refusal = outboundRefusalIn(err);
+      if (refusal) throw new BadRequestError({ status: null, code: null, message: `Atlassian ${endpoint} request refused: ${refusal}` });
       if (timeout.aborted) {
         throw new TransientError({
           status: null,

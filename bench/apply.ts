@@ -39,6 +39,8 @@ async function main(): Promise<void> {
       CREDENTIALS_KEY: randomBytes(32).toString('base64'),
       ATLASSIAN_API_BASE_URL: simulator.url,
       ALLOW_INSECURE_LOOPBACK_HTTP: 'true',
+      // The simulator is on loopback (bench-environment.ts allows it).
+      OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS,
       ...keys,
     };
     console.log(`${count} sources over ${ORGS} organizations; PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}; no worker runs, so the workflows only start`);

@@ -22,6 +22,9 @@ import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from 
 
 export const DAY_MS = 24 * 3600_000;
 
+// Benchmarks aim workers and the CLI at the simulator on 127.0.0.1: allowed here, as the operator would allow a relay.
+process.env.OUTBOUND_ALLOWED_NETWORKS ||= '127.0.0.0/8';
+
 /** A fresh temporary directory for a benchmark's databases, readable by the user embedded PostgreSQL runs as. */
 export function benchWorkDir(name: string): string {
   const workDir = mkdtempSync(path.join(os.tmpdir(), `audit-bench-${name}-`));

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     CREDENTIALS_KEY: randomBytes(32).toString('base64'),
     ATLASSIAN_API_BASE_URL: simulator.url,
     ALLOW_INSECURE_LOOPBACK_HTTP: 'true',
+    // The simulator is on loopback (bench-environment.ts allows it).
+    OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS,
     METRICS_PORT: String(metricsPort),
     WORKFLOW_CACHE_SIZE: values.cache,
     ...(values.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),

@@ -1,4 +1,5 @@
 import { AtlassianClient } from '../atlassian/client';
+import { outboundPolicy } from '../config/outbound-guard';
 import { startSimulator } from '../simulator/server';
 
 // Throughput of the simulator as the ingest path sees it: full passes over one organization's events stream with
@@ -14,7 +15,8 @@ async function main(): Promise<void> {
   const simulator = await startSimulator({ seed: 7, orgs: [{ history: { count: eventCount } }] });
   const setupMs = performance.now() - setupStarted;
   const [org] = simulator.orgs;
-  const client = new AtlassianClient({ baseUrl: simulator.url, apiKey: org.keys.valid });
+  // The simulator listens on loopback, which clients reach only when allowed.
+  const client = new AtlassianClient({ baseUrl: simulator.url, apiKey: org.keys.valid, outbound: outboundPolicy('127.0.0.0/8') });
   console.log(`simulator ready in ${(setupMs / 1000).toFixed(1)} s with ${eventCount} events (generated and serialized once)`);
 
   const rates: number[] = [];

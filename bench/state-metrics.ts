@@ -34,8 +34,8 @@ async function main(): Promise<void> {
       [ALERTS, SOURCES],
     );
     await db.query(
-      `INSERT INTO alert_deliveries (alert_id, notice, format, url, status)
-       SELECT id, 'opened', 'webhook', 'https://hooks.example/x', (ARRAY['pending','delivered','delivered','failed'])[1 + id % 4] FROM alerts`,
+      `INSERT INTO alert_deliveries (alert_id, notice, format, destination_id, status)
+       SELECT id, 'opened', 'webhook', 'env:webhook', (ARRAY['pending','delivered','delivered','failed'])[1 + id % 4] FROM alerts`,
     );
     await db.query('ANALYZE');
 

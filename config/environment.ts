@@ -1,5 +1,6 @@
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV, ALLOWED_BASE_URLS_ENV, ATLASSIAN_API_URL, insecureUrlProblem, normalizeApiBaseUrl } from './api-base-urls';
 import { OperatorError } from './operator-error';
+import { allowedNetworksProblem } from './outbound-guard';
 import { resolveTemporalTarget } from './temporal-connection';
 import { z } from 'zod';
 
@@ -82,6 +83,17 @@ const schema = z.object({
    * two workflows (itself and its silence watchdog); one evicted replays its run at its next task. README: "Sizing".
    */
   WORKFLOW_CACHE_SIZE: wholeNumber(2).optional(),
+  /**
+   * Non-public networks that API and webhook requests may reach, comma-separated CIDRs (127.0.0.0/8,::1/128 for the
+   * local simulator); none by default. config/outbound-guard.ts reads it where requests are made.
+   */
+  OUTBOUND_ALLOWED_NETWORKS: z
+    .string()
+    .superRefine((text, ctx) => {
+      const problem = allowedNetworksProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
   /** json (one object a line, for log pipelines) or pretty (for people watching `make demo`). */
   LOG_FORMAT: oneOf(LOG_FORMATS).default('json'),

@@ -28,6 +28,8 @@ export class CredentialsKeyError extends OperatorError {
 
 /** The context that binds a source's API key to the source. */
 export const apiKeyContext = (sourceId: string) => `source-api-key:${sourceId}`;
+/** The context that binds a webhook's URL to its destination row: a source's own (by format), or the global one. */
+export const webhookUrlContext = (sourceId: string | null, format: string) => `webhook-url:${sourceId ?? 'global'}:${format}`;
 /** The context that binds a webhook's signing secret to its URL: copied to another destination, it does not decrypt. */
 export const webhookSecretContext = (url: string) => `webhook-signing-secret:${url}`;
 

@@ -1,21 +1,47 @@
-import { apiKeyContext, CredentialsKeyError, webhookSecretContext, type CredentialCipher } from './credentials';
+import { apiKeyContext, CredentialsKeyError, webhookSecretContext, webhookUrlContext, type CredentialCipher } from './credentials';
 import type { Database } from './database';
 
 const BATCH_SIZE = 100;
 
-/** Every sealed column, with how to name its rows and the context each value is bound to. */
-const SEALED_COLUMNS = [
-  { table: 'sources', column: 'api_key_ciphertext', label: "API key of source", context: (row: SealedRow) => apiKeyContext(row.id) },
-  { table: 'alert_destinations', column: 'signing_secret', label: 'signing secret of destination', context: (row: SealedRow) => webhookSecretContext(row.url!) },
-  // Pending notices carry a copy of their destination's secret.
-  { table: 'alert_deliveries', column: 'signing_secret', label: 'signing secret of notice', context: (row: SealedRow) => webhookSecretContext(row.url!) },
-] as const;
-
 interface SealedRow {
   id: string;
-  url?: string;
   sealed: Buffer;
+  /** Of a destination row; null elsewhere. */
+  source_id: string | null;
+  format: string | null;
+  url: string | null;
+  sealed_url: Buffer | null;
 }
+
+/** A destination's webhook URL, the context its signing secret is bound to; clear only on a row not yet sealed. */
+const destinationUrl = (row: SealedRow, cipher: CredentialCipher) => row.url ?? cipher.open(row.sealed_url!, webhookUrlContext(row.source_id, row.format!));
+const DESTINATION_COLUMNS = 'source_id::text, format, url, sealed_url';
+
+/** Every sealed column, with how to name its rows and the context each value is bound to. */
+const SEALED_COLUMNS = [
+  {
+    table: 'sources',
+    column: 'api_key_ciphertext',
+    label: 'API key of source',
+    columns: 'NULL::text AS source_id, NULL::text AS format, NULL::text AS url, NULL::bytea AS sealed_url',
+    context: (row: SealedRow) => apiKeyContext(row.id),
+  },
+  // URLs first: the signing secrets below are bound to them.
+  {
+    table: 'alert_destinations',
+    column: 'sealed_url',
+    label: 'webhook URL of destination',
+    columns: DESTINATION_COLUMNS,
+    context: (row: SealedRow) => webhookUrlContext(row.source_id, row.format!),
+  },
+  {
+    table: 'alert_destinations',
+    column: 'signing_secret',
+    label: 'signing secret of destination',
+    columns: DESTINATION_COLUMNS,
+    context: (row: SealedRow, cipher: CredentialCipher) => webhookSecretContext(destinationUrl(row, cipher)),
+  },
+] as const;
 
 export interface ReencryptReport {
   reencrypted: number;
@@ -33,10 +59,9 @@ export interface ReencryptReport {
 export async function reencryptSecrets(db: Database, cipher: CredentialCipher): Promise<ReencryptReport> {
   const report: ReencryptReport = { reencrypted: 0, alreadyCurrent: 0, failed: [] };
   for (const target of SEALED_COLUMNS) {
-    const urlColumn = target.table === 'sources' ? 'NULL::text' : 'url';
     for (let after = ''; ; ) {
       const { rows } = await db.query<SealedRow>(
-        `SELECT id::text AS id, ${urlColumn} AS url, ${target.column} AS sealed FROM ${target.table}
+        `SELECT id::text AS id, ${target.columns}, ${target.column} AS sealed FROM ${target.table}
           WHERE ${target.column} IS NOT NULL AND id::text > $1 ORDER BY id::text LIMIT $2`,
         [after, BATCH_SIZE],
       );
@@ -45,8 +70,10 @@ export async function reencryptSecrets(db: Database, cipher: CredentialCipher): 
         for (const row of rows) {
           // Opened even when current: a value copied from another row fails here, not at its next use.
           let secret: string;
+          let context: string;
           try {
-            secret = cipher.open(row.sealed, target.context(row));
+            context = target.context(row, cipher);
+            secret = cipher.open(row.sealed, context);
           } catch (err) {
             if (!(err instanceof CredentialsKeyError)) throw err;
             report.failed.push(`${target.label} ${row.id}: ${err.message}`);
@@ -59,7 +86,7 @@ export async function reencryptSecrets(db: Database, cipher: CredentialCipher): 
           const { rowCount } = await tx.query(`UPDATE ${target.table} SET ${target.column} = $3 WHERE id::text = $1 AND ${target.column} = $2`, [
             row.id,
             row.sealed,
-            cipher.seal(secret, target.context(row)),
+            cipher.seal(secret, context),
           ]);
           if (rowCount === 1) report.reencrypted++;
         }

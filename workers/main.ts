@@ -6,7 +6,7 @@ import { describeDatabaseUrl, openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { OperatorError, runMain } from '../config/operator-error';
 import { createDetectionHook } from '../detections/engine';
-import { publishGlobalDestinations, sealSigningSecret } from '../alerts/destinations';
+import { publishGlobalDestinations, sealClearDestinations, sealSigningSecret } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
 import { createWorker } from './create-worker';
 import { installRuntime, startWorkerHealth } from './observability';
@@ -24,7 +24,10 @@ runMain(async () => {
   try {
     await migrate(db);
     const webhookSecret = env.ALERT_WEBHOOK_URL && env.ALERT_WEBHOOK_SECRET ? sealSigningSecret(cipher, env.ALERT_WEBHOOK_URL, env.ALERT_WEBHOOK_SECRET) : undefined;
-    await publishGlobalDestinations(db, { webhook: env.ALERT_WEBHOOK_URL, slack: env.ALERT_SLACK_WEBHOOK_URL }, webhookSecret);
+    await publishGlobalDestinations(db, cipher, { webhook: env.ALERT_WEBHOOK_URL, slack: env.ALERT_SLACK_WEBHOOK_URL }, webhookSecret);
+    // Webhook URLs stored in clear before they were sealed (migration 009 cannot encrypt): sealed by the first worker.
+    const sealed = await sealClearDestinations(db, cipher);
+    if (sealed > 0) logger.info(`sealed ${sealed} webhook URL(s) stored in clear by an earlier release`);
   } catch (err) {
     throw new OperatorError(`cannot prepare PostgreSQL at ${describeDatabaseUrl(env.DATABASE_URL)}: ${(err as Error).message}`);
   }

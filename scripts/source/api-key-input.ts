@@ -22,14 +22,15 @@ function fromEnvironment(name: string): string {
   return value.trim();
 }
 
-async function readAllStdin(): Promise<string> {
+/** Everything piped on stdin, trimmed. */
+export async function readAllStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').trim();
 }
 
-/** Reads one line in raw mode, echoing nothing, so the key stays off the screen and out of terminal scrollback. */
-function promptHidden(prompt: string): Promise<string> {
+/** Reads one line in raw mode, echoing nothing, so the secret stays off the screen and out of terminal scrollback. */
+export function promptHidden(prompt: string): Promise<string> {
   const stdin = process.stdin;
   process.stderr.write(prompt);
   return new Promise((resolve, reject) => {

@@ -28,6 +28,6 @@ export function parseSecretVariable(flag: string, name: string, env: NodeJS.Proc
 }
 
 /** AUDIT_SECRET_ACME_PROD_API_KEY for source acme-prod: the name `export` writes, which `apply` accepts. */
-export function secretVariableFor(sourceName: string, what: 'API_KEY' | 'WEBHOOK_SECRET'): string {
+export function secretVariableFor(sourceName: string, what: 'API_KEY' | 'WEBHOOK_SECRET' | 'WEBHOOK_URL' | 'SLACK_WEBHOOK_URL'): string {
   return `${SECRET_VARIABLE_PREFIX}${sourceName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
 }

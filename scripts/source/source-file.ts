@@ -3,7 +3,6 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ALERT_KINDS, SEVERITIES, type AlertKind, type Severity } from '../../alerts/alert-store';
-import { parseWebhookUrl } from '../../alerts/destinations';
 import { backfillDaysProblem, DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SILENCE_WINDOW_SECONDS } from '../../contract/settings';
 import { OperatorError } from '../../config/operator-error';
 import { findPack } from '../../detections/registry';
@@ -21,7 +20,8 @@ export type SecretRef = { env: string } | { file: string };
 
 export interface DeclaredWebhook {
   format: 'webhook' | 'slack';
-  url: string;
+  /** Where the URL is read from: a webhook URL is a secret (Slack's carry their token). */
+  url: SecretRef;
   kinds: AlertKind[] | null;
   minSeverity: Severity;
   signingSecret: SecretRef | null;
@@ -62,7 +62,7 @@ const secretRef = z.union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-
 });
 
 const webhookSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  url: secretRef,
   format: z.enum(['webhook', 'slack']).default('webhook'),
   kinds: z.array(z.enum(ALERT_KINDS)).min(1).nullable().default(null),
   minSeverity: z.enum(SEVERITIES).default('info'),
@@ -129,10 +129,9 @@ export function readSourceFile(file: string, defaultApiBaseUrl: string): Declare
       apiKeyExpiresAt: source.keyExpires,
       apiBaseUrl: source.apiBaseUrl ?? defaultApiBaseUrl,
       detectionPacks: [...new Set(source.detectionPacks)].sort(),
-      // Stored URLs are normalized; so are declared ones, or every apply would see a change.
       webhooks: source.webhooks.map((hook) => ({
         ...hook,
-        url: parseWebhookUrl(hook.url),
+        url: resolveRef(hook.url, file, field(`webhooks (${hook.format}).url`)),
         kinds: hook.kinds && [...new Set(hook.kinds)].sort(),
         signingSecret: hook.signingSecret && resolveRef(hook.signingSecret, file, field(`webhooks (${hook.format}).signingSecret`)),
       })),

@@ -1,4 +1,4 @@
-import type { StoredDestination } from '../../alerts/destinations';
+import { openDestinationUrl, parseWebhookUrl, WebhookUrlError, type StoredDestination } from '../../alerts/destinations';
 import { normalizeApiBaseUrl } from '../../config/api-base-urls';
 import { formatDuration } from '../../contract/durations';
 import { OperatorError } from '../../config/operator-error';
@@ -17,8 +17,8 @@ export interface CurrentState {
 
 export interface WebhookChange {
   format: DeclaredWebhook['format'];
-  /** null removes the source's webhook of this format. */
-  declared: (DeclaredWebhook & { secret: string | null }) | null;
+  /** null removes the source's webhook of this format. The URL and the signing secret are read, not yet sealed. */
+  declared: (Omit<DeclaredWebhook, 'url'> & { url: string; secret: string | null }) | null;
 }
 
 export interface SourceUpdate {
@@ -85,13 +85,29 @@ export function planSources(file: string, declared: readonly DeclaredSource[], s
     }
   }
 
-  function withSecret(source: DeclaredSource, hook: DeclaredWebhook, stored: StoredDestination | null): WebhookChange['declared'] {
-    if (!hook.signingSecret) return { ...hook, secret: null };
+  function withSecret(source: DeclaredSource, hook: DeclaredWebhook, stored: StoredDestination | null): NonNullable<WebhookChange['declared']> {
+    const url = readUrl(source, hook, stored);
+    if (!hook.signingSecret) return { ...hook, url, secret: null };
     const secret = readSecret(hook.signingSecret);
-    if (secret !== undefined) return { ...hook, secret };
+    if (secret !== undefined) return { ...hook, url, secret };
     // An unchanged, signed destination keeps its stored secret when the file's is not at hand (as after `export`).
-    if (stored?.sealedSigningSecret && stored.url === hook.url) return { ...hook, secret: cipher.open(stored.sealedSigningSecret, webhookSecretContext(stored.url)) };
+    if (stored?.sealedSigningSecret && openDestinationUrl(cipher, stored) === url) {
+      return { ...hook, url, secret: cipher.open(stored.sealedSigningSecret, webhookSecretContext(url)) };
+    }
     return fail(source, `webhooks (${hook.format}).signingSecret`, `${describeRef(hook.signingSecret)} is not set or empty`);
+  }
+
+  /** The declared URL, normalized as stored ones are; a destination keeps its stored URL when the file's is not at hand. */
+  function readUrl(source: DeclaredSource, hook: DeclaredWebhook, stored: StoredDestination | null): string {
+    const field = `webhooks (${hook.format}).url`;
+    const text = readSecret(hook.url);
+    if (text === undefined) return stored ? openDestinationUrl(cipher, stored) : fail(source, field, `${describeRef(hook.url)} is not set or empty`);
+    try {
+      return parseWebhookUrl(text);
+    } catch (err) {
+      if (err instanceof WebhookUrlError) return fail(source, field, `${describeRef(hook.url)}: ${err.message}`);
+      throw err;
+    }
   }
 
   function diff(source: DeclaredSource, current: SourceRecord): SourceUpdate {
@@ -150,11 +166,12 @@ export function planSources(file: string, declared: readonly DeclaredSource[], s
         }
         continue;
       }
-      const wanted = withSecret(source, hook, was)!;
-      const storedSecret = was?.sealedSigningSecret ? cipher.open(was.sealedSigningSecret, webhookSecretContext(was.url)) : null;
+      const wanted = withSecret(source, hook, was);
+      const storedUrl = was && openDestinationUrl(cipher, was);
+      const storedSecret = was?.sealedSigningSecret ? cipher.open(was.sealedSigningSecret, webhookSecretContext(storedUrl!)) : null;
       const same =
         was !== null &&
-        was.url === hook.url &&
+        storedUrl === wanted.url &&
         was.minSeverity === hook.minSeverity &&
         JSON.stringify(was.kinds && [...was.kinds].sort()) === JSON.stringify(hook.kinds) &&
         storedSecret === wanted.secret;

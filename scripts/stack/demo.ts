@@ -30,8 +30,9 @@ runMain(async () => {
   log(`Atlassian API simulator: ${simulator.url}`);
   const credentialsKey = demoCredentialsKey();
   // The demo's worker log is for reading: one readable line per event unless LOG_FORMAT asks for JSON.
-  // The simulator is the API here, on loopback http: the worker and the CLI send the demo key there and nowhere else.
-  const simulatorApi = { ATLASSIAN_API_BASE_URL: simulator.url, [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: 'true' };
+  // The simulator is the API here, on loopback http: the worker and the CLI send the demo key there and nowhere else,
+  // and may reach loopback, which production never allows by default.
+  const simulatorApi = { ATLASSIAN_API_BASE_URL: simulator.url, [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: 'true', OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8' };
   const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', ...simulatorApi }).catch(async (err: unknown) => {
     await simulator.close();
     throw err;

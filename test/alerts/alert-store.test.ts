@@ -1,6 +1,7 @@
 import { openAlert, resolveAlert, type AlertToOpen } from '../../alerts/alert-store';
+import { listSourceDestinations, openDestinationUrl, setSourceDestination } from '../../alerts/destinations';
 import { Database } from '../../store/database';
-import { createTestSource, openTestDatabase } from '../harness/sources';
+import { createTestSource, openTestDatabase, testCipher } from '../harness/sources';
 
 const API = 'http://127.0.0.1:9';
 
@@ -22,8 +23,8 @@ describe('alert store', () => {
   });
   const deliveriesOf = async (alertId: number) =>
     (
-      await db.query<{ notice: string; format: string; url: string; status: string }>(
-        'SELECT notice, format, url, status FROM alert_deliveries WHERE alert_id = $1 ORDER BY notice, format',
+      await db.query<{ notice: string; format: string; destination_id: string; status: string }>(
+        'SELECT notice, format, destination_id, status FROM alert_deliveries WHERE alert_id = $1 ORDER BY notice, format',
         [alertId],
       )
     ).rows;
@@ -58,7 +59,7 @@ describe('alert store', () => {
 
   it('rolls back with the caller: an alert opened in a failed transaction never existed, nor did its delivery', async () => {
     const source = await newSource();
-    await db.query(`INSERT INTO alert_destinations (source_id, format, url) VALUES ($1, 'webhook', 'http://127.0.0.1:1/hook')`, [source.id]);
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', 'http://127.0.0.1:1/hook');
     await expect(
       db.withTransaction(async (tx) => {
         await openAlert(tx, silence(source.id));
@@ -71,20 +72,34 @@ describe('alert store', () => {
     expect(queued[0].n).toBe(0);
   });
 
-  it("queues a notice per destination of the source; the resolution also goes where the opening went", async () => {
+  it("queues a notice per destination of the source, by the destination's id; the resolution also goes where the opening went", async () => {
     const source = await newSource();
-    await db.query(`INSERT INTO alert_destinations (source_id, format, url) VALUES ($1, 'webhook', 'http://127.0.0.1:1/a'), ($1, 'slack', 'http://127.0.0.1:1/s')`, [
-      source.id,
-    ]);
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', 'http://127.0.0.1:1/a-secret-token');
+    await setSourceDestination(db.pool, testCipher, source.id, 'slack', 'http://127.0.0.1:1/s-secret-token');
+    const idOf = async (format: string) =>
+      (await db.query<{ id: string }>('SELECT id::text FROM alert_destinations WHERE source_id = $1 AND format = $2', [source.id, format])).rows[0].id;
+    const [webhookId, slackId] = [await idOf('webhook'), await idOf('slack')];
     const { alertId } = await openAlert(db.pool, silence(source.id));
     expect(await deliveriesOf(alertId)).toEqual([
-      { notice: 'opened', format: 'slack', url: 'http://127.0.0.1:1/s', status: 'pending' },
-      { notice: 'opened', format: 'webhook', url: 'http://127.0.0.1:1/a', status: 'pending' },
+      { notice: 'opened', format: 'slack', destination_id: slackId, status: 'pending' },
+      { notice: 'opened', format: 'webhook', destination_id: webhookId, status: 'pending' },
     ]);
-    await db.query(`UPDATE alert_destinations SET url = 'http://127.0.0.1:1/b' WHERE source_id = $1 AND format = 'webhook'`, [source.id]);
+    // The URL is a credential: sealed in its destination, never copied into the outbox.
+    const { rows: outbox } = await db.query('SELECT * FROM alert_deliveries WHERE alert_id = $1', [alertId]);
+    expect(JSON.stringify(outbox)).not.toContain('secret-token');
+    const { rows: stored } = await db.query('SELECT url, sealed_url, shown_url FROM alert_destinations WHERE source_id = $1 ORDER BY format', [source.id]);
+    expect(stored.map((row) => ({ url: row.url, shown: row.shown_url, sealed: row.sealed_url.toString('latin1').includes('secret-token') }))).toEqual([
+      { url: null, shown: 'http://127.0.0.1:1/…', sealed: false },
+      { url: null, shown: 'http://127.0.0.1:1/…', sealed: false },
+    ]);
+
+    // A changed destination keeps its id; a removed one still hears the end of what it heard the start of.
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', 'http://127.0.0.1:1/b');
+    expect(await idOf('webhook')).toBe(webhookId);
+    await setSourceDestination(db.pool, testCipher, source.id, 'slack', null);
     await resolveAlert(db.pool, { sourceId: source.id, kind: 'silence', message: 'flowing' });
-    const resolved = (await deliveriesOf(alertId)).filter((d) => d.notice === 'resolved').map((d) => d.url).sort();
-    expect(resolved).toEqual(['http://127.0.0.1:1/a', 'http://127.0.0.1:1/b', 'http://127.0.0.1:1/s']);
+    const resolved = (await deliveriesOf(alertId)).filter((d) => d.notice === 'resolved').map((d) => d.destination_id);
+    expect(resolved.sort()).toEqual([webhookId, slackId].sort());
   });
 
   it('keeps an alert recorded with no delivery when no destination is configured', async () => {
@@ -94,9 +109,29 @@ describe('alert store', () => {
     expect(await deliveriesOf(alertId)).toEqual([]);
   });
 
+  it("seals a webhook URL for its own row: copied to another source's destination, it does not open", async () => {
+    const [mine, theirs] = [await newSource(), await newSource()];
+    await setSourceDestination(db.pool, testCipher, mine.id, 'webhook', 'https://hooks.example/mine-token');
+    await setSourceDestination(db.pool, testCipher, theirs.id, 'webhook', 'https://hooks.example/theirs');
+    await db.query(
+      `UPDATE alert_destinations SET sealed_url = (SELECT sealed_url FROM alert_destinations WHERE source_id = $1 AND format = 'webhook') WHERE source_id = $2 AND format = 'webhook'`,
+      [mine.id, theirs.id],
+    );
+    const stored = (await listSourceDestinations(db.pool)).filter((d) => d.sourceId === mine.id || d.sourceId === theirs.id);
+    expect(openDestinationUrl(testCipher, stored.find((d) => d.sourceId === mine.id)!)).toBe('https://hooks.example/mine-token');
+    expect(() => openDestinationUrl(testCipher, stored.find((d) => d.sourceId === theirs.id)!)).toThrow(/does not belong here/);
+  });
+
+  it('refuses a webhook URL written in clear, as every release before sealed URLs wrote it', async () => {
+    const source = await newSource();
+    await expect(
+      db.query(`INSERT INTO alert_destinations (source_id, format, url, shown_url) VALUES ($1, 'webhook', 'https://hooks.example/T0/secret', 'https://hooks.example/…')`, [source.id]),
+    ).rejects.toThrow(/alert_destinations_url_sealed/);
+  });
+
   it('refuses a destination that is not http(s)', async () => {
     const source = await newSource();
-    await expect(db.query(`INSERT INTO alert_destinations (source_id, format, url) VALUES ($1, 'webhook', 'ftp://example.com/x')`, [source.id])).rejects.toThrow(
+    await expect(db.query(`INSERT INTO alert_destinations (source_id, format, url, shown_url) VALUES ($1, 'webhook', 'ftp://example.com/x', 'x')`, [source.id])).rejects.toThrow(
       /check constraint/,
     );
   });

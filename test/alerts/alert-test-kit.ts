@@ -7,6 +7,7 @@ import { setSourceDestination } from '../../alerts/destinations';
 import { silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids';
 import { silenceWatchdogQuery } from '../../contract/alert-messages';
 import { AlertOpen } from '../../contract/search-attributes';
+import { testCipher } from '../harness/sources';
 import { type ReceivedNotice, WebhookReceiver } from './webhook-receiver';
 
 export interface AlertRow {
@@ -47,7 +48,7 @@ export async function lastEventPersistedAt(db: Database, sourceId: string): Prom
 /** Gives the source a webhook destination of its own on the test's receiver, under a path only it uses. */
 export async function routeAlertsTo(db: Database, sourceId: string, receiverUrl: string, format: 'webhook' | 'slack' = 'webhook'): Promise<string> {
   const path = `/${format}/${sourceId}`;
-  await setSourceDestination(db.pool, sourceId, format, `${receiverUrl}${path}`);
+  await setSourceDestination(db.pool, testCipher, sourceId, format, `${receiverUrl}${path}`);
   return path;
 }
 

@@ -45,10 +45,15 @@ describe('alerting through the operator CLI', () => {
         'error: silence window must be between 15m (AUDIT_ALLOW_SHORT_WINDOWS=1 allows down to 1s for tests and demos) and 30d, got 10s',
       );
       expect(refusal(await cli(['set-silence-window', 'quiet-org', '31d']))).toMatch(/between .* and 30d, got 31d$/);
-      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', 'ftp://example.com/hook']))).toBe('error: webhook URL must be http(s), got ftp:');
+      // A webhook URL is a secret (Slack's carry their token): never in argv, where ps and shell history show it.
+      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', `${receiver.url}/cli/secret-token`]))).toBe(
+        'error: a webhook URL is a secret and never goes in the command line: pass it with --url-env NAME, --url-file PATH or --url-stdin (or -)',
+      );
+      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', '--url-env', 'QUIET_HOOK', '--url-stdin']))).toMatch(/^error: give the webhook URL once: /);
+      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', '--url-env', 'QUIET_HOOK'], { QUIET_HOOK: 'ftp://example.com/hook' }))).toBe('error: webhook URL must be http(s), got ftp:');
       expect(refusal(await cli(['silence-alert', 'quiet-org', 'maybe']))).toBe('error: say on or off, got "maybe"');
 
-      expect(succeeded(await cli(['set-alert-webhook', 'quiet-org', `${receiver.url}/cli/secret-token`]))).toBe(
+      expect(succeeded(await runCli(['set-alert-webhook', 'quiet-org', '-'], { env, input: `${receiver.url}/cli/secret-token\n` }))).toBe(
         `alerts of quiet-org also go to the webhook at ${receiver.url}/…\n`,
       );
       expect(succeeded(await cli(['set-silence-window', 'quiet-org', '3s'], shortWindows))).toBe('silence window of quiet-org: 15m -> 3s\n');

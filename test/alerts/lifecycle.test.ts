@@ -1,7 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { createActivities } from '../../activities';
 import { createDetectionHook } from '../../detections/engine';
-import { newSigningSecret } from '../../alerts/destinations';
+import { newSigningSecret, setSourceDestination } from '../../alerts/destinations';
 import { resolveDueAlerts } from '../../alerts/alert-lifecycle';
 import { sourceWorkflowId } from '../../contract/ids';
 import { pollNowSignal } from '../../contract/source-messages';
@@ -9,7 +12,7 @@ import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
 import { cipher, cliEnvironment, KEY_VAR } from '../cli/cli-test-setup';
 import { refusal, runCli, succeeded } from '../cli/run-cli';
-import { createTestSource, eventually } from '../harness/sources';
+import { createTestSource, eventually, testCipher } from '../harness/sources';
 import { withWorker } from '../harness/worker';
 import type { RunningSimulator } from '../../simulator/server';
 import { alertOpenAttribute, alertsOf, useAlertFixture } from './alert-test-kit';
@@ -31,8 +34,10 @@ describe('the alert lifecycle through the CLI', () => {
       const cli = (...args: string[]) => runCli(args, { env });
       succeeded(await cli('add', 'watched', '--org-id', org.id, '--api-key-env', KEY_VAR, '--detection-packs', 'atlassian-core'));
       const source = (await findSourceByName(db, 'watched'))!;
-      const path = `/high-only/${source.id}`;
-      expect(succeeded(await cli('set-alert-webhook', 'watched', `${receiver.url}${path}`, '--min-severity', 'high', '--signing-secret-env', SECRET_VAR))).toBe(
+      const hookPath = `/high-only/${source.id}`;
+      const urlFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'hook-url-')), 'url');
+      writeFileSync(urlFile, `${receiver.url}${hookPath}\n`, { mode: 0o600 });
+      expect(succeeded(await cli('set-alert-webhook', 'watched', '--url-file', urlFile, '--min-severity', 'high', '--signing-secret-env', SECRET_VAR))).toBe(
         `alerts of watched also go to the webhook at ${receiver.url}/… (severity high and above)\n`,
       );
 
@@ -44,8 +49,8 @@ describe('the alert lifecycle through the CLI', () => {
       const high = detections.find((alert) => alert.severity === 'high')!;
       const low = detections.find((alert) => alert.severity === 'low')!;
       await eventually(() => alertOpenAttribute(workflow), (open) => open === true, 45_000, 250);
-      await eventually(async () => receiver.at(path).length, (n) => n === 1, 15_000);
-      expect(receiver.at(path)[0].body).toMatchObject({ notice: 'opened', alert: { id: high.id } });
+      await eventually(async () => receiver.at(hookPath).length, (n) => n === 1, 15_000);
+      expect(receiver.at(hookPath)[0].body).toMatchObject({ notice: 'opened', alert: { id: high.id } });
 
       expect(succeeded(await cli('alerts', 'ack', String(high.id), '--note', 'looking into it', '--by', 'alice'))).toBe(
         `acknowledged alert ${high.id} (detection, watched): ${high.title}\n`,
@@ -63,9 +68,9 @@ describe('the alert lifecycle through the CLI', () => {
       await eventually(() => alertOpenAttribute(workflow), (open) => open === false, 15_000, 250);
 
       // Exactly one resolved notice, for the high alert only, whose signature verifies.
-      const resolvedNotices = await eventually(async () => receiver.at(path).filter((notice) => notice.body.notice === 'resolved'), (n) => n.length === 1, 15_000);
+      const resolvedNotices = await eventually(async () => receiver.at(hookPath).filter((notice) => notice.body.notice === 'resolved'), (n) => n.length === 1, 15_000);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(receiver.at(path).filter((notice) => notice.body.notice === 'resolved')).toHaveLength(1);
+      expect(receiver.at(hookPath).filter((notice) => notice.body.notice === 'resolved')).toHaveLength(1);
       const [resolved] = resolvedNotices;
       expect(new Webhook(secret).verify(resolved.raw, resolved.headers as Record<string, string>)).toMatchObject({
         notice: 'resolved',
@@ -96,7 +101,7 @@ describe('the alert lifecycle through the CLI', () => {
 
   it('resolves an alert whose rule resolves it after a period, with its resolved notice queued', async () => {
     const { id: sourceId } = await createTestSource(db, { organizationId: simulator.orgs[0].id, apiKey: 'unused', apiBaseUrl: 'http://127.0.0.1:9' });
-    await db.query(`INSERT INTO alert_destinations (source_id, format, url) VALUES ($1, 'webhook', 'http://127.0.0.1:9/hook')`, [sourceId]);
+    await setSourceDestination(db.pool, testCipher, sourceId, 'webhook', 'http://127.0.0.1:9/hook');
     const { rows: alerts } = await db.query<{ id: string; due: boolean }>(
       `INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, auto_resolve_at)
        VALUES ($1, 'detection', 'a', 'low', 'due', 'm', now() - interval '1 second'), ($1, 'detection', 'b', 'low', 'not due', 'm', now() + interval '1 day')

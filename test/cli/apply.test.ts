@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
@@ -38,7 +38,7 @@ describe('sources as a file: apply and export', () => {
       apiKey: { env: 'AUDIT_SECRET_KEY_ALPHA' },
       interval,
       detectionPacks: ['atlassian-core'],
-      webhooks: [{ url: 'http://127.0.0.1:9/alpha', minSeverity: 'high', kinds: ['silence', 'detection'], signingSecret: { env: 'AUDIT_SECRET_ALPHA_HOOK' } }],
+      webhooks: [{ url: { env: 'AUDIT_SECRET_ALPHA_HOOK_URL' }, minSeverity: 'high', kinds: ['silence', 'detection'], signingSecret: { env: 'AUDIT_SECRET_ALPHA_HOOK' } }],
     });
     const beta = { name: 'beta', orgId: second.id, apiKey: { env: 'AUDIT_SECRET_KEY_BETA' }, interval: 120, silenceWindow: '2h' };
     const gamma = { name: 'gamma', orgId: second.id, apiKey: { file: 'gamma.key' }, interval: '5m', silenceAlert: false };
@@ -51,6 +51,7 @@ describe('sources as a file: apply and export', () => {
         AUDIT_SECRET_KEY_ALPHA: first.keys.valid,
         AUDIT_SECRET_KEY_BETA: second.keys.valid,
         AUDIT_SECRET_ALPHA_HOOK: `whsec_${Buffer.alloc(24, 7).toString('base64')}`,
+        AUDIT_SECRET_ALPHA_HOOK_URL: 'http://127.0.0.1:9/alpha-hook-token',
       };
       const cli = (...args: string[]) => runCli(args, { env });
       const names = async () => (await listSources(own.db)).filter((s) => s.status !== 'removed').map((s) => s.name).sort();
@@ -68,7 +69,7 @@ describe('sources as a file: apply and export', () => {
       const [storedAlpha] = (await listSources(own.db)).filter((s) => s.name === 'alpha');
       expect((await listEnabledPacks(own.db)).map((p) => [p.sourceName, p.packId])).toEqual([['alpha', 'atlassian-core']]);
       expect(await listSourceDestinations(own.db.pool)).toMatchObject([
-        { sourceId: storedAlpha.id, format: 'webhook', url: 'http://127.0.0.1:9/alpha', kinds: ['detection', 'silence'], minSeverity: 'high', sealedSigningSecret: expect.any(Buffer) },
+        { sourceId: storedAlpha.id, format: 'webhook', url: null, sealedUrl: expect.any(Buffer), shownUrl: 'http://127.0.0.1:9/…', kinds: ['detection', 'silence'], minSeverity: 'high', sealedSigningSecret: expect.any(Buffer) },
       ]);
       const alphaWorkflow = client.workflow.getHandle(sourceWorkflowId('alpha'));
       await eventually(() => alphaWorkflow.query(statusQuery), (s) => s.phase === 'waiting');
@@ -92,17 +93,22 @@ describe('sources as a file: apply and export', () => {
       expect(refusal(await cli('apply', '-f', file))).toBe(`error: ${file}: sources[1] (gamma): interval: interval must be between 10 s and 86400 s (24 h), got 5 s`);
       write([alpha(60), { ...gamma, apiKey: 'the-key-itself' }]);
       expect(refusal(await cli('apply', '-f', file))).toBe(`error: ${file}: sources[1] (gamma): apiKey: give { env: VARIABLE } or { file: path }, never the secret itself`);
+      // A webhook URL is a secret too: a file names where to read it, as export writes it.
+      write([{ ...alpha(60), webhooks: [{ url: 'https://hooks.example/services/T0/B0/token' }] }]);
+      expect(refusal(await cli('apply', '-f', file))).toBe(`error: ${file}: sources[0] (alpha): webhooks[0].url: give { env: VARIABLE } or { file: path }, never the secret itself`);
       expect(await names()).toEqual(['alpha', 'gamma']);
       expect((await listSources(own.db)).find((s) => s.name === 'alpha')!.pollIntervalSeconds).toBe(300);
 
       // What export writes applies as is: nothing to do, even without the keys at hand.
       const exported = path.join(folder, 'exported.yaml');
       writeFileSync(exported, succeeded(await cli('export')));
-      const noKeys = { ...env, AUDIT_SECRET_KEY_ALPHA: undefined, AUDIT_SECRET_ALPHA_HOOK: undefined };
+      const noKeys = { ...env, AUDIT_SECRET_KEY_ALPHA: undefined, AUDIT_SECRET_ALPHA_HOOK: undefined, AUDIT_SECRET_ALPHA_HOOK_URL: undefined };
       const again = await runCli(['apply', '-f', exported], { env: noKeys });
       expect(succeeded(again)).toBe('= 2 unchanged\napplied: 0 created, 0 updated, 0 removed, 2 unchanged\n');
       expect(again.stderr).toContain('note: alpha: environment variable AUDIT_SECRET_ALPHA_API_KEY is not set; the stored key stays');
       expect(succeeded(await cli('export'))).not.toContain(first.keys.valid);
+      expect(readFileSync(exported, 'utf8')).not.toContain('alpha-hook-token');
+      expect(readFileSync(exported, 'utf8')).toContain('url:\n          env: AUDIT_SECRET_ALPHA_WEBHOOK_URL\n');
 
       // As JSON: the file export writes, and the plan and outcome apply prints, each one document on stdout.
       const exportedJson = JSON.parse(succeeded(await cli('export', '-o', 'json')));

@@ -4,7 +4,7 @@ import { reportHeldEvents } from '../../alerts/quarantine-alert';
 import type { Database } from '../../store/database';
 import { quarantineEvents } from '../../store/quarantine';
 import type { SourceRecord } from '../../store/sources';
-import { createTestSource } from '../harness/sources';
+import { createTestSource, testCipher } from '../harness/sources';
 import { cliEnvironment, openTestDatabase } from './cli-test-setup';
 import { refusal, runCli, succeeded } from './run-cli';
 
@@ -104,14 +104,15 @@ describe('atlassian-audit quarantine', () => {
 
   it('routes the quarantine kind like the others: a destination that takes only it hears of the alert', async () => {
     const source = await createTestSource(db, { organizationId: randomUUID(), apiKey: 'simkey_unused', apiBaseUrl: 'http://127.0.0.1:9' });
-    await setSourceDestination(db.pool, source.id, 'webhook', 'http://127.0.0.1:9/quarantine-only', { kinds: ['quarantine'] });
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', 'http://127.0.0.1:9/quarantine-only', { kinds: ['quarantine'] });
     await db.withTransaction((tx) => reportHeldEvents(tx, source, 4));
-    const { rows } = await db.query<{ kind: string; notice: string; url: string }>(
-      'SELECT a.kind, d.notice, d.url FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id WHERE a.source_id = $1',
+    const { rows } = await db.query<{ kind: string; notice: string; shown_url: string }>(
+      `SELECT a.kind, d.notice, t.shown_url FROM alert_deliveries d JOIN alerts a ON a.id = d.alert_id
+         JOIN alert_destinations t ON t.id::text = d.destination_id WHERE a.source_id = $1`,
       [source.id],
     );
     // Global destinations other tests configured may hear of it too.
-    expect(rows).toContainEqual({ kind: 'quarantine', notice: 'opened', url: 'http://127.0.0.1:9/quarantine-only' });
+    expect(rows).toContainEqual({ kind: 'quarantine', notice: 'opened', shown_url: 'http://127.0.0.1:9/…' });
   });
 
   it.each([

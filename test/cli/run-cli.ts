@@ -35,8 +35,9 @@ export function runNpx(args: string[], options: CliOptions = {}): Promise<CliRun
 function run(command: string, prefix: string[], args: string[], options: CliOptions): Promise<CliRun> {
   const child = spawn(command, [...prefix, ...args], {
     cwd: root,
-    // Only what the CLI needs, so the test also proves it reads nothing else from the developer's environment.
-    env: { HOME: os.homedir(), PATH: process.env.PATH, ...options.env } as NodeJS.ProcessEnv,
+    // Only what the CLI needs, so the test also proves it reads nothing else from the developer's environment; the
+    // harness's allowance lets it reach the simulator on loopback.
+    env: { HOME: os.homedir(), PATH: process.env.PATH, OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS, ...options.env } as NodeJS.ProcessEnv,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';

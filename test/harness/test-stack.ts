@@ -46,6 +46,9 @@ export async function startTestStack(): Promise<void> {
     DATABASE_URL: database.url,
     // Simulators and webhook receivers answer on http://127.0.0.1; each simulator allow-lists itself (harness/simulator.ts).
     [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: 'true',
+    // The simulator and the webhook receivers listen on 127.0.0.1, allowed as an operator would allow a relay; the
+    // rest of loopback stays refused, so that tests of the outbound guard can aim at 127.0.0.2.
+    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32,::1/128',
   });
 }
 

@@ -42,6 +42,8 @@ export class WorkerProcess {
         // The simulators started so far (harness/simulator.ts), on loopback http.
         [ALLOWED_BASE_URLS_ENV]: process.env[ALLOWED_BASE_URLS_ENV],
         [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV],
+        // The simulator and the webhook receivers listen on loopback.
+        OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS,
         ...workerAllocatorEnv(),
         ...extraEnv,
       },

@@ -132,6 +132,7 @@ describe('the worker log', () => {
   it.each([
     ['LOG_LEVEL', 'verbose', 'LOG_LEVEL: "verbose" is not one of trace, debug, info, warn, error'],
     ['LOG_FORMAT', 'xml', 'LOG_FORMAT: "xml" is not one of json, pretty'],
+    ['OUTBOUND_ALLOWED_NETWORKS', '10.0.0.0/8,metadata.internal', 'OUTBOUND_ALLOWED_NETWORKS: "metadata.internal" is not a network such as 10.1.2.0/24, 127.0.0.1/32 or ::1/128'],
   ])('refuses a %s it does not know, in one line', (name, value, message) => {
     const result = spawnSync(process.execPath, [...WORKER_NODE_FLAGS, 'workers/main.ts'], {
       cwd: path.join(__dirname, '..', '..'),

@@ -182,6 +182,6 @@ async function setWebhooks(db: Database, cipher: CredentialCipher, source: Sourc
       minSeverity: declared.minSeverity,
       sealedSigningSecret: declared.secret ? sealSigningSecret(cipher, declared.url, declared.secret) : null,
     };
-    await setSourceDestination(db.pool, source.id, format, declared?.url ?? null, routing ?? {});
+    await setSourceDestination(db.pool, cipher, source.id, format, declared?.url ?? null, routing ?? {});
   }
 }

@@ -11,7 +11,9 @@ import { secretVariableFor } from '../secret-variables';
 export function register(program: Command, context: CliContext): void {
   program
     .command('export')
-    .description('print the live sources as a file that `apply -f` takes (YAML, or JSON with -o json): keys as the environment variables to read them from, never the keys')
+    .description(
+      'print the live sources as a file that `apply -f` takes (YAML, or JSON with -o json): keys and webhook URLs as the environment variables to read them from, never themselves',
+    )
     .action(async () => {
       const db = await context.database();
       const [sources, packs, destinations] = await Promise.all([listSources(db), listEnabledPacks(db), listSourceDestinations(db.pool)]);
@@ -32,7 +34,8 @@ export function register(program: Command, context: CliContext): void {
             webhooks: destinations
               .filter((destination) => destination.sourceId === source.id)
               .map((destination) => ({
-                url: destination.url,
+                // A webhook URL is a secret like a key: the file says where to read it from, never the URL.
+                url: { env: secretVariableFor(source.name, destination.format === 'slack' ? 'SLACK_WEBHOOK_URL' : 'WEBHOOK_URL') },
                 format: destination.format,
                 kinds: destination.kinds,
                 minSeverity: destination.minSeverity,

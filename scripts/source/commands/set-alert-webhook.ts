@@ -6,8 +6,9 @@ import { CliContext } from '../context';
 import { parseSecretVariable } from '../secret-variables';
 import { requireLiveSource } from '../lookup';
 import { printResult } from '../output';
+import { readWebhookUrl, type WebhookUrlSources } from '../webhook-url-input';
 
-interface WebhookOptions {
+interface WebhookOptions extends WebhookUrlSources {
   slack?: boolean;
   kinds?: string;
   minSeverity?: string;
@@ -20,19 +21,22 @@ export function register(program: Command, context: CliContext): void {
     .command('set-alert-webhook')
     .description("send a source's alerts to a webhook of its own, besides ALERT_WEBHOOK_URL / ALERT_SLACK_WEBHOOK_URL; off removes it")
     .argument('<name>', 'source name')
-    .argument('<url|off>', 'an http(s) URL, or off')
+    .argument('[off|-]', 'off removes the webhook; - reads its URL from stdin. Never the URL itself: it is a secret')
+    .option('--url-env <var>', 'read the http(s) URL from this environment variable')
+    .option('--url-file <path>', 'read the http(s) URL from this file')
+    .option('--url-stdin', 'read the http(s) URL from stdin')
     .option('--slack', 'a Slack incoming webhook: notices in Block Kit, with a link to the source in the Web UI')
     .option('--kinds <list>', `only these kinds of alert, comma-separated: ${ALERT_KINDS.join(', ')} (default: all)`)
     .option('--min-severity <level>', `only alerts at least this severe: ${SEVERITIES.join(', ')} (default: info)`)
     .option('--sign', 'sign notices (Standard Webhooks) with a new secret, printed once for the receiver')
     .option('--signing-secret-env <var>', 'sign notices with the whsec_ secret in this environment variable (AUDIT_SECRET_* or one in SOURCES_ENV_ALLOWED)')
-    .action((name: string, urlText: string, options: WebhookOptions) => setWebhook(context, name, urlText, options));
+    .action((name: string, argument: string | undefined, options: WebhookOptions) => setWebhook(context, name, argument, options));
 }
 
-async function setWebhook(context: CliContext, name: string, urlText: string, options: WebhookOptions): Promise<void> {
+async function setWebhook(context: CliContext, name: string, argument: string | undefined, options: WebhookOptions): Promise<void> {
   const format = options.slack ? 'slack' : 'webhook';
-  const off = urlText.trim().toLowerCase() === 'off';
-  const url = off ? null : asOperatorError(() => parseWebhookUrl(urlText));
+  const urlText = await readWebhookUrl(argument, options);
+  const url = urlText === null ? null : asOperatorError(() => parseWebhookUrl(urlText));
   const kinds = options.kinds !== undefined ? parseList(options.kinds, ALERT_KINDS, '--kinds') : null;
   const minSeverity = options.minSeverity !== undefined ? parseList(options.minSeverity, SEVERITIES, '--min-severity', 1)[0] : 'info';
   if ((options.sign || options.signingSecretEnv) && format === 'slack') throw new OperatorError('Slack webhooks are not signed: drop --sign and --signing-secret-env');
@@ -42,7 +46,7 @@ async function setWebhook(context: CliContext, name: string, urlText: string, op
   const db = await context.database();
   const source = await requireLiveSource(db, name);
   const sealedSigningSecret = url && secret ? sealSigningSecret(context.cipher(), url, secret) : null;
-  await setSourceDestination(db.pool, source.id, format, url, { kinds, minSeverity, sealedSigningSecret });
+  await setSourceDestination(db.pool, context.cipher(), source.id, format, url, { kinds, minSeverity, sealedSigningSecret });
   const what = format === 'slack' ? 'Slack webhook' : 'webhook';
   if (!url) return printResult(context.outputFormat(), { action: 'set-alert-webhook', source: source.name, format, url: null }, `${source.name} has no ${what} of its own any more`);
   const filters = [kinds ? `kinds ${kinds.join(', ')}` : '', minSeverity !== 'info' ? `severity ${minSeverity} and above` : ''].filter(Boolean);
