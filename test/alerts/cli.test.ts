@@ -49,8 +49,10 @@ describe('alerting through the operator CLI', () => {
       expect(refusal(await cli(['set-alert-webhook', 'quiet-org', `${receiver.url}/cli/secret-token`]))).toBe(
         'error: a webhook URL is a secret and never goes in the command line: pass it with --url-env NAME, --url-file PATH or --url-stdin (or -)',
       );
-      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', '--url-env', 'QUIET_HOOK', '--url-stdin']))).toMatch(/^error: give the webhook URL once: /);
-      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', '--url-env', 'QUIET_HOOK'], { QUIET_HOOK: 'ftp://example.com/hook' }))).toBe('error: webhook URL must be http(s), got ftp:');
+      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', '--url-env', 'AUDIT_SECRET_QUIET_HOOK', '--url-stdin']))).toMatch(/^error: give the webhook URL once: /);
+      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', '--url-env', 'AUDIT_SECRET_QUIET_HOOK'], { AUDIT_SECRET_QUIET_HOOK: 'ftp://example.com/hook' }))).toBe('error: webhook URL must be http(s), got ftp:');
+      // The URL's variable obeys the sources-file rule: never one of the product's own secrets.
+      expect(refusal(await cli(['set-alert-webhook', 'quiet-org', '--url-env', 'DATABASE_URL']))).toMatch(/^error: --url-env: DATABASE_URL /);
       expect(refusal(await cli(['silence-alert', 'quiet-org', 'maybe']))).toBe('error: say on or off, got "maybe"');
 
       expect(succeeded(await runCli(['set-alert-webhook', 'quiet-org', '-'], { env, input: `${receiver.url}/cli/secret-token\n` }))).toBe(

@@ -1,6 +1,6 @@
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
-import { startSimulator, type RunningSimulator } from '../../simulator/server';
+import { startSimulator, type RunningSimulator } from '../harness/simulator';
 import type { Database } from '../../store/database';
 import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
 import { withWorker } from '../harness/worker';
@@ -8,7 +8,8 @@ import { alertsOf } from './alert-test-kit';
 
 // A source whose API base URL points at this host (or its network, or the cloud's metadata service) must not carry its
 // key there: the worker refuses the connection, and the source stops as it does for any request that cannot succeed.
-// The harness allows 127.0.0.1 only (OUTBOUND_ALLOWED_NETWORKS); this simulator listens on 127.0.0.2.
+// The harness allows 127.0.0.1 only (OUTBOUND_ALLOWED_NETWORKS); this simulator listens on 127.0.0.2. Its URL is an
+// allow-listed API base URL (harness/simulator.ts), so the address is what is refused, not the URL.
 
 describe('a source aimed at a refused address', () => {
   let db: Database;

@@ -107,8 +107,11 @@ describe('a sources file or a flag cannot send a secret anywhere the operator di
     }
     write([source({ apiKey: { env: 'HOME' } })]);
     expect(refusal(await apply())).toBe(says('HOME', 'is not allowed: name variables AUDIT_SECRET_*, or list it in SOURCES_ENV_ALLOWED'));
-    write([source({ webhooks: [{ url: 'https://hooks.example/x', signingSecret: { env: 'CREDENTIALS_KEY' } }] })]);
+    write([source({ webhooks: [{ url: { env: 'AUDIT_SECRET_HOOK_URL' }, signingSecret: { env: 'CREDENTIALS_KEY' } }] })]);
     expect(refusal(await apply())).toBe(`error: ${file}: sources[0] (mallory): webhooks (webhook).signingSecret: CREDENTIALS_KEY ${own}`);
+    // A webhook URL is a secret too, read by the same rule.
+    write([source({ webhooks: [{ url: { env: 'ALERT_SLACK_WEBHOOK_URL' } }] })]);
+    expect(refusal(await apply())).toBe(`error: ${file}: sources[0] (mallory): webhooks (webhook).url: ALERT_SLACK_WEBHOOK_URL ${own}`);
     // A variable the operator listed is read like an AUDIT_SECRET_ one.
     write([source({ apiKey: { env: 'TEAM_ACME_KEY' } })]);
     expect(succeeded(await runCli(['apply', '-f', file, '--dry-run'], { env: env({ SOURCES_ENV_ALLOWED: 'OTHER, TEAM_ACME_KEY', TEAM_ACME_KEY: 'k' }) }))).toContain('+ mallory: create');
@@ -136,7 +139,8 @@ describe('a sources file or a flag cannot send a secret anywhere the operator di
       [['add', 'mallory', '--org-id', org.id, '--api-key-env', KEY_VAR, '--api-base-url', attacker.url], {}, `API base URL ${attacker.url} is not allow-listed: the operator adds it to ATLASSIAN_API_ALLOWED_BASE_URLS`],
       [['add', 'mallory', '--org-id', org.id, '--api-key-env', KEY_VAR, '--api-base-url', `https://api.atlassian.com@${attacker.url.slice('http://'.length)}`], {}, `API base URL "${attacker.url.slice('http://'.length)}" must not carry user info before its host`],
       [['rotate-key', 'mallory', '--api-key-env', 'TEMPORAL_ADDRESS'], {}, "--api-key-env: TEMPORAL_ADDRESS is one of the product's own settings and never a source's secret"],
-      [['set-alert-webhook', 'mallory', 'https://hooks.example/x', '--signing-secret-env', 'ALERT_WEBHOOK_SECRET'], {}, "--signing-secret-env: ALERT_WEBHOOK_SECRET is one of the product's own settings"],
+      [['set-alert-webhook', 'mallory', '--url-env', 'AUDIT_SECRET_HOOK_URL', '--signing-secret-env', 'ALERT_WEBHOOK_SECRET'], { AUDIT_SECRET_HOOK_URL: 'https://hooks.example/x' }, "--signing-secret-env: ALERT_WEBHOOK_SECRET is one of the product's own settings"],
+      [['set-alert-webhook', 'mallory', '--url-env', 'ALERT_SLACK_WEBHOOK_URL'], {}, "--url-env: ALERT_SLACK_WEBHOOK_URL is one of the product's own settings"],
     ];
     for (const [args, extra, says] of cases) expect(refusal(await runCli(args, { env: env(extra) }))).toContain(`error: ${says}`);
     expect(await findSourceByName(db, 'mallory')).toBeUndefined();
