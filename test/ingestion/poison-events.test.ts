@@ -58,6 +58,36 @@ async function backfilledSource(simulator: RunningSimulator, db: Database): Prom
   return createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, backfillDays: 2 });
 }
 
+interface Backfilled {
+  simulator: RunningSimulator;
+  db: Database;
+  org: RunningSimulator['orgs'][number];
+  source: SourceRecord;
+  handle: Awaited<ReturnType<typeof startSourceWorkflow>>;
+}
+
+/**
+ * A source backfilled by an in-process worker and waiting for its next poll: each case then adds its events and asks
+ * for a poll. `prepare` runs before the workflow starts (a pack to enable).
+ */
+async function afterBackfill(seed: number, test: (fixture: Backfilled) => Promise<void>, prepare?: (db: Database, source: SourceRecord) => Promise<unknown>): Promise<void> {
+  const simulator = await startSimulator({ seed, orgs: [{}], history: { count: HISTORY, spanMs: DAY_MS } });
+  const db = openTestDatabase();
+  try {
+    const source = await backfilledSource(simulator, db);
+    await prepare?.(db, source);
+    await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+      const handle = await startSourceWorkflow(client, source, taskQueue);
+      await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed && s.phase === 'waiting', 60_000, 200);
+      await test({ simulator, db, org: simulator.orgs[0], source, handle });
+      await handle.terminate('test done');
+    });
+  } finally {
+    await db.close();
+    await simulator.close();
+  }
+}
+
 describe('no content stops a source', () => {
   it('stores NUL and lone surrogates made storable with the exact text kept, holds impossible times, and tells the operator', async () => {
     const simulator = await startSimulator({ seed: 251, orgs: [{}], history: { count: HISTORY, spanMs: DAY_MS } });
@@ -129,107 +159,64 @@ describe('no content stops a source', () => {
     }
   });
 
-  it('holds an over-long id and a conflicting duplicate, stores an identical repeat once, and falls back to savepoints for what PostgreSQL refuses', async () => {
-    const simulator = await startSimulator({ seed: 252, orgs: [{}], history: { count: HISTORY, spanMs: DAY_MS } });
-    const db = openTestDatabase();
-    try {
-      const org = simulator.orgs[0];
-      const source = await backfilledSource(simulator, db);
-      await withWorker(testActivities(db), async ({ client, taskQueue }) => {
-        const handle = await startSourceWorkflow(client, source, taskQueue);
-        await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed && s.phase === 'waiting', 60_000, 200);
+  it('holds an over-long id and a conflicting duplicate, stores an identical repeat once, and falls back to savepoints for what PostgreSQL refuses', () =>
+    afterBackfill(252, async ({ simulator, db, org, source, handle }) => {
+      // Base64 of random bytes does not compress below the ~2.7 KB a btree entry holds.
+      const longId = randomBytes(3_000).toString('base64');
+      const twin = verbatimEvent('twin-event', { actor: { id: 'first', name: 'First' } });
+      const conflicting = verbatimEvent('twin-event', { actor: { id: 'second', name: 'Second' } });
+      // The schema and JavaScript take February 30th (Date.parse rolls it into March); PostgreSQL refuses it
+      // (SQLSTATE 22008). No rule foresees it: only the event-by-event fallback can store the page.
+      const february30 = verbatimEvent('february-30', { time: '2025-02-30T10:00:00Z' });
+      simulator.addEvents(org.id, { events: [{ id: longId }, { body: twin }, { body: twin }, { body: conflicting }, { body: february30 }] });
+      const after = simulator.addEvents(org.id, { count: 3 });
+      await handle.signal(pollNowSignal);
+      await eventually(() => storedIds(db, source.id, after), (ids) => ids.length === 3, 30_000, 100);
 
-        // Base64 of random bytes does not compress below the ~2.7 KB a btree entry holds.
-        const longId = randomBytes(3_000).toString('base64');
-        const twin = verbatimEvent('twin-event', { actor: { id: 'first', name: 'First' } });
-        const conflicting = verbatimEvent('twin-event', { actor: { id: 'second', name: 'Second' } });
-        // The schema and JavaScript take February 30th (Date.parse rolls it into March); PostgreSQL refuses it
-        // (SQLSTATE 22008). No rule foresees it: only the event-by-event fallback can store the page.
-        const february30 = verbatimEvent('february-30', { time: '2025-02-30T10:00:00Z' });
-        simulator.addEvents(org.id, { events: [{ id: longId }, { body: twin }, { body: twin }, { body: conflicting }, { body: february30 }] });
-        const after = simulator.addEvents(org.id, { count: 3 });
-        await handle.signal(pollNowSignal);
-        await eventually(() => storedIds(db, source.id, after), (ids) => ids.length === 3, 30_000, 100);
+      expect(await storedIds(db, source.id, [longId, 'february-30'])).toEqual([]);
+      const { rows: twins } = await db.query<{ actor_id: string }>("SELECT actor_id FROM events WHERE source_id = $1 AND event_id = 'twin-event'", [source.id]);
+      expect(twins).toEqual([{ actor_id: 'first' }]);
+      const held = await heldEvents(db, source.id);
+      expect(held.map((h) => [h.event_id, h.reason])).toEqual([
+        [longId.slice(0, 256), 'id_too_long'],
+        ['twin-event', 'duplicate_id'],
+        ['february-30', 'database'],
+      ]);
+      expect(JSON.parse(held[0].raw).id).toBe(longId);
+      expect(JSON.parse(held[1].raw).attributes.actor.id).toBe('second');
+      expect(held[2].detail).toMatch(/SQLSTATE 22008/);
+      expect(await countEvents(db, source.id)).toBe(HISTORY + 4);
+      expect(await handle.query(statusQuery)).toMatchObject({ errors: 0, eventsIngested: HISTORY + 4 });
+      expect(await openQuarantineAlerts(db, source.id)).toEqual([expect.objectContaining({ dedup_key: 'held', details: { held: 3 } })]);
+    }));
 
-        expect(await storedIds(db, source.id, [longId, 'february-30'])).toEqual([]);
-        const { rows: twins } = await db.query<{ actor_id: string }>("SELECT actor_id FROM events WHERE source_id = $1 AND event_id = 'twin-event'", [source.id]);
-        expect(twins).toEqual([{ actor_id: 'first' }]);
-        const held = await heldEvents(db, source.id);
-        expect(held.map((h) => [h.event_id, h.reason])).toEqual([
-          [longId.slice(0, 256), 'id_too_long'],
-          ['twin-event', 'duplicate_id'],
-          ['february-30', 'database'],
-        ]);
-        expect(JSON.parse(held[0].raw).id).toBe(longId);
-        expect(JSON.parse(held[1].raw).attributes.actor.id).toBe('second');
-        expect(held[2].detail).toMatch(/SQLSTATE 22008/);
-        expect(await countEvents(db, source.id)).toBe(HISTORY + 4);
-        expect(await handle.query(statusQuery)).toMatchObject({ errors: 0, eventsIngested: HISTORY + 4 });
-        expect(await openQuarantineAlerts(db, source.id)).toEqual([expect.objectContaining({ dedup_key: 'held', details: { held: 3 } })]);
-        await handle.terminate('test done');
-      });
-    } finally {
-      await db.close();
-      await simulator.close();
-    }
-  });
+  it('stores an event whose detection is keyed by an actor id longer than a btree entry holds', () =>
+    afterBackfill(254, async ({ simulator, db, org, source, handle }) => {
+      // The api-token rules key their detections by actor id, and the detections index holds the key.
+      const hugeActor = randomBytes(3_000).toString('base64');
+      const [revoked] = simulator.addEvents(org.id, { events: [{ action: 'api_token_revoked', actor: { id: hugeActor, name: 'Token Owner' } }] });
+      const after = simulator.addEvents(org.id, { count: 3 });
+      await handle.signal(pollNowSignal);
+      await eventually(() => storedIds(db, source.id, [revoked, ...after]), (ids) => ids.length === 4, 30_000, 100);
+      const { rows } = await db.query<{ dedup_key: string }>("SELECT dedup_key FROM detections WHERE source_id = $1 AND rule_id = 'api-token-revoked' AND actor_id = $2", [source.id, hugeActor]);
+      expect(rows).toEqual([{ dedup_key: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }]);
+    }, (db, source) => enablePack(db, source.id, 'atlassian-core')));
 
-  it('stores an event whose detection is keyed by an actor id longer than a btree entry holds', async () => {
-    const simulator = await startSimulator({ seed: 254, orgs: [{}], history: { count: HISTORY, spanMs: DAY_MS } });
-    const db = openTestDatabase();
-    try {
-      const org = simulator.orgs[0];
-      const source = await backfilledSource(simulator, db);
-      await enablePack(db, source.id, 'atlassian-core');
-      await withWorker(testActivities(db), async ({ client, taskQueue }) => {
-        const handle = await startSourceWorkflow(client, source, taskQueue);
-        await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed && s.phase === 'waiting', 60_000, 200);
+  it('stores a processedAt far in the future as sent, but never restarts from it after a cursor reset', () =>
+    afterBackfill(253, async ({ simulator, db, org, source, handle }) => {
+      const nextYear = new Date(Date.now() + 365 * DAY_MS).toISOString();
+      simulator.addEvents(org.id, { events: [{ body: verbatimEvent('from-the-future', { processedAt: nextYear }) }] });
+      await handle.signal(pollNowSignal);
+      await eventually(() => storedIds(db, source.id, ['from-the-future']), (ids) => ids.length === 1, 30_000, 100);
+      const { rows: [stored] } = await db.query<{ processed_at: Date }>("SELECT processed_at FROM events WHERE source_id = $1 AND event_id = 'from-the-future'", [source.id]);
+      expect(stored.processed_at.toISOString()).toBe(nextYear);
+      const { rows: [checkpoint] } = await db.query<{ newest_processed_at: Date }>('SELECT newest_processed_at FROM checkpoints WHERE source_id = $1', [source.id]);
+      expect(checkpoint.newest_processed_at.getTime()).toBeLessThan(Date.now() + 60_000);
 
-        // The api-token rules key their detections by actor id, and the detections index holds the key.
-        const hugeActor = randomBytes(3_000).toString('base64');
-        const [revoked] = simulator.addEvents(org.id, { events: [{ action: 'api_token_revoked', actor: { id: hugeActor, name: 'Token Owner' } }] });
-        const after = simulator.addEvents(org.id, { count: 3 });
-        await handle.signal(pollNowSignal);
-        await eventually(() => storedIds(db, source.id, [revoked, ...after]), (ids) => ids.length === 4, 30_000, 100);
-        const { rows } = await db.query<{ dedup_key: string }>("SELECT dedup_key FROM detections WHERE source_id = $1 AND rule_id = 'api-token-revoked' AND actor_id = $2", [source.id, hugeActor]);
-        expect(rows).toEqual([{ dedup_key: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) }]);
-        await handle.terminate('test done');
-      });
-    } finally {
-      await db.close();
-      await simulator.close();
-    }
-  });
-
-  it('stores a processedAt far in the future as sent, but never restarts from it after a cursor reset', async () => {
-    const simulator = await startSimulator({ seed: 253, orgs: [{}], history: { count: HISTORY, spanMs: DAY_MS } });
-    const db = openTestDatabase();
-    try {
-      const org = simulator.orgs[0];
-      const source = await backfilledSource(simulator, db);
-      await withWorker(testActivities(db), async ({ client, taskQueue }) => {
-        const handle = await startSourceWorkflow(client, source, taskQueue);
-        await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed && s.phase === 'waiting', 60_000, 200);
-
-        const nextYear = new Date(Date.now() + 365 * DAY_MS).toISOString();
-        simulator.addEvents(org.id, { events: [{ body: verbatimEvent('from-the-future', { processedAt: nextYear }) }] });
-        await handle.signal(pollNowSignal);
-        await eventually(() => storedIds(db, source.id, ['from-the-future']), (ids) => ids.length === 1, 30_000, 100);
-        const { rows: [stored] } = await db.query<{ processed_at: Date }>("SELECT processed_at FROM events WHERE source_id = $1 AND event_id = 'from-the-future'", [source.id]);
-        expect(stored.processed_at.toISOString()).toBe(nextYear);
-        const { rows: [checkpoint] } = await db.query<{ newest_processed_at: Date }>('SELECT newest_processed_at FROM checkpoints WHERE source_id = $1', [source.id]);
-        expect(checkpoint.newest_processed_at.getTime()).toBeLessThan(Date.now() + 60_000);
-
-        // Every cursor now expires at once: the source restarts from its newest processedAt, and must find these.
-        simulator.setCursorTtl(0);
-        const after = simulator.addEvents(org.id, { count: 3 });
-        await handle.signal(pollNowSignal);
-        await eventually(() => storedIds(db, source.id, after), (ids) => ids.length === 3, 30_000, 100);
-        await handle.terminate('test done');
-      });
-    } finally {
-      await db.close();
-      await simulator.close();
-    }
-  });
+      // Every cursor now expires at once: the source restarts from its newest processedAt, and must find these.
+      simulator.setCursorTtl(0);
+      const after = simulator.addEvents(org.id, { count: 3 });
+      await handle.signal(pollNowSignal);
+      await eventually(() => storedIds(db, source.id, after), (ids) => ids.length === 3, 30_000, 100);
+    }));
 });
