@@ -1,6 +1,7 @@
 import type { RejectedEvent } from './client';
 import { toEventRow, type EventRow } from './normalize';
 import { auditEventSchema, parseRfc3339, type AuditEvent } from './schema';
+import { storableText } from './storable-text';
 
 // Whatever an event holds, a page must commit: each event becomes a row PostgreSQL takes, or a quarantine entry that
 // keeps its exact text and says why. Nothing here throws for content.
@@ -35,16 +36,9 @@ export interface StorablePage {
   quarantined: QuarantineEntry[];
 }
 
-// NUL and UTF-16 surrogates without their other half: PostgreSQL's text and jsonb refuse both.
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE_CHARACTERS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-// How JSON.stringify writes those characters: a cheap test on the event's text spares the walk for every other event.
+// How JSON.stringify writes the characters storableText replaces: a cheap test on the event's text spares the walk
+// for every other event.
 const UNSTORABLE_ESCAPES = /\\u0000|\\ud[89a-f][0-9a-f]{2}/;
-
-/** The text with each NUL and lone surrogate replaced by U+FFFD, the replacement character. */
-export function storableText(text: string): string {
-  return text.replace(UNSTORABLE_CHARACTERS, '\uFFFD');
-}
 
 /**
  * The page's events as rows, in order, with each event PostgreSQL cannot take as sent made storable (its exact text

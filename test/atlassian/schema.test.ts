@@ -219,6 +219,12 @@ describe('interpretPage: the end-of-stream rule', () => {
     expect(interpretPage(page({ data: [], meta: { next: 'c' }, links: { next: 'u' } }), 3, 'c')).not.toHaveProperty('cursorRepeated');
   });
 
+  it('makes a cursor with a NUL or a lone surrogate storable, and knows it again when the API hands it back', () => {
+    const looping = page({ data: events(3), meta: { next: 'c\u0000\uD800' }, links: { next: 'u' } });
+    expect(interpretPage(looping, 3)).toMatchObject({ nextCursor: 'c\uFFFD\uFFFD', hasMore: true });
+    expect(interpretPage(looping, 3, 'c\uFFFD\uFFFD')).toMatchObject({ nextCursor: 'c\uFFFD\uFFFD', hasMore: false, cursorRepeated: true });
+  });
+
   it('treats an empty-string cursor as no cursor', () => {
     expect(interpretPage(page({ data: events(3), meta: { next: '' } }), 3)).toMatchObject({ nextCursor: null, hasMore: false });
   });
