@@ -13,6 +13,7 @@ import {
 } from './errors';
 import { BodyTooLargeError, readBodyCapped, readBodyPrefix } from '../config/bounded-body';
 import { rateLimitDelayFromHeaders } from './retry-delay';
+import { jsonText } from './json-text';
 import { storableText } from './storable-text';
 import {
   apiErrorBodySchema,
@@ -275,7 +276,8 @@ function readEvents(data: readonly unknown[]): { events: AuditEvent[]; rejected:
     rejected.push({
       eventId: typeof id === 'string' && id !== '' ? id : null,
       reason: describeIssues(result.error.issues),
-      raw: JSON.stringify(item),
+      // Any depth: a value too deep to be an event is one reason to be here.
+      raw: jsonText(item),
     });
   }
   return { events, rejected };

@@ -1,6 +1,6 @@
 import { AtlassianClient, interpretPage } from '../../atlassian/client';
 import { MalformedResponseError } from '../../atlassian/errors';
-import { auditEventSchema, eventsPageSchema, parseRfc3339 } from '../../atlassian/schema';
+import { auditEventSchema, eventsPageSchema, MAX_EVENT_DEPTH, parseRfc3339 } from '../../atlassian/schema';
 
 const minimalEvent = () => ({
   id: '0f5b8a52-6a4e-4f0e-9d1b-1f2a3b4c5d6e',
@@ -149,6 +149,22 @@ describe('events page parsing through the client', () => {
     expect(page.events).toEqual([]);
     expect(JSON.parse(page.rejected![0].raw)).toEqual(hostile);
     expect(page.rejected![0].reason).toMatch(/^attributes\.action: /);
+  });
+
+  // Found by the fuzzed pages: JSON.stringify of an event 5,000 levels deep ran out of stack, and the page failed on
+  // every retry with a RangeError.
+  it('rejects an event nested deeper than MAX_EVENT_DEPTH with its exact text, and keeps one just within it', async () => {
+    const nested = (levels: number) => `${'{"k":'.repeat(levels)}"bottom"${'}'.repeat(levels)}`;
+    const deepEvent = (name: string, extraLevels: number) => `{"id":"${name}","attributes":{"time":"2024-03-01T10:00:00Z","action":"a","actor":{"id":"x"}},"extra":${nested(extraLevels)}}`;
+    // The event and its extra field are two levels; an id that is no string is rejected for that, as deep as it is.
+    const body = `{"data":[${deepEvent('within', MAX_EVENT_DEPTH - 2)},${deepEvent('too-deep', 5_000)},{"id":${nested(6_000)}}]}`;
+    const page = await clientAnswering(body).fetchEventsPage('org-1');
+    expect(page.events.map((event) => event.id)).toEqual(['within']);
+    expect(page.rejected!.map(({ eventId, reason }) => [eventId, reason])).toEqual([
+      ['too-deep', `$: nested more than ${MAX_EVENT_DEPTH} levels deep`],
+      [null, expect.stringMatching(/^id: /)],
+    ]);
+    expect(page.rejected!.map((r) => r.raw)).toEqual([deepEvent('too-deep', 5_000), `{"id":${nested(6_000)}}`]);
   });
 
   it.each([
