@@ -184,7 +184,10 @@ describe('arbitrary pages through the client, normalization and the store', () =
   });
 
   it(`commits or fails typed, and loses nothing, on each of ${RUNS} generated pages`, async () => {
-    process.stderr.write(`fuzzed pages: seed ${SEED}, ${RUNS} runs (replay with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS} npx jest test/ingestion/fuzzed-pages.test.ts)\n`);
+    process.stderr.write(
+      `fuzzed pages: seed ${SEED}, ${RUNS} runs (replay with FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS} npx jest test/ingestion/fuzzed-pages.test.ts; ` +
+        `a failure's report names the path of its counterexample for FUZZ_PATH)\n`,
+    );
     Object.assign(tally, { committed: 0, malformed: 0, rateLimited: 0, readAhead: 0, stored: 0, held: new Map() });
     const startedAt = Date.now();
     await fc.assert(
