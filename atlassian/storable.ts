@@ -82,7 +82,17 @@ export function toStorableRow(event: AuditEvent, nowMs = Date.now()): EventRow |
     if (row.raw !== raw) row.original = raw;
   }
   if (row.action.length > MAX_ACTION_LENGTH) row.action = storableText(row.action.slice(0, MAX_ACTION_LENGTH));
+  row.eventTime = timePostgresTakes(row.eventTime);
+  if (row.processedAt) row.processedAt = timePostgresTakes(row.processedAt);
   return row;
+}
+
+// RFC 3339 allows UTC offsets up to 23:59, PostgreSQL up to 15:59: it refused such an event, and its page was then
+// stored one event at a time. The same instant in UTC is stored instead; `raw` keeps the time as sent.
+const OFFSET_POSTGRES_REFUSES = /[+-](1[6-9]|2\d):\d{2}$/;
+
+function timePostgresTakes(time: string): string {
+  return OFFSET_POSTGRES_REFUSES.test(time) ? new Date(parseRfc3339(time)).toISOString() : time;
 }
 
 /**

@@ -173,6 +173,15 @@ async function checkCase(page: HostilePage, rateLimit: { headers: Record<string,
 }
 
 describe('arbitrary pages through the client, normalization and the store', () => {
+  // Found by this suite: PostgreSQL refused the offset, so the event was held and its page stored one event at a time.
+  it('stores an event whose time has a UTC offset PostgreSQL does not take, at the same instant', async () => {
+    const at = new Date(Date.now() - 3600_000);
+    const local = `${new Date(at.getTime() + 18 * 3600_000).toISOString().slice(0, 19)}+18:00`;
+    const event = { id: 'far-offset', attributes: { time: local, processedAt: local, action: 'user_login', actor: { id: 'a' } } };
+    const { checkpoint } = await checkCase({ startCursor: null, body: JSON.stringify({ data: [event] }), readable: true, next: null }, { headers: {}, throttled: false });
+    expect(checkpoint.newestProcessedAt?.getTime()).toBe(Math.floor(at.getTime() / 1000) * 1000);
+  });
+
   // Found by this suite: PostgreSQL refused the checkpoint's new cursor, and the page failed untyped on every retry.
   it('commits a page whose meta.next holds a NUL, and knows that cursor again when the API hands it back', async () => {
     const full = (next: string) => JSON.stringify({ data: [{ id: 'x' }], meta: { next, page_size: 1 } });
