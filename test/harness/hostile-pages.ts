@@ -4,7 +4,7 @@ import fc from 'fast-check';
 // meta.next, events of every shape) and rate-limit headers of every form. Times are relative to NOW_MS, taken once,
 // so that a replayed seed makes the same pages, just as old or as far ahead.
 
-export const NOW_MS = Date.now();
+const NOW_MS = Date.now();
 const DAY_MS = 24 * 3600_000;
 const YEAR_MS = 365 * DAY_MS;
 
@@ -18,7 +18,7 @@ const utf16Unit = fc.integer({ min: 0, max: 0xffff }).map((code) => String.fromC
 const hostileUnit = fc.oneof(fc.constantFrom(...PIECES), utf16Unit, fc.integer({ min: 0, max: 0x1f }).map((code) => String.fromCharCode(code)));
 
 /** Short text: well-formed Unicode of every plane, or any UTF-16 units with NULs, controls and lone surrogates. */
-export const hostileText = (maxLength = 24) =>
+const hostileText = (maxLength = 24) =>
   fc.oneof(
     fc.string({ unit: 'binary', maxLength }),
     fc.string({ unit: hostileUnit, maxLength }),
@@ -26,7 +26,7 @@ export const hostileText = (maxLength = 24) =>
   );
 
 /** Up to about 1 MiB (in UTF-16 units) of one repeated piece: past every btree entry, cheap to make. */
-export const hugeText = fc
+const hugeText = fc
   .tuple(fc.constantFrom('a', 'é', '中', '\uD83D\uDE00', '\u0000', '\uD800', '"', '\\'), fc.integer({ min: 2_000, max: 1 << 20 }))
   .map(([piece, units]) => piece.repeat(Math.ceil(units / piece.length)));
 
@@ -34,7 +34,7 @@ export const hugeText = fc
  * A value nested up to 10,000 levels, as objects or arrays. Deeper than JSON.stringify goes (about 4,400 levels), so
  * it travels as a mark that the page's text replaces with the nesting itself; fast-check prints the mark.
  */
-export const deepValue = fc.tuple(fc.integer({ min: 100, max: 10_000 }), fc.constantFrom('objects', 'arrays')).map(([depth, kind]) => `@@deep:${depth}:${kind}@@`);
+const deepValue = fc.tuple(fc.integer({ min: 100, max: 10_000 }), fc.constantFrom('objects', 'arrays')).map(([depth, kind]) => `@@deep:${depth}:${kind}@@`);
 
 /** The text as served: each deep value's mark replaced by the nesting itself. */
 export function expandDeepValues(text: string): string {
@@ -76,7 +76,7 @@ const craftedTime = fc
 /** A time from this many ms from NOW_MS, as Atlassian writes it. */
 const isoAt = (offsetMs: fc.Arbitrary<number>) => offsetMs.map((ms) => new Date(NOW_MS + ms).toISOString());
 
-export const hostileTime: fc.Arbitrary<Json> = fc.oneof(
+const hostileTime: fc.Arbitrary<Json> = fc.oneof(
   { weight: 30, arbitrary: isoAt(fc.integer({ min: -DAY_MS, max: 0 })) },
   { weight: 2, arbitrary: craftedTime },
   // Ahead: within the skew, a day, a century.
@@ -146,7 +146,7 @@ function eventOf(usual: number): fc.Arbitrary<Json> {
     .map(objectOf);
 }
 
-export const hostileEvent: fc.Arbitrary<Json> = fc.oneof(
+const hostileEvent: fc.Arbitrary<Json> = fc.oneof(
   // Most events have the documented shape, so that what they hold reaches the store; the rest may lack anything.
   { weight: 20, arbitrary: eventOf(1_000) },
   { weight: 10, arbitrary: eventOf(20) },
@@ -248,24 +248,18 @@ export const hostilePage: fc.Arbitrary<HostilePage> = fc
 const printable = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 40 });
 
 /** Every form a rate-limit time or count is sent in, and nonsense: deltas, epochs, ISO and HTTP dates, numbers JS reads oddly. */
-export const rateLimitValue = fc.oneof(
+const rateLimitValue = fc.oneof(
   fc.integer({ min: 0, max: 4_000 }).map(String),
   fc.nat().map(String),
   fc.integer({ min: -3_600, max: 7_200 }).map((s) => String(Math.floor(NOW_MS / 1000) + s)),
   fc.integer({ min: -3_600_000, max: 7_200_000 }).map((ms) => String(NOW_MS + ms)),
   fc.double({ noNaN: false }).map(String),
   fc.constantFrom('2.5', '1e20', '-5', '3600', '0x10', ' 7 ', '', '   ', 'NaN', 'Infinity', '9'.repeat(1_000), '0000-01-01T00:00Z', '9999-12-31T23:59:59Z'),
-  isoAt(fc.integer({ min: -DAY_MS, max: 1_000 * YEAR_MS })).map((iso) => iso),
+  isoAt(fc.integer({ min: -DAY_MS, max: 1_000 * YEAR_MS })),
   isoAt(fc.integer({ min: -3_600_000, max: 7_200_000 })).map((iso) => `${iso.slice(0, 16)}Z`),
   isoAt(fc.integer({ min: -DAY_MS, max: 100 * YEAR_MS })).map((iso) => new Date(iso).toUTCString()),
   printable,
 );
-
-export interface HostileHeaders {
-  'X-RateLimit-Remaining'?: string;
-  'X-RateLimit-Reset'?: string;
-  'Retry-After'?: string;
-}
 
 export const hostileRateLimit = fc.record({
   headers: fc.record({ 'X-RateLimit-Remaining': rateLimitValue, 'X-RateLimit-Reset': rateLimitValue, 'Retry-After': rateLimitValue }, { requiredKeys: [] }),
