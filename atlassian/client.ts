@@ -14,6 +14,8 @@ import {
 } from './errors';
 import { BodyTooLargeError, readBodyCapped, readBodyPrefix } from '../config/bounded-body';
 import { rateLimitDelayFromHeaders } from './retry-delay';
+import { jsonText } from './json-text';
+import { storableText } from './storable-text';
 import {
   apiErrorBodySchema,
   auditEventSchema,
@@ -250,9 +252,11 @@ export class AtlassianClient {
  * counts as full, which costs at most one extra empty request.
  * A page that would have more but hands back the very cursor it was asked with would be asked for again and again,
  * each time spending the organization's budget on the same events: it has no more, and says `cursorRepeated`.
+ * The cursor is made storable (storable-text.ts): it is kept in PostgreSQL and sent back as the next request's, so a
+ * NUL in it could not be stored, and a cursor that holds one would never look repeated.
  */
 export function interpretPage(page: EventsPageBody, requestedLimit: number | undefined, requestedCursor?: string): Omit<EventsPage, 'rateLimit'> {
-  const nextCursor = page.meta?.next || null;
+  const nextCursor = page.meta?.next ? storableText(page.meta.next) : null;
   const linksSayEnd = page.links != null && !page.links.next;
   const sizes = [requestedLimit, page.meta?.page_size].filter((n): n is number => typeof n === 'number' && n > 0);
   const full = page.data.length > 0 && page.data.length >= (sizes.length > 0 ? Math.min(...sizes) : 1);
@@ -282,7 +286,8 @@ function readEvents(data: readonly unknown[]): { events: AuditEvent[]; rejected:
     rejected.push({
       eventId: typeof id === 'string' && id !== '' ? id : null,
       reason: describeIssues(result.error.issues),
-      raw: JSON.stringify(item),
+      // Any depth: a value too deep to be an event is one reason to be here.
+      raw: jsonText(item),
     });
   }
   return { events, rejected };

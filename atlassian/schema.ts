@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nestedDeeperThan } from './json-text';
 
 // The schemas describe the documented shape of the organization events API, but every object is loose: fields
 // Atlassian adds later survive parsing, so a parsed event can be stored verbatim as the raw record. Only what the
@@ -49,6 +50,12 @@ const location = z.looseObject({
   city: optionalText,
 });
 
+/**
+ * Atlassian's events are about 6 levels deep. A deeper one is held: 1,000 levels keep every recursive step after the
+ * client (JSON.stringify, making the event storable, PostgreSQL's jsonb parser) far from the end of its stack.
+ */
+export const MAX_EVENT_DEPTH = 1_000;
+
 export const auditEventSchema = z.looseObject({
   id: z.string().min(1),
   type: optionalText,
@@ -65,7 +72,7 @@ export const auditEventSchema = z.looseObject({
   message: z.looseObject({ content: optionalText, format: optionalText }).nullish(),
   relations: z.unknown().optional(),
   links: links.nullish(),
-});
+}).refine((event) => !nestedDeeperThan(event, MAX_EVENT_DEPTH), `nested more than ${MAX_EVENT_DEPTH} levels deep`);
 
 export type AuditEvent = z.infer<typeof auditEventSchema>;
 

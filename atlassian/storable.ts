@@ -1,6 +1,7 @@
 import type { RejectedEvent } from './client';
 import { toEventRow, type EventRow } from './normalize';
 import { auditEventSchema, parseRfc3339, type AuditEvent } from './schema';
+import { storableText } from './storable-text';
 
 // Whatever an event holds, a page must commit: each event becomes a row PostgreSQL takes, or a quarantine entry that
 // keeps its exact text and says why. Nothing here throws for content.
@@ -35,16 +36,9 @@ export interface StorablePage {
   quarantined: QuarantineEntry[];
 }
 
-// NUL and UTF-16 surrogates without their other half: PostgreSQL's text and jsonb refuse both.
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE_CHARACTERS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-// How JSON.stringify writes those characters: a cheap test on the event's text spares the walk for every other event.
+// How JSON.stringify writes the characters storableText replaces: a cheap test on the event's text spares the walk
+// for every other event.
 const UNSTORABLE_ESCAPES = /\\u0000|\\ud[89a-f][0-9a-f]{2}/;
-
-/** The text with each NUL and lone surrogate replaced by U+FFFD, the replacement character. */
-export function storableText(text: string): string {
-  return text.replace(UNSTORABLE_CHARACTERS, '\uFFFD');
-}
 
 /**
  * The page's events as rows, in order, with each event PostgreSQL cannot take as sent made storable (its exact text
@@ -88,7 +82,17 @@ export function toStorableRow(event: AuditEvent, nowMs = Date.now()): EventRow |
     if (row.raw !== raw) row.original = raw;
   }
   if (row.action.length > MAX_ACTION_LENGTH) row.action = storableText(row.action.slice(0, MAX_ACTION_LENGTH));
+  row.eventTime = timePostgresTakes(row.eventTime);
+  if (row.processedAt) row.processedAt = timePostgresTakes(row.processedAt);
   return row;
+}
+
+// RFC 3339 allows UTC offsets up to 23:59, PostgreSQL up to 15:59: it refused such an event, and its page was then
+// stored one event at a time. The same instant in UTC is stored instead; `raw` keeps the time as sent.
+const OFFSET_POSTGRES_REFUSES = /[+-](1[6-9]|2\d):\d{2}$/;
+
+function timePostgresTakes(time: string): string {
+  return OFFSET_POSTGRES_REFUSES.test(time) ? new Date(parseRfc3339(time)).toISOString() : time;
 }
 
 /**

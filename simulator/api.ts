@@ -74,8 +74,10 @@ export function handleApi(state: SimulatorState, request: ApiRequest, faults: Pa
   const { org } = auth;
   org.catchUp(state.now());
   switch (request.endpoint) {
-    case 'events-stream':
-      return eventsStream(state, org, request, faults);
+    case 'events-stream': {
+      const verbatim = org.verbatimPages.shift();
+      return verbatim === undefined ? eventsStream(state, org, request, faults) : { status: 200, headers: JSON_HEADERS, body: verbatim };
+    }
     case 'events':
       return searchEvents(state, org, request, faults);
     case 'event':

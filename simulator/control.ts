@@ -41,6 +41,9 @@ const addEventsBody = z
   })
   .refine((body) => !(body.events && (body.count !== undefined || body.fields)), 'give either events, or count with optional fields');
 
+// Whole pages as text, so that a test can send what no generated page holds: any envelope, any meta.next, not JSON.
+const verbatimPagesBody = z.strictObject({ bodies: z.array(z.string()).max(1_000) });
+
 const rate = z.number().min(0).max(1);
 const faultsBody = z.strictObject({
   orgId: orgId.optional(),
@@ -106,6 +109,7 @@ const ROUTES: Route[] = [
     const ids = state.addEvents(id, body);
     return { added: ids.length, ids: ids.length <= 1000 ? ids : undefined };
   }),
+  route('PUT', /^\/_control\/orgs\/([^/]+)\/verbatim-pages$/, verbatimPagesBody, (state, [id], body) => state.setVerbatimPages(id, body.bodies)),
   route('PUT', /^\/_control\/orgs\/([^/]+)\/end-of-stream$/, endOfStreamBody, (state, [id], body) => state.setEndOfStream(id, body.mode)),
   route('PUT', /^\/_control\/orgs\/([^/]+)\/live-rate$/, liveRateBody, (state, [id], body) => state.setLiveRate(id, body.eventsPerSecond)),
   route('POST', /^\/_control\/orgs\/([^/]+)\/keys$/, addKeyBody, (state, [id], body) => ({ key: state.addKey(id, body.state, body.key), state: body.state })),

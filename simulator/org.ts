@@ -39,6 +39,8 @@ export class SimulatedOrg {
   readonly population: Population;
   readonly log = new EventLog();
   endOfStream: EndOfStreamMode;
+  /** Answers for the next events-stream requests, served as they are (envelope and cursor included) before the log. */
+  verbatimPages: string[] = [];
   readonly #generator: EventGenerator;
   #liveEventsPerSecond: number;
   #liveSinceMs: number;

@@ -43,6 +43,8 @@ export interface RunningSimulator {
   close(): Promise<void>;
   addEvents(orgId: string, input?: AddEventsInput): string[];
   setEndOfStream(orgId: string, mode: EndOfStreamMode): void;
+  /** The org's next events-stream requests get these bodies as they are, in order (200, JSON content type). */
+  setVerbatimPages(orgId: string, bodies: readonly string[]): void;
   setLiveRate(orgId: string, eventsPerSecond: number): void;
   setCursorTtl(ttlMs: number | null): void;
   setRateLimit(settings: Partial<RateLimitSettings>): void;
@@ -121,6 +123,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       }),
     addEvents: (orgId, input = {}) => s.addEvents(orgId, input),
     setEndOfStream: (orgId, mode) => s.setEndOfStream(orgId, mode),
+    setVerbatimPages: (orgId, bodies) => s.setVerbatimPages(orgId, bodies),
     setLiveRate: (orgId, eventsPerSecond) => s.setLiveRate(orgId, eventsPerSecond),
     setCursorTtl: (ttlMs) => s.setCursorTtl(ttlMs),
     setRateLimit: (settings) => s.setRateLimit(settings),

@@ -127,6 +127,11 @@ export class SimulatorState {
     this.#requireOrg(orgId).endOfStream = mode;
   }
 
+  /** The org's next events-stream requests are answered with these bodies, in order; an empty list clears them. */
+  setVerbatimPages(orgId: string, bodies: readonly string[]): void {
+    this.#requireOrg(orgId).verbatimPages = [...bodies];
+  }
+
   setLiveRate(orgId: string, eventsPerSecond: number): void {
     this.#requireOrg(orgId).setLiveRate(eventsPerSecond, this.now());
   }

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { Database } from './database';
-import { storableText, type QuarantineEntry, type QuarantineReason } from '../atlassian/storable';
+import type { QuarantineEntry, QuarantineReason } from '../atlassian/storable';
+import { storableText } from '../atlassian/storable-text';
 
 type Queryable = Pick<PoolClient, 'query'>;
 

@@ -1,6 +1,6 @@
 import { AtlassianClient, interpretPage } from '../../atlassian/client';
 import { MalformedResponseError } from '../../atlassian/errors';
-import { auditEventSchema, eventsPageSchema, parseRfc3339 } from '../../atlassian/schema';
+import { auditEventSchema, eventsPageSchema, MAX_EVENT_DEPTH, parseRfc3339 } from '../../atlassian/schema';
 
 const minimalEvent = () => ({
   id: '0f5b8a52-6a4e-4f0e-9d1b-1f2a3b4c5d6e',
@@ -151,6 +151,22 @@ describe('events page parsing through the client', () => {
     expect(page.rejected![0].reason).toMatch(/^attributes\.action: /);
   });
 
+  // Found by the fuzzed pages: JSON.stringify of an event 5,000 levels deep ran out of stack, and the page failed on
+  // every retry with a RangeError.
+  it('rejects an event nested deeper than MAX_EVENT_DEPTH with its exact text, and keeps one just within it', async () => {
+    const nested = (levels: number) => `${'{"k":'.repeat(levels)}"bottom"${'}'.repeat(levels)}`;
+    const deepEvent = (name: string, extraLevels: number) => `{"id":"${name}","attributes":{"time":"2024-03-01T10:00:00Z","action":"a","actor":{"id":"x"}},"extra":${nested(extraLevels)}}`;
+    // The event and its extra field are two levels; an id that is no string is rejected for that, as deep as it is.
+    const body = `{"data":[${deepEvent('within', MAX_EVENT_DEPTH - 2)},${deepEvent('too-deep', 5_000)},{"id":${nested(6_000)}}]}`;
+    const page = await clientAnswering(body).fetchEventsPage('org-1');
+    expect(page.events.map((event) => event.id)).toEqual(['within']);
+    expect(page.rejected!.map(({ eventId, reason }) => [eventId, reason])).toEqual([
+      ['too-deep', `$: nested more than ${MAX_EVENT_DEPTH} levels deep`],
+      [null, expect.stringMatching(/^id: /)],
+    ]);
+    expect(page.rejected!.map((r) => r.raw)).toEqual([deepEvent('too-deep', 5_000), `{"id":${nested(6_000)}}`]);
+  });
+
   it.each([
     ['non-JSON', '<html>gateway timeout</html>', '$'],
     ['truncated JSON', '{"data":[{"id":"a","attributes":{"ti', '$'],
@@ -217,6 +233,12 @@ describe('interpretPage: the end-of-stream rule', () => {
     expect(interpretPage(looping, 3, 'b')).not.toHaveProperty('cursorRepeated');
     // The end of the stream may hand the same cursor back: that is variant 2, not a loop.
     expect(interpretPage(page({ data: [], meta: { next: 'c' }, links: { next: 'u' } }), 3, 'c')).not.toHaveProperty('cursorRepeated');
+  });
+
+  it('makes a cursor with a NUL or a lone surrogate storable, and knows it again when the API hands it back', () => {
+    const looping = page({ data: events(3), meta: { next: 'c\u0000\uD800' }, links: { next: 'u' } });
+    expect(interpretPage(looping, 3)).toMatchObject({ nextCursor: 'c\uFFFD\uFFFD', hasMore: true });
+    expect(interpretPage(looping, 3, 'c\uFFFD\uFFFD')).toMatchObject({ nextCursor: 'c\uFFFD\uFFFD', hasMore: false, cursorRepeated: true });
   });
 
   it('treats an empty-string cursor as no cursor', () => {

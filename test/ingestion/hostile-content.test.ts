@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { parseRfc3339 } from '../../atlassian/schema';
-import { MAX_EVENT_ID_LENGTH, storableText } from '../../atlassian/storable';
+import { MAX_EVENT_ID_LENGTH } from '../../atlassian/storable';
+import { storableText } from '../../atlassian/storable-text';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { enablePack } from '../../detections/store';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';

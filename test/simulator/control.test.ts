@@ -73,6 +73,9 @@ describe('malformed control requests', () => {
     ['an unknown key', 'POST', '/keys/expire', { key: 'nope' }, /unknown key/],
     ['a duplicate key', 'POST', '/orgs/ORG/keys', { key: 'DUPLICATE' }, /already exists/],
     ['a top-level array', 'PUT', '/faults', '[]', /^body: /],
+    ['a verbatim page that is not text', 'PUT', '/orgs/ORG/verbatim-pages', { bodies: [{ data: [] }] }, /^bodies\.0: /],
+    ['verbatim pages without bodies', 'PUT', '/orgs/ORG/verbatim-pages', {}, /^bodies: /],
+    ['verbatim pages for an unknown organization', 'PUT', '/orgs/no-such-org/verbatim-pages', { bodies: ['{}'] }, /unknown organization/],
   ] as Array<[string, string, string, unknown, RegExp]>)('%s gets 400 with a reason', async (_label, method, rawPath, body, reason) => {
     const path = rawPath.replace('ORG', org.id);
     const payload = body === undefined ? undefined : JSON.stringify(body).replace('"DUPLICATE"', JSON.stringify(org.keys.valid));
@@ -126,6 +129,23 @@ describe('what the control API steers', () => {
     expect(added.body).toMatchObject({ ok: true, added: 1, ids: ['verbatim-1'] });
     const newest = (await api(`/events-stream?limit=1&sortOrder=desc`)) as { data: unknown[] };
     expect(newest.data).toEqual([body]);
+  });
+
+  it('serves whole events-stream pages verbatim, in order, then the log again; an empty list clears them', async () => {
+    // Any envelope and any cursor, the request's own included, and text that is no JSON at all.
+    const own = 'the-cursor-asked-with';
+    const pages = [JSON.stringify({ data: [{ id: 'v1' }], meta: { next: own, page_size: 1 } }), 'not json'];
+    expect((await control('PUT', `/orgs/${org.id}/verbatim-pages`, { bodies: pages })).body).toEqual({ ok: true });
+    const read = () => fetch(`${simulator.url}/admin/v1/orgs/${org.id}/events-stream?cursor=${own}`, { headers: { Authorization: `Bearer ${org.keys.valid}` } });
+    for (const page of pages) {
+      const response = await read();
+      expect([response.status, response.headers.get('content-type'), await response.text()]).toEqual([200, 'application/json', page]);
+    }
+    expect((await read()).status).toBe(400);
+
+    expect((await control('PUT', `/orgs/${org.id}/verbatim-pages`, { bodies: ['never served'] })).status).toBe(200);
+    expect((await control('PUT', `/orgs/${org.id}/verbatim-pages`, { bodies: [] })).status).toBe(200);
+    expect((await client.fetchEventsPage(org.id, { limit: 500 })).events.length).toBeGreaterThanOrEqual(10);
   });
 
   it('queues faults, sets rate limits and end-of-stream modes, and clears faults', async () => {
