@@ -38,3 +38,18 @@ export const apiTokenRevoked: EventRule = {
   // A revocation is usually housekeeping: the alert is a note for the day, not a case to close.
   autoResolveSeconds: 24 * HOUR,
 };
+
+export const organizationApiKeyCreated: EventRule = {
+  kind: 'event',
+  id: 'organization-api-key-created',
+  title: 'Organization API key created',
+  severity: 'high',
+  description:
+    "An organization (admin) API key was created: it reads and changes the whole organization's administration, this audit log included, without SSO. " +
+    'The action key is not documented: the rule matches *api_key_created, which personal API tokens (api_token_created) do not.',
+  actions: ['*api_key_created'],
+  match: () => true,
+  dedupSeconds: HOUR,
+  key: (event) => event.actor.id,
+  alertTitle: (event) => `Organization API key created by ${describeActor(event.actor)}`,
+};

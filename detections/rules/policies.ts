@@ -1,3 +1,4 @@
+import { actionFilter } from '../action-filter';
 import { describeActor, entriesOfType, type DetectionEvent } from '../event-view';
 import type { EventRule } from '../rule';
 
@@ -21,15 +22,48 @@ export const authenticationPolicyChanged: EventRule = {
   alertTitle: (event) => `Authentication policy changed by ${describeActor(event.actor)}`,
 };
 
+export const ipAllowlistChanged: EventRule = {
+  kind: 'event',
+  id: 'ip-allowlist-changed',
+  title: 'IP allowlist changed',
+  severity: 'high',
+  description:
+    'An IP allowlist was created, changed, turned off or deleted: it decides from which networks the products can be reached. ' +
+    'The action keys are not documented: the rule matches *ip_allowlist* and *ip_allow_list*.',
+  actions: ['*ip_allowlist*', '*ip_allow_list*'],
+  match: () => true,
+  dedupSeconds: HOUR,
+  key: (event) => event.actor.id,
+  alertTitle: (event) => `IP allowlist changed (${event.action}) by ${describeActor(event.actor)}`,
+};
+
+export const dataSecurityPolicyChanged: EventRule = {
+  kind: 'event',
+  id: 'data-security-policy-changed',
+  title: 'Data security or audit-log policy changed',
+  severity: 'high',
+  description:
+    'A data security policy (export, public links, app access to data) or the audit log settings changed: the controls that keep data in and record who took it. ' +
+    'The action keys are not documented: the rule matches *data_security_polic* and the audit log changes *audit_log*_update*, *audit_log*_disabled, *audit_log*_deleted.',
+  actions: ['*data_security_polic*', '*audit_log*_update*', '*audit_log*_disabled', '*audit_log*_deleted'],
+  match: () => true,
+  dedupSeconds: HOUR,
+  key: (event) => `${event.action}:${event.actor.id}`,
+  alertTitle: (event) => `${policyName(event.action)} changed by ${describeActor(event.actor)}`,
+};
+
+/** Policy updates with a rule of their own; one event, one detection. */
+const OWN_RULE_POLICIES = actionFilter([...ipAllowlistChanged.actions, ...dataSecurityPolicyChanged.actions]);
+
 export const securityPolicyChanged: EventRule = {
   kind: 'event',
   id: 'security-policy-changed',
   title: 'Security policy changed',
   severity: 'medium',
-  description: 'A policy other than authentication (data classification, data security, IP allowlist...) was updated.',
+  description: 'A policy other than authentication, IP allowlist and data security (data classification, for example) was updated.',
   actions: ['*_policy_update'],
-  // Authentication policy updates raise the rule above; one event, one detection.
-  match: (event) => event.action !== AUTHENTICATION_POLICY_UPDATE,
+  // Authentication, IP allowlist and data security policy updates raise the rules above.
+  match: (event) => event.action !== AUTHENTICATION_POLICY_UPDATE && !OWN_RULE_POLICIES.test(event.action),
   dedupSeconds: HOUR,
   key: (event) => `${event.action}:${event.actor.id}`,
   alertTitle: (event) => `${policyName(event.action)} changed by ${describeActor(event.actor)}`,

@@ -62,7 +62,7 @@ describe('detection commands of the operator CLI', () => {
     const env = cliEnvironment('unused-queue', simulator.url);
     const table = succeeded(await runCli(['packs', 'list', '--rules'], { env }));
     expect(table).toMatch(/^PACK\s+RULES\s+ENABLED FOR\s+TITLE$/m);
-    expect(table).toMatch(/^atlassian-core\s+12\s+/m);
+    expect(table).toMatch(/^atlassian-core\s+19\s+/m);
     expect(table).toMatch(/^atlassian-core\s+failed-login-burst\s+high\s+Repeated failed logins from one IP address$/m);
   });
 });

@@ -114,7 +114,7 @@ describe('detections end to end: simulator, source workflow, PostgreSQL, CLI', (
       expect(await detectionsOf(db, source.id)).toEqual([]);
 
       expect(await cli('packs', 'enable', 'atlassian-core', '--source', source.name, '--allowed-invite-domains', ORG_DOMAIN)).toContain(
-        `enabled pack atlassian-core (12 rules) for source ${source.name}; allowed invitation domains: ${ORG_DOMAIN}; it evaluates new events`,
+        `enabled pack atlassian-core (19 rules) for source ${source.name}; allowed invitation domains: ${ORG_DOMAIN}; it evaluates new events`,
       );
       const scenario = riskyScenario();
       add(scenario.events);
