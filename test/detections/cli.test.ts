@@ -1,10 +1,13 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createActivities } from '../../activities';
 import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
 import { createDetectionHook } from '../../detections/engine';
 import type { RunningSimulator } from '../../simulator/server';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';
-import { eventually, refusal, runCli, succeeded } from '../cli/run-cli';
+import { eventually, exitedWith, refusal, runCli, succeeded } from '../cli/run-cli';
 import { withWorker } from '../harness/worker';
 import { useSimulatorAndDatabase } from '../harness/fixtures';
 
@@ -64,5 +67,67 @@ describe('detection commands of the operator CLI', () => {
     expect(table).toMatch(/^PACK\s+RULES\s+ENABLED FOR\s+TITLE$/m);
     expect(table).toMatch(/^atlassian-core\s+19\s+/m);
     expect(table).toMatch(/^atlassian-core\s+failed-login-burst\s+high\s+Repeated failed logins from one IP address$/m);
+  });
+
+  describe('packs test', () => {
+    const failedLogin = (id: string, time: string) => `
+      - id: ${id}
+        type: events
+        attributes: { time: "${time}", processedAt: "${time}", action: user_login_failed, actor: { id: "5b10ac8d82e05b22cc7d4ef5" }, context: [], location: { ip: "198.51.100.23" } }`;
+    /** A team's rules folder whose fixtures/ holds the given files. */
+    function rulesFolder(files: Record<string, string>): string {
+      const dir = mkdtempSync(path.join(tmpdir(), 'team-rules-'));
+      mkdirSync(path.join(dir, 'fixtures'));
+      for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, 'fixtures', name), text);
+      return dir;
+    }
+
+    it('runs the fixtures of every built-in rule, one line per case', async () => {
+      const env = cliEnvironment('unused-queue', simulator.url);
+      const out = succeeded(await runCli(['packs', 'test'], { env }));
+      expect(out).toMatch(/^PASS {2}failed-login-burst {2}5 failed logins from one IP address in 4 minutes$/m);
+      expect(out).toMatch(/^PASS {2}product-access-grant-burst {2}10 grants by two admins: 5 each$/m);
+      expect(out).not.toMatch(/^FAIL/m);
+      expect(out).toMatch(/^(\d+) cases of 19 rules: \1 passed, 0 failed; 0 coverage gaps\n$/m);
+      const json = JSON.parse(succeeded(await runCli(['packs', 'test', '-o', 'json'], { env })));
+      expect(json).toMatchObject({ passed: true, gaps: [] });
+      expect(new Set(json.cases.map((c: { ruleId: string }) => c.ruleId)).size).toBe(19);
+    });
+
+    it("runs a team's fixtures and exits 1 on a failing case or a rule it does not know", async () => {
+      const env = cliEnvironment('unused-queue', simulator.url);
+      const dir = rulesFolder({
+        'failed-login-burst.yaml': `rule: failed-login-burst
+cases:
+  - name: two failures are a burst
+    expect: fire
+    events:${failedLogin('1b7c4d5e-0000-4000-8000-000000000001', '2026-03-02T09:00:00Z')}${failedLogin('1b7c4d5e-0000-4000-8000-000000000002', '2026-03-02T09:01:00Z')}
+  - name: one failure is quiet
+    expect: quiet
+    events:${failedLogin('1b7c4d5e-0000-4000-8000-000000000003', '2026-03-02T09:00:00Z')}
+`,
+        'vpn-login.yaml': `rule: vpn-login\ncases:\n  - name: n\n    expect: fire\n    events:${failedLogin('1b7c4d5e-0000-4000-8000-000000000004', '2026-03-02T09:00:00Z')}\n`,
+      });
+      const run = await runCli(['packs', 'test', '--rules', dir], { env });
+      expect(exitedWith(run, 1).split('\n')).toEqual([
+        'FAIL  failed-login-burst  two failures are a burst: expected fire, no detection on any of its 2 events',
+        'PASS  failed-login-burst  one failure is quiet',
+        `FAIL  ${path.join(dir, 'fixtures', 'vpn-login.yaml')}: no pack has a rule "vpn-login"`,
+        '2 cases of 2 rules: 1 passed, 1 failed; 1 coverage gaps',
+        '',
+      ]);
+      expect(run.stderr).toBe(`error: fixtures failed in ${path.join(dir, 'fixtures')}: 1 failed cases, 1 coverage gaps\n`);
+    });
+
+    it('refuses a fixtures file that breaks the convention in one line naming the file and the field', async () => {
+      const env = cliEnvironment('unused-queue', simulator.url);
+      const dir = rulesFolder({ 'failed-login-burst.yaml': 'rule: failed-login-burst\ncases:\n  - name: n\n    expect: sometimes\n    events: []\n' });
+      expect(refusal(await runCli(['packs', 'test', '--rules', dir], { env }))).toBe(
+        `error: ${path.join(dir, 'fixtures', 'failed-login-burst.yaml')}: cases[0].expect: Invalid option: expected one of "fire"|"quiet"`,
+      );
+      expect(refusal(await runCli(['packs', 'test', '--rules', path.join(dir, 'nowhere')], { env }))).toBe(
+        `error: --rules ${path.join(dir, 'nowhere')}: no fixtures/ folder there: fixtures live in <rules folder>/fixtures/<rule-id>.yaml`,
+      );
+    });
   });
 });
