@@ -35,6 +35,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2=5.
   && ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" /usr/local/lib/libjemalloc.so.2
 ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
 COPY migrations ./migrations
+# The built-in rules' fixtures, for `packs test` run from the image (dist/ holds no YAML).
+COPY detections/fixtures ./detections/fixtures
 COPY --from=build /app/dist ./dist
 # The workflow bundle made at build time: the worker loads it instead of bundling workflows/ at start.
 ENV TEMPORAL_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
