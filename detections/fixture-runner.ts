@@ -30,12 +30,12 @@ export async function runRuleFixtures(db: Database, fixtures: RuleFixtures, rule
     const firedOn = await inRolledBackTransaction(db, (tx) => detectedEventIndexes(tx, fixtureCase, rule));
     const last = fixtureCase.events.length - 1;
     const passed = fixtureCase.expect === 'fire' ? firedOn.includes(last) : firedOn.length === 0;
-    results.push({ file: fixtures.file, ruleId: fixtures.ruleId, caseName: fixtureCase.name, expect: fixtureCase.expect, passed, detail: describe(firedOn, last) });
+    results.push({ file: fixtures.file, ruleId: fixtures.ruleId, caseName: fixtureCase.name, expect: fixtureCase.expect, passed, detail: outcome(firedOn, last) });
   }
   return results;
 }
 
-function describe(firedOn: number[], last: number): string {
+function outcome(firedOn: number[], last: number): string {
   const events = `${last + 1} event${last === 0 ? '' : 's'}`;
   if (firedOn.length === 0) return `no detection on any of its ${events}`;
   return `detections on event${firedOn.length === 1 ? '' : 's'} ${firedOn.map((i) => `#${i + 1}`).join(', ')} of ${events}`;
