@@ -28,6 +28,7 @@ export class FixtureFileError extends Error {
   override name = 'FixtureFileError';
 }
 
+/** A case's detection settings, as a source would hold them; what a case leaves out takes the product's default. */
 const settingsSchema = z.strictObject({
   allowedInviteDomains: z.array(z.string().min(1)).default([...DEFAULT_DETECTION_SETTINGS.allowedInviteDomains]),
 });
@@ -35,7 +36,7 @@ const settingsSchema = z.strictObject({
 const caseSchema = z.strictObject({
   name: z.string().min(1),
   expect: z.enum(['fire', 'quiet']),
-  settings: settingsSchema.default({ allowedInviteDomains: [] }),
+  settings: settingsSchema.prefault({}),
   events: z
     .array(auditEventSchema)
     .min(1)
