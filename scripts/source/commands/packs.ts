@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { OperatorError } from '../../../config/operator-error';
 import { fixtureGaps } from '../../../detections/fixture-coverage';
-import { builtInFixturesDir, FixtureFileError, loadFixtureFolder, type RuleFixtures } from '../../../detections/fixture-file';
+import { builtInFixturesDir, FixtureFileError, loadFixtureFolder } from '../../../detections/fixture-file';
 import { runRuleFixtures, type CaseResult } from '../../../detections/fixture-runner';
 import { DETECTION_PACKS, rulesOfPacks } from '../../../detections/registry';
 import { rescanStoredEvents } from '../../../detections/rescan';
@@ -128,9 +128,9 @@ async function disable(context: CliContext, packId: string, options: { source: s
  * packs they name; a file naming any other rule is reported, not run: a team's own rules are not loaded here.
  */
 async function testFixtures(context: CliContext, options: { rules?: string }): Promise<void> {
-  const dir = options.rules !== undefined ? path.join(options.rules, 'fixtures') : builtInFixturesDir();
+  const dir = options.rules !== undefined ? path.join(options.rules, 'fixtures') : asOperatorError(builtInFixturesDir);
   if (!existsSync(dir)) throw new OperatorError(`--rules ${options.rules}: no fixtures/ folder there: fixtures live in <rules folder>/fixtures/<rule-id>.yaml`);
-  const fixtures = loadFixtures(dir);
+  const fixtures = asOperatorError(() => loadFixtureFolder(dir));
   const allRules = rulesOfPacks(DETECTION_PACKS.map((pack) => pack.id));
   // A team's folder is held to the rules it has fixtures for; the built-in folder to every rule of every pack.
   const rules = options.rules === undefined ? allRules : allRules.filter(({ rule }) => fixtures.some((f) => f.ruleId === rule.id));
@@ -152,9 +152,10 @@ async function testFixtures(context: CliContext, options: { rules?: string }): P
   if (failed > 0 || gaps.length > 0) throw new OperatorError(`fixtures failed in ${dir}: ${failed} failed cases, ${gaps.length} coverage gaps`);
 }
 
-function loadFixtures(dir: string): RuleFixtures[] {
+/** A fixtures file's refusal is the operator's to fix: one line, no stack. */
+function asOperatorError<T>(read: () => T): T {
   try {
-    return loadFixtureFolder(dir);
+    return read();
   } catch (err) {
     if (err instanceof FixtureFileError) throw new OperatorError(err.message);
     throw err;
