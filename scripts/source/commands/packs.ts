@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { DETECTION_PACKS } from '../../../detections/registry';
+import { detectionPacks } from '../../../detections/registry';
 import { rescanStoredEvents } from '../../../detections/rescan';
 import { disablePack, enablePack, listEnabledPacks, loadDetectionSettings, saveDetectionSettings } from '../../../detections/store';
 import { CliContext } from '../context';
@@ -48,7 +48,7 @@ async function listPacks(context: CliContext, options: ListOptions): Promise<voi
   const db = await context.database();
   const source = sourceName !== undefined ? await requireSource(db, sourceName) : undefined;
   const enabled = (await listEnabledPacks(db)).filter((row) => !source || row.sourceId === source.id);
-  const packs = DETECTION_PACKS.map((pack) => ({
+  const packs = detectionPacks().map((pack) => ({
     id: pack.id,
     title: pack.title,
     description: pack.description,
