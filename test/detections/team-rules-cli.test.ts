@@ -27,7 +27,7 @@ describe("a team's rules in the operator CLI and the worker", () => {
   const env = (extra: Record<string, string> = {}) => cliEnvironment('unused-queue', UNREACHABLE_API, extra);
 
   it('rules check passes the example and lists every problem of a bad folder, one line each, without a database', async () => {
-    expect(succeeded(await runCli(['rules', 'check', EXAMPLE], { env: {} }))).toBe(`${EXAMPLE}: 1 pack(s) (acme-example), 3 rule(s), 2 allowlist(s): no problems\n`);
+    expect(succeeded(await runCli(['rules', 'check', EXAMPLE], { env: {} }))).toBe(`${EXAMPLE}: 1 pack(s) (acme-example), 3 rule(s), 3 allowlist(s): no problems\n`);
     const bad = path.join(scratch, 'bad');
     mkdirSync(bad);
     writeFileSync(path.join(bad, 'team.yaml'), 'id: team\ntitle: T\ndescription: D\nsuppress:\n  - { rule: nope, ips: [10.0.0.0/8] }\n');

@@ -164,6 +164,14 @@ describe("a team's rules through the real engine", () => {
     expect(await detectionsOf(db, unsuppressed.id)).toHaveLength(3);
   });
 
+  it('keeps an allowlisted app from raising a shipped rule', async () => {
+    const source = await sourceWithPacks(db, ['atlassian-core']);
+    const installed = (id: string, name: string, offset: number) => row({ action: 'marketplace_app_installed', time: at(offset), context: [{ id, type: 'apps', attributes: { name } }] });
+    const other = installed('app-2', 'Someone Else', minutes(1));
+    await ingestRows(db, source, [installed('app-1', 'acme deployer', 0), other], hook());
+    expect(await detectionsOf(db, source.id)).toEqual([expect.objectContaining({ rule_id: 'marketplace-app-installed', event_id: other.eventId })]);
+  });
+
   it("keeps the release bot's burst from raising the team's threshold rule", async () => {
     const source = await sourceWithPacks(db, ['acme-example']);
     const rows = [0, 1, 2, 3].map((i) => row({ action: 'api_token_created', actor: RELEASE_BOT, time: at(minutes(i)), location: { ip: '203.0.113.9' } }));
