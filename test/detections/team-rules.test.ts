@@ -105,7 +105,7 @@ describe("a team's rules through the real engine", () => {
   const T0 = Date.now() - 3600_000;
   const at = (offsetMs: number) => new Date(T0 + offsetMs);
 
-  it('fires an event rule on a matching actor, grouped by its subject, with the alert title of its template', async () => {
+  it('fires an event rule on a matching actor, deduplicated by its subject, with the alert title of its template', async () => {
     const source = await sourceWithPacks(db, ['acme-example']);
     const grant = (actor: typeof ADMIN, time: Date) => row({ action: 'added_org_admin', actor, time, context: [userEntry(USER)] });
     const first = grant(CONTRACTOR, at(0));
