@@ -102,7 +102,8 @@ function networkTexts(text: string): string[] {
   return text.split(',').map((entry) => entry.trim()).filter(Boolean);
 }
 
-function isNetwork(text: string): boolean {
+/** A network written in the plain CIDR form (10.1.2.0/24, 2001:db8::/32). */
+export function isNetwork(text: string): boolean {
   // Only the plain forms: ipaddr.js would also read 0x7f.1/8 and other legacy spellings nobody means in a setting.
   return ipaddr.IPv4.isValidCIDRFourPartDecimal(text) || (ipaddr.IPv6.isValidCIDR(text) && text.includes(':'));
 }

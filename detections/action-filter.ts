@@ -23,12 +23,17 @@ export function actionFilter(patterns: readonly string[]): ActionFilter {
 
 function compile(patterns: readonly string[]): ActionFilter {
   const exact = new Set(patterns.filter((p) => !p.includes('*')));
-  const wildcards = patterns.filter((p) => p.includes('*')).map((p) => new RegExp(`^${p.split('*').map(escapeRegExp).join('.*')}$`));
+  const wildcards = patterns.filter((p) => p.includes('*')).map((p) => wildcardRegExp(p));
   return {
     test: (action) => exact.has(action) || wildcards.some((re) => re.test(action)),
     exact: wildcards.length === 0,
     likePatterns: patterns.map((p) => p.replace(/[\\%_]/g, (c) => `\\${c}`).replace(/\*/g, '%')),
   };
+}
+
+/** A pattern where `*` stands for any run of characters, as a whole-text regular expression. */
+export function wildcardRegExp(pattern: string, flags = ''): RegExp {
+  return new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`, flags);
 }
 
 function escapeRegExp(text: string): string {

@@ -4,7 +4,7 @@ import type { InsertedEventsHook } from '../store/events';
 import { actionFilter } from './action-filter';
 import { detectionAlert } from './alert';
 import { DetectionEvent, EvaluatedRow, toDetectionEvent } from './event-view';
-import { DETECTION_PACKS, PackedRule, rulesOfPacks } from './registry';
+import { detectionPacks, PackedRule, rulesOfPacks } from './registry';
 import { decide, Finding } from './decide';
 import type { Candidate, DetectionPack, DetectionSettings } from './rule';
 import { loadStoredFacts } from './stored-facts';
@@ -16,7 +16,7 @@ export interface DetectionSource {
 }
 
 export interface EngineOptions {
-  /** The packs ids resolve against; the shipped registry unless a test brings its own. */
+  /** The packs ids resolve against; the registry (shipped and team packs) unless a test brings its own. */
   packs?: readonly DetectionPack[];
 }
 
@@ -29,7 +29,7 @@ export interface EngineOptions {
  * fired. A pack enabled or disabled while a page is being written applies from the next page.
  */
 export function createDetectionHook(options: EngineOptions = {}): InsertedEventsHook {
-  const packs = options.packs ?? DETECTION_PACKS;
+  const packs = options.packs ?? detectionPacks();
   return {
     contextSql: DETECTION_CONFIG_SQL,
     async run(tx, source, inserted, context) {

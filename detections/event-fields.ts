@@ -19,6 +19,8 @@ export interface NoveltyField {
 
 export const SOURCE_IP: CountedField = { sql: 'e.ip', read: (event) => event.ip };
 
+export const ACTOR: CountedField = { sql: 'e.actor_id', read: (event) => event.actor.id };
+
 export const COUNTRY: NoveltyField = { seenFunction: 'detection_country_seen', read: (event) => event.country };
 
 export const ACTOR_ID: CountedField = { sql: 'e.actor_id', read: (event) => event.actor.id };

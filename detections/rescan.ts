@@ -2,7 +2,7 @@ import type { Database } from '../store/database';
 import { actionFilter } from './action-filter';
 import { DetectionSource, evaluateEvents } from './engine';
 import type { EvaluatedRow } from './event-view';
-import { DETECTION_PACKS, rulesOfPacks } from './registry';
+import { detectionPacks, rulesOfPacks } from './registry';
 import type { DetectionPack } from './rule';
 import { holdSourceCheckpoint, loadDetectionSettings } from './store';
 
@@ -25,7 +25,7 @@ export interface RescanResult {
  * repeated, and can run while the source is ingesting.
  */
 export async function rescanStoredEvents(db: Database, source: DetectionSource, packIds: string[], days: number, options: RescanOptions = {}): Promise<RescanResult> {
-  const rules = rulesOfPacks(packIds, options.packs ?? DETECTION_PACKS);
+  const rules = rulesOfPacks(packIds, options.packs ?? detectionPacks());
   const patterns = [...new Set(rules.flatMap(({ rule }) => actionFilter(rule.actions).likePatterns))];
   const settings = await loadDetectionSettings(db, source.id);
   const since = new Date((options.now ?? new Date()).getTime() - days * 24 * 3600_000);

@@ -6,6 +6,7 @@ import { describeDatabaseUrl, openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { OperatorError, runMain } from '../config/operator-error';
 import { createDetectionHook } from '../detections/engine';
+import { detectionPacks } from '../detections/registry';
 import { publishGlobalDestinations, sealClearDestinations, sealSigningSecret } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
 import { createWorker } from './create-worker';
@@ -16,6 +17,8 @@ import { createLogger, runtimeLogging } from './logger';
 runMain(async () => {
   const env = loadEnvironment();
   const logger = createLogger(env);
+  // A team's rules folder with a problem stops the worker here, in one line, before it takes any task.
+  const packs = detectionPacks();
   installRuntime(env, runtimeLogging(logger));
   const health = await startWorkerHealth(env);
   const temporal = temporalConnection();
@@ -44,7 +47,7 @@ runMain(async () => {
   // The SDK shuts the worker down on the runtime's shutdown signals; the pages not yet begun then hand themselves back.
   const stopping = new AbortController();
   for (const signal of Runtime.instance().options.shutdownSignals) process.once(signal, () => stopping.abort());
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE, cachedWorkflows: env.WORKFLOW_CACHE_SIZE }, { db, cipher, workerStopping: stopping.signal, maxResponseBytes: env.ATLASSIAN_MAX_RESPONSE_BYTES, onEventsInserted: createDetectionHook(), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
+  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE, cachedWorkflows: env.WORKFLOW_CACHE_SIZE }, { db, cipher, workerStopping: stopping.signal, maxResponseBytes: env.ATLASSIAN_MAX_RESPONSE_BYTES, onEventsInserted: createDetectionHook({ packs }), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
   health.attach({ worker });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>

@@ -14,6 +14,7 @@ import * as quarantine from './commands/quarantine';
 import * as reencrypt from './commands/reencrypt';
 import * as remove from './commands/remove';
 import * as resume from './commands/resume';
+import * as rules from './commands/rules';
 import * as rotateKey from './commands/rotate-key';
 import * as setAlertWebhook from './commands/set-alert-webhook';
 import * as setInterval from './commands/set-interval';
@@ -37,6 +38,7 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   rotateKey,
   remove,
   packs,
+  rules,
   detections,
   alerts,
   quarantine,

@@ -1,5 +1,5 @@
 import { OperatorError } from '../../config/operator-error';
-import { DETECTION_PACKS, findPack } from '../../detections/registry';
+import { detectionPacks, findPack } from '../../detections/registry';
 import type { DetectionPack } from '../../detections/rule';
 import { MAX_BACKFILL_DAYS } from '../../contract/settings';
 
@@ -7,14 +7,14 @@ import { MAX_BACKFILL_DAYS } from '../../contract/settings';
 
 export function parsePackId(text: string): DetectionPack {
   const pack = findPack(text.trim());
-  if (!pack) throw new OperatorError(`no detection pack "${text}": the packs are ${DETECTION_PACKS.map((p) => p.id).join(', ')}`);
+  if (!pack) throw new OperatorError(`no detection pack "${text}": the packs are ${detectionPacks().map((p) => p.id).join(', ')}`);
   return pack;
 }
 
 /** A comma-separated list of pack ids, as `add --detection-packs` takes it. */
 export function parsePackList(text: string): DetectionPack[] {
   const ids = text.split(',').map((id) => id.trim()).filter((id) => id !== '');
-  if (ids.length === 0) throw new OperatorError(`--detection-packs needs at least one pack id: ${DETECTION_PACKS.map((p) => p.id).join(', ')}`);
+  if (ids.length === 0) throw new OperatorError(`--detection-packs needs at least one pack id: ${detectionPacks().map((p) => p.id).join(', ')}`);
   return [...new Set(ids)].map(parsePackId);
 }
 

@@ -1,6 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { createActivities } from '../../activities';
 import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
@@ -10,6 +11,8 @@ import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-te
 import { eventually, exitedWith, refusal, runCli, succeeded } from '../cli/run-cli';
 import { withWorker } from '../harness/worker';
 import { useSimulatorAndDatabase } from '../harness/fixtures';
+
+const EXAMPLE_RULES = path.join(__dirname, '..', '..', 'detections', 'examples', 'team-rules');
 
 const HISTORY = 400;
 
@@ -70,10 +73,6 @@ describe('detection commands of the operator CLI', () => {
   });
 
   describe('packs test', () => {
-    const failedLogin = (id: string, time: string) => `
-      - id: ${id}
-        type: events
-        attributes: { time: "${time}", processedAt: "${time}", action: user_login_failed, actor: { id: "5b10ac8d82e05b22cc7d4ef5" }, context: [], location: { ip: "198.51.100.23" } }`;
     /** A team's rules folder whose fixtures/ holds the given files. */
     function rulesFolder(files: Record<string, string>): string {
       const dir = mkdtempSync(path.join(tmpdir(), 'team-rules-'));
@@ -94,29 +93,28 @@ describe('detection commands of the operator CLI', () => {
       expect(new Set(json.cases.map((c: { ruleId: string }) => c.ruleId)).size).toBe(19);
     });
 
-    it("runs a team's fixtures and exits 1 on a failing case or a rule it does not know", async () => {
+    it("runs a team's own rules against their fixtures, and exits 1 on a failing case, a rule without fixtures or a file for no rule", async () => {
       const env = cliEnvironment('unused-queue', simulator.url);
-      const dir = rulesFolder({
-        'failed-login-burst.yaml': `rule: failed-login-burst
-cases:
-  - name: two failures are a burst
-    expect: fire
-    events:${failedLogin('1b7c4d5e-0000-4000-8000-000000000001', '2026-03-02T09:00:00Z')}${failedLogin('1b7c4d5e-0000-4000-8000-000000000002', '2026-03-02T09:01:00Z')}
-  - name: one failure is quiet
-    expect: quiet
-    events:${failedLogin('1b7c4d5e-0000-4000-8000-000000000003', '2026-03-02T09:00:00Z')}
-`,
-        'vpn-login.yaml': `rule: vpn-login\ncases:\n  - name: n\n    expect: fire\n    events:${failedLogin('1b7c4d5e-0000-4000-8000-000000000004', '2026-03-02T09:00:00Z')}\n`,
-      });
+      const dir = mkdtempSync(path.join(tmpdir(), 'team-rules-'));
+      cpSync(EXAMPLE_RULES, dir, { recursive: true });
+      const passing = succeeded(await runCli(['packs', 'test', '--rules', dir], { env }));
+      expect(passing).toMatch(/^PASS {2}acme-api-token-burst {2}three tokens by one account within ten minutes$/m);
+      expect(passing).not.toMatch(/^FAIL/m);
+      expect(passing).toMatch(/^(\d+) cases of 3 rules: \1 passed, 0 failed; 0 coverage gaps\n$/m);
+
+      // A case that expects the opposite of what the rule does, a rule left without fixtures, a file for no rule.
+      const burst = path.join(dir, 'fixtures', 'acme-api-token-burst.yaml');
+      const flipped = parseYaml(readFileSync(burst, 'utf8')) as { cases: { name: string; expect: string }[] };
+      flipped.cases = flipped.cases.map((c) => ({ ...c, expect: c.expect === 'fire' ? 'quiet' : 'fire' }));
+      writeFileSync(burst, toYaml(flipped));
+      rmSync(path.join(dir, 'fixtures', 'acme-contractor-admin-change.yaml'));
+      writeFileSync(path.join(dir, 'fixtures', 'vpn-login.yaml'), toYaml({ rule: 'vpn-login', cases: flipped.cases.slice(0, 1) }));
       const run = await runCli(['packs', 'test', '--rules', dir], { env });
-      expect(exitedWith(run, 1).split('\n')).toEqual([
-        'FAIL  failed-login-burst  two failures are a burst: expected fire, no detection on any of its 2 events',
-        'PASS  failed-login-burst  one failure is quiet',
-        `FAIL  ${path.join(dir, 'fixtures', 'vpn-login.yaml')}: no pack has a rule "vpn-login"`,
-        '2 cases of 2 rules: 1 passed, 1 failed; 1 coverage gaps',
-        '',
-      ]);
-      expect(run.stderr).toBe(`error: fixtures failed in ${path.join(dir, 'fixtures')}: 1 failed cases, 1 coverage gaps\n`);
+      const lines = exitedWith(run, 1).split('\n');
+      expect(lines).toContain('FAIL  rule acme-contractor-admin-change (pack acme-example) has no fixtures file: add fixtures/acme-contractor-admin-change.yaml');
+      expect(lines).toContain(`FAIL  ${path.join(dir, 'fixtures', 'vpn-login.yaml')}: no pack has a rule "vpn-login"`);
+      expect(lines.filter((line) => line.startsWith('FAIL  acme-api-token-burst  ')).length).toBe(flipped.cases.length);
+      expect(run.stderr).toMatch(/^error: fixtures failed in .*: \d+ failed cases, 2 coverage gaps\n$/);
     });
 
     it('refuses a fixtures file that breaks the convention in one line naming the file and the field', async () => {

@@ -4,12 +4,17 @@ import path from 'node:path';
 import { builtInFixturesDir, FixtureFileError, loadFixtureFile, loadFixtureFolder, type RuleFixtures } from '../../detections/fixture-file';
 import { fixtureGaps } from '../../detections/fixture-coverage';
 import { runRuleFixtures } from '../../detections/fixture-runner';
-import { DETECTION_PACKS, rulesOfPacks } from '../../detections/registry';
+import { DETECTION_PACKS, detectionPacks, rulesOfPacks } from '../../detections/registry';
 import type { Database } from '../../store/database';
 import { openTestDatabase } from '../harness/sources';
 
 const BUILT_IN_RULES = rulesOfPacks(DETECTION_PACKS.map((pack) => pack.id));
 const BUILT_IN_FIXTURES = loadFixtureFolder(builtInFixturesDir());
+// The example of a team's own rules, loaded as workers load DETECTION_RULES_DIR: held to the same convention.
+const EXAMPLE_DIR = path.join(__dirname, '..', '..', 'detections', 'examples', 'team-rules');
+const EXAMPLE_PACKS = detectionPacks(EXAMPLE_DIR).filter((pack) => !DETECTION_PACKS.some((shipped) => shipped.id === pack.id));
+const EXAMPLE_RULES = rulesOfPacks(EXAMPLE_PACKS.map((pack) => pack.id), EXAMPLE_PACKS);
+const EXAMPLE_FIXTURES = loadFixtureFolder(path.join(EXAMPLE_DIR, 'fixtures'));
 
 function fixturesFile(name: string, text: string): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'fixtures-')), name);
@@ -52,6 +57,23 @@ describe('fixtures of the built-in rules', () => {
     expect(results.every((r) => !r.passed)).toBe(true);
     expect(results[0].detail).toBe('detections on event #5 of 5 events');
     expect(results[1].detail).toBe('no detection on any of its 4 events');
+  });
+});
+
+describe("fixtures of the example team pack", () => {
+  let db: Database;
+  beforeAll(() => (db = openTestDatabase()));
+  afterAll(() => db.close());
+
+  it('cover every rule of the pack with a fire and a quiet case', () => {
+    expect(EXAMPLE_RULES.length).toBeGreaterThan(0);
+    expect(fixtureGaps(EXAMPLE_RULES, EXAMPLE_FIXTURES)).toEqual([]);
+  });
+
+  it.each(EXAMPLE_FIXTURES.map((fixtures) => [fixtures.ruleId, fixtures] as const))('%s: every case passes through the engine', async (ruleId, fixtures) => {
+    const rule = EXAMPLE_RULES.find((packed) => packed.rule.id === ruleId)!;
+    const results = await runRuleFixtures(db, fixtures, rule);
+    expect(results.filter((r) => !r.passed).map((r) => `${r.caseName} (expected ${r.expect}): ${r.detail}`)).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@ import { listAlerts, summarizeDeliveries } from '../../../alerts/alert-queries';
 import { ALERT_KINDS, type AlertKind } from '../../../alerts/alert-store';
 import { wakeDispatcherOf } from '../../../alerts/wake';
 import { OperatorError } from '../../../config/operator-error';
-import { DETECTION_PACKS } from '../../../detections/registry';
+import { detectionPacks } from '../../../detections/registry';
 import { CliContext, describeCause } from '../context';
 import { requireSource } from '../lookup';
 import { formatTime, printJson, printLine, printResult, printTable } from '../output';
@@ -136,7 +136,7 @@ function parseKind(text: string): AlertKind {
 }
 
 function parseRule(text: string): string {
-  const known = DETECTION_PACKS.flatMap((pack) => pack.rules.map((rule) => rule.id));
+  const known = detectionPacks().flatMap((pack) => pack.rules.map((rule) => rule.id));
   if (!known.includes(text)) throw new OperatorError(`no detection rule "${text}" (see \`packs list\`)`);
   return text;
 }

@@ -5,7 +5,7 @@ import { OperatorError } from '../../../config/operator-error';
 import { fixtureGaps } from '../../../detections/fixture-coverage';
 import { builtInFixturesDir, FixtureFileError, loadFixtureFolder } from '../../../detections/fixture-file';
 import { runRuleFixtures, type CaseResult } from '../../../detections/fixture-runner';
-import { DETECTION_PACKS, rulesOfPacks } from '../../../detections/registry';
+import { DETECTION_PACKS, detectionPacks, rulesOfPacks } from '../../../detections/registry';
 import { rescanStoredEvents } from '../../../detections/rescan';
 import { disablePack, enablePack, listEnabledPacks, loadDetectionSettings, saveDetectionSettings } from '../../../detections/store';
 import { CliContext } from '../context';
@@ -59,7 +59,7 @@ async function listPacks(context: CliContext, options: ListOptions): Promise<voi
   const db = await context.database();
   const source = sourceName !== undefined ? await requireSource(db, sourceName) : undefined;
   const enabled = (await listEnabledPacks(db)).filter((row) => !source || row.sourceId === source.id);
-  const packs = DETECTION_PACKS.map((pack) => ({
+  const packs = detectionPacks().map((pack) => ({
     id: pack.id,
     title: pack.title,
     description: pack.description,
@@ -124,16 +124,17 @@ async function disable(context: CliContext, packId: string, options: { source: s
 }
 
 /**
- * Runs fixtures of rules the registry knows. With --rules, the folder's fixtures/ are run for the rules of the shipped
- * packs they name; a file naming any other rule is reported, not run: a team's own rules are not loaded here.
+ * Runs the fixtures of a set of rules through the real engine. Without --rules: the shipped packs, each of whose rules
+ * must have fixtures. With --rules DIR: the team's packs of that folder (loaded as workers load them, with its
+ * allowlists), each of whose rules must have fixtures in DIR/fixtures/.
  */
 async function testFixtures(context: CliContext, options: { rules?: string }): Promise<void> {
   const dir = options.rules !== undefined ? path.join(options.rules, 'fixtures') : asOperatorError(builtInFixturesDir);
   if (!existsSync(dir)) throw new OperatorError(`--rules ${options.rules}: no fixtures/ folder there: fixtures live in <rules folder>/fixtures/<rule-id>.yaml`);
   const fixtures = asOperatorError(() => loadFixtureFolder(dir));
-  const allRules = rulesOfPacks(DETECTION_PACKS.map((pack) => pack.id));
-  // A team's folder is held to the rules it has fixtures for; the built-in folder to every rule of every pack.
-  const rules = options.rules === undefined ? allRules : allRules.filter(({ rule }) => fixtures.some((f) => f.ruleId === rule.id));
+  const shipped = new Set(DETECTION_PACKS.map((pack) => pack.id));
+  const packs = options.rules === undefined ? DETECTION_PACKS : detectionPacks(options.rules).filter((pack) => !shipped.has(pack.id));
+  const rules = rulesOfPacks(packs.map((pack) => pack.id), packs);
   const gaps = fixtureGaps(rules, fixtures);
   const db = await context.database();
   const results: CaseResult[] = [];
