@@ -15,6 +15,8 @@ export interface AlertToOpen {
   details?: Record<string, unknown>;
   /** Resolve by itself this long after opening, unless resolved before (detection rules that ask for it). */
   autoResolveSeconds?: number;
+  /** Detection alerts: the group of detections (one rule, one subject) the alert gathers, as it opens. */
+  group?: { key: string; count: number; firstEventAt: Date; lastEventAt: Date };
 }
 
 /**
@@ -71,10 +73,13 @@ export async function openAlert(q: Queryable, alert: AlertToOpen): Promise<{ ale
  */
 export function openingAlerts(param: string): string {
   return `opened AS (
-       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details, auto_resolve_at)
-       SELECT a.source_id, a.kind, a.dedup_key, a.severity, a.title, a.message, a.details, now() + make_interval(secs => a.auto_resolve_seconds)
+       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details, auto_resolve_at,
+                           group_key, detection_count, first_event_at, last_event_at)
+       SELECT a.source_id, a.kind, a.dedup_key, a.severity, a.title, a.message, a.details, now() + make_interval(secs => a.auto_resolve_seconds),
+              a.group_key, a.detection_count, a.first_event_at, a.last_event_at
          FROM jsonb_to_recordset(${param}::jsonb)
-              AS a(source_id uuid, kind text, dedup_key text, severity text, title text, message text, details jsonb, auto_resolve_seconds double precision)
+              AS a(source_id uuid, kind text, dedup_key text, severity text, title text, message text, details jsonb, auto_resolve_seconds double precision,
+                   group_key text, detection_count integer, first_event_at timestamptz, last_event_at timestamptz)
        ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
        RETURNING id, source_id, kind, dedup_key, severity
      ), queued AS (
@@ -97,6 +102,10 @@ export function alertsParameter(alerts: readonly AlertToOpen[]): string {
       message: a.message,
       details: a.details ?? {},
       auto_resolve_seconds: a.autoResolveSeconds ?? null,
+      group_key: a.group?.key ?? null,
+      detection_count: a.group?.count ?? null,
+      first_event_at: a.group?.firstEventAt ?? null,
+      last_event_at: a.group?.lastEventAt ?? null,
     })),
   );
 }

@@ -36,7 +36,7 @@ export async function rescanStoredEvents(db: Database, source: DetectionSource, 
     const batch = await db.withTransaction(async (tx) => {
       await holdSourceCheckpoint(tx, source.id);
       const rows = await readBatch(tx, source.id, patterns, since, after, batchSize);
-      const raised = rows.length > 0 ? (await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings, { newEvents: false })).length : 0;
+      const raised = rows.length > 0 ? (await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings, { newEvents: false })).rulesFired.length : 0;
       return { rows, raised };
     });
     result.eventsEvaluated += batch.rows.length;

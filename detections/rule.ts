@@ -9,9 +9,19 @@ export type { Severity };
 export interface DetectionSettings {
   /** E-mail domains invitations may go to (subdomains included). Empty: the inviting admin's own domain. */
   allowedInviteDomains: readonly string[];
+  /** Grouping periods this source sets in place of its rules' own, in seconds, by rule id. */
+  groupPeriods: Readonly<Record<string, number>>;
 }
 
-export const DEFAULT_DETECTION_SETTINGS: DetectionSettings = { allowedInviteDomains: [] };
+export const DEFAULT_DETECTION_SETTINGS: DetectionSettings = { allowedInviteDomains: [], groupPeriods: {} };
+
+/** A rule without a grouping period of its own groups per day: one alert a day per subject is what a team triages. */
+export const DEFAULT_GROUP_SECONDS = 24 * 3600;
+
+/** How long after a group's first event a detection of the same rule and subject still joins its open alert. */
+export function groupPeriodSeconds(rule: Rule, settings: DetectionSettings): number {
+  return settings.groupPeriods[rule.id] ?? rule.groupSeconds ?? DEFAULT_GROUP_SECONDS;
+}
 
 interface RuleBase {
   /** Stable: stored with every detection and used in dedup keys. */
@@ -34,6 +44,11 @@ interface RuleBase {
    * first; without it, an alert stays open until someone resolves it.
    */
   autoResolveSeconds?: number;
+  /**
+   * Detections of the rule with the same subject (its dedup key) within this many seconds of the first one join one
+   * open alert; DEFAULT_GROUP_SECONDS when absent. A source may override it (DetectionSettings.groupPeriods).
+   */
+  groupSeconds?: number;
 }
 
 /** Fires on each matching event. */

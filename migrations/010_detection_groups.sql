@@ -1,0 +1,13 @@
+-- Detections of one rule and subject within the rule's period join one open alert: the alert keeps the group's key,
+-- how many detections joined, and the first and last event time. NULL group_key: not a grouped detection alert
+-- (other kinds, and detection alerts opened before grouping, one per event).
+ALTER TABLE alerts
+  ADD COLUMN group_key        text,
+  ADD COLUMN detection_count  integer,
+  ADD COLUMN first_event_at   timestamptz,
+  ADD COLUMN last_event_at    timestamptz;
+-- The lookup of a page's open groups; small, since only open grouped alerts are in it.
+CREATE INDEX alerts_open_groups ON alerts (source_id, group_key) WHERE status = 'open' AND group_key IS NOT NULL;
+
+-- A source may shorten or lengthen a rule's grouping period: rule id -> seconds.
+ALTER TABLE source_detection_settings ADD COLUMN group_periods jsonb NOT NULL DEFAULT '{}';
