@@ -1,9 +1,10 @@
 import type { Database } from '../store/database';
 import { destinationIdOf, type AlertKind, type Severity } from './alert-store';
+import type { Notice } from './notice-payload';
 import type { DestinationFormat } from './destinations';
 
 export interface DeliveryView {
-  notice: 'opened' | 'resolved';
+  notice: Notice;
   format: DestinationFormat;
   /** Scheme, host and port only: the rest of a webhook URL is a credential. */
   destination: string;

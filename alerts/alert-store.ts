@@ -90,6 +90,40 @@ export function openingAlerts(param: string): string {
      )`;
 }
 
+/**
+ * The part of a statement that grows open grouped alerts by detections that join them: CTEs `grown` (id of each
+ * alert grown) and `updated`, which queues one 'updated' notice per destination when the alert's count reaches a
+ * power of two it had not reached (2, 4, 8...): a group that keeps growing tells of it ever more rarely. `param` is
+ * the placeholder of a growthParameter() value.
+ */
+export function growingAlerts(param: string): string {
+  return `grown AS (
+       UPDATE alerts a SET detection_count = a.detection_count + g.count,
+              first_event_at = LEAST(a.first_event_at, g.first), last_event_at = GREATEST(a.last_event_at, g.last)
+         FROM jsonb_to_recordset(${param}::jsonb) AS g(id bigint, count integer, first timestamptz, last timestamptz)
+        WHERE a.id = g.id AND a.status = 'open'
+       RETURNING a.id, a.source_id, a.kind, a.severity, a.detection_count, a.detection_count - g.count AS before_count
+     ), updated AS (
+       INSERT INTO alert_deliveries (alert_id, notice, format, destination_id, at_count)
+       SELECT o.id, 'updated', d.format, ${destinationIdOf('d')}, 1 << floor(log(2, o.detection_count))::int
+         FROM grown o JOIN alert_destinations d ON ${destinationHears('o')}
+        WHERE floor(log(2, o.detection_count)) > floor(log(2, o.before_count))
+       ON CONFLICT DO NOTHING
+     )`;
+}
+
+export interface AlertGrowth {
+  alertId: number;
+  /** Detections that joined, and their earliest and latest event time. */
+  count: number;
+  firstEventAt: Date;
+  lastEventAt: Date;
+}
+
+export function growthParameter(growth: readonly AlertGrowth[]): string {
+  return JSON.stringify(growth.map((g) => ({ id: g.alertId, count: g.count, first: g.firstEventAt, last: g.lastEventAt })));
+}
+
 /** The alerts as one JSON parameter: node-postgres would escape every character of text[] parameters in JavaScript. */
 export function alertsParameter(alerts: readonly AlertToOpen[]): string {
   return JSON.stringify(

@@ -1,5 +1,5 @@
 import type { QueryResult, QueryResultRow } from 'pg';
-import { alertsParameter, openingAlerts } from '../alerts/alert-store';
+import { alertsParameter, growingAlerts, growthParameter, openingAlerts } from '../alerts/alert-store';
 import type { DetectionAlert } from './alert';
 import { DEFAULT_DETECTION_SETTINGS, DetectionSettings, Severity } from './rule';
 
@@ -127,18 +127,13 @@ export async function recordDetections(sql: Sql, { opened, joined }: DetectionsT
   ];
   if (detections.length === 0) return;
   const growth = joined.map(({ alertId, detections: ofAlert }) => ({
-    id: alertId,
+    alertId,
     count: ofAlert.length,
-    first: ofAlert.reduce((t, d) => (d.eventTime < t ? d.eventTime : t), ofAlert[0].eventTime),
-    last: ofAlert.reduce((t, d) => (d.eventTime > t ? d.eventTime : t), ofAlert[0].eventTime),
+    firstEventAt: ofAlert.reduce((t, d) => (d.eventTime < t ? d.eventTime : t), ofAlert[0].eventTime),
+    lastEventAt: ofAlert.reduce((t, d) => (d.eventTime > t ? d.eventTime : t), ofAlert[0].eventTime),
   }));
   await sql.query(
-    `WITH ${openingAlerts('$1')}, grown AS (
-       UPDATE alerts a SET detection_count = a.detection_count + g.count,
-              first_event_at = LEAST(a.first_event_at, g.first), last_event_at = GREATEST(a.last_event_at, g.last)
-         FROM jsonb_to_recordset($3::jsonb) AS g(id bigint, count integer, first timestamptz, last timestamptz)
-        WHERE a.id = g.id
-     )
+    `WITH ${openingAlerts('$1')}, ${growingAlerts('$3')}
      INSERT INTO detections (source_id, pack_id, rule_id, severity, dedup_key, event_id, event_ids, event_time, actor_id,
                              actor_name, actor_email, ip, title, alert_id)
      SELECT d."sourceId", d."packId", d."ruleId", d.severity, d."dedupKey", d."eventId", d."eventIds", d."eventTime", d."actorId",
@@ -147,7 +142,7 @@ export async function recordDetections(sql: Sql, { opened, joined }: DetectionsT
             "eventId" text, "eventIds" text[], "eventTime" timestamptz, "actorId" text, "actorName" text, "actorEmail" text,
             ip text, title text, "alertKey" text, "alertId" bigint)
        LEFT JOIN opened o ON o.source_id = d."sourceId" AND o.kind = 'detection' AND o.dedup_key = d."alertKey"`,
-    [alertsParameter(opened.map((o) => o.alert)), JSON.stringify(detections), JSON.stringify(growth)],
+    [alertsParameter(opened.map((o) => o.alert)), JSON.stringify(detections), growthParameter(growth)],
   );
 }
 

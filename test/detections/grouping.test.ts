@@ -4,7 +4,8 @@ import { rescanStoredEvents } from '../../detections/rescan';
 import { enablePack, saveDetectionSettings } from '../../detections/store';
 import { resolveAlertsById } from '../../alerts/alert-store';
 import { listAlerts } from '../../alerts/alert-queries';
-import { openTestDatabase } from '../harness/sources';
+import { setSourceDestination } from '../../alerts/destinations';
+import { openTestDatabase, testCipher } from '../harness/sources';
 import { detectionsOf, sourceWithPacks } from './detection-harness';
 import { insertEvents } from '../../store/events';
 import { ADMIN, days, hookContext, ingestRows, minutes, row, USER, userEntry } from './sample-events';
@@ -64,6 +65,32 @@ describe('grouping of detections into alerts', () => {
       detectionIds: expect.any(Array),
     });
     expect(listed.group!.detectionIds).toHaveLength(3);
+  });
+
+  it('queues one opened notice per alert, and one updated notice when its detections reach 2, 4, 8...', async () => {
+    const source = await sourceWithPacks(db);
+    await setSourceDestination(db.pool, testCipher, source.id, 'webhook', 'http://127.0.0.1:9/hook');
+    const hook = createDetectionHook();
+    // One detection a page, two hours apart: nine detections of one admin and user in a day.
+    for (let hours = 20; hours >= 4; hours -= 2) await ingestRows(db, source, [impersonation(at(hours * HOUR))], hook);
+    // Another subject: five at once open its alert (one opened notice), three more bring it to eight.
+    await ingestRows(db, source, [20, 18, 16, 14, 12].map((hours) => impersonation(at(hours * HOUR), OTHER_USER)), hook);
+    await ingestRows(db, source, [10, 8, 6].map((hours) => impersonation(at(hours * HOUR), OTHER_USER)), hook);
+
+    const groups = await groupsOf(db, source.id);
+    expect(groups.map((g) => g.detection_count)).toEqual([9, 8]);
+    const notices = async (alertId: string) =>
+      (await db.query<{ notice: string; at_count: number }>('SELECT notice, at_count FROM alert_deliveries WHERE alert_id = $1 ORDER BY id', [alertId])).rows;
+    expect(await notices(groups[0].id)).toEqual([
+      { notice: 'opened', at_count: 0 },
+      { notice: 'updated', at_count: 2 },
+      { notice: 'updated', at_count: 4 },
+      { notice: 'updated', at_count: 8 },
+    ]);
+    expect(await notices(groups[1].id)).toEqual([
+      { notice: 'opened', at_count: 0 },
+      { notice: 'updated', at_count: 8 },
+    ]);
   });
 
   it('opens a new alert once the period since the group began has passed', async () => {
