@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { InsertedEventsHook } from '../store/events';
 import { actionFilter } from './action-filter';
@@ -9,6 +8,7 @@ import { decide, Finding } from './decide';
 import type { Candidate, DetectionPack, DetectionSettings } from './rule';
 import { loadStoredFacts } from './stored-facts';
 import { groupFindings, groupKeyOf, lockOpenGroups } from './group';
+import { indexableKey } from './indexable-key';
 import { DETECTION_CONFIG_SQL, NewDetection, parseDetectionConfig, recordDetections } from './store';
 
 export interface DetectionSource {
@@ -105,23 +105,12 @@ function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[
   return candidates;
 }
 
-/** 512 UTF-16 units are at most 1,536 bytes: well inside the ~2.7 KB of a btree entry of the detections index. */
-const MAX_INDEXED_KEY_LENGTH = 512;
-
-/**
- * A key made of event content (an actor id, a domain) longer than the detections index can hold, which only hostile
- * content makes, is kept as its SHA-256: the same value still makes the same key, and the page still commits.
- */
-function indexableKey(key: string): string {
-  return key.length <= MAX_INDEXED_KEY_LENGTH ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
-}
-
 /**
  * Records the detections: each joins the open alert of its rule and subject within the rule's period, or opens a new
  * one; in one statement for the whole batch after the lookup of the open groups. Returns how many alerts it opened.
  */
 async function raise(tx: PoolClient, source: DetectionSource, findings: Finding[], settings: DetectionSettings): Promise<number> {
-  const plan = groupFindings(findings, await lockOpenGroups(tx, source.id, [...new Set(findings.map(groupKeyOf))]), settings);
+  const plan = groupFindings(findings, await lockOpenGroups(tx, source.id, [...new Set(findings.map((finding) => groupKeyOf(finding, settings)))]), settings);
   const detectionOf = (finding: Finding): NewDetection => {
     const { packId, rule, event, eventIds, dedupKey } = finding;
     return {
@@ -156,7 +145,7 @@ async function raise(tx: PoolClient, source: DetectionSource, findings: Finding[
       ip: event.ip,
       country: event.country,
       count,
-      group: { key: groupKeyOf(group[0]), count: group.length, firstEventAt: detections[0].eventTime, lastEventAt: detections[detections.length - 1].eventTime },
+      group: { key: groupKeyOf(group[0], settings), count: group.length, firstEventAt: detections[0].eventTime, lastEventAt: detections[detections.length - 1].eventTime },
     });
     return { alert, detections };
   });

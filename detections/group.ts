@@ -1,4 +1,5 @@
 import type { Finding } from './decide';
+import { indexableKey } from './indexable-key';
 import { DetectionSettings, groupPeriodSeconds } from './rule';
 import type { Sql } from './store';
 
@@ -15,8 +16,11 @@ export interface GroupPlan {
   joined: Array<{ group: OpenGroup; findings: Finding[] }>;
 }
 
-/** The group a detection belongs to: its rule and subject (the rule's dedup key). */
-export const groupKeyOf = (finding: Pick<Finding, 'rule' | 'dedupKey'>) => `${finding.rule.id}:${finding.dedupKey}`;
+/** The group a detection belongs to: its rule and subject (the rule's own, else its dedup key). */
+export function groupKeyOf(finding: Pick<Finding, 'rule' | 'dedupKey' | 'event'>, settings: DetectionSettings): string {
+  const { rule } = finding;
+  return `${rule.id}:${rule.subject ? indexableKey(rule.subject(finding.event, settings)) : finding.dedupKey}`;
+}
 
 /**
  * The source's open groups of these keys, locked until the transaction ends: an operator resolving one waits, so no
@@ -48,7 +52,7 @@ export function groupFindings(findings: readonly Finding[], open: ReadonlyMap<st
   const slots = new Map<string, Slot[]>();
   const plan: GroupPlan = { opened: [], joined: [] };
   for (const finding of findings) {
-    const key = groupKeyOf(finding);
+    const key = groupKeyOf(finding, settings);
     let ofKey = slots.get(key);
     if (!ofKey) slots.set(key, (ofKey = (open.get(key) ?? []).map((group) => ({ firstMs: group.firstMs, findings: [], group }))));
     const period = groupPeriodSeconds(finding.rule, settings) * 1000;

@@ -13,8 +13,9 @@ import { ADMIN, days, hookContext, ingestRows, minutes, row, USER, userEntry } f
 const HOUR = minutes(60);
 const NOW = Date.now();
 const at = (ms: number) => new Date(NOW - ms);
-const impersonation = (time: Date, target = USER) => row({ action: 'user_logged_in_as_user', actor: ADMIN, context: [userEntry(target)], time });
+const impersonation = (time: Date, target = USER, actor = ADMIN) => row({ action: 'user_logged_in_as_user', actor, context: [userEntry(target)], time });
 const OTHER_USER = { id: '5b10ac8d82e05b22cc7d4ef6', name: 'Linus User', email: 'linus@acme.example.com' };
+const OTHER_ADMIN = { id: '557058:aaaaaaaa-0000-4000-8000-000000000002', name: 'Bob Admin', email: 'bob@acme.example.com' };
 
 interface GroupRow {
   id: string;
@@ -40,11 +41,12 @@ describe('grouping of detections into alerts', () => {
   it('joins detections of one rule and subject within the period into one open alert, with its count and first and last time', async () => {
     const source = await sourceWithPacks(db);
     const hook = createDetectionHook();
-    // Each two hours apart, past the rule's one-hour dedup period: three detections of the same admin and user.
-    const sameSubject = [impersonation(at(10 * HOUR)), impersonation(at(8 * HOUR)), impersonation(at(6 * HOUR))];
+    // The rule's subject is the acting admin, though it deduplicates per admin and user: three detections of one
+    // admin (the last with another user; the others two hours apart, past the one-hour dedup period) make one alert.
+    const sameSubject = [impersonation(at(10 * HOUR)), impersonation(at(8 * HOUR)), impersonation(at(6 * HOUR), OTHER_USER)];
     await ingestRows(db, source, [sameSubject[0]], hook);
     await ingestRows(db, source, sameSubject.slice(1), hook);
-    const otherSubject = impersonation(at(7 * HOUR), OTHER_USER);
+    const otherSubject = impersonation(at(7 * HOUR), USER, OTHER_ADMIN);
     await ingestRows(db, source, [otherSubject], hook);
 
     const detections = await detectionsOf(db, source.id);
@@ -74,8 +76,8 @@ describe('grouping of detections into alerts', () => {
     // One detection a page, two hours apart: nine detections of one admin and user in a day.
     for (let hours = 20; hours >= 4; hours -= 2) await ingestRows(db, source, [impersonation(at(hours * HOUR))], hook);
     // Another subject: five at once open its alert (one opened notice), three more bring it to eight.
-    await ingestRows(db, source, [20, 18, 16, 14, 12].map((hours) => impersonation(at(hours * HOUR), OTHER_USER)), hook);
-    await ingestRows(db, source, [10, 8, 6].map((hours) => impersonation(at(hours * HOUR), OTHER_USER)), hook);
+    await ingestRows(db, source, [20, 18, 16, 14, 12].map((hours) => impersonation(at(hours * HOUR), USER, OTHER_ADMIN)), hook);
+    await ingestRows(db, source, [10, 8, 6].map((hours) => impersonation(at(hours * HOUR), USER, OTHER_ADMIN)), hook);
 
     const groups = await groupsOf(db, source.id);
     expect(groups.map((g) => g.detection_count)).toEqual([9, 8]);
@@ -96,9 +98,9 @@ describe('grouping of detections into alerts', () => {
   it('opens a new alert once the period since the group began has passed', async () => {
     const source = await sourceWithPacks(db);
     const hook = createDetectionHook();
-    await ingestRows(db, source, [impersonation(at(days(2)))], hook);
-    await ingestRows(db, source, [impersonation(at(days(2) - 23 * HOUR))], hook); // inside the default 24 hours
-    await ingestRows(db, source, [impersonation(at(days(2) - 25 * HOUR))], hook); // past them
+    await ingestRows(db, source, [impersonation(at(days(8)))], hook);
+    await ingestRows(db, source, [impersonation(at(days(8) - days(7) + HOUR))], hook); // inside the rule's week
+    await ingestRows(db, source, [impersonation(at(days(8) - days(7) - HOUR))], hook); // past it
     expect((await groupsOf(db, source.id)).map((g) => g.detection_count)).toEqual([2, 1]);
   });
 
@@ -140,7 +142,7 @@ describe('grouping of detections into alerts', () => {
   it('rescans into the same groups, and never re-alerts on what is already alerted', async () => {
     const source = await sourceWithPacks(db, []);
     const noPacks = createDetectionHook();
-    const stored = [impersonation(at(10 * HOUR)), impersonation(at(8 * HOUR)), impersonation(at(6 * HOUR), OTHER_USER)];
+    const stored = [impersonation(at(10 * HOUR)), impersonation(at(8 * HOUR)), impersonation(at(6 * HOUR), USER, OTHER_ADMIN)];
     await ingestRows(db, source, stored, noPacks);
     await enablePack(db, source.id, 'atlassian-core');
     // Ingestion alerts on a newer event first; the rescan's older detections of the same subject join its alert.
