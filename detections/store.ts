@@ -68,6 +68,14 @@ export async function listEnabledPacks(sql: Sql): Promise<EnabledPack[]> {
   return rows.map((row) => ({ sourceId: row.source_id, sourceName: row.name, packId: row.pack_id, enabledAt: row.enabled_at }));
 }
 
+/** The grouping periods of every source that set any, by source id. */
+export async function listGroupPeriods(sql: Sql): Promise<Map<string, Record<string, number>>> {
+  const { rows } = await sql.query<{ source_id: string; group_periods: Record<string, number> }>(
+    `SELECT source_id, group_periods FROM source_detection_settings WHERE group_periods <> '{}'`,
+  );
+  return new Map(rows.map((row) => [row.source_id, row.group_periods]));
+}
+
 export async function loadDetectionSettings(sql: Sql, sourceId: string): Promise<DetectionSettings> {
   const { rows } = await sql.query<{ config: string }>(`SELECT ${DETECTION_CONFIG_SQL} AS config`, [sourceId]);
   return parseDetectionConfig(rows[0].config).settings;

@@ -41,6 +41,18 @@ export function parseDomainList(text: string): string[] {
 const MIN_GROUP_SECONDS = 60;
 const MAX_GROUP_SECONDS = 30 * 86_400;
 
+/** A grouping period as the flag and the sources file take it. */
+export function parseGroupPeriod(what: string, text: string): number {
+  const seconds = parseDurationSeconds(text);
+  if (seconds === undefined || seconds < MIN_GROUP_SECONDS || seconds > MAX_GROUP_SECONDS) {
+    throw new OperatorError(`${what} must be a duration from 1m to 30d (such as 6h or 2d); got "${text}"`);
+  }
+  return seconds;
+}
+
+/** Whether some shipped pack has a rule of this id. */
+export const isKnownRule = (ruleId: string) => DETECTION_PACKS.some((pack) => pack.rules.some((rule) => rule.id === ruleId));
+
 /**
  * `rule=duration` pairs, comma-separated (`admin-impersonation=6h,failed-login-burst=2d`), for rules of the pack;
  * `rule=default` goes back to the rule's own period (returned as null).
@@ -57,11 +69,7 @@ export function parseGroupPeriods(pack: DetectionPack, text: string): Record<str
       periods[ruleId] = null;
       continue;
     }
-    const seconds = parseDurationSeconds(duration);
-    if (seconds === undefined || seconds < MIN_GROUP_SECONDS || seconds > MAX_GROUP_SECONDS) {
-      throw new OperatorError(`--group-period of ${ruleId} must be a duration from 1m to 30d (such as 6h or 2d), or default; got "${duration}"`);
-    }
-    periods[ruleId] = seconds;
+    periods[ruleId] = parseGroupPeriod(`--group-period of ${ruleId}`, duration);
   }
   if (Object.keys(periods).length === 0) throw new OperatorError('--group-period needs at least one rule=duration pair, such as admin-impersonation=6h');
   return periods;

@@ -28,8 +28,8 @@ describe('packs enable --group-period', () => {
   it('refuses a bad period in one line, before anything is written', async () => {
     const source = await createTestSource(db, { organizationId: randomUUID(), apiKey: 'unused', apiBaseUrl: 'http://127.0.0.1:9' });
     const refused = async (value: string) => refusal(await cli('packs', 'enable', 'atlassian-core', '--source', source.name, '--group-period', value));
-    expect(await refused('admin-impersonation=30s')).toBe('error: --group-period of admin-impersonation must be a duration from 1m to 30d (such as 6h or 2d), or default; got "30s"');
-    expect(await refused('admin-impersonation=a week')).toBe('error: --group-period of admin-impersonation must be a duration from 1m to 30d (such as 6h or 2d), or default; got "a week"');
+    expect(await refused('admin-impersonation=30s')).toBe('error: --group-period of admin-impersonation must be a duration from 1m to 30d (such as 6h or 2d); got "30s"');
+    expect(await refused('admin-impersonation=a week')).toBe('error: --group-period of admin-impersonation must be a duration from 1m to 30d (such as 6h or 2d); got "a week"');
     expect(await refused('no-such-rule=1h')).toMatch(/^error: --group-period: pack atlassian-core has no rule "no-such-rule": its rules are admin-impersonation, /);
     expect(await refused('admin-impersonation')).toBe('error: --group-period takes rule=duration pairs such as admin-impersonation=6h, got "admin-impersonation"');
     const { rows } = await db.query('SELECT 1 FROM source_detection_packs WHERE source_id = $1 UNION ALL SELECT 1 FROM source_detection_settings WHERE source_id = $1', [source.id]);
