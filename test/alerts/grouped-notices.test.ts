@@ -23,12 +23,14 @@ describe('notices of a grouped detection alert', () => {
     await db.close();
   });
 
-  it('sends the opening once, then an update at 2 and 4 detections, each with a message id of its own', async () => {
+  it('sends the opening once, then an update at 2 and 4 detections, each with a message id of its own, to webhooks and Slack', async () => {
     const source = await sourceWithPacks(db);
     const path = `/grouped/${source.id}`;
     const url = `${receiver.url}${path}`;
     const secret = newSigningSecret();
     await setSourceDestination(db.pool, testCipher, source.id, 'webhook', url, { sealedSigningSecret: sealSigningSecret(testCipher, url, secret) });
+    const slackPath = `/grouped-slack/${source.id}`;
+    await setSourceDestination(db.pool, testCipher, source.id, 'slack', `${receiver.url}${slackPath}`);
     const hook = createDetectionHook();
     const deliver = createAlertDelivery(db, { requestTimeoutMs: 2_000, cipher: testCipher });
     // Two hours apart, past the rule's one-hour dedup period: five detections, one alert.
@@ -47,5 +49,10 @@ describe('notices of a grouped detection alert', () => {
     // Receivers drop repeats by message id: each doubling must carry one of its own, and verify.
     expect(received.map((r) => r.headers['webhook-id'])).toEqual([`alert-${alert.id}-opened`, `alert-${alert.id}-updated-2`, `alert-${alert.id}-updated-4`]);
     for (const r of received) expect(new Webhook(secret).verify(r.raw, r.headers as Record<string, string>)).toMatchObject({ alert: { id: Number(alert.id) } });
+    expect(receiver.at(slackPath).map((r) => (r.body.text as string).split('\n')[0])).toEqual([
+      `:rotating_light: *HIGH* [${source.name}] ${alert.title}`,
+      `:arrow_up: *2 detections* [${source.name}] ${alert.title}`,
+      `:arrow_up: *4 detections* [${source.name}] ${alert.title}`,
+    ]);
   });
 });
