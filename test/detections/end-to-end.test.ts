@@ -151,7 +151,7 @@ describe('detections end to end: simulator, source workflow, PostgreSQL, CLI', (
 
       // A rescan of the last day picks up the event stored while disabled, and nothing older or already raised.
       expect(await cli('packs', 'enable', 'atlassian-core', '--source', source.name, '--rescan-days', '1')).toMatch(
-        /^pack atlassian-core was already enabled for source \S+; rescanned \d+ stored events of the last 1 days: 1 new detections$/m,
+        /^pack atlassian-core was already enabled for source \S+; rescanned \d+ stored events of the last 1 days: 1 new detections, 1 new alerts \(the others joined open ones\)$/m,
       );
       const all = await detectionsOf(db, source.id);
       expect(all.map((d) => d.event_id)).toContain(whileDisabled);

@@ -145,11 +145,12 @@ describe('rescan of stored events', () => {
 
     await enablePack(db, source.id, 'atlassian-core');
     const first = await rescanStoredEvents(db, source, ['atlassian-core'], 2, { batchSize: 2 });
-    expect(first).toEqual({ eventsEvaluated: 6, detections: 2 });
+    expect(first).toEqual({ eventsEvaluated: 6, detections: 2, alertsOpened: 2 });
     expect((await detectionsOf(db, source.id)).map((d) => d.rule_id)).toEqual(['admin-impersonation', 'failed-login-burst']);
 
     const again = await rescanStoredEvents(db, source, ['atlassian-core'], 5);
-    expect(again).toEqual({ eventsEvaluated: 7, detections: 1 });
+    // The older impersonation by the same admin joins the open alert the recent one opened.
+    expect(again).toEqual({ eventsEvaluated: 7, detections: 1, alertsOpened: 0 });
     expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([old.eventId, recent.eventId, burst[4].eventId]);
     // The two impersonations by one admin, two days apart, share an alert: the rule groups per admin and week.
     expect(await detectionAlertsOf(db, source.id)).toHaveLength(2);

@@ -147,11 +147,12 @@ describe('grouping of detections into alerts', () => {
     await enablePack(db, source.id, 'atlassian-core');
     // Ingestion alerts on a newer event first; the rescan's older detections of the same subject join its alert.
     await ingestRows(db, source, [impersonation(at(4 * HOUR))], createDetectionHook());
-    expect(await rescanStoredEvents(db, source, ['atlassian-core'], 1, { batchSize: 1 })).toEqual({ eventsEvaluated: 4, detections: 3 });
+    // Two of them join the admin's open alert; the other admin's opens one.
+    expect(await rescanStoredEvents(db, source, ['atlassian-core'], 1, { batchSize: 1 })).toEqual({ eventsEvaluated: 4, detections: 3, alertsOpened: 1 });
     const groups = await groupsOf(db, source.id);
     expect(groups.map((g) => g.detection_count)).toEqual([3, 1]);
     expect(groups[0]).toMatchObject({ first_event_at: at(10 * HOUR), last_event_at: at(4 * HOUR) });
-    expect(await rescanStoredEvents(db, source, ['atlassian-core'], 1)).toEqual({ eventsEvaluated: 4, detections: 0 });
+    expect(await rescanStoredEvents(db, source, ['atlassian-core'], 1)).toEqual({ eventsEvaluated: 4, detections: 0, alertsOpened: 0 });
     expect(await groupsOf(db, source.id)).toEqual(groups);
   });
 });

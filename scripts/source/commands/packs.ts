@@ -115,8 +115,9 @@ async function enable(context: CliContext, packId: string, options: EnableOption
   const result = await rescanStoredEvents(db, source, [pack.id], rescanDays);
   printResult(
     context.outputFormat(),
-    { ...enabled, rescan: { days: rescanDays, eventsEvaluated: result.eventsEvaluated, detections: result.detections } },
-    `${state}${domains}${periods}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections`,
+    { ...enabled, rescan: { days: rescanDays, eventsEvaluated: result.eventsEvaluated, detections: result.detections, alertsOpened: result.alertsOpened } },
+    `${state}${domains}${periods}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections, ` +
+      `${result.alertsOpened} new alerts (the others joined open ones)`,
   );
 }
 
