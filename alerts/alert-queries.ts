@@ -1,9 +1,10 @@
 import type { Database } from '../store/database';
 import { destinationIdOf, type AlertKind, type Severity } from './alert-store';
+import type { Notice } from './notice-payload';
 import type { DestinationFormat } from './destinations';
 
 export interface DeliveryView {
-  notice: 'opened' | 'resolved';
+  notice: Notice;
   format: DestinationFormat;
   /** Scheme, host and port only: the rest of a webhook URL is a credential. */
   destination: string;
@@ -32,7 +33,19 @@ export interface AlertView {
   acknowledgedBy: string | null;
   acknowledgement: string | null;
   deliveries: DeliveryView[];
+  /** Detection alerts that group detections: how many joined, their first and last event time, their ids. */
+  group: AlertGroupView | null;
 }
+
+export interface AlertGroupView {
+  detections: number;
+  firstEventAt: string;
+  lastEventAt: string;
+  /** The first MAX_LISTED_DETECTIONS ids (see `detections`): enough to start from, small enough for a listing. */
+  detectionIds: number[];
+}
+
+const MAX_LISTED_DETECTIONS = 100;
 
 /** Every open alert, then the most recently opened resolved ones, newest first within each. */
 export async function listAlerts(db: Database, options: { sourceId?: string; recent: number }): Promise<AlertView[]> {
@@ -51,6 +64,11 @@ export async function listAlerts(db: Database, options: { sourceId?: string; rec
       WHERE d.alert_id = ANY($1::bigint[]) ORDER BY d.id`,
     [ids],
   );
+  const { rows: grouped } = await db.query<{ alert_id: string; ids: string[] }>(
+    `SELECT alert_id, (array_agg(id ORDER BY id))[1:$2] AS ids FROM detections WHERE alert_id = ANY($1::bigint[]) GROUP BY alert_id`,
+    [rows.filter((row) => row.group_key !== null).map((row) => Number(row.id)), MAX_LISTED_DETECTIONS],
+  );
+  const detectionIds = new Map(grouped.map((g) => [Number(g.alert_id), g.ids.map(Number)]));
   return rows.map((row) => ({
     id: Number(row.id),
     source: row.source_name,
@@ -80,6 +98,15 @@ export async function listAlerts(db: Database, options: { sourceId?: string; rec
         nextAttemptAt: d.status === 'pending' ? d.next_attempt_at.toISOString() : null,
         deliveredAt: d.delivered_at?.toISOString() ?? null,
       })),
+    group:
+      row.group_key === null
+        ? null
+        : {
+            detections: row.detection_count,
+            firstEventAt: row.first_event_at.toISOString(),
+            lastEventAt: row.last_event_at.toISOString(),
+            detectionIds: detectionIds.get(Number(row.id)) ?? [],
+          },
   }));
 }
 

@@ -15,6 +15,8 @@ export interface AlertToOpen {
   details?: Record<string, unknown>;
   /** Resolve by itself this long after opening, unless resolved before (detection rules that ask for it). */
   autoResolveSeconds?: number;
+  /** Detection alerts: the group of detections (one rule, one subject) the alert gathers, as it opens. */
+  group?: { key: string; count: number; firstEventAt: Date; lastEventAt: Date };
 }
 
 /**
@@ -71,10 +73,13 @@ export async function openAlert(q: Queryable, alert: AlertToOpen): Promise<{ ale
  */
 export function openingAlerts(param: string): string {
   return `opened AS (
-       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details, auto_resolve_at)
-       SELECT a.source_id, a.kind, a.dedup_key, a.severity, a.title, a.message, a.details, now() + make_interval(secs => a.auto_resolve_seconds)
+       INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details, auto_resolve_at,
+                           group_key, detection_count, first_event_at, last_event_at)
+       SELECT a.source_id, a.kind, a.dedup_key, a.severity, a.title, a.message, a.details, now() + make_interval(secs => a.auto_resolve_seconds),
+              a.group_key, a.detection_count, a.first_event_at, a.last_event_at
          FROM jsonb_to_recordset(${param}::jsonb)
-              AS a(source_id uuid, kind text, dedup_key text, severity text, title text, message text, details jsonb, auto_resolve_seconds double precision)
+              AS a(source_id uuid, kind text, dedup_key text, severity text, title text, message text, details jsonb, auto_resolve_seconds double precision,
+                   group_key text, detection_count integer, first_event_at timestamptz, last_event_at timestamptz)
        ON CONFLICT (source_id, kind, dedup_key) WHERE status = 'open' DO NOTHING
        RETURNING id, source_id, kind, dedup_key, severity
      ), queued AS (
@@ -83,6 +88,40 @@ export function openingAlerts(param: string): string {
          FROM opened o JOIN alert_destinations d ON ${destinationHears('o')}
        ON CONFLICT DO NOTHING
      )`;
+}
+
+/**
+ * The part of a statement that grows open grouped alerts by detections that join them: CTEs `grown` (id of each
+ * alert grown) and `updated`, which queues one 'updated' notice per destination when the alert's count reaches a
+ * power of two it had not reached (2, 4, 8...): a group that keeps growing tells of it ever more rarely. `param` is
+ * the placeholder of a growthParameter() value.
+ */
+export function growingAlerts(param: string): string {
+  return `grown AS (
+       UPDATE alerts a SET detection_count = a.detection_count + g.count,
+              first_event_at = LEAST(a.first_event_at, g.first), last_event_at = GREATEST(a.last_event_at, g.last)
+         FROM jsonb_to_recordset(${param}::jsonb) AS g(id bigint, count integer, first timestamptz, last timestamptz)
+        WHERE a.id = g.id AND a.status = 'open'
+       RETURNING a.id, a.source_id, a.kind, a.severity, a.detection_count, a.detection_count - g.count AS before_count
+     ), updated AS (
+       INSERT INTO alert_deliveries (alert_id, notice, format, destination_id, at_count)
+       SELECT o.id, 'updated', d.format, ${destinationIdOf('d')}, 1 << floor(log(2, o.detection_count))::int
+         FROM grown o JOIN alert_destinations d ON ${destinationHears('o')}
+        WHERE floor(log(2, o.detection_count)) > floor(log(2, o.before_count))
+       ON CONFLICT DO NOTHING
+     )`;
+}
+
+export interface AlertGrowth {
+  alertId: number;
+  /** Detections that joined, and their earliest and latest event time. */
+  count: number;
+  firstEventAt: Date;
+  lastEventAt: Date;
+}
+
+export function growthParameter(growth: readonly AlertGrowth[]): string {
+  return JSON.stringify(growth.map((g) => ({ id: g.alertId, count: g.count, first: g.firstEventAt, last: g.lastEventAt })));
 }
 
 /** The alerts as one JSON parameter: node-postgres would escape every character of text[] parameters in JavaScript. */
@@ -97,6 +136,10 @@ export function alertsParameter(alerts: readonly AlertToOpen[]): string {
       message: a.message,
       details: a.details ?? {},
       auto_resolve_seconds: a.autoResolveSeconds ?? null,
+      group_key: a.group?.key ?? null,
+      detection_count: a.group?.count ?? null,
+      first_event_at: a.group?.firstEventAt ?? null,
+      last_event_at: a.group?.lastEventAt ?? null,
     })),
   );
 }

@@ -26,10 +26,10 @@ export interface DeliveryRound {
 }
 
 /**
- * Pending rows that may go out. A resolution waits while its destination has not had the opening: receivers see
+ * Pending rows that may go out. A resolution or an update waits while its destination has not had the opening: receivers see
  * them in order, and the wait costs no round of its own, since the opening's next attempt comes first.
  */
-const SENDABLE = `d.status = 'pending' AND NOT (d.notice = 'resolved' AND EXISTS (
+const SENDABLE = `d.status = 'pending' AND NOT (d.notice IN ('resolved', 'updated') AND EXISTS (
   SELECT 1 FROM alert_deliveries o
   WHERE o.alert_id = d.alert_id AND o.destination_id = d.destination_id AND o.notice = 'opened' AND o.status = 'pending'))`;
 
@@ -39,6 +39,8 @@ interface ClaimedDelivery {
   notice: Notice;
   format: DestinationFormat;
   destinationId: string;
+  /** 'updated' notices: the detection count it tells of. */
+  atCount: number;
 }
 
 /** Where a notice goes, as its destination is configured now: the URL still sealed. */
@@ -110,10 +112,17 @@ async function claimDue(db: Database): Promise<ClaimedDelivery[]> {
        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
      UPDATE alert_deliveries d SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $2)
      FROM due WHERE d.id = due.id
-     RETURNING d.id, d.alert_id, d.notice, d.format, d.destination_id`,
+     RETURNING d.id, d.alert_id, d.notice, d.format, d.destination_id, d.at_count`,
     [BATCH_SIZE, LEASE_SECONDS],
   );
-  return rows.map((row) => ({ id: Number(row.id), alertId: Number(row.alert_id), notice: row.notice, format: row.format, destinationId: row.destination_id }));
+  return rows.map((row) => ({
+    id: Number(row.id),
+    alertId: Number(row.alert_id),
+    notice: row.notice,
+    format: row.format,
+    destinationId: row.destination_id,
+    atCount: row.at_count,
+  }));
 }
 
 async function loadDestinations(db: Database, ids: string[]): Promise<Map<string, DestinationRow>> {
@@ -142,9 +151,9 @@ async function post(
   timeoutMs: number,
   options: DeliveryOptions,
 ): Promise<DeliveryFailure | undefined> {
-  const body = JSON.stringify(noticeBody(delivery.format, delivery.notice, alert, delivery.id, options.links));
+  const body = JSON.stringify(noticeBody(delivery.format, delivery.notice, alert, delivery.id, options.links, delivery.atCount));
   // Delivery is at least once (a lease can run out mid-request): receivers may drop repeats by this key.
-  const messageId = `alert-${alert.id}-${delivery.notice}`;
+  const messageId = `alert-${alert.id}-${delivery.notice}${delivery.notice === 'updated' ? `-${delivery.atCount}` : ''}`;
   // Opened here and nowhere else: the URL is a credential, and it never leaves this function.
   let url: string;
   try {

@@ -8,7 +8,8 @@ export interface WebUiLinks {
   namespace: string;
 }
 
-export type Notice = 'opened' | 'resolved';
+/** 'updated': a grouped detection alert reached a doubling of its detections (2, 4, 8...). */
+export type Notice = 'opened' | 'resolved' | 'updated';
 
 /** An alert as the outbox delivers it: what was recorded, never more (no key, no event body). */
 export interface AlertRecord {
@@ -25,6 +26,8 @@ export interface AlertRecord {
   openedAt: Date;
   resolvedAt: Date | null;
   resolution: string | null;
+  /** Grouped detection alerts: how many detections, their first and last event time. */
+  group: { detections: number; firstEventAt: Date; lastEventAt: Date } | null;
 }
 
 export function toAlertRecord(row: Record<string, unknown>): AlertRecord {
@@ -42,15 +45,20 @@ export function toAlertRecord(row: Record<string, unknown>): AlertRecord {
     openedAt: row.opened_at as Date,
     resolvedAt: row.resolved_at as Date | null,
     resolution: row.resolution as string | null,
+    group:
+      row.group_key === null || row.group_key === undefined
+        ? null
+        : { detections: row.detection_count as number, firstEventAt: row.first_event_at as Date, lastEventAt: row.last_event_at as Date },
   };
 }
 
 /** The body POSTed for one notice: a generic JSON document, or a Slack message (Block Kit, with `text` as its fallback). */
-export function noticeBody(format: DestinationFormat, notice: Notice, alert: AlertRecord, deliveryId: number, links?: WebUiLinks): unknown {
-  if (format === 'slack') return slackMessage(notice, alert, links);
+export function noticeBody(format: DestinationFormat, notice: Notice, alert: AlertRecord, deliveryId: number, links?: WebUiLinks, atCount = 0): unknown {
+  if (format === 'slack') return slackMessage(notice, alert, links, atCount);
   return {
     notice,
     deliveryId,
+    ...(notice === 'updated' ? { detectionsReached: atCount } : {}),
     alert: {
       id: alert.id,
       source: { id: alert.sourceId, name: alert.sourceName },
@@ -64,12 +72,21 @@ export function noticeBody(format: DestinationFormat, notice: Notice, alert: Ale
       openedAt: alert.openedAt.toISOString(),
       resolvedAt: alert.resolvedAt?.toISOString() ?? null,
       resolution: alert.resolution,
+      ...(alert.group
+        ? {
+            group: {
+              detections: alert.group.detections,
+              firstEventAt: alert.group.firstEventAt.toISOString(),
+              lastEventAt: alert.group.lastEventAt.toISOString(),
+            },
+          }
+        : {}),
     },
   };
 }
 
-function slackMessage(notice: Notice, alert: AlertRecord, links: WebUiLinks | undefined) {
-  const text = slackText(notice, alert);
+function slackMessage(notice: Notice, alert: AlertRecord, links: WebUiLinks | undefined, atCount: number) {
+  const text = slackText(notice, alert, atCount);
   const facts = [`source *${escapeSlack(alert.sourceName)}*`, alert.kind.replace('_', ' '), alert.severity, `alert ${alert.id}`];
   const blocks: unknown[] = [
     { type: 'section', text: { type: 'mrkdwn', text } },
@@ -82,7 +99,8 @@ function slackMessage(notice: Notice, alert: AlertRecord, links: WebUiLinks | un
   return { text, blocks };
 }
 
-function slackText(notice: Notice, alert: AlertRecord): string {
+function slackText(notice: Notice, alert: AlertRecord, atCount: number): string {
+  if (notice === 'updated') return `:arrow_up: *${atCount} detections* [${alert.sourceName}] ${escapeSlack(alert.title)}`;
   if (notice === 'resolved') {
     return `:white_check_mark: *Resolved* [${alert.sourceName}] ${escapeSlack(alert.title)}\n${escapeSlack(alert.resolution ?? '')}`.trimEnd();
   }

@@ -6,6 +6,7 @@ export interface DetectionAlert extends AlertToOpen {
   kind: 'detection';
   dedupKey: string;
   details: Record<string, unknown>;
+  group: NonNullable<AlertToOpen['group']>;
 }
 
 export interface DetectionFacts {
@@ -22,13 +23,16 @@ export interface DetectionFacts {
   country: string | null;
   /** Threshold rules: how many events the window held. */
   count?: number;
+  /** The detections the alert opens with: its rule and subject, how many, their first and last event time. */
+  group: DetectionAlert['group'];
 }
 
 /**
- * Detections do not use the alert path's open-alert gate: their dedup period (the detections table) decides, and a
- * finding after that period must alert even if nobody has resolved the previous one. So the alert's dedup key names
- * the rule and the triggering event: unique per detection, and the same if that detection were ever offered twice.
- * Kept small: a backfill over a risky stretch of history raises many of these inside the page transactions.
+ * Detections do not use the alert path's open-alert gate: their grouping (detections/group.ts) decides, and a
+ * group after the rule's period must open a new alert even if nobody has resolved the previous one. So the alert's
+ * dedup key names the rule and the event that opened the group: unique per group, and the same if that detection
+ * were ever offered twice. Kept small: a backfill over a risky stretch of history raises many of these inside the
+ * page transactions.
  */
 export function detectionAlert(facts: DetectionFacts): DetectionAlert {
   const { rule } = facts;
@@ -40,6 +44,7 @@ export function detectionAlert(facts: DetectionFacts): DetectionAlert {
     dedupKey: `${rule.id}:${facts.eventId}`,
     severity: rule.severity,
     autoResolveSeconds: rule.autoResolveSeconds,
+    group: facts.group,
     title: facts.title,
     message:
       `${rule.title} (${rule.id}, ${rule.severity}) on source ${facts.sourceName}: ${actor}${where ? ` from ${where}` : ''} ` +

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { InsertedEventsHook } from '../store/events';
 import { actionFilter } from './action-filter';
@@ -8,7 +7,9 @@ import { detectionPacks, PackedRule, rulesOfPacks } from './registry';
 import { decide, Finding } from './decide';
 import type { Candidate, DetectionPack, DetectionSettings } from './rule';
 import { loadStoredFacts } from './stored-facts';
-import { DETECTION_CONFIG_SQL, parseDetectionConfig, recordDetections } from './store';
+import { groupFindings, groupKeyOf, lockOpenGroups } from './group';
+import { indexableKey } from './indexable-key';
+import { DETECTION_CONFIG_SQL, NewDetection, parseDetectionConfig, recordDetections } from './store';
 
 export interface DetectionSource {
   id: string;
@@ -35,17 +36,16 @@ export function createDetectionHook(options: EngineOptions = {}): InsertedEvents
     async run(tx, source, inserted, context) {
       const config = parseDetectionConfig(String(context));
       if (config.packIds.length === 0) return { alertsOpened: 0 };
-      const rulesFired = await evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, packs), config.settings, { newEvents: true });
-      // Each detection opens its own alert (its dedup key names the triggering event).
-      return { alertsOpened: rulesFired.length, rulesFired };
+      // Only alerts that open change the source's AlertOpen: a detection that joins an open alert leaves it as it is.
+      return evaluateEvents(tx, source, inserted, rulesOfPacks(config.packIds, packs), config.settings, { newEvents: true });
     },
   };
 }
 
 /**
  * Evaluates rows already stored in the transaction's view of `events` with the given rules; returns the rule id of
- * each detection it raised. `newEvents`: the rows were inserted by this transaction (ingestion), not read back (a rescan). At most two statements, whatever the number of rows, rules and findings: read the facts the
- * candidates need, then record the detections with their alerts. The transaction must hold the source's checkpoint
+ * each detection it raised, and how many alerts they opened. `newEvents`: the rows were inserted by this transaction (ingestion), not read back (a rescan). At most three statements, whatever the number of rows, rules and findings: read the facts the
+ * candidates need, lock the open groups they may join, then record the detections with their alerts. The transaction must hold the source's checkpoint
  * row: that lock serialises every detection write of a source (an ingested page holds it from advancing the
  * checkpoint, before its hook; a rescan batch takes it first), so the facts include every detection committed before
  * the insert that follows them.
@@ -57,12 +57,12 @@ export async function evaluateEvents(
   rules: readonly PackedRule[],
   settings: DetectionSettings,
   { newEvents }: { newEvents: boolean },
-): Promise<string[]> {
+): Promise<{ rulesFired: string[]; alertsOpened: number }> {
   const candidates = candidatesOf(rows, rules, settings);
-  if (candidates.length === 0) return [];
+  if (candidates.length === 0) return { rulesFired: [], alertsOpened: 0 };
   const findings = decide(candidates, await loadStoredFacts(tx, source.id, candidates, { newEvents }));
-  await raise(tx, source, findings, settings);
-  return findings.map((finding) => finding.rule.id);
+  const alertsOpened = findings.length > 0 ? await raise(tx, source, findings, settings) : 0;
+  return { rulesFired: findings.map((finding) => finding.rule.id), alertsOpened };
 }
 
 function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[], settings: DetectionSettings): Candidate[] {
@@ -105,55 +105,51 @@ function candidatesOf(rows: readonly EvaluatedRow[], rules: readonly PackedRule[
   return candidates;
 }
 
-/** 512 UTF-16 units are at most 1,536 bytes: well inside the ~2.7 KB of a btree entry of the detections index. */
-const MAX_INDEXED_KEY_LENGTH = 512;
-
 /**
- * A key made of event content (an actor id, a domain) longer than the detections index can hold, which only hostile
- * content makes, is kept as its SHA-256: the same value still makes the same key, and the page still commits.
+ * Records the detections: each joins the open alert of its rule and subject within the rule's period, or opens a new
+ * one; in one statement for the whole batch after the lookup of the open groups. Returns how many alerts it opened.
  */
-function indexableKey(key: string): string {
-  return key.length <= MAX_INDEXED_KEY_LENGTH ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
-}
-
-/** Records the detections and opens their alerts, in one statement for the whole batch. */
-async function raise(tx: PoolClient, source: DetectionSource, findings: Finding[], settings: DetectionSettings): Promise<void> {
-  await recordDetections(
-    tx,
-    findings.map(({ packId, rule, event, eventIds, count, dedupKey }) => {
-      const title = rule.alertTitle(event, settings);
-      const eventTime = new Date(event.timeMs);
-      return {
-        detection: {
-          sourceId: source.id,
-          packId,
-          ruleId: rule.id,
-          severity: rule.severity,
-          dedupKey,
-          eventId: event.eventId,
-          eventIds,
-          eventTime,
-          actorId: event.actor.id,
-          actorName: event.actor.name,
-          actorEmail: event.actor.email,
-          ip: event.ip,
-          title,
-        },
-        alert: detectionAlert({
-          sourceId: source.id,
-          sourceName: source.name,
-          packId,
-          rule,
-          title,
-          eventId: event.eventId,
-          eventIds,
-          eventTime,
-          actor: event.actor,
-          ip: event.ip,
-          country: event.country,
-          count,
-        }),
-      };
-    }),
-  );
+async function raise(tx: PoolClient, source: DetectionSource, findings: Finding[], settings: DetectionSettings): Promise<number> {
+  const plan = groupFindings(findings, await lockOpenGroups(tx, source.id, [...new Set(findings.map((finding) => groupKeyOf(finding, settings)))]), settings);
+  const detectionOf = (finding: Finding): NewDetection => {
+    const { packId, rule, event, eventIds, dedupKey } = finding;
+    return {
+      sourceId: source.id,
+      packId,
+      ruleId: rule.id,
+      severity: rule.severity,
+      dedupKey,
+      eventId: event.eventId,
+      eventIds,
+      eventTime: new Date(event.timeMs),
+      actorId: event.actor.id,
+      actorName: event.actor.name,
+      actorEmail: event.actor.email,
+      ip: event.ip,
+      title: rule.alertTitle(event, settings),
+    };
+  };
+  const opened = plan.opened.map((group) => {
+    const detections = group.map(detectionOf);
+    const [{ packId, rule, event, eventIds, count }] = group;
+    const alert = detectionAlert({
+      sourceId: source.id,
+      sourceName: source.name,
+      packId,
+      rule,
+      title: detections[0].title,
+      eventId: event.eventId,
+      eventIds,
+      eventTime: detections[0].eventTime,
+      actor: event.actor,
+      ip: event.ip,
+      country: event.country,
+      count,
+      group: { key: groupKeyOf(group[0], settings), count: group.length, firstEventAt: detections[0].eventTime, lastEventAt: detections[detections.length - 1].eventTime },
+    });
+    return { alert, detections };
+  });
+  const joined = plan.joined.map(({ group, findings: joining }) => ({ alertId: group.alertId, detections: joining.map(detectionOf) }));
+  await recordDetections(tx, { opened, joined });
+  return opened.length;
 }

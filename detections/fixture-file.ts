@@ -29,9 +29,11 @@ export class FixtureFileError extends Error {
 }
 
 /** A case's detection settings, as a source would hold them; what a case leaves out takes the product's default. */
-const settingsSchema = z.strictObject({
-  allowedInviteDomains: z.array(z.string().min(1)).default([...DEFAULT_DETECTION_SETTINGS.allowedInviteDomains]),
-});
+const settingsSchema = z
+  .strictObject({
+    allowedInviteDomains: z.array(z.string().min(1)).default([...DEFAULT_DETECTION_SETTINGS.allowedInviteDomains]),
+  })
+  .transform((settings): DetectionSettings => ({ ...DEFAULT_DETECTION_SETTINGS, ...settings }));
 
 const caseSchema = z.strictObject({
   name: z.string().min(1),

@@ -17,6 +17,8 @@ export interface RescanResult {
   /** Stored events whose action some rule of the packs looks at. */
   eventsEvaluated: number;
   detections: number;
+  /** Alerts those detections opened: the others joined an open alert of their rule and subject. */
+  alertsOpened: number;
 }
 
 /**
@@ -30,17 +32,18 @@ export async function rescanStoredEvents(db: Database, source: DetectionSource, 
   const settings = await loadDetectionSettings(db, source.id);
   const since = new Date((options.now ?? new Date()).getTime() - days * 24 * 3600_000);
   const batchSize = options.batchSize ?? 1000;
-  const result: RescanResult = { eventsEvaluated: 0, detections: 0 };
+  const result: RescanResult = { eventsEvaluated: 0, detections: 0, alertsOpened: 0 };
   let after: { time: Date; eventId: string } | null = null;
   for (;;) {
     const batch = await db.withTransaction(async (tx) => {
       await holdSourceCheckpoint(tx, source.id);
       const rows = await readBatch(tx, source.id, patterns, since, after, batchSize);
-      const raised = rows.length > 0 ? (await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings, { newEvents: false })).length : 0;
+      const raised = rows.length > 0 ? await evaluateEvents(tx, source, rows.map((r) => r.row), rules, settings, { newEvents: false }) : undefined;
       return { rows, raised };
     });
     result.eventsEvaluated += batch.rows.length;
-    result.detections += batch.raised;
+    result.detections += batch.raised?.rulesFired.length ?? 0;
+    result.alertsOpened += batch.raised?.alertsOpened ?? 0;
     if (batch.rows.length < batchSize) return result;
     const last = batch.rows[batch.rows.length - 1];
     after = { time: last.time, eventId: last.row.eventId };

@@ -9,9 +9,22 @@ export type { Severity };
 export interface DetectionSettings {
   /** E-mail domains invitations may go to (subdomains included). Empty: the inviting admin's own domain. */
   allowedInviteDomains: readonly string[];
+  /** Grouping periods this source sets in place of its rules' own, in seconds, by rule id. */
+  groupPeriods: Readonly<Record<string, number>>;
 }
 
-export const DEFAULT_DETECTION_SETTINGS: DetectionSettings = { allowedInviteDomains: [] };
+export const DEFAULT_DETECTION_SETTINGS: DetectionSettings = { allowedInviteDomains: [], groupPeriods: {} };
+
+/** A rule without a grouping period of its own groups per day: one alert a day per subject is what a team triages. */
+export const DEFAULT_GROUP_SECONDS = 24 * 3600;
+
+/** The period of rules whose detections stay one case for days: per admin, app, domain or country. */
+export const WEEK_SECONDS = 7 * 24 * 3600;
+
+/** How long after a group's first event a detection of the same rule and subject still joins its open alert. */
+export function groupPeriodSeconds(rule: Rule, settings: DetectionSettings): number {
+  return settings.groupPeriods[rule.id] ?? rule.groupSeconds ?? DEFAULT_GROUP_SECONDS;
+}
 
 interface RuleBase {
   /** Stable: stored with every detection and used in dedup keys. */
@@ -34,6 +47,16 @@ interface RuleBase {
    * first; without it, an alert stays open until someone resolves it.
    */
   autoResolveSeconds?: number;
+  /**
+   * Detections of the rule with the same subject (its dedup key) within this many seconds of the first one join one
+   * open alert; DEFAULT_GROUP_SECONDS when absent. A source may override it (DetectionSettings.groupPeriods).
+   */
+  groupSeconds?: number;
+  /**
+   * What the rule's alerts group by when it differs from its dedup key (an event rule's `key`, the counted or new
+   * value of the others): the admin who acts, say, where dedup is per target.
+   */
+  subject?(event: DetectionEvent, settings: DetectionSettings): string;
 }
 
 /** Fires on each matching event. */

@@ -1,5 +1,5 @@
 import type { QueryResult, QueryResultRow } from 'pg';
-import { alertsParameter, openingAlerts } from '../alerts/alert-store';
+import { alertsParameter, growingAlerts, growthParameter, openingAlerts } from '../alerts/alert-store';
 import type { DetectionAlert } from './alert';
 import { DEFAULT_DETECTION_SETTINGS, DetectionSettings, Severity } from './rule';
 
@@ -19,11 +19,22 @@ export interface DetectionConfig {
  */
 export const DETECTION_CONFIG_SQL = `json_build_object(
     'packIds', COALESCE((SELECT array_agg(pack_id ORDER BY pack_id) FROM source_detection_packs WHERE source_id = $1), '{}'),
-    'allowedInviteDomains', (SELECT allowed_invite_domains FROM source_detection_settings WHERE source_id = $1))::text`;
+    'allowedInviteDomains', (SELECT allowed_invite_domains FROM source_detection_settings WHERE source_id = $1),
+    'groupPeriods', (SELECT group_periods FROM source_detection_settings WHERE source_id = $1))::text`;
 
 export function parseDetectionConfig(text: string): DetectionConfig {
-  const { packIds, allowedInviteDomains } = JSON.parse(text) as { packIds: string[]; allowedInviteDomains: string[] | null };
-  return { packIds, settings: allowedInviteDomains ? { allowedInviteDomains } : DEFAULT_DETECTION_SETTINGS };
+  const { packIds, allowedInviteDomains, groupPeriods } = JSON.parse(text) as {
+    packIds: string[];
+    allowedInviteDomains: string[] | null;
+    groupPeriods: Record<string, number> | null;
+  };
+  return {
+    packIds,
+    settings: {
+      allowedInviteDomains: allowedInviteDomains ?? DEFAULT_DETECTION_SETTINGS.allowedInviteDomains,
+      groupPeriods: groupPeriods ?? DEFAULT_DETECTION_SETTINGS.groupPeriods,
+    },
+  };
 }
 
 /** Enables a pack for a source from now on; returns false when it was already enabled (its enabled_at is kept). */
@@ -57,16 +68,29 @@ export async function listEnabledPacks(sql: Sql): Promise<EnabledPack[]> {
   return rows.map((row) => ({ sourceId: row.source_id, sourceName: row.name, packId: row.pack_id, enabledAt: row.enabled_at }));
 }
 
+/** The grouping periods of every source that set any, by source id. */
+export async function listGroupPeriods(sql: Sql): Promise<Map<string, Record<string, number>>> {
+  const { rows } = await sql.query<{ source_id: string; group_periods: Record<string, number> }>(
+    `SELECT source_id, group_periods FROM source_detection_settings WHERE group_periods <> '{}'`,
+  );
+  return new Map(rows.map((row) => [row.source_id, row.group_periods]));
+}
+
 export async function loadDetectionSettings(sql: Sql, sourceId: string): Promise<DetectionSettings> {
   const { rows } = await sql.query<{ config: string }>(`SELECT ${DETECTION_CONFIG_SQL} AS config`, [sourceId]);
   return parseDetectionConfig(rows[0].config).settings;
 }
 
-export async function saveDetectionSettings(sql: Sql, sourceId: string, settings: DetectionSettings): Promise<void> {
+/** Saves the settings given; those left out keep their stored value (or default). */
+export async function saveDetectionSettings(sql: Sql, sourceId: string, settings: Partial<DetectionSettings>): Promise<void> {
   await sql.query(
-    `INSERT INTO source_detection_settings (source_id, allowed_invite_domains) VALUES ($1, $2)
-     ON CONFLICT (source_id) DO UPDATE SET allowed_invite_domains = EXCLUDED.allowed_invite_domains, updated_at = now()`,
-    [sourceId, settings.allowedInviteDomains],
+    `INSERT INTO source_detection_settings (source_id, allowed_invite_domains, group_periods)
+     VALUES ($1, COALESCE($2, '{}'::text[]), COALESCE($3::jsonb, '{}'))
+     ON CONFLICT (source_id) DO UPDATE SET
+       allowed_invite_domains = COALESCE($2, source_detection_settings.allowed_invite_domains),
+       group_periods = COALESCE($3::jsonb, source_detection_settings.group_periods),
+       updated_at = now()`,
+    [sourceId, settings.allowedInviteDomains ?? null, settings.groupPeriods ? JSON.stringify(settings.groupPeriods) : null],
   );
 }
 
@@ -94,23 +118,39 @@ export interface NewDetection {
   title: string;
 }
 
+/** Detections to record: those that open a new alert (with it), and those that join an open one. */
+export interface DetectionsToRecord {
+  opened: ReadonlyArray<{ alert: DetectionAlert; detections: readonly NewDetection[] }>;
+  joined: ReadonlyArray<{ alertId: number; detections: readonly NewDetection[] }>;
+}
+
 /**
- * Records detections and opens their alerts through the alert path, in ONE statement for a page's worth: each
- * detection row keeps the id of the alert it opened. Both arrays travel as JSON documents.
+ * Records detections, opens the alerts of new groups through the alert path and grows the open alerts others join,
+ * in ONE statement for a page's worth: each detection row keeps the id of its alert. All travel as JSON documents.
  */
-export async function recordDetections(sql: Sql, detections: ReadonlyArray<{ detection: NewDetection; alert: DetectionAlert }>): Promise<void> {
+export async function recordDetections(sql: Sql, { opened, joined }: DetectionsToRecord): Promise<void> {
+  const detections = [
+    ...opened.flatMap(({ alert, detections: ofAlert }) => ofAlert.map((d) => ({ ...d, alertKey: alert.dedupKey, alertId: null }))),
+    ...joined.flatMap(({ alertId, detections: ofAlert }) => ofAlert.map((d) => ({ ...d, alertKey: null, alertId }))),
+  ];
   if (detections.length === 0) return;
+  const growth = joined.map(({ alertId, detections: ofAlert }) => ({
+    alertId,
+    count: ofAlert.length,
+    firstEventAt: ofAlert.reduce((t, d) => (d.eventTime < t ? d.eventTime : t), ofAlert[0].eventTime),
+    lastEventAt: ofAlert.reduce((t, d) => (d.eventTime > t ? d.eventTime : t), ofAlert[0].eventTime),
+  }));
   await sql.query(
-    `WITH ${openingAlerts('$1')}
+    `WITH ${openingAlerts('$1')}, ${growingAlerts('$3')}
      INSERT INTO detections (source_id, pack_id, rule_id, severity, dedup_key, event_id, event_ids, event_time, actor_id,
                              actor_name, actor_email, ip, title, alert_id)
      SELECT d."sourceId", d."packId", d."ruleId", d.severity, d."dedupKey", d."eventId", d."eventIds", d."eventTime", d."actorId",
-            d."actorName", d."actorEmail", d.ip, d.title, o.id
+            d."actorName", d."actorEmail", d.ip, d.title, COALESCE(d."alertId", o.id)
        FROM jsonb_to_recordset($2::jsonb) AS d("sourceId" uuid, "packId" text, "ruleId" text, severity text, "dedupKey" text,
             "eventId" text, "eventIds" text[], "eventTime" timestamptz, "actorId" text, "actorName" text, "actorEmail" text,
-            ip text, title text, "alertKey" text)
+            ip text, title text, "alertKey" text, "alertId" bigint)
        LEFT JOIN opened o ON o.source_id = d."sourceId" AND o.kind = 'detection' AND o.dedup_key = d."alertKey"`,
-    [alertsParameter(detections.map((d) => d.alert)), JSON.stringify(detections.map((d) => ({ ...d.detection, alertKey: d.alert.dedupKey })))],
+    [alertsParameter(opened.map((o) => o.alert)), JSON.stringify(detections), growthParameter(growth)],
   );
 }
 

@@ -18,6 +18,8 @@ export const apiTokenCreated: EventRule = {
   match: () => true,
   dedupSeconds: HOUR,
   key: (event) => event.actor.id,
+  // Users create tokens every day: one alert a day lists them all (its detections name each creator).
+  subject: () => 'organization',
   alertTitle: (event) => {
     const label = tokenLabel(event);
     return `${label ? `API token "${label}"` : 'An API token'} created by ${describeActor(event.actor)}`;
@@ -34,6 +36,8 @@ export const apiTokenRevoked: EventRule = {
   match: () => true,
   dedupSeconds: HOUR,
   key: (event) => event.actor.id,
+  // Housekeeping: one note a day for the whole organization.
+  subject: () => 'organization',
   alertTitle: (event) => `API token revoked by ${describeActor(event.actor)}`,
   // A revocation is usually housekeeping: the alert is a note for the day, not a case to close.
   autoResolveSeconds: 24 * HOUR,

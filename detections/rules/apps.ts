@@ -1,5 +1,6 @@
 import { attribute, describeActor, entriesOfType, type DetectionEvent } from '../event-view';
 import type { EventRule } from '../rule';
+import { WEEK_SECONDS } from '../rule';
 
 function appOf(event: DetectionEvent): { id: string | null; name: string | null } {
   const [app] = entriesOfType(event.context, 'apps');
@@ -15,6 +16,8 @@ export const marketplaceAppInstalled: EventRule = {
   actions: ['marketplace_app_installed'],
   match: () => true,
   dedupSeconds: 24 * 3600,
+  // Longer than the dedup period, or grouping would gather nothing: an app reinstalled within the week is one case.
+  groupSeconds: WEEK_SECONDS,
   key: (event) => appOf(event).id ?? appOf(event).name ?? event.actor.id,
   alertTitle: (event) => `App ${appOf(event).name ?? appOf(event).id ?? '(unnamed)'} installed by ${describeActor(event.actor)}`,
 };

@@ -1,5 +1,6 @@
 import { attribute, describeActor, type DetectionEvent } from '../event-view';
 import type { DetectionSettings, EventRule } from '../rule';
+import { WEEK_SECONDS } from '../rule';
 
 const domainOf = (email: string | null): string | null => {
   const at = email?.lastIndexOf('@') ?? -1;
@@ -43,6 +44,8 @@ export const externalInvitation: EventRule = {
   actions: ['user_invitation_sent'],
   match: (event, settings) => outsideDomains(event, settings).length > 0,
   dedupSeconds: 24 * 3600,
+  // Invitations to one outside domain within a week are one case: a partnership, or one leak.
+  groupSeconds: WEEK_SECONDS,
   // Per outside domain: the finding is "invitations go to evil.example.net", not each address invited there.
   key: (event, settings) => domainOf(outsideDomains(event, settings)[0] ?? null) ?? '?',
   alertTitle: (event, settings) => `${describeActor(event.actor)} invited ${outsideDomains(event, settings).join(', ')}, outside the allowed domains`,

@@ -1,6 +1,7 @@
 import { COUNTRY, SOURCE_IP } from '../event-fields';
 import { describeActor } from '../event-view';
 import type { NewValueRule, ThresholdRule } from '../rule';
+import { WEEK_SECONDS } from '../rule';
 
 export const FAILED_LOGIN_THRESHOLD = 5;
 export const FAILED_LOGIN_WINDOW_SECONDS = 10 * 60;
@@ -34,5 +35,7 @@ export const loginFromNewCountry: NewValueRule = {
   lookbackDays: NEW_COUNTRY_LOOKBACK_DAYS,
   learningDays: 3,
   dedupSeconds: 24 * 3600,
+  // Longer than the dedup period, or grouping would gather nothing: logins from a new country over a trip are one case.
+  groupSeconds: WEEK_SECONDS,
   alertTitle: (event) => `Login from ${event.country}, not seen in ${NEW_COUNTRY_LOOKBACK_DAYS} days (${describeActor(event.actor)})`,
 };

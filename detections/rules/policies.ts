@@ -1,6 +1,7 @@
 import { actionFilter } from '../action-filter';
 import { describeActor, entriesOfType, type DetectionEvent } from '../event-view';
 import type { EventRule } from '../rule';
+import { WEEK_SECONDS } from '../rule';
 
 const HOUR = 3600;
 const AUTHENTICATION_POLICY_UPDATE = 'authentication_policy_update';
@@ -17,6 +18,8 @@ export const authenticationPolicyChanged: EventRule = {
   actions: [AUTHENTICATION_POLICY_UPDATE, 'org_settings_update'],
   match: (event) => event.action === AUTHENTICATION_POLICY_UPDATE || touchesAuthenticationPolicy(event),
   dedupSeconds: HOUR,
+  // A policy change is rare and deliberate: the admin's edits of a week are one case.
+  groupSeconds: WEEK_SECONDS,
   // Per admin: a burst of edits to one policy is one change session.
   key: (event) => event.actor.id,
   alertTitle: (event) => `Authentication policy changed by ${describeActor(event.actor)}`,
@@ -65,6 +68,8 @@ export const securityPolicyChanged: EventRule = {
   // Authentication, IP allowlist and data security policy updates raise the rules above.
   match: (event) => event.action !== AUTHENTICATION_POLICY_UPDATE && !OWN_RULE_POLICIES.test(event.action),
   dedupSeconds: HOUR,
+  // A policy change is rare and deliberate: the admin's edits of a week are one case.
+  groupSeconds: WEEK_SECONDS,
   key: (event) => `${event.action}:${event.actor.id}`,
   alertTitle: (event) => `${policyName(event.action)} changed by ${describeActor(event.actor)}`,
 };

@@ -1,5 +1,6 @@
 import { attribute, describeActor, entriesOfType, RelatedEntry, targetUser, type DetectionEvent } from '../event-view';
 import type { EventRule } from '../rule';
+import { WEEK_SECONDS } from '../rule';
 
 const HOUR = 3600;
 const ADMIN = /admin/i;
@@ -15,6 +16,9 @@ export const adminImpersonation: EventRule = {
   dedupSeconds: HOUR,
   // Per admin and impersonated user: a second victim is a new finding, a second session with the same one is not.
   key: (event) => `${event.actor.id}>${targetUser(event)?.id ?? '?'}`,
+  // One alert per admin and week, whichever users they logged in as: the person to ask is the admin.
+  subject: (event) => event.actor.id,
+  groupSeconds: WEEK_SECONDS,
   alertTitle: (event) => `${describeActor(event.actor)} logged in as ${targetUser(event)?.label ?? 'another user'}`,
 };
 
@@ -28,6 +32,9 @@ export const twoStepDisabled: EventRule = {
   match: () => true,
   dedupSeconds: HOUR,
   key: (event) => targetUser(event)?.id ?? event.actor.id,
+  // One alert per admin and week: an admin turning 2SV off for a team is one change to ask about, not one per user.
+  subject: (event) => event.actor.id,
+  groupSeconds: WEEK_SECONDS,
   alertTitle: (event) => `Two-step verification disabled for ${targetUser(event)?.label ?? 'a user'} by ${describeActor(event.actor)}`,
 };
 
@@ -61,6 +68,9 @@ export const adminAccessGranted: EventRule = {
   dedupSeconds: HOUR,
   // Per grantee: the same user or group granted twice in a row is one finding.
   key: (event) => (event.action === 'group_granted_admin_access' ? `group:${groupOf(event)?.id ?? '?'}` : `user:${targetUser(event)?.id ?? '?'}`),
+  // One alert per granting admin and day: the grants of one session of admin work belong together.
+  subject: (event) => event.actor.id,
+  groupSeconds: WEEK_SECONDS,
   alertTitle: (event) => {
     const by = describeActor(event.actor);
     const user = targetUser(event)?.label ?? 'a user';
@@ -83,5 +93,8 @@ export const adminGroupMemberAdded: EventRule = {
   },
   dedupSeconds: HOUR,
   key: (event) => `${targetUser(event)?.id ?? '?'}@${groupOf(event)?.id ?? '?'}`,
+  // One alert per admin and week, like the grants above.
+  subject: (event) => event.actor.id,
+  groupSeconds: WEEK_SECONDS,
   alertTitle: (event) => `${targetUser(event)?.label ?? 'A user'} added to ${groupLabel(groupOf(event))} by ${describeActor(event.actor)}`,
 };

@@ -20,7 +20,9 @@ function compileRule(declared: DeclaredRule): Rule {
     severity: declared.severity,
     description: declared.description,
     actions: declared.match.actions,
+    // One period, as the issue's rules have: one detection per subject per period, and one alert for them.
     dedupSeconds: declared.period,
+    groupSeconds: declared.period,
     alertTitle: alertTitleTemplate(declared.alert ?? `${declared.title}: {subject}`, declared.subject),
   };
   if (declared.kind === 'threshold') {

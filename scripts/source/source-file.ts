@@ -7,6 +7,7 @@ import { backfillDaysProblem, DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECON
 import { OperatorError } from '../../config/operator-error';
 import { findPack } from '../../detections/registry';
 import { parseApiBaseUrl, parseIntervalSeconds, parseKeyExpiry, parseOrgId, parseSilenceWindow, parseSourceName } from './inputs';
+import { isKnownRule, parseGroupPeriod } from './pack-inputs';
 import { secretVariableProblem } from './secret-variables';
 
 // A file of sources, as teams keep them in git and `apply` them: YAML or JSON of the shape below. Secrets are never
@@ -40,6 +41,8 @@ export interface DeclaredSource {
   apiKeyExpiresAt: Date | null;
   apiBaseUrl: string;
   detectionPacks: string[];
+  /** Grouping periods in place of the rules' own, in seconds, by rule id. */
+  detectionGroupPeriods: Record<string, number>;
   webhooks: DeclaredWebhook[];
 }
 
@@ -85,6 +88,14 @@ const sourceSchema = z.strictObject({
   detectionPacks: z
     .array(z.string().refine((id) => findPack(id) !== undefined, { error: (issue) => `no detection pack "${String(issue.input)}"` }))
     .default([]),
+  detectionGroupPeriods: z
+    .record(z.string(), z.union([z.number(), z.string()]).transform(String).pipe(checked((text) => parseGroupPeriod('a grouping period', text))))
+    .superRefine((periods, ctx) => {
+      for (const ruleId of Object.keys(periods)) {
+        if (!isKnownRule(ruleId)) ctx.addIssue({ code: 'custom', path: [ruleId], message: `no detection rule "${ruleId}"` });
+      }
+    })
+    .default({}),
   webhooks: z
     .array(webhookSchema)
     .default([])
@@ -129,6 +140,7 @@ export function readSourceFile(file: string, defaultApiBaseUrl: string): Declare
       apiKeyExpiresAt: source.keyExpires,
       apiBaseUrl: source.apiBaseUrl ?? defaultApiBaseUrl,
       detectionPacks: [...new Set(source.detectionPacks)].sort(),
+      detectionGroupPeriods: source.detectionGroupPeriods,
       webhooks: source.webhooks.map((hook) => ({
         ...hook,
         url: resolveRef(hook.url, file, field(`webhooks (${hook.format}).url`)),

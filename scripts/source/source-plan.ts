@@ -10,6 +10,8 @@ import { describeRef, readSecret, type DeclaredSource, type DeclaredWebhook } fr
 export interface CurrentState {
   sources: SourceRecord[];
   packsBySource: Map<string, string[]>;
+  /** Each source's grouping periods, by source id; a source without any is absent. */
+  groupPeriodsBySource: Map<string, Readonly<Record<string, number>>>;
   destinations: StoredDestination[];
   /** Names of the sources whose workflow runs. */
   runningWorkflows: Set<string>;
@@ -32,6 +34,8 @@ export interface SourceUpdate {
   apiBaseUrl?: string;
   packsToEnable: string[];
   packsToDisable: string[];
+  /** The file's grouping periods, when they differ from the stored ones. */
+  groupPeriods?: Record<string, number>;
   webhooks: WebhookChange[];
   startWorkflow: boolean;
   /** One phrase per change, for the operator. */
@@ -154,6 +158,10 @@ export function planSources(file: string, declared: readonly DeclaredSource[], s
     update.packsToDisable = packs.filter((pack) => !source.detectionPacks.includes(pack));
     for (const pack of update.packsToEnable) said(`pack +${pack}`);
     for (const pack of update.packsToDisable) said(`pack -${pack}`);
+    if (describePeriods(state.groupPeriodsBySource.get(current.id) ?? {}) !== describePeriods(source.detectionGroupPeriods)) {
+      update.groupPeriods = source.detectionGroupPeriods;
+      said(`grouping periods -> ${describePeriods(source.detectionGroupPeriods) || "the rules' own"}`);
+    }
 
     const stored = state.destinations.filter((destination) => destination.sourceId === current.id);
     for (const format of ['webhook', 'slack'] as const) {
@@ -182,4 +190,12 @@ export function planSources(file: string, declared: readonly DeclaredSource[], s
     }
     return update;
   }
+}
+
+/** `rule=6h, rule=2d` in rule order: equal texts, equal periods. */
+export function describePeriods(periods: Readonly<Record<string, number>>): string {
+  return Object.keys(periods)
+    .sort()
+    .map((ruleId) => `${ruleId}=${formatDuration(periods[ruleId])}`)
+    .join(', ');
 }

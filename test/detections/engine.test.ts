@@ -39,12 +39,13 @@ describe('detection engine on the ingest hook', () => {
     expect(await detectionsOf(db, source.id)).toEqual([]);
   });
 
-  it('costs one statement per page with candidates when packs are enabled, and one more when something fires', async () => {
+  it('costs one statement per page with candidates when packs are enabled, and two more when something fires', async () => {
     const source = await sourceWithPacks(db);
     const hook = createDetectionHook();
     expect(await statementsOf(hook, source, [row({ action: 'user_login_failed', time: ago(5000), location: { ip: '198.18.2.1' } })])).toHaveLength(1);
     expect(await statementsOf(hook, source, [row({ action: 'jira_issue_viewed', time: ago(4000) })])).toHaveLength(0);
-    expect(await statementsOf(hook, source, [impersonation(ago(3000))])).toHaveLength(2);
+    // The facts, the lock of the open alerts the detections may join, the detections with their alerts.
+    expect(await statementsOf(hook, source, [impersonation(ago(3000))])).toHaveLength(3);
     expect((await detectionsOf(db, source.id)).map((d) => d.rule_id)).toEqual(['admin-impersonation']);
   });
 
@@ -100,7 +101,10 @@ describe('detection engine on the ingest hook', () => {
     const rows = [impersonation(ago(minutes(50))), impersonation(ago(minutes(40))), impersonation(ago(minutes(45)), OTHER_USER)];
     await ingestRows(db, source, rows, createDetectionHook());
     expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([rows[0].eventId, rows[2].eventId]);
-    expect((await detectionAlertsOf(db, source.id)).map((a) => a.details.eventIds)).toEqual([[rows[0].eventId], [rows[2].eventId]]);
+    // One admin, so one alert (the rule groups per acting admin), opened by the first detection; both detections join it.
+    const alerts = await detectionAlertsOf(db, source.id);
+    expect(alerts.map((a) => a.details.eventIds)).toEqual([[rows[0].eventId]]);
+    expect((await detectionsOf(db, source.id)).map((d) => d.alert_id)).toEqual([alerts[0].id, alerts[0].id]);
   });
 
   it('evaluates only enabled packs, and ignores pack ids the registry no longer has', async () => {
@@ -141,12 +145,14 @@ describe('rescan of stored events', () => {
 
     await enablePack(db, source.id, 'atlassian-core');
     const first = await rescanStoredEvents(db, source, ['atlassian-core'], 2, { batchSize: 2 });
-    expect(first).toEqual({ eventsEvaluated: 6, detections: 2 });
+    expect(first).toEqual({ eventsEvaluated: 6, detections: 2, alertsOpened: 2 });
     expect((await detectionsOf(db, source.id)).map((d) => d.rule_id)).toEqual(['admin-impersonation', 'failed-login-burst']);
 
     const again = await rescanStoredEvents(db, source, ['atlassian-core'], 5);
-    expect(again).toEqual({ eventsEvaluated: 7, detections: 1 });
+    // The older impersonation by the same admin joins the open alert the recent one opened.
+    expect(again).toEqual({ eventsEvaluated: 7, detections: 1, alertsOpened: 0 });
     expect((await detectionsOf(db, source.id)).map((d) => d.event_id)).toEqual([old.eventId, recent.eventId, burst[4].eventId]);
-    expect(await detectionAlertsOf(db, source.id)).toHaveLength(3);
+    // The two impersonations by one admin, two days apart, share an alert: the rule groups per admin and week.
+    expect(await detectionAlertsOf(db, source.id)).toHaveLength(2);
   });
 });

@@ -144,7 +144,7 @@ describe('marketplace-app-installed', () => {
 
 describe('external-invitation', () => {
   const invite = (email: string, actor: Record<string, unknown> = ADMIN) => ({ action: 'user_invitation_sent', actor, context: [{ id: 'i1', type: 'invited-user', attributes: { email } }] });
-  const allowed = { allowedInviteDomains: ['acme.example.com', 'partner.example.org'] };
+  const allowed = { ...DEFAULT_DETECTION_SETTINGS, allowedInviteDomains: ['acme.example.com', 'partner.example.org'] };
 
   it('fires on an address outside the configured domains, keyed by its domain and titled by the address', () => {
     const sample = invite('mallory@Evil.example.net');

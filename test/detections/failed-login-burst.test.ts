@@ -65,10 +65,14 @@ describe('failed-login-burst (threshold over stored events)', () => {
     await ingestRows(db, source, Array.from({ length: 12 }, (_, i) => failedLogin(at(i * 1000))), hook);
     await ingestRows(db, source, Array.from({ length: 5 }, (_, i) => failedLogin(at(20_000 + i * 1000))), hook);
     expect(await detectionsOf(db, source.id)).toHaveLength(1);
-    // Two hours later is past the one-hour dedup period: a new burst is a new detection.
+    // Two hours later is past the one-hour dedup period: a new burst is a new detection, which joins the IP's open
+    // alert (the rule's grouping period is a day).
     await ingestRows(db, source, Array.from({ length: 5 }, (_, i) => failedLogin(at(2 * 3600_000 + i * 1000))), hook);
-    expect(await detectionsOf(db, source.id)).toHaveLength(2);
-    expect(await detectionAlertsOf(db, source.id)).toHaveLength(2);
+    const detections = await detectionsOf(db, source.id);
+    expect(detections).toHaveLength(2);
+    const alerts = await detectionAlertsOf(db, source.id);
+    expect(alerts).toHaveLength(1);
+    expect(detections.map((d) => d.alert_id)).toEqual([alerts[0].id, alerts[0].id]);
   });
 
   it('ignores failed logins without an IP address', async () => {

@@ -62,7 +62,7 @@ async function listCommand(context: CliContext, options: ListOptions): Promise<v
   if (context.outputFormat() === 'json') return printJson(alerts);
   if (alerts.length === 0) return printLine(`no alerts${source ? ` for ${source.name}` : ''}`);
   printTable(
-    ['ID', 'OPENED', 'SOURCE', 'KIND', 'SEVERITY', 'STATUS', 'DELIVERY', 'TITLE'],
+    ['ID', 'OPENED', 'SOURCE', 'KIND', 'SEVERITY', 'STATUS', 'DELIVERY', 'DETECTIONS', 'TITLE'],
     alerts.map((a) => [
       String(a.id),
       formatTime(a.openedAt),
@@ -71,6 +71,7 @@ async function listCommand(context: CliContext, options: ListOptions): Promise<v
       a.severity,
       a.status === 'resolved' ? `resolved ${formatTime(a.resolvedAt)}` : a.acknowledgedBy ? `OPEN, ack by ${a.acknowledgedBy}` : 'OPEN',
       summarizeDeliveries(a.deliveries),
+      a.group ? `${a.group.detections}, events ${formatTime(a.group.firstEventAt)} to ${formatTime(a.group.lastEventAt)}` : '',
       a.title,
     ]),
   );

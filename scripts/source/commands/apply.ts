@@ -6,7 +6,7 @@ import { formatDuration } from '../../../contract/durations';
 import { sourceWorkflowId } from '../../../contract/ids';
 import { keyRotatedSignal, setIntervalUpdate } from '../../../contract/source-messages';
 import { OperatorError } from '../../../config/operator-error';
-import { disablePack, enablePack, listEnabledPacks } from '../../../detections/store';
+import { disablePack, enablePack, listEnabledPacks, listGroupPeriods, saveDetectionSettings } from '../../../detections/store';
 import { apiKeyContext, type CredentialCipher } from '../../../store/credentials';
 import type { Database } from '../../../store/database';
 import { listSources, updateSource, type SourceRecord } from '../../../store/sources';
@@ -80,7 +80,10 @@ async function apply(context: CliContext, options: ApplyOptions): Promise<void> 
       backfillDays: source.backfillDays,
       apiKeyExpiresAt: source.apiKeyExpiresAt,
     };
-    await createSource(db, client, cipher, taskQueue, settings, apiKey, source.detectionPacks, (created) => setWebhooks(db, cipher, created, webhooks));
+    await createSource(db, client, cipher, taskQueue, settings, apiKey, source.detectionPacks, async (created) => {
+      await setWebhooks(db, cipher, created, webhooks);
+      if (Object.keys(source.detectionGroupPeriods).length > 0) await saveDetectionSettings(db, created.id, { groupPeriods: source.detectionGroupPeriods });
+    });
   });
   await forEachConcurrently(plan.updates, PARALLEL, (update) => applyUpdate(db, client, cipher, taskQueue, update));
   const removed = options.prune ? plan.absent : [];
@@ -96,7 +99,12 @@ async function apply(context: CliContext, options: ApplyOptions): Promise<void> 
 }
 
 async function readCurrentState(db: Database, client: Client): Promise<CurrentState> {
-  const [sources, packs, destinations] = await Promise.all([listSources(db), listEnabledPacks(db), listSourceDestinations(db.pool)]);
+  const [sources, packs, destinations, groupPeriodsBySource] = await Promise.all([
+    listSources(db),
+    listEnabledPacks(db),
+    listSourceDestinations(db.pool),
+    listGroupPeriods(db),
+  ]);
   const packsBySource = new Map<string, string[]>();
   for (const pack of packs) packsBySource.set(pack.sourceId, [...(packsBySource.get(pack.sourceId) ?? []), pack.packId].sort());
   const runningWorkflows = new Set<string>();
@@ -107,7 +115,7 @@ async function readCurrentState(db: Database, client: Client): Promise<CurrentSt
       if ((await findWorkflow(client, source.name)).running) runningWorkflows.add(source.name);
     },
   );
-  return { sources, packsBySource, destinations, runningWorkflows };
+  return { sources, packsBySource, groupPeriodsBySource, destinations, runningWorkflows };
 }
 
 function printPlan(plan: SourcePlan, prune: boolean): void {
@@ -152,6 +160,7 @@ async function applyUpdate(db: Database, client: Client, cipher: CredentialCiphe
   }
   for (const pack of update.packsToEnable) await enablePack(db, source.id, pack);
   for (const pack of update.packsToDisable) await disablePack(db, source.id, pack);
+  if (update.groupPeriods) await saveDetectionSettings(db, source.id, { groupPeriods: update.groupPeriods });
   await setWebhooks(db, cipher, source, update.webhooks);
 
   const handle = update.startWorkflow ? await startOrFind(client, source, taskQueue) : client.workflow.getHandle(sourceWorkflowId(source.name));

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { listSourceDestinations } from '../../../alerts/destinations';
 import { formatDuration, parseDurationSeconds } from '../../../contract/durations';
-import { listEnabledPacks } from '../../../detections/store';
+import { listEnabledPacks, listGroupPeriods } from '../../../detections/store';
 import { listSources } from '../../../store/sources';
 import { CliContext } from '../context';
 import { printJson } from '../output';
@@ -16,7 +16,12 @@ export function register(program: Command, context: CliContext): void {
     )
     .action(async () => {
       const db = await context.database();
-      const [sources, packs, destinations] = await Promise.all([listSources(db), listEnabledPacks(db), listSourceDestinations(db.pool)]);
+      const [sources, packs, destinations, groupPeriods] = await Promise.all([
+        listSources(db),
+        listEnabledPacks(db),
+        listSourceDestinations(db.pool),
+        listGroupPeriods(db),
+      ]);
       const document = {
         sources: sources
           .filter((source) => source.status !== 'removed')
@@ -31,6 +36,7 @@ export function register(program: Command, context: CliContext): void {
             ...(source.apiKeyExpiresAt ? { keyExpires: source.apiKeyExpiresAt.toISOString().slice(0, 10) } : {}),
             apiBaseUrl: source.apiBaseUrl,
             detectionPacks: packs.filter((pack) => pack.sourceId === source.id).map((pack) => pack.packId),
+            ...(groupPeriods.has(source.id) ? { detectionGroupPeriods: fileDurations(groupPeriods.get(source.id)!) } : {}),
             webhooks: destinations
               .filter((destination) => destination.sourceId === source.id)
               .map((destination) => ({
@@ -52,4 +58,8 @@ export function register(program: Command, context: CliContext): void {
 function fileDuration(seconds: number): string | number {
   const text = formatDuration(seconds);
   return parseDurationSeconds(text) === seconds ? text : seconds;
+}
+
+function fileDurations(periods: Readonly<Record<string, number>>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(periods).map(([ruleId, seconds]) => [ruleId, fileDuration(seconds)]));
 }

@@ -6,12 +6,14 @@ import { fixtureGaps } from '../../../detections/fixture-coverage';
 import { builtInFixturesDir, FixtureFileError, loadFixtureFolder } from '../../../detections/fixture-file';
 import { runRuleFixtures, type CaseResult } from '../../../detections/fixture-runner';
 import { DETECTION_PACKS, detectionPacks, rulesOfPacks } from '../../../detections/registry';
+import { DEFAULT_GROUP_SECONDS } from '../../../detections/rule';
+import { formatDuration } from '../../../contract/durations';
 import { rescanStoredEvents } from '../../../detections/rescan';
 import { disablePack, enablePack, listEnabledPacks, loadDetectionSettings, saveDetectionSettings } from '../../../detections/store';
 import { CliContext } from '../context';
 import { requireLiveSource, requireSource } from '../lookup';
 import { formatTime, printJson, printLine, printResult, printTable } from '../output';
-import { parseDomainList, parsePackId, parseRescanDays } from '../pack-inputs';
+import { parseDomainList, parseGroupPeriods, parsePackId, parseRescanDays } from '../pack-inputs';
 import { parseSourceName } from '../inputs';
 
 interface ListOptions {
@@ -23,6 +25,7 @@ interface EnableOptions {
   source: string;
   rescanDays?: string;
   allowedInviteDomains?: string;
+  groupPeriod?: string;
 }
 
 export function register(program: Command, context: CliContext): void {
@@ -40,6 +43,7 @@ export function register(program: Command, context: CliContext): void {
     .requiredOption('--source <name>', 'source name')
     .option('--rescan-days <days>', 'also evaluate the stored events of the last N days now')
     .option('--allowed-invite-domains <domains>', "comma-separated e-mail domains invitations may go to (default: the inviting admin's)")
+    .option('--group-period <rule=duration,...>', "how long after a group's first detection others of the rule and subject join its alert (rule=default: the rule's own)")
     .action((packId: string, options: EnableOptions) => enable(context, packId, options));
   packs
     .command('disable')
@@ -64,7 +68,15 @@ async function listPacks(context: CliContext, options: ListOptions): Promise<voi
     title: pack.title,
     description: pack.description,
     enabledFor: enabled.filter((row) => row.packId === pack.id).map((row) => ({ source: row.sourceName, enabledAt: row.enabledAt.toISOString() })),
-    rules: pack.rules.map((rule) => ({ id: rule.id, title: rule.title, severity: rule.severity, kind: rule.kind, dedupSeconds: rule.dedupSeconds, description: rule.description })),
+    rules: pack.rules.map((rule) => ({
+      id: rule.id,
+      title: rule.title,
+      severity: rule.severity,
+      kind: rule.kind,
+      dedupSeconds: rule.dedupSeconds,
+      groupSeconds: rule.groupSeconds ?? DEFAULT_GROUP_SECONDS,
+      description: rule.description,
+    })),
   }));
   const settings = source ? await loadDetectionSettings(db, source.id) : undefined;
   if (context.outputFormat() === 'json') return printJson(source ? { source: source.name, settings, packs } : { packs });
@@ -80,6 +92,8 @@ async function listPacks(context: CliContext, options: ListOptions): Promise<voi
   );
   if (settings) {
     printLine(`allowed invitation domains for ${source!.name}: ${settings.allowedInviteDomains.join(', ') || "(the inviting admin's own)"}`);
+    const periods = Object.entries(settings.groupPeriods).map(([ruleId, seconds]) => `${ruleId}=${formatDuration(seconds)}`);
+    printLine(`grouping periods set for ${source!.name}: ${periods.join(', ') || "(each rule's own)"}`);
   }
   if (options.rules) {
     printLine('');
@@ -95,23 +109,37 @@ async function enable(context: CliContext, packId: string, options: EnableOption
   const sourceName = parseSourceName(options.source);
   const rescanDays = options.rescanDays !== undefined ? parseRescanDays(options.rescanDays) : undefined;
   const allowedInviteDomains = options.allowedInviteDomains !== undefined ? parseDomainList(options.allowedInviteDomains) : undefined;
+  const periodChanges = options.groupPeriod !== undefined ? parseGroupPeriods(pack, options.groupPeriod) : undefined;
   const db = await context.database();
   const source = await requireLiveSource(db, sourceName);
 
-  if (allowedInviteDomains !== undefined) await saveDetectionSettings(db, source.id, { allowedInviteDomains });
+  const groupPeriods = periodChanges && withPeriodChanges((await loadDetectionSettings(db, source.id)).groupPeriods, periodChanges);
+  if (allowedInviteDomains !== undefined || groupPeriods !== undefined) await saveDetectionSettings(db, source.id, { allowedInviteDomains, groupPeriods });
   const newlyEnabled = await enablePack(db, source.id, pack.id);
   const state = newlyEnabled ? `enabled pack ${pack.id} (${pack.rules.length} rules) for source ${source.name}` : `pack ${pack.id} was already enabled for source ${source.name}`;
   const domains = allowedInviteDomains !== undefined ? `; allowed invitation domains: ${allowedInviteDomains.join(', ') || "the inviting admin's own"}` : '';
-  const enabled = { action: 'enable-pack', source: source.name, pack: pack.id, newlyEnabled, allowedInviteDomains: allowedInviteDomains ?? null };
+  const periods = periodChanges ? `; grouping periods: ${Object.entries(periodChanges).map(([ruleId, s]) => `${ruleId}=${s === null ? 'default' : formatDuration(s)}`).join(', ')}` : '';
+  const enabled = { action: 'enable-pack', source: source.name, pack: pack.id, newlyEnabled, allowedInviteDomains: allowedInviteDomains ?? null, groupPeriods: groupPeriods ?? null };
   if (rescanDays === undefined) {
-    return printResult(context.outputFormat(), { ...enabled, rescan: null }, `${state}${domains}; it evaluates new events (--rescan-days N also evaluates stored ones)`);
+    return printResult(context.outputFormat(), { ...enabled, rescan: null }, `${state}${domains}${periods}; it evaluates new events (--rescan-days N also evaluates stored ones)`);
   }
   const result = await rescanStoredEvents(db, source, [pack.id], rescanDays);
   printResult(
     context.outputFormat(),
-    { ...enabled, rescan: { days: rescanDays, eventsEvaluated: result.eventsEvaluated, detections: result.detections } },
-    `${state}${domains}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections`,
+    { ...enabled, rescan: { days: rescanDays, eventsEvaluated: result.eventsEvaluated, detections: result.detections, alertsOpened: result.alertsOpened } },
+    `${state}${domains}${periods}; rescanned ${result.eventsEvaluated} stored events of the last ${rescanDays} days: ${result.detections} new detections, ` +
+      `${result.alertsOpened} new alerts (the others joined open ones)`,
   );
+}
+
+/** The source's stored periods with the operator's changes: a null change removes the rule's entry. */
+function withPeriodChanges(stored: Readonly<Record<string, number>>, changes: Record<string, number | null>): Record<string, number> {
+  const periods = { ...stored };
+  for (const [ruleId, seconds] of Object.entries(changes)) {
+    if (seconds === null) delete periods[ruleId];
+    else periods[ruleId] = seconds;
+  }
+  return periods;
 }
 
 async function disable(context: CliContext, packId: string, options: { source: string }): Promise<void> {
