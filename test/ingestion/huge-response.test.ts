@@ -11,7 +11,7 @@ import { WorkerProcess } from '../harness/worker-process';
 const MiB = 1024 * 1024;
 /**
  * Set as an operator would. Measured on one 4 GiB body: +92 MiB of RSS at the 32 MiB default, +30 MiB at 4 MiB,
- * +14 MiB for the same poll without it (README, "Hostile responses").
+ * +14 MiB for the same poll without it (README, "Hostile input").
  */
 const CAP = 4 * MiB;
 
