@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
+import { startSimulator } from '../harness/simulator';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
 import { freePort } from '../../scripts/stack/processes';
 import { enablePack } from '../../detections/store';
 import type { Database } from '../../store/database';
-import type { SourceRecord } from '../../store/sources';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { connectClient, withWorker } from '../harness/worker';
+import { countEvents, eventually, openTestDatabase } from '../harness/sources';
+import { connectClient } from '../harness/worker';
+import { afterBackfill, backfilledSource } from '../harness/backfilled-source';
 import { WorkerProcess } from '../harness/worker-process';
 import { scrape } from '../harness/prometheus';
 
@@ -51,41 +51,6 @@ function verbatimEvent(id: string, attributes: Record<string, unknown> = {}): Re
     type: 'events',
     attributes: { time: now, processedAt: now, action: 'user_login', actor: { id: 'verbatim-actor', name: 'Verbatim' }, ...attributes },
   };
-}
-
-async function backfilledSource(simulator: RunningSimulator, db: Database): Promise<SourceRecord> {
-  const org = simulator.orgs[0];
-  return createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, backfillDays: 2 });
-}
-
-interface Backfilled {
-  simulator: RunningSimulator;
-  db: Database;
-  org: RunningSimulator['orgs'][number];
-  source: SourceRecord;
-  handle: Awaited<ReturnType<typeof startSourceWorkflow>>;
-}
-
-/**
- * A source backfilled by an in-process worker and waiting for its next poll: each case then adds its events and asks
- * for a poll. `prepare` runs before the workflow starts (a pack to enable).
- */
-async function afterBackfill(seed: number, test: (fixture: Backfilled) => Promise<void>, prepare?: (db: Database, source: SourceRecord) => Promise<unknown>): Promise<void> {
-  const simulator = await startSimulator({ seed, orgs: [{}], history: { count: HISTORY, spanMs: DAY_MS } });
-  const db = openTestDatabase();
-  try {
-    const source = await backfilledSource(simulator, db);
-    await prepare?.(db, source);
-    await withWorker(testActivities(db), async ({ client, taskQueue }) => {
-      const handle = await startSourceWorkflow(client, source, taskQueue);
-      await eventually(() => handle.query(statusQuery), (s) => s.backfill.completed && s.phase === 'waiting', 60_000, 200);
-      await test({ simulator, db, org: simulator.orgs[0], source, handle });
-      await handle.terminate('test done');
-    });
-  } finally {
-    await db.close();
-    await simulator.close();
-  }
 }
 
 describe('no content stops a source', () => {
@@ -160,7 +125,7 @@ describe('no content stops a source', () => {
   });
 
   it('holds an over-long id and a conflicting duplicate, stores an identical repeat once, and falls back to savepoints for what PostgreSQL refuses', () =>
-    afterBackfill(252, async ({ simulator, db, org, source, handle }) => {
+    afterBackfill({ seed: 252, count: HISTORY, spanMs: DAY_MS }, async ({ simulator, db, org, source, handle }) => {
       // Base64 of random bytes does not compress below the ~2.7 KB a btree entry holds.
       const longId = randomBytes(3_000).toString('base64');
       const twin = verbatimEvent('twin-event', { actor: { id: 'first', name: 'First' } });
@@ -191,7 +156,7 @@ describe('no content stops a source', () => {
     }));
 
   it('stores an event whose detection is keyed by an actor id longer than a btree entry holds', () =>
-    afterBackfill(254, async ({ simulator, db, org, source, handle }) => {
+    afterBackfill({ seed: 254, count: HISTORY, spanMs: DAY_MS }, async ({ simulator, db, org, source, handle }) => {
       // The api-token rules key their detections by actor id, and the detections index holds the key.
       const hugeActor = randomBytes(3_000).toString('base64');
       const [revoked] = simulator.addEvents(org.id, { events: [{ action: 'api_token_revoked', actor: { id: hugeActor, name: 'Token Owner' } }] });
@@ -203,7 +168,7 @@ describe('no content stops a source', () => {
     }, (db, source) => enablePack(db, source.id, 'atlassian-core')));
 
   it('stores a processedAt far in the future as sent, but never restarts from it after a cursor reset', () =>
-    afterBackfill(253, async ({ simulator, db, org, source, handle }) => {
+    afterBackfill({ seed: 253, count: HISTORY, spanMs: DAY_MS }, async ({ simulator, db, org, source, handle }) => {
       const nextYear = new Date(Date.now() + 365 * DAY_MS).toISOString();
       simulator.addEvents(org.id, { events: [{ body: verbatimEvent('from-the-future', { processedAt: nextYear }) }] });
       await handle.signal(pollNowSignal);
