@@ -1,0 +1,28 @@
+/**
+ * An event as the store holds it, read back for an output: what every format is made from. `raw` is the Atlassian
+ * event as received (made storable), parsed; `seq` is the source's insertion order, the order outputs forward in.
+ */
+export interface StoredEvent {
+  sourceId: string;
+  /** The source's name (events.p_source_label). */
+  sourceName: string;
+  organizationId: string;
+  seq: number;
+  eventId: string;
+  /** ISO 8601, UTC. */
+  eventTime: string;
+  processedAt: string | null;
+  action: string;
+  actorId: string;
+  actorName: string | null;
+  actorEmail: string | null;
+  ip: string | null;
+  /** events.location: the event's attributes.location object, or null. */
+  location: Record<string, unknown> | null;
+  /** When the product stored it (events.p_parse_time), ISO 8601. */
+  parsedAt: string;
+  anyIpAddresses: string[];
+  anyEmails: string[];
+  anyUsernames: string[];
+  raw: Record<string, unknown>;
+}
