@@ -30,6 +30,11 @@ export function normalizeApiBaseUrl(text: string): string {
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+/** localhost, 127.0.0.0/8 or [::1], as the URL parser writes a host. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK_HOST.test(hostname);
+}
+
 export function insecureLoopbackAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
   return env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV]?.toLowerCase() === 'true';
 }
