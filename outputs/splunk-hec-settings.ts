@@ -52,7 +52,7 @@ export const splunkHecSettingsSchema = z.strictObject({
   index: z.string().regex(INDEX_NAME, 'must be a Splunk index name: lowercase letters, digits, _ and -').optional(),
   host: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').default(DEFAULT_SPLUNK_HOST),
   /** Indexer acknowledgement: a batch counts as delivered only once the indexers say it was indexed. */
-  ack: z.boolean().default(false),
+  ack: z.boolean({ error: 'must be true or false' }).default(false),
   ackTimeoutSeconds: z
     .number()
     .int('must be a whole number of seconds')
@@ -66,7 +66,7 @@ export const splunkHecSettingsSchema = z.strictObject({
     .min(MIN_MAX_BATCH_BYTES, `must be at least ${MIN_MAX_BATCH_BYTES} bytes`)
     .max(MAX_MAX_BATCH_BYTES, `must be at most ${MAX_MAX_BATCH_BYTES} bytes (64 MiB)`)
     .default(DEFAULT_MAX_BATCH_BYTES),
-});
+}, { error: 'must be an object of settings, such as { url: https://splunk.example.com:8088 }' });
 
 export type SplunkHecSettings = z.output<typeof splunkHecSettingsSchema>;
 
@@ -92,7 +92,7 @@ export function parseSplunkHecSettings(input: unknown, env: NodeJS.ProcessEnv = 
     const message =
       issue.code === 'unrecognized_keys'
         ? `unknown setting ${issue.keys.join(', ')} (known: ${Object.keys(splunkHecSettingsSchema.shape).join(', ')})`
-        : issue.code === 'invalid_type' && issue.input === undefined
+        : issue.path.length === 1 && valueAt(input, issue.path[0]) === undefined
           ? 'is required'
           : issue.message;
     throw new OperatorError(`splunk_hec ${issue.code === 'unrecognized_keys' ? 'settings' : where}: ${message}`);
@@ -106,4 +106,8 @@ export function parseSplunkHecSettings(input: unknown, env: NodeJS.ProcessEnv = 
     );
   }
   return parsed.data;
+}
+
+function valueAt(input: unknown, key: PropertyKey): unknown {
+  return typeof input === 'object' && input !== null ? (input as Record<PropertyKey, unknown>)[key] : undefined;
 }
