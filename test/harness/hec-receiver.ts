@@ -156,6 +156,13 @@ function headerOrQuery(req: IncomingMessage, header: string, parameter: string):
 
 /** HEC's event body: JSON objects one after another, with or without whitespace between; undefined when it is not. */
 function splitConcatenatedJson(text: string): Record<string, any>[] | undefined {
+  // Most senders put one object on each line: read those line by line, and anything else character by character.
+  try {
+    const lines = text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+    if (lines.every((line) => typeof line === 'object' && line !== null && !Array.isArray(line))) return lines as Record<string, any>[];
+  } catch {
+    // Not one object per line: objects may run on over lines or share one.
+  }
   const objects: Record<string, any>[] = [];
   let depth = 0;
   let start = -1;
