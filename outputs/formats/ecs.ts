@@ -75,7 +75,8 @@ function auditDetails(event: StoredEvent, parts: EventParts, actor: Actor): Json
   const auth = objectOf(parts.actor.auth);
   const onBehalfOf = objectOf(parts.actor.onBehalfOf);
   const app = defined({
-    id: actor.kind === 'user' ? textOf(actor.app?.id) : actor.id,
+    // The app's own id (its ARI) when Atlassian sends one; a system actor's id is its product ("confluence").
+    id: textOf(actor.app?.id) ?? (actor.kind === 'user' ? undefined : actor.id),
     name: actor.kind === 'user' ? undefined : actor.name,
     type: textOf(actor.app?.type),
     attributes: objectOf(actor.app?.attributes),

@@ -51,7 +51,7 @@ export function ocsfRecord(event: StoredEvent): Record<string, unknown> {
     ...subject,
     ...(isApiActivity ? { api: { operation: event.action }, ...defined({ resources: resourcesOf(parts) }) } : {}),
     ...defined({ src_endpoint: sourceEndpointOf(parts) }),
-    unmapped: unmappedOf(event, parts),
+    unmapped: unmappedOf(event, parts, actor),
   };
 }
 
@@ -72,7 +72,7 @@ function actorOf(actor: Actor): JsonObject {
       ...defined({ app_uid: textOf(actor.app?.id), app_name: textOf(objectOf(actor.app?.attributes)?.name) ?? textOf(actor.app?.name) }),
     };
   }
-  return { app_uid: actor.id, app_name: actor.name ?? actor.id };
+  return { app_uid: textOf(actor.app?.id) ?? actor.id, app_name: actor.name ?? textOf(objectOf(actor.app?.attributes)?.name) ?? actor.id };
 }
 
 const entityOf = (entry: RelatedEntry): JsonObject | undefined =>
@@ -117,13 +117,18 @@ function sourceEndpointOf(parts: EventParts): JsonObject | undefined {
   });
 }
 
-function unmappedOf(event: StoredEvent, parts: EventParts): JsonObject {
+function unmappedOf(event: StoredEvent, parts: EventParts, actor: Actor): JsonObject {
   const location = parts.location;
   return {
     organization_id: event.organizationId,
     source: { id: event.sourceId, name: event.sourceName },
     ...defined({
-      actor: defined({ auth: objectOf(parts.actor.auth), onBehalfOf: objectOf(parts.actor.onBehalfOf) }),
+      actor: defined({
+        // An app's account id, which actor.app_uid (the app's own id) does not carry.
+        id: actor.kind === 'app' && textOf(actor.app?.id) !== undefined ? actor.id : undefined,
+        auth: objectOf(parts.actor.auth),
+        onBehalfOf: objectOf(parts.actor.onBehalfOf),
+      }),
       context: parts.rawContext,
       container: parts.rawContainer,
       location: defined({
