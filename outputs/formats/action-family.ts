@@ -97,7 +97,20 @@ export interface ClassifiedAction {
   outcome: Outcome;
 }
 
+// Real logs use a few hundred action keys; the cache is bounded so that a stream of made-up ones cannot grow it.
+const CLASSIFIED_CACHE_LIMIT = 1_024;
+const classified = new Map<string, ClassifiedAction>();
+
 export function classifyAction(action: string): ClassifiedAction {
+  let result = classified.get(action);
+  if (result === undefined) {
+    result = classifyUncached(action);
+    if (classified.size < CLASSIFIED_CACHE_LIMIT) classified.set(action, result);
+  }
+  return result;
+}
+
+function classifyUncached(action: string): ClassifiedAction {
   const key = action.toLowerCase();
   const family = RULES.find((rule) => rule.actions.some((pattern) => matches(key, pattern))) ?? UNKNOWN_FAMILY;
   const failed = family.outcome === 'failure' || wordsOf(key).some((word) => FAILURE_WORDS.has(word));

@@ -93,15 +93,24 @@ export function targetUserOf(parts: EventParts): TargetUser | undefined {
 export const entryName = (entry: RelatedEntry): string | undefined =>
   textOf(entry.attributes.name) ?? textOf(entry.attributes.tokenLabel) ?? textOf(entry.attributes.siteName) ?? textOf(entry.attributes.key);
 
-/** Drops undefined members, so that a record never carries a key without a value; undefined when nothing is left. */
+/**
+ * Drops undefined members, so that a record never carries a key without a value; undefined when nothing is left. The
+ * object itself comes back when every member has a value (the common case), a copy only otherwise.
+ */
 export function defined<T extends JsonObject>(members: T): Partial<T> | undefined {
-  let result: Partial<T> | undefined;
-  for (const [key, value] of Object.entries(members)) {
-    if (value === undefined) continue;
-    result ??= {};
-    (result as JsonObject)[key] = value;
+  let kept = 0;
+  let dropped = 0;
+  for (const key in members) {
+    if (members[key] === undefined) dropped++;
+    else kept++;
   }
-  return result;
+  if (kept === 0) return undefined;
+  if (dropped === 0) return members;
+  const result: JsonObject = {};
+  for (const key in members) {
+    if (members[key] !== undefined) result[key] = members[key];
+  }
+  return result as Partial<T>;
 }
 
 /** Unique non-blank strings, in first-seen order. */
