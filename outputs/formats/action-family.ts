@@ -34,7 +34,8 @@ interface FamilyRule extends ActionFamily {
   actions: readonly string[];
 }
 
-const ecs = (category: string[], type: string[]) => ({ category, type });
+// Frozen: every record of a family shares these arrays, so a receiver that edits one must not edit the table.
+const ecs = (category: string[], type: string[]) => ({ category: Object.freeze(category), type: Object.freeze(type) });
 const actorSubject: OcsfSubject = { kind: 'actor' };
 const targetUser: OcsfSubject = { kind: 'target-user' };
 const group: OcsfSubject = { kind: 'group' };

@@ -19,7 +19,7 @@ export function ocsfRecord(event: StoredEvent): Record<string, unknown> {
   const actor = describeActor(event, parts);
   const { family, outcome } = classifyAction(event.action);
   const subject = family.ocsf === undefined ? undefined : subjectOf(family, parts, actor);
-  const target: OcsfActivity = subject === undefined ? apiActivityOf(event.action) : family.ocsf!;
+  const target: OcsfActivity = subject === undefined || family.ocsf === undefined ? apiActivityOf(event.action) : family.ocsf;
   const { classInfo, activityId, activityName } = resolveActivity(target);
   const isApiActivity = target.class === 'apiActivity';
   return {
