@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
 import { createActivities } from '../../activities';
 import type { Database } from '../../store/database';
 import { findOutputByName } from '../../store/outputs';
@@ -76,5 +80,37 @@ describe('atlassian-audit outputs', () => {
     expect(refusal(await cli(['outputs', 'add', 'x1', '--url-env', URL_VAR, '--sources', 'no-such-source']))).toBe('error: --sources: no source named "no-such-source"');
     expect(refusal(await cli(['outputs', 'add', 'Bad Name', '--url-env', URL_VAR]))).toMatch(/^error: output name "Bad Name" is invalid/);
     expect(await findOutputByName(db, 'x1')).toBeUndefined();
+  });
+
+  it('apply -f creates, keeps and changes the outputs a file declares, with their URL by reference', async () => {
+    const source = await createIdleSource(db, cipher);
+    const stored = await storeEvents(db, source, 10);
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'outputs-apply-'));
+    const file = path.join(folder, 'sources.yaml');
+    const name = `filed-${source.name}`;
+    const declare = (output: Record<string, unknown>) => writeFileSync(file, stringify({ sources: [], outputs: [{ name, url: { env: URL_VAR }, sources: [source.name], batch: { age: 0 }, ...output }] }));
+    await withWorker(createActivities({ db, cipher }), async ({ taskQueue }) => {
+      const cli = (args: string[]) => runCli(args, { env: cliEnvironment(taskQueue, 'https://api.atlassian.com', { [URL_VAR]: receiver.url }) });
+      declare({ gzip: true });
+      expect(succeeded(await cli(['apply', '-f', file]))).toContain(`+ output ${name}: create (http, raw, ${source.name} to http://127.0.0.1:`);
+      const output = (await findOutputByName(db, name))!;
+      expect(output).toMatchObject({ allSources: false, sourceIds: [source.id], settings: { gzip: true }, lagAlertSeconds: 3600 });
+      await eventually(async () => (await positionOf(db, output.id, source.id)).delivered, (d) => d === 10, 'the first forward');
+      expect(firstArrivals(receiver.accepted()).ids).toEqual(expect.arrayContaining(stored));
+
+      expect(succeeded(await cli(['apply', '-f', file]))).toContain('= 1 outputs unchanged');
+      declare({ gzip: true, lagAlert: '2h' });
+      expect(succeeded(await cli(['apply', '-f', file]))).toContain(`~ output ${name}: lag alert after 7200 s`);
+      expect((await findOutputByName(db, name))!.lagAlertSeconds).toBe(7200);
+
+      declare({ url: 'http://127.0.0.1:9/in-the-file' });
+      expect(refusal(await cli(['apply', '-f', file]))).toBe(`error: ${file}: outputs[0] (${name}): url: give { env: VARIABLE } or { file: path }, never the secret itself`);
+      declare({ sources: ['nobody-by-this-name'] });
+      expect(refusal(await cli(['apply', '-f', file]))).toBe(`error: ${file}: outputs[0] (${name}): sources: no source named "nobody-by-this-name" in the file or stored`);
+      declare({ format: 'ocsf' });
+      expect(refusal(await cli(['apply', '-f', file]))).toBe(`error: ${file}: outputs[0] (${name}): format: the ocsf format is not available in this build`);
+      expect((await findOutputByName(db, name))!.lagAlertSeconds).toBe(7200);
+      succeeded(await cli(['outputs', 'remove', name]));
+    });
   });
 });

@@ -1,14 +1,13 @@
 import { Command } from 'commander';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { OperatorError } from '../../../config/operator-error';
 import { formatDuration } from '../../../contract/durations';
 import { outputWorkflowId } from '../../../contract/ids';
-import { pauseOutputSignal, resumeOutputSignal, stopOutputSignal } from '../../../contract/output-messages';
+import { pauseOutputSignal, resumeOutputSignal } from '../../../contract/output-messages';
 import { newSigningSecret } from '../../../alerts/destinations';
 import { outputLag } from '../../../store/output-positions';
-import { deleteOutput, findOutputByName, listOutputs, type OutputRecord } from '../../../store/outputs';
+import { findOutputByName, listOutputs, type OutputRecord } from '../../../store/outputs';
 import { listSources } from '../../../store/sources';
-import { CliContext, describeCause } from '../context';
+import { CliContext } from '../context';
 import { createOutput, sourceIdsByName } from '../create-output';
 import { EXIT } from '../exit-codes';
 import { parseStopTimeout } from '../inputs';
@@ -16,6 +15,7 @@ import { parseBatching, parseLagAlert, parseOutputFormat, parseOutputKind, parse
 import { formatTime, printFields, printJson, printLine, printResult, printTable } from '../output';
 import { parseSecretVariable } from '../secret-variables';
 import { readWebhookUrl } from '../webhook-url-input';
+import { outputWorkflowRunning, removeOutput } from '../remove-output';
 
 const MAX_REASON_LENGTH = 200;
 
@@ -155,7 +155,7 @@ async function status(context: CliContext, name: string | undefined): Promise<vo
       output: output.name,
       status: output.status,
       statusReason: output.statusReason,
-      running: await isRunning(client, output.name),
+      running: await outputWorkflowRunning(client, output.name),
       sources: (await outputLag(db, output.id)).map((lag) => ({
         source: lag.sourceName,
         deliveredSeq: lag.deliveredSeq,
@@ -199,16 +199,6 @@ async function status(context: CliContext, name: string | undefined): Promise<vo
   }
 }
 
-async function isRunning(client: Client, name: string): Promise<boolean> {
-  try {
-    const description = await client.workflow.getHandle(outputWorkflowId(name)).describe();
-    return description.status.name === 'RUNNING';
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
-
 async function requireOutput(context: CliContext, name: string): Promise<OutputRecord> {
   const output = await findOutputByName(await context.database(), name);
   if (!output) throw new OperatorError(`no output named "${name}": see atlassian-audit outputs list`);
@@ -217,7 +207,7 @@ async function requireOutput(context: CliContext, name: string): Promise<OutputR
 
 async function runningHandle(context: CliContext, output: OutputRecord) {
   const client = await context.temporal();
-  if (!(await isRunning(client, output.name))) {
+  if (!(await outputWorkflowRunning(client, output.name))) {
     throw new OperatorError(`the workflow of output ${output.name} (${outputWorkflowId(output.name)}) is not running: is a worker up?`);
   }
   return client.workflow.getHandle(outputWorkflowId(output.name));
@@ -240,25 +230,6 @@ async function resume(context: CliContext, name: string): Promise<void> {
 async function remove(context: CliContext, name: string, timeoutText: string): Promise<void> {
   const timeoutSeconds = parseStopTimeout(timeoutText);
   const output = await requireOutput(context, name);
-  const client = await context.temporal();
-  let stopped = 'was not running';
-  if (await isRunning(client, output.name)) {
-    const handle = client.workflow.getHandle(outputWorkflowId(output.name));
-    await handle.signal(stopOutputSignal);
-    const finished = await Promise.race([
-      handle.result().then(() => true, () => true),
-      new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutSeconds * 1000).unref()),
-    ]);
-    stopped = 'stopped';
-    if (!finished) {
-      try {
-        await handle.terminate(`no graceful stop within ${timeoutSeconds} s of an operator's remove`);
-        stopped = `terminated after ${timeoutSeconds} s without a graceful stop`;
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw new OperatorError(`the workflow did not stop within ${timeoutSeconds} s and could not be terminated (${describeCause(err)}): nothing removed`);
-      }
-    }
-  }
-  await deleteOutput(await context.database(), output.id);
+  const stopped = await removeOutput(await context.database(), await context.temporal(), output, timeoutSeconds);
   printResult(context.outputFormat(), { action: 'outputs remove', output: output.name, workflow: stopped }, `removed output ${output.name} (its workflow ${stopped}); the events stay`);
 }
