@@ -110,16 +110,18 @@ export interface SourceLag {
 export async function outputLag(db: Queryable, outputId: string): Promise<SourceLag[]> {
   const { rows } = await db.query(
     `SELECT s.id, s.name, COALESCE(p.delivered_seq, 0) AS delivered_seq, p.claimed_through_seq, COALESCE(p.events_delivered, 0)::float8 AS events_delivered,
-            p.delivered_at, p.last_error, p.last_error_at, u.pending, u.lag_seconds, u.oldest_age
+            p.delivered_at, p.last_error, p.last_error_at, u.pending, l.lag_seconds, u.oldest_age
        FROM outputs o
        JOIN sources s ON s.status <> 'removed' AND (o.all_sources OR EXISTS (SELECT 1 FROM output_sources os WHERE os.output_id = o.id AND os.source_id = s.id))
        LEFT JOIN output_positions p ON p.output_id = o.id AND p.source_id = s.id
        CROSS JOIN LATERAL (
-         SELECT count(*)::float8 AS pending,
-                COALESCE(extract(epoch FROM now() - (array_agg(e.p_parse_time ORDER BY e.seq))[1]), 0)::float8 AS lag_seconds,
-                extract(epoch FROM now() - min(e.event_time))::float8 AS oldest_age
+         SELECT count(*)::float8 AS pending, extract(epoch FROM now() - min(e.event_time))::float8 AS oldest_age
            FROM events e WHERE e.source_id = s.id AND e.seq > COALESCE(p.delivered_seq, 0)
        ) u
+       -- The first undelivered event by seq is the one stored longest ago: the index finds it without a scan.
+       CROSS JOIN LATERAL (
+         SELECT COALESCE(extract(epoch FROM now() - (SELECT e.p_parse_time FROM events e WHERE e.source_id = s.id AND e.seq > COALESCE(p.delivered_seq, 0) ORDER BY e.seq LIMIT 1)), 0)::float8 AS lag_seconds
+       ) l
       WHERE o.id = $1
       ORDER BY s.name`,
     [outputId],
