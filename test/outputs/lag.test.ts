@@ -3,7 +3,7 @@ import { oldestUndeliveredEventTime } from '../../store/output-positions';
 import { startOutputWorkflow } from '../../scripts/source/start-output-workflow';
 import { HttpReceiver } from '../harness/http-receiver';
 import { eventually, openTestDatabase, testActivities, testCipher } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { replayWithTestBundle, withWorker } from '../harness/worker';
 import { createHttpOutput, positionOf } from './output-kit';
 import { createIdleSource, storeEvents } from './stored-rows';
 
@@ -38,6 +38,13 @@ describe('forwarding lag', () => {
         await eventually(() => handle.query(outputStatusQuery), (v) => v.backlogEvents === 0 && v.lagSeconds === 0);
         expect(await oldestUndeliveredEventTime(db, source.id)).toBeNull();
         await handle.terminate('test done');
+        // The run's history (retries, alerts, a catch-up) replays on the current code, and holds no event.
+        const history = await handle.fetchHistory();
+        await replayWithTestBundle(history, handle.workflowId);
+        // Payloads come base64-encoded: read as the text they carry.
+        const asText = JSON.stringify(history, (key, value) => (key === 'data' && typeof value === 'string' ? Buffer.from(value, 'base64').toString('utf8') : value));
+        expect(asText).toContain('backlogEvents');
+        expect(asText).not.toContain('user_granted_role');
       });
     } finally {
       await db.close();
