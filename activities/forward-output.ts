@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { tellSourceWorkflow, wakeAlertDispatcher } from '../alerts/wake';
 import { reportDestinationRefused, reportForwardingLag, resolveDestinationRefused, resolveForwardingLag } from '../alerts/forwarding-alert';
 import type { ForwardRound, OutputStatusValue } from '../contract/output-workflow';
-import { formatRecord, FormatUnavailable } from '../outputs/format';
+import { formatEvent } from '../outputs/formats';
 import { readClaimedEvents } from '../outputs/read-events';
 import { DestinationRefused, type Sink } from '../outputs/sink';
 import { createSink } from '../outputs/sinks';
@@ -71,7 +71,7 @@ export function createForwardOutput(deps: ForwardDependencies) {
           }
           const events = await readClaimedEvents(deps.db, source.id, next.claimed);
           if (events.length > 0) {
-            const records = events.map((event) => formatRecord(output.format, event));
+            const records = events.map((event) => formatEvent(output.format, event));
             try {
               await sink.send(
                 { outputId: output.id, outputName: output.name, source, firstSeq: next.claimed.afterSeq + 1, lastSeq: next.claimed.throughSeq, events, records },
@@ -97,7 +97,7 @@ export function createForwardOutput(deps: ForwardDependencies) {
         if (more) break;
       }
     } catch (err) {
-      const refusal = err instanceof DestinationRefused || err instanceof FormatUnavailable ? err.message : undefined;
+      const refusal = err instanceof DestinationRefused ? err.message : undefined;
       if (refusal === undefined) throw err;
       return refuse(deps.db, output, current ? [current] : [], refusal, before);
     } finally {

@@ -1,6 +1,5 @@
 import { OperatorError } from '../../config/operator-error';
 import { formatDuration, parseDurationSeconds } from '../../contract/durations';
-import { AVAILABLE_FORMATS } from '../../outputs/format';
 import { parseWebhookUrl, parseSigningSecret, redactUrl, WebhookUrlError } from '../../alerts/destinations';
 import { DEFAULT_BATCHING, DEFAULT_LAG_ALERT_SECONDS, OUTPUT_FORMATS, OUTPUT_KINDS, type OutputBatching, type OutputKind } from '../../store/outputs';
 import type { OutputFormat } from '../../outputs/sink';
@@ -28,7 +27,6 @@ export function parseOutputKind(text: string): OutputKind {
 export function parseOutputFormat(text: string): OutputFormat {
   const format = OUTPUT_FORMATS.find((f) => f === text);
   if (!format) throw new OperatorError(`format must be one of ${OUTPUT_FORMATS.join(', ')}, got "${text}"`);
-  if (!AVAILABLE_FORMATS.includes(format)) throw new OperatorError(`the ${format} format is not available in this build`);
   return format;
 }
 

@@ -72,7 +72,7 @@ describe('atlassian-audit outputs', () => {
   it('refuses bad input in one line and writes nothing', async () => {
     const env = cliEnvironment('unused', 'https://api.atlassian.com', { [URL_VAR]: 'http://127.0.0.1:9/x', AUDIT_SECRET_BAD_URL: 'ftp://example.com/x' });
     const cli = (args: string[]) => runCli(args, { env });
-    expect(refusal(await cli(['outputs', 'add', 'x1', '--format', 'ecs', '--url-env', URL_VAR]))).toBe('error: the ecs format is not available in this build');
+    expect(refusal(await cli(['outputs', 'add', 'x1', '--format', 'cef', '--url-env', URL_VAR]))).toBe('error: format must be one of raw, ecs, ocsf, got "cef"');
     expect(refusal(await cli(['outputs', 'add', 'x1', '--kind', 's3', '--url-env', URL_VAR]))).toBe('error: the s3 output is not available in this build');
     expect(refusal(await cli(['outputs', 'add', 'x1', '--url-env', 'CREDENTIALS_KEY']))).toMatch(/^error: --url-env: CREDENTIALS_KEY is one of the product's own settings/);
     expect(refusal(await cli(['outputs', 'add', 'x1', '--url-env', 'AUDIT_SECRET_BAD_URL']))).toBe("error: the output's URL must be http(s), got ftp:");
@@ -107,8 +107,8 @@ describe('atlassian-audit outputs', () => {
       expect(refusal(await cli(['apply', '-f', file]))).toBe(`error: ${file}: outputs[0] (${name}): url: give { env: VARIABLE } or { file: path }, never the secret itself`);
       declare({ sources: ['nobody-by-this-name'] });
       expect(refusal(await cli(['apply', '-f', file]))).toBe(`error: ${file}: outputs[0] (${name}): sources: no source named "nobody-by-this-name" in the file or stored`);
-      declare({ format: 'ocsf' });
-      expect(refusal(await cli(['apply', '-f', file]))).toBe(`error: ${file}: outputs[0] (${name}): format: the ocsf format is not available in this build`);
+      declare({ format: 'cef' });
+      expect(refusal(await cli(['apply', '-f', file]))).toBe(`error: ${file}: outputs[0] (${name}): format: format must be one of raw, ecs, ocsf, got "cef"`);
       expect((await findOutputByName(db, name))!.lagAlertSeconds).toBe(7200);
       succeeded(await cli(['outputs', 'remove', name]));
     });
