@@ -31,3 +31,8 @@ export function sourceNameOfWorkflow(workflowId: string, workflowType?: string):
 export function alertDispatcherWorkflowId(taskQueue: string): string {
   return `alert-dispatcher-${taskQueue}`;
 }
+
+/** One store maintenance Schedule per task queue (a deployment runs one), created by the workers at start. */
+export function storeMaintenanceScheduleId(taskQueue: string): string {
+  return `store-maintenance-${taskQueue}`;
+}

@@ -9,6 +9,7 @@ import { createDetectionHook } from '../detections/engine';
 import { detectionPacks } from '../detections/registry';
 import { publishGlobalDestinations, sealClearDestinations, sealSigningSecret } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
+import { ensureStoreMaintenanceSchedule } from './store-maintenance-schedule';
 import { createWorker } from './create-worker';
 import { installRuntime, startWorkerHealth } from './observability';
 import { ProductMetrics } from '../observability/product-metrics';
@@ -52,6 +53,10 @@ runMain(async () => {
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
     logger.warn(`could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it`),
+  );
+  // Not fatal either: any worker that starts later creates it, and until then only pruning waits.
+  await ensureStoreMaintenanceSchedule(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
+    logger.warn(`could not create the store maintenance schedule (${err.message.split('\n')[0]}); the next worker start will`),
   );
   // The cache size bounds the worker's memory (README, "Sizing a worker"): said at start, since its default follows the heap.
   logger.info({ cachedWorkflows: worker.options.maxCachedWorkflows }, `worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
