@@ -145,3 +145,9 @@ function toHold(row: Record<string, unknown>): LegalHold {
     releaseReason: row.release_reason as string | null,
   };
 }
+
+/** The oldest stored event of a source: what retention has left so far. */
+export async function oldestEventTime(db: Database, sourceId: string): Promise<Date | null> {
+  const { rows } = await db.query<{ oldest: Date | null }>('SELECT min(event_time) AS oldest FROM events WHERE source_id = $1', [sourceId]);
+  return rows[0].oldest;
+}

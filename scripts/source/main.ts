@@ -14,6 +14,7 @@ import * as quarantine from './commands/quarantine';
 import * as reencrypt from './commands/reencrypt';
 import * as remove from './commands/remove';
 import * as resume from './commands/resume';
+import * as retention from './commands/retention';
 import * as rules from './commands/rules';
 import * as rotateKey from './commands/rotate-key';
 import * as setAlertWebhook from './commands/set-alert-webhook';
@@ -48,6 +49,7 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   apply,
   exportSources,
   reencrypt,
+  retention,
 ];
 
 export function buildProgram(context: CliContext): Command {
