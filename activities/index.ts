@@ -6,7 +6,7 @@ import type { InsertedEventsHook } from '../store/events';
 import type { WebUiLinks } from '../alerts/notice-payload';
 import { createSourceStateActivities } from './source-state';
 import type { ProductMetrics } from '../observability/product-metrics';
-import { createStoreMaintenanceActivities, type EventPartitionStore, type RetentionHold } from './store-maintenance';
+import { createStoreMaintenanceActivities, type RetentionHold } from './store-maintenance';
 
 export interface ActivityDependencies {
   db: Database;
@@ -20,8 +20,6 @@ export interface ActivityDependencies {
   workerStopping?: AbortSignal;
   /** The largest API response body read (ATLASSIAN_MAX_RESPONSE_BYTES); the client's default when unset. */
   maxResponseBytes?: number;
-  /** The events table's partition mechanics, for store maintenance. */
-  eventPartitions?: EventPartitionStore;
   /** What keeps events past their retention besides a legal hold (an output's undelivered events). */
   retentionHolds?: readonly RetentionHold[];
 }
@@ -32,7 +30,7 @@ export function createActivities(deps: ActivityDependencies) {
     ingestPage: createIngestPage(deps),
     ...createSourceStateActivities(deps.db),
     ...createAlertActivities(deps.db, { cipher: deps.cipher, links: deps.webUiLinks }),
-    ...createStoreMaintenanceActivities(deps.db, { partitions: deps.eventPartitions, holds: deps.retentionHolds }),
+    ...createStoreMaintenanceActivities(deps.db, { holds: deps.retentionHolds }),
   };
 }
 

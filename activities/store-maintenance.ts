@@ -1,17 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { PrunedTable } from '../contract/store-maintenance';
 import type { Database } from '../store/database';
+import { DEFAULT_MONTHS_AHEAD, dropEventMonth, ensureEventPartitions, eventMonthsOf } from '../store/event-partitions';
+import { moveUnpartitionedEvents } from '../store/event-upgrade';
 import { beginMaintenanceRun, finishMaintenanceRun, recordMaintenanceStep } from '../store/maintenance-runs';
-import { listSourceRetention, monthOf, monthStart, retentionCutoff } from '../store/retention';
+import { listSourceRetention, monthOf, monthStart } from '../store/retention';
 import { pruneBatch, type SourceCutoff } from '../store/store-pruning';
-
-/** The partition mechanics of the events table (store/event-partitions.ts), taken as a dependency so tests can watch them. */
-export interface EventPartitionStore {
-  ensureEventPartitions(db: Database, now: Date, monthsAhead: number): Promise<string[]>;
-  eventMonthsOf(db: Database, sourceId: string): Promise<Array<{ month: string; table: string }>>;
-  dropEventMonth(db: Database, sourceId: string, month: string): Promise<{ rows: number } | null>;
-  moveUnpartitionedEvents(db: Database, batchSize: number): Promise<{ moved: number; remaining: number }>;
-}
 
 /**
  * Something that must keep a source's events past their retention: the oldest event time it still needs (its month
@@ -24,8 +18,6 @@ export interface RetentionHold {
 }
 
 export interface StoreMaintenanceDependencies {
-  /** Absent while events are not partitioned: the partition steps then report that they had nothing to do. */
-  partitions?: EventPartitionStore;
   holds?: readonly RetentionHold[];
 }
 
@@ -45,12 +37,10 @@ interface RunStep {
   asOf: string;
 }
 
-export function createStoreMaintenanceActivities(db: Database, { partitions, holds = [] }: StoreMaintenanceDependencies = {}) {
+export function createStoreMaintenanceActivities(db: Database, { holds = [] }: StoreMaintenanceDependencies = {}) {
   /** Where each unheld source's kept data starts, before the holds: legal holds keep everything, so such sources are absent. */
   async function retentionCutoffs(asOf: Date): Promise<SourceCutoff[]> {
-    return (await listSourceRetention(db))
-      .filter((source) => source.hold === null)
-      .map((source) => ({ sourceId: source.sourceId, cutoff: retentionCutoff(asOf, source.effectiveDays) }));
+    return (await listSourceRetention(db, asOf)).flatMap((source) => (source.cutoff === null ? [] : [{ sourceId: source.sourceId, cutoff: source.cutoff }]));
   }
 
   return {
@@ -58,20 +48,19 @@ export function createStoreMaintenanceActivities(db: Database, { partitions, hol
       return { maintenanceRunId: await beginMaintenanceRun(db, { workflowId, runId, asOf: new Date(asOf) }) };
     },
 
-    async ensurePartitionsAhead({ maintenanceRunId, asOf, monthsAhead }: RunStep & { monthsAhead: number }): Promise<{ created: number }> {
-      if (!partitions) return { created: 0 };
-      const created = await partitions.ensureEventPartitions(db, new Date(asOf), monthsAhead);
+    /** Every source's months up to `monthsAhead` after the current one, none before its retention cutoff. */
+    async ensurePartitionsAhead({ maintenanceRunId, asOf, monthsAhead = DEFAULT_MONTHS_AHEAD }: RunStep & { monthsAhead?: number }): Promise<{ created: number }> {
+      const created = await ensureEventPartitions(db, new Date(asOf), monthsAhead);
       await recordMaintenanceStep(db, maintenanceRunId, 'partitions', { created: created.length }, { tables: created.slice(0, 100) });
       return { created: created.length };
     },
 
     /** Runs the online move of events from the table of before partitioning, a bounded number of batches per call. */
     async moveUnpartitioned({ maintenanceRunId }: { maintenanceRunId: number }): Promise<{ moved: number; remaining: number }> {
-      if (!partitions) return { moved: 0, remaining: 0 };
       let moved = 0;
       let remaining = 0;
       for (let batch = 0; batch < MOVE_BATCHES_PER_CALL; batch++) {
-        const step = await partitions.moveUnpartitionedEvents(db, MOVE_BATCH_ROWS);
+        const step = await moveUnpartitionedEvents(db, MOVE_BATCH_ROWS);
         moved += step.moved;
         remaining = step.remaining;
         Context.current().heartbeat({ moved });
@@ -87,17 +76,16 @@ export function createStoreMaintenanceActivities(db: Database, { partitions, hol
      * only ever dropped by whole partitions, never deleted by rows.
      */
     async dropExpiredMonths({ maintenanceRunId, asOf, afterName }: RunStep & { afterName: string | null }): Promise<{ dropped: number; deferred: number; nextAfterName: string | null }> {
-      const when = new Date(asOf);
-      const sources = (await listSourceRetention(db)).filter((source) => afterName === null || source.name > afterName);
+      const sources = (await listSourceRetention(db, new Date(asOf))).filter((source) => afterName === null || source.name > afterName);
       const batch = sources.slice(0, SOURCES_PER_CALL);
       const counts = { dropped: 0, deferred: 0, rowsDropped: 0, sourcesHeld: 0 };
       const details: Record<string, unknown> = {};
       for (const source of batch) {
-        if (source.hold !== null) {
+        if (source.cutoff === null) {
           counts.sourcesHeld++;
           continue;
         }
-        let cutoff = retentionCutoff(when, source.effectiveDays);
+        let cutoff = source.cutoff;
         const keptBy: string[] = [];
         for (const hold of holds) {
           const oldest = await hold.oldestKept(db, source.sourceId);
@@ -106,12 +94,11 @@ export function createStoreMaintenanceActivities(db: Database, { partitions, hol
             keptBy.push(hold.name);
           }
         }
-        if (!partitions) continue;
-        const expired = (await partitions.eventMonthsOf(db, source.sourceId)).filter(({ month }) => monthStart(month) < cutoff);
+        const expired = (await eventMonthsOf(db, source.sourceId)).filter(({ month }) => monthStart(month) < cutoff);
         for (const { month } of expired) {
           Context.current().heartbeat({ source: source.name, month });
           try {
-            const result = await partitions.dropEventMonth(db, source.sourceId, month);
+            const result = await dropEventMonth(db, source.sourceId, month);
             if (result === null) continue;
             counts.dropped++;
             counts.rowsDropped += result.rows;

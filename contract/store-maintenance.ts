@@ -10,7 +10,7 @@ export const STORE_MAINTENANCE_INTERVAL = '1 hour';
 export interface StoreMaintenanceInput {
   /** The instant ages are judged against (ISO 8601); the workflow's start time when absent. Tests give a fixed one. */
   asOf?: string;
-  /** Months of event partitions made ahead of the current one. */
+  /** Months of event partitions made ahead of the current one (the store's default when absent). */
   monthsAhead?: number;
 }
 

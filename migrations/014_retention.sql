@@ -50,3 +50,15 @@ CREATE INDEX alerts_resolved_at ON alerts (resolved_at) WHERE status = 'resolved
 CREATE INDEX alert_deliveries_finished ON alert_deliveries (created_at) WHERE status <> 'pending';
 CREATE INDEX detections_source_time ON detections (source_id, event_time);
 CREATE INDEX quarantined_events_age ON quarantined_events (source_id, quarantined_at);
+
+-- Where a source's events expire as of `now`: the start of the UTC month holding now minus its retention (whole months
+-- only, so every event is kept at least its retention); NULL while a legal hold is in force (nothing expires). The
+-- one place of this rule: the partition mechanics make no month before it, and maintenance drops every month before it.
+CREATE OR REPLACE FUNCTION event_retention_cutoff(source uuid, now timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE
+RETURN (
+  SELECT date_trunc('month', (now AT TIME ZONE 'UTC') - make_interval(days => COALESCE(s.retention_days, r.default_retention_days))) AT TIME ZONE 'UTC'
+    FROM sources s CROSS JOIN retention_settings r
+   WHERE s.id = source
+     AND NOT EXISTS (SELECT 1 FROM legal_holds h WHERE h.source_id = s.id AND h.released_at IS NULL)
+);

@@ -1,9 +1,9 @@
 import type { Database } from './database';
 
 // How long each source keeps its events, and the legal holds that keep them longer. Written by the CLI and `apply`
-// directly (no workflow holds these in memory: store maintenance reads them at each run), read by maintenance.
-
-const DAY_MS = 24 * 60 * 60 * 1000;
+// directly (no workflow holds these in memory: store maintenance reads them at each run), read by maintenance. The
+// cutoff itself is computed in one place, event_retention_cutoff() of migrations/014_retention.sql, which the
+// partition mechanics ask too.
 
 export interface LegalHold {
   id: number;
@@ -23,16 +23,12 @@ export interface SourceRetention {
   retentionDays: number | null;
   /** What applies: the source's own, else the default. */
   effectiveDays: number;
+  /**
+   * The first instant the source keeps as of the time asked: the start of the UTC month holding `asOf - effectiveDays`,
+   * so every month before it is expired and every event is kept at least its retention. null under a legal hold.
+   */
+  cutoff: Date | null;
   hold: LegalHold | null;
-}
-
-/**
- * The first instant a source keeps: the start of the UTC month that holds `now - retentionDays`. Events go by whole
- * months, so every month before it is expired and every event is kept at least its retention.
- */
-export function retentionCutoff(now: Date, retentionDays: number): Date {
-  const edge = new Date(now.getTime() - retentionDays * DAY_MS);
-  return new Date(Date.UTC(edge.getUTCFullYear(), edge.getUTCMonth(), 1));
 }
 
 /** 'YYYY-MM' of an instant, in UTC: the name of its month partition. */
@@ -72,38 +68,28 @@ export async function setSourceRetentionDays(db: Database, sourceId: string, day
   return rows[0]?.previous ?? null;
 }
 
-/** Every source with what applies to it, in name order: what `retention show` prints and maintenance works from. */
-export async function listSourceRetention(db: Database): Promise<SourceRetention[]> {
+/** Every source with what applies to it as of `asOf`, in name order: what `retention show` prints and maintenance works from. */
+export async function listSourceRetention(db: Database, asOf: Date): Promise<SourceRetention[]> {
   const { rows } = await db.query(
     `SELECT s.id AS source_id, s.name, s.retention_days, COALESCE(s.retention_days, r.default_retention_days) AS effective_days,
-            h.id AS hold_id, h.placed_at, h.placed_by, h.reason
+            event_retention_cutoff(s.id, $1) AS cutoff, h.id AS hold_id, h.placed_at, h.placed_by, h.reason
        FROM sources s CROSS JOIN retention_settings r
        LEFT JOIN legal_holds h ON h.source_id = s.id AND h.released_at IS NULL
       -- Byte order: maintenance pages through sources by name, comparing names as JavaScript does.
       ORDER BY s.name COLLATE "C"`,
+    [asOf],
   );
   return rows.map((row) => ({
     sourceId: row.source_id as string,
     name: row.name as string,
     retentionDays: row.retention_days as number | null,
     effectiveDays: row.effective_days as number,
+    cutoff: row.cutoff as Date | null,
     hold:
       row.hold_id === null
         ? null
         : { id: Number(row.hold_id), sourceId: row.source_id, placedAt: row.placed_at, placedBy: row.placed_by, reason: row.reason, releasedAt: null, releasedBy: null, releaseReason: null },
   }));
-}
-
-/** A source's retention cutoff as of `now`; null while it is under a legal hold (nothing of it expires). */
-export async function sourceRetentionCutoff(db: Database, sourceId: string, now: Date): Promise<Date | null> {
-  const { rows } = await db.query<{ days: number; held: boolean }>(
-    `SELECT COALESCE(s.retention_days, r.default_retention_days) AS days,
-            EXISTS (SELECT 1 FROM legal_holds h WHERE h.source_id = s.id AND h.released_at IS NULL) AS held
-       FROM sources s CROSS JOIN retention_settings r WHERE s.id = $1`,
-    [sourceId],
-  );
-  if (rows.length === 0 || rows[0].held) return null;
-  return retentionCutoff(now, rows[0].days);
 }
 
 /** Places a hold unless one is open already; returns the open hold and whether this call placed it. */

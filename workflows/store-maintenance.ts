@@ -10,7 +10,6 @@ const steps = proxyActivities<Activities>({
   retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
 });
 
-export const DEFAULT_MONTHS_AHEAD = 2;
 /** Calls per table and run: a first run after a long pause prunes the rest at the next runs, not in one endless one. */
 export const MAX_PRUNE_CALLS_PER_TABLE = 100;
 export const MAX_MOVE_CALLS_PER_RUN = 100;
@@ -36,7 +35,7 @@ export async function storeMaintenanceWorkflow(input: StoreMaintenanceInput = {}
   };
   try {
     setCurrentDetails(`as of ${asOf}: partitions ahead`);
-    ({ created: result.partitionsCreated } = await steps.ensurePartitionsAhead({ ...run, monthsAhead: input.monthsAhead ?? DEFAULT_MONTHS_AHEAD }));
+    ({ created: result.partitionsCreated } = await steps.ensurePartitionsAhead({ ...run, monthsAhead: input.monthsAhead }));
 
     setCurrentDetails(`as of ${asOf}: moving events into partitions`);
     for (let call = 0; call < MAX_MOVE_CALLS_PER_RUN; call++) {

@@ -107,7 +107,7 @@ async function readCurrentState(db: Database, client: Client): Promise<CurrentSt
     listEnabledPacks(db),
     listSourceDestinations(db.pool),
     listGroupPeriods(db),
-    listSourceRetention(db),
+    listSourceRetention(db, new Date()),
   ]);
   const retentionBySource = new Map(retention.map((entry) => [entry.sourceId, entry]));
   const packsBySource = new Map<string, string[]>();

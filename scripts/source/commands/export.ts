@@ -22,7 +22,7 @@ export function register(program: Command, context: CliContext): void {
         listEnabledPacks(db),
         listSourceDestinations(db.pool),
         listGroupPeriods(db),
-        listSourceRetention(db),
+        listSourceRetention(db, new Date()),
       ]);
       const retentionOf = new Map(retention.map((entry) => [entry.sourceId, entry]));
       const document = {

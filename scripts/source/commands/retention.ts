@@ -9,7 +9,6 @@ import {
   placeLegalHold,
   readDefaultRetentionDays,
   releaseLegalHold,
-  retentionCutoff,
   setDefaultRetentionDays,
   setSourceRetentionDays,
   type LegalHold,
@@ -74,9 +73,9 @@ async function showCommand(context: CliContext, options: { source?: string }): P
   const db = await context.database();
   const now = new Date();
   const defaultDays = await readDefaultRetentionDays(db);
-  const all = await listSourceRetention(db);
+  const all = await listSourceRetention(db, now);
   if (options.source === undefined) {
-    const sources = all.map((source) => describeSource(source, now));
+    const sources = all.map(describeSource);
     if (context.outputFormat() === 'json') return printJson({ defaultRetentionDays: defaultDays, sources });
     printLine(`default retention: ${defaultDays} days`);
     if (all.length === 0) return;
@@ -89,7 +88,7 @@ async function showCommand(context: CliContext, options: { source?: string }): P
   const source = await requireSource(db, options.source);
   const retention = all.find((s) => s.sourceId === source.id)!;
   const [holds, oldest] = await Promise.all([listLegalHolds(db, source.id), oldestEventTime(db, source.id)]);
-  const shown = { ...describeSource(retention, now), oldestEventTime: oldest?.toISOString() ?? null, holds: holds.map(describeHold) };
+  const shown = { ...describeSource(retention), oldestEventTime: oldest?.toISOString() ?? null, holds: holds.map(describeHold) };
   if (context.outputFormat() === 'json') return printJson(shown);
   printFields([
     ['source', shown.name],
@@ -103,13 +102,13 @@ async function showCommand(context: CliContext, options: { source?: string }): P
   }
 }
 
-function describeSource(source: SourceRetention, now: Date) {
+function describeSource(source: SourceRetention) {
   return {
     name: source.name,
     retentionDays: source.retentionDays,
     effectiveDays: source.effectiveDays,
     /** The first instant kept as of now; null under a legal hold. */
-    keepsFrom: source.hold ? null : formatTime(retentionCutoff(now, source.effectiveDays)),
+    keepsFrom: source.cutoff && formatTime(source.cutoff),
     legalHold: source.hold && describeHold(source.hold),
   };
 }
