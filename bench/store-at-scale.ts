@@ -122,7 +122,7 @@ async function fillMonth(db: Database, sourceId: string, label: string, start: D
               $5::bigint + g
          FROM generate_series(1, $4::int) g,
               LATERAL (SELECT md5($1::text || ':' || $3::text || ':' || g)::uuid::text AS id,
-                              $3::timestamptz + (g::float8 / $4) * interval '28 days' AS t,
+                              $3::timestamptz + ((g - 1)::float8 / $4) * interval '27 days' AS t,
                               (ARRAY['user_login', 'user_logout', 'user_added_to_group', 'api_token_created', 'policy_updated', 'user_granted_role'])[1 + g % 6] AS action,
                               'acct-' || (g % 5000) AS actor, 'Person ' || (g % 5000) AS name, 'person' || (g % 5000) || '@example.com' AS email,
                               '198.51.' || (g % 200) || '.' || (g % 250) AS ip,
