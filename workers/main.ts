@@ -14,6 +14,7 @@ import { createWorker } from './create-worker';
 import { installRuntime, startWorkerHealth } from './observability';
 import { ProductMetrics } from '../observability/product-metrics';
 import { createLogger, runtimeLogging } from './logger';
+import { upgradeStoreInBackground } from './background-upgrade';
 
 runMain(async () => {
   const env = loadEnvironment();
@@ -48,6 +49,8 @@ runMain(async () => {
   // The SDK shuts the worker down on the runtime's shutdown signals; the pages not yet begun then hand themselves back.
   const stopping = new AbortController();
   for (const signal of Runtime.instance().options.shutdownSignals) process.once(signal, () => stopping.abort());
+  // The events of the previous release move into the partitioned table while this worker ingests.
+  upgradeStoreInBackground(db, logger, stopping.signal);
   const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE, cachedWorkflows: env.WORKFLOW_CACHE_SIZE }, { db, cipher, workerStopping: stopping.signal, maxResponseBytes: env.ATLASSIAN_MAX_RESPONSE_BYTES, onEventsInserted: createDetectionHook({ packs }), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
   health.attach({ worker });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.

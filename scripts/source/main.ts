@@ -22,6 +22,7 @@ import * as setInterval from './commands/set-interval';
 import * as setSilenceWindow from './commands/set-silence-window';
 import * as silenceAlert from './commands/silence-alert';
 import * as status from './commands/status';
+import * as store from './commands/store';
 import { CliContext, createCliContext } from './context';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { explainFailure } from './failures';
@@ -49,6 +50,7 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   apply,
   exportSources,
   reencrypt,
+  store,
   retention,
 ];
 
