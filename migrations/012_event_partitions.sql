@@ -10,6 +10,7 @@ ALTER TABLE events RENAME TO events_unpartitioned;
 ALTER INDEX events_pkey RENAME TO events_unpartitioned_pkey;
 ALTER INDEX events_source_newest RENAME TO events_unpartitioned_source_newest;
 ALTER INDEX events_action RENAME TO events_unpartitioned_action;
+ALTER INDEX IF EXISTS events_source_seq RENAME TO events_unpartitioned_source_seq;
 ALTER TABLE events_unpartitioned RENAME CONSTRAINT events_source_id_fkey TO events_unpartitioned_source_id_fkey;
 
 -- 011 adds this counter; repeated here so that the partitioned table's seq has its source either way.

@@ -14,11 +14,16 @@ export interface InsertedEvents {
  * events zipped in by position) and says which ids were new: a re-fetched or retried page inserts nothing twice.
  *
  * Exactly once: the key is (source_id, event_time, event_id), since a partitioned table's key must hold its partition
- * columns. An event re-fetched has the same time, so the same month and key. Before inserting, the page's ids are
- * looked up among the source's stored events, in every month and in the previous release's table while the upgrade
- * moves it (stored_events): an id found is not inserted again, and found with another time it is another event that
- * the caller holds as duplicate_id. Seqs come from the source's counter in the same statement; updating that
- * checkpoint row serialises the writers of one source, so a concurrent writer cannot slip the same id past the look-up.
+ * columns. An event re-fetched has the same time, so the same month and key, and ON CONFLICT drops it. Before
+ * inserting, the page's ids are looked up among the source's stored events, in every month and, while the upgrade
+ * moves it, in the previous release's table (stored_events, one snapshot over both): an id found is not inserted
+ * again, and found with another time it is another event, which the caller holds as duplicate_id. Two attempts of
+ * one page cannot both commit: the checkpoint guard (advanceCheckpoint) rolls back the later one.
+ *
+ * Each row gets its source's next insertion number (seq), the order outputs forward in, from the counter on the
+ * source's checkpoint row, bumped in the same statement before any row is inserted. The row lock is held until commit,
+ * so writers of one source commit one after the other and seq order is commit order. A row not inserted uses up its
+ * number: gaps are fine, order is what matters.
  */
 export async function insertEvents(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<InsertedEvents> {
   if (rows.length === 0) return { insertedIds: [], sameIdOtherTime: [] };
@@ -26,19 +31,20 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
   const arrayLiterals = (key: 'anyIpAddresses' | 'anyEmails' | 'anyUsernames') => rows.map((row) => toArrayLiteral(row[key]));
   const { rows: outcome } = await client.query<{ n: string; stored: boolean }>(
     `WITH sequenced AS (
-       -- Read first by every row of the page, so the source's checkpoint row is locked before any id is looked up or
-       -- inserted: every writer of one source takes its locks in this order. A seq per row of the page is taken; the
-       -- ids found stored leave gaps, which readers of seq accept.
+       -- Joined to every row of the page, so the source's checkpoint row is locked before any row is inserted: every
+       -- writer of one source (a page, a reingest, the upgrade's move) takes its locks in this order.
        UPDATE checkpoints SET events_sequenced = events_sequenced + $17
         WHERE source_id = $1 RETURNING events_sequenced - $17 AS base
      ),
      page AS (
-       SELECT e.*, r.raw, s.base FROM sequenced s,
-              unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
+       SELECT e.*, r.raw, s.base
+         FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
                      $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $16::text[]) WITH ORDINALITY
                 AS e(event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip, location, ips,
                      emails, usernames, original, n)
          JOIN jsonb_array_elements($15::jsonb) WITH ORDINALITY AS r(raw, n) USING (n)
+         -- A source without a checkpoint row (none is made without one) fails on the NOT NULL seq, never silently.
+         LEFT JOIN sequenced s ON true
      ),
      seen AS (
        SELECT s.event_id, s.event_time FROM stored_events s WHERE s.source_id = $1 AND s.event_id = ANY($3::text[])
