@@ -7,6 +7,8 @@ import type { WebUiLinks } from '../alerts/notice-payload';
 import { createSourceStateActivities } from './source-state';
 import type { ProductMetrics } from '../observability/product-metrics';
 import { createStoreMaintenanceActivities, type RetentionHold } from './store-maintenance';
+import { createForwardOutput, createOutputStateActivities } from './forward-output';
+import { createOutputWaker } from './wake-outputs';
 
 export interface ActivityDependencies {
   db: Database;
@@ -20,14 +22,16 @@ export interface ActivityDependencies {
   workerStopping?: AbortSignal;
   /** The largest API response body read (ATLASSIAN_MAX_RESPONSE_BYTES); the client's default when unset. */
   maxResponseBytes?: number;
-  /** What keeps events past their retention besides a legal hold (an output's undelivered events). */
+  /** What keeps events past their retention besides a legal hold; the outputs' undelivered events when unset. */
   retentionHolds?: readonly RetentionHold[];
 }
 
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */
 export function createActivities(deps: ActivityDependencies) {
   return {
-    ingestPage: createIngestPage(deps),
+    ingestPage: createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db) }),
+    forwardOutput: createForwardOutput(deps),
+    ...createOutputStateActivities(deps.db),
     ...createSourceStateActivities(deps.db),
     ...createAlertActivities(deps.db, { cipher: deps.cipher, links: deps.webUiLinks }),
     ...createStoreMaintenanceActivities(deps.db, { holds: deps.retentionHolds }),

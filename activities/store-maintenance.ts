@@ -4,6 +4,7 @@ import type { Database } from '../store/database';
 import { DEFAULT_MONTHS_AHEAD, dropEventMonth, ensureEventPartitions, eventMonthsOf } from '../store/event-partitions';
 import { moveUnpartitionedEvents } from '../store/event-upgrade';
 import { beginMaintenanceRun, finishMaintenanceRun, recordMaintenanceStep } from '../store/maintenance-runs';
+import { oldestUndeliveredEventTime } from '../store/output-positions';
 import { listSourceRetention, monthOf, monthStart } from '../store/retention';
 import { pruneBatch, type SourceCutoff } from '../store/store-pruning';
 
@@ -17,7 +18,14 @@ export interface RetentionHold {
   oldestKept(db: Database, sourceId: string): Promise<Date | null>;
 }
 
+/** Invariant 10: retention never drops what an output has not delivered. */
+export const UNDELIVERED_BY_OUTPUTS: RetentionHold = {
+  name: 'events not yet delivered by an output',
+  oldestKept: oldestUndeliveredEventTime,
+};
+
 export interface StoreMaintenanceDependencies {
+  /** The holds besides a legal hold; the outputs' undelivered events unless a test drives its own. */
   holds?: readonly RetentionHold[];
 }
 
@@ -37,7 +45,7 @@ interface RunStep {
   asOf: string;
 }
 
-export function createStoreMaintenanceActivities(db: Database, { holds = [] }: StoreMaintenanceDependencies = {}) {
+export function createStoreMaintenanceActivities(db: Database, { holds = [UNDELIVERED_BY_OUTPUTS] }: StoreMaintenanceDependencies = {}) {
   /** Where each unheld source's kept data starts, before the holds: legal holds keep everything, so such sources are absent. */
   async function retentionCutoffs(asOf: Date): Promise<SourceCutoff[]> {
     return (await listSourceRetention(db, asOf)).flatMap((source) => (source.cutoff === null ? [] : [{ sourceId: source.sourceId, cutoff: source.cutoff }]));

@@ -36,3 +36,10 @@ export function alertDispatcherWorkflowId(taskQueue: string): string {
 export function storeMaintenanceScheduleId(taskQueue: string): string {
   return `store-maintenance-${taskQueue}`;
 }
+
+const OUTPUT_WORKFLOW_PREFIX = 'audit-output-';
+
+/** Derived from the output name: one forwarding workflow per output, found by the CLI and by ingestion's wake-up. */
+export function outputWorkflowId(outputName: string): string {
+  return `${OUTPUT_WORKFLOW_PREFIX}${outputName}`;
+}

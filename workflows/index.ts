@@ -2,3 +2,4 @@ export * from './source-workflow';
 export * from './silence-watchdog';
 export * from './alert-dispatcher';
 export * from './store-maintenance';
+export * from './output-workflow';

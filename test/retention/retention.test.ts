@@ -67,6 +67,25 @@ describe('retention by dropping month partitions', () => {
     expect(Object.keys(await monthsOf(db, forwarded.id)).filter((m) => m <= '2024-06')).toEqual(['2024-06']);
   });
 
+  it('keeps every month from the oldest event an output has not delivered, and drops them once it has', async () => {
+    const asOf = '2025-06-15T12:00:00.000Z';
+    const forwarded = await sourceIn(db, 'forwarded-to-siem');
+    // One page: the months' events get seqs 1 to 4 in this order.
+    await eventsInMonths(db, forwarded, ['2024-03', '2024-04', '2024-05', '2024-06']);
+    const { rows: outputs } = await db.query<{ id: string }>("INSERT INTO outputs (name, kind, format, all_sources) VALUES ('siem', 'http', 'raw', false) RETURNING id");
+    await db.query('INSERT INTO output_sources (output_id, source_id) VALUES ($1, $2)', [outputs[0].id, forwarded.id]);
+    await db.query('INSERT INTO output_positions (output_id, source_id, delivered_seq) VALUES ($1, $2, 1)', [outputs[0].id, forwarded.id]);
+    const stored = async () => Object.keys(await monthsOf(db, forwarded.id)).filter((m) => m <= '2024-06');
+
+    // Retention alone (365 days, as of 2025-06-15) would keep from 2024-06; the output still needs 2024-04 on.
+    await withWorker(maintenanceActivities(db), ({ client, taskQueue }) => runMaintenance(client, taskQueue, { asOf }));
+    expect(await stored()).toEqual(['2024-04', '2024-05', '2024-06']);
+
+    await db.query('UPDATE output_positions SET delivered_seq = 4 WHERE output_id = $1', [outputs[0].id]);
+    await withWorker(maintenanceActivities(db), ({ client, taskQueue }) => runMaintenance(client, taskQueue, { asOf }));
+    expect(await stored()).toEqual(['2024-06']);
+  });
+
   it('catches up after a month without maintenance: expired months go, and no partition is made that is already expired', async () => {
     const late = await sourceIn(db, 'late');
     await setSourceRetentionDays(db, late.id, 60);
