@@ -1,6 +1,7 @@
 import type { EventRow } from '../../atlassian/normalize';
 import { createEventMonthsFor, dropEventMonth, ensureEventPartitions, eventMonthsOf, isMissingEventMonth } from '../../store/event-partitions';
 import { insertEvents } from '../../store/events';
+import { placeLegalHold, releaseLegalHold, setSourceRetentionDays } from '../../store/retention';
 import { deleteSource, insertSource, newSourceKey, type SourceRecord } from '../../store/sources';
 import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
 import { testCipher } from '../harness/sources';
@@ -89,6 +90,8 @@ it('drops one month of one source, counting its rows, and says null for a month 
 
 it('reads of one source over a time range touch only that source and those months', async () => {
   const [wanted, other] = [await newSource(0), await newSource(0)];
+  // Held: these months are past the default retention, and a held source keeps (and makes) them.
+  for (const source of [wanted, other]) await placeLegalHold(own.db, source.id, 'test', 'months from long ago');
   await createEventMonthsFor(own.db, wanted.id, ['2025-01', '2025-02', '2025-03'], new Date());
   await createEventMonthsFor(own.db, other.id, ['2025-02'], new Date());
   const { rows } = await own.db.query<{ 'QUERY PLAN': string }>(
@@ -114,22 +117,20 @@ it('stores an event re-sent on a later page once, and holds back an id re-sent w
 
 it('an event whose month has no partition fails as a missing month; the month is made, unless retention says it expired', async () => {
   const source = await newSource(0);
+  await placeLegalHold(own.db, source.id, 'test', 'a month from long ago');
   const late = event('late', '2024-03-10T08:00:00.000Z');
   const failure = await insert(source, [late]).catch((err: unknown) => err);
   expect(isMissingEventMonth(failure)).toBe(true);
   expect(await createEventMonthsFor(own.db, source.id, ['2024-03'], new Date())).toEqual([]);
   expect((await insert(source, [late])).insertedIds).toEqual(['late']);
 
-  // Retention (a later migration) replaces the cutoff; a month wholly before it is never made.
-  await own.db.query(`CREATE OR REPLACE FUNCTION event_retention_cutoff(source uuid, now timestamptz) RETURNS timestamptz LANGUAGE sql STABLE RETURN now - interval '400 days'`);
-  try {
-    const expired = await createEventMonthsFor(own.db, source.id, ['2019-06', monthNow(-3)], new Date());
-    expect(expired).toEqual(['2019-06']);
-    expect((await eventMonthsOf(own.db, source.id)).map((m) => m.month)).not.toContain('2019-06');
-    expect((await eventMonthsOf(own.db, source.id)).map((m) => m.month)).toContain(monthNow(-3));
-  } finally {
-    await own.db.query(`CREATE OR REPLACE FUNCTION event_retention_cutoff(source uuid, now timestamptz) RETURNS timestamptz LANGUAGE sql STABLE RETURN NULL::timestamptz`);
-  }
+  // Unheld, with its retention (migration 014's event_retention_cutoff): a month wholly before its cutoff is never made.
+  await releaseLegalHold(own.db, source.id, 'test', 'done');
+  await setSourceRetentionDays(own.db, source.id, 400);
+  const expired = await createEventMonthsFor(own.db, source.id, ['2019-06', monthNow(-3)], new Date());
+  expect(expired).toEqual(['2019-06']);
+  expect((await eventMonthsOf(own.db, source.id)).map((m) => m.month)).not.toContain('2019-06');
+  expect((await eventMonthsOf(own.db, source.id)).map((m) => m.month)).toContain(monthNow(-3));
 });
 
 it('purging a source drops its partition whole', async () => {
