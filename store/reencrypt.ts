@@ -1,4 +1,4 @@
-import { apiKeyContext, CredentialsKeyError, webhookSecretContext, webhookUrlContext, type CredentialCipher } from './credentials';
+import { apiKeyContext, CredentialsKeyError, outputSecretContext, webhookSecretContext, webhookUrlContext, type CredentialCipher } from './credentials';
 import type { Database } from './database';
 
 const BATCH_SIZE = 100;
@@ -41,7 +41,19 @@ const SEALED_COLUMNS = [
     columns: DESTINATION_COLUMNS,
     context: (row: SealedRow, cipher: CredentialCipher) => webhookSecretContext(destinationUrl(row, cipher)),
   },
+  {
+    table: 'output_secrets',
+    column: 'sealed',
+    label: 'secret of output',
+    // A secret's row is its output and its name: "<output uuid>:<name>", the uuid 36 characters long.
+    id: "output_id::text || ':' || name",
+    columns: 'NULL::text AS source_id, NULL::text AS format, NULL::text AS url, NULL::bytea AS sealed_url',
+    context: (row: SealedRow) => outputSecretContext(row.id.slice(0, 36), row.id.slice(37)),
+  },
 ] as const;
+
+/** The text that names a row of a sealed column's table, in order. */
+const rowId = (target: (typeof SEALED_COLUMNS)[number]) => ('id' in target ? target.id : 'id::text');
 
 export interface ReencryptReport {
   reencrypted: number;
@@ -61,8 +73,8 @@ export async function reencryptSecrets(db: Database, cipher: CredentialCipher): 
   for (const target of SEALED_COLUMNS) {
     for (let after = ''; ; ) {
       const { rows } = await db.query<SealedRow>(
-        `SELECT id::text AS id, ${target.columns}, ${target.column} AS sealed FROM ${target.table}
-          WHERE ${target.column} IS NOT NULL AND id::text > $1 ORDER BY id::text LIMIT $2`,
+        `SELECT ${rowId(target)} AS id, ${target.columns}, ${target.column} AS sealed FROM ${target.table}
+          WHERE ${target.column} IS NOT NULL AND ${rowId(target)} > $1 ORDER BY ${rowId(target)} LIMIT $2`,
         [after, BATCH_SIZE],
       );
       if (rows.length === 0) break;
@@ -83,7 +95,7 @@ export async function reencryptSecrets(db: Database, cipher: CredentialCipher): 
             report.alreadyCurrent++;
             continue;
           }
-          const { rowCount } = await tx.query(`UPDATE ${target.table} SET ${target.column} = $3 WHERE id::text = $1 AND ${target.column} = $2`, [
+          const { rowCount } = await tx.query(`UPDATE ${target.table} SET ${target.column} = $3 WHERE ${rowId(target)} = $1 AND ${target.column} = $2`, [
             row.id,
             row.sealed,
             cipher.seal(secret, context),

@@ -102,25 +102,15 @@ const sourceSchema = z.strictObject({
     .refine((hooks) => new Set(hooks.map((hook) => hook.format)).size === hooks.length, { error: 'at most one webhook of each format' }),
 });
 
-const fileSchema = z.strictObject({ sources: z.array(sourceSchema) });
+// Outputs are read by output-file.ts from the same document; this schema only lets the section through.
+const fileSchema = z.strictObject({ sources: z.array(sourceSchema), outputs: z.unknown().optional() });
 
 /**
  * Reads and checks a whole sources file; the first problem stops everything, named by file, source and field, so
  * that nothing is applied from a file that is wrong anywhere.
  */
 export function readSourceFile(file: string, defaultApiBaseUrl: string): DeclaredSource[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new OperatorError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let document: unknown;
-  try {
-    document = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new OperatorError(`${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const document = readDocument(file);
   const parsed = fileSchema.safeParse(document);
   if (!parsed.success) throw new OperatorError(`${file}: ${describeIssue(parsed.error.issues[0], document)}`);
   const names = new Set<string>();
@@ -151,6 +141,21 @@ export function readSourceFile(file: string, defaultApiBaseUrl: string): Declare
   });
 }
 
+/** The file's document, YAML or JSON by its name; a file that cannot be read or parsed is refused in one line. */
+export function readDocument(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new OperatorError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new OperatorError(`${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
 /** "sources[2] (acme): interval: interval must be between …" */
 function describeIssue(issue: z.core.$ZodIssue, document: unknown): string {
   const [top, index, ...rest] = issue.path;
@@ -162,7 +167,7 @@ function describeIssue(issue: z.core.$ZodIssue, document: unknown): string {
 }
 
 /** A reference the file may make, with a file's path made absolute; `field` names it in the refusal. */
-function resolveRef(ref: SecretRef, file: string, field: string): SecretRef {
+export function resolveRef(ref: SecretRef, file: string, field: string): SecretRef {
   if ('env' in ref) {
     const problem = secretVariableProblem(ref.env);
     if (problem) throw new OperatorError(`${field}: ${problem}`);

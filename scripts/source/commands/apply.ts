@@ -21,6 +21,8 @@ import { readSourceFile } from '../source-file';
 import { planSources, type CurrentState, type SourcePlan, type SourceUpdate, type WebhookChange } from '../source-plan';
 import { startSourceWorkflow } from '../start-source-workflow';
 import { shortWindowsAllowed } from '../inputs';
+import { readOutputsOfFile } from '../output-file';
+import { applyOutputs, planOutputs, type OutputPlan } from '../apply-outputs';
 
 /** Requests in flight at once: enough to apply a thousand sources in seconds, few enough for one small server. */
 const PARALLEL = 16;
@@ -46,16 +48,26 @@ export function register(program: Command, context: CliContext): void {
 async function apply(context: CliContext, options: ApplyOptions): Promise<void> {
   const env = context.environment();
   const declared = readSourceFile(options.file, env.ATLASSIAN_API_BASE_URL);
+  const declaredOutputs = readOutputsOfFile(options.file);
   const db = await context.database();
   const client = await context.temporal();
   const cipher = context.cipher();
-  const plan = planSources(options.file, declared, await readCurrentState(db, client), cipher);
+  const current = await readCurrentState(db, client);
+  const plan = planSources(options.file, declared, current, cipher);
+  const sourceNames = new Set([...declared.map((s) => s.name), ...current.sources.filter((s) => s.status !== 'removed').map((s) => s.name)]);
+  const outputPlan = await planOutputs(db, client, cipher, options.file, declaredOutputs, sourceNames);
   for (const note of plan.notes) process.stderr.write(`note: ${note}\n`);
   const json = context.outputFormat() === 'json';
   const prune = options.prune === true;
   // As text, the plan comes first, so that an apply that fails halfway has said what it set out to do.
-  if (!json) printPlan(plan, prune);
-  if (options.dryRun) return printResult(context.outputFormat(), { ...describePlan(plan, prune), dryRun: true, applied: null }, 'dry run: nothing changed');
+  if (!json) {
+    printPlan(plan, prune);
+    printOutputPlan(outputPlan, prune);
+  }
+  // Files and databases without outputs print what they printed before outputs existed.
+  const hasOutputs = declaredOutputs.length > 0 || outputPlan.absent.length > 0;
+  const described = { ...describePlan(plan, prune), ...(hasOutputs ? { outputs: describeOutputPlan(outputPlan, prune) } : {}) };
+  if (options.dryRun) return printResult(context.outputFormat(), { ...described, dryRun: true, applied: null }, 'dry run: nothing changed');
 
   // Every key is checked before anything changes: one refused key applies nothing.
   const keysToCheck = [
@@ -90,12 +102,15 @@ async function apply(context: CliContext, options: ApplyOptions): Promise<void> 
   await forEachConcurrently(removed, PARALLEL, async (source) => {
     await removeSource(db, client, source, { purge: false, timeoutSeconds: DEFAULT_STOP_TIMEOUT_SECONDS });
   });
+  await applyOutputs(db, client, cipher, taskQueue, options.file, outputPlan, prune);
   const applied = { created: plan.creates.length, updated: plan.updates.length, removed: removed.length, unchanged: plan.unchanged };
-  printResult(
-    context.outputFormat(),
-    { ...describePlan(plan, prune), dryRun: false, applied },
+  const outputsApplied = { created: outputPlan.creates.length, updated: outputPlan.updates.length, removed: prune ? outputPlan.absent.length : 0, unchanged: outputPlan.unchanged };
+  printResult(context.outputFormat(), { ...described, dryRun: false, applied: hasOutputs ? { ...applied, outputs: outputsApplied } : applied }, [
     `applied: ${applied.created} created, ${applied.updated} updated, ${applied.removed} removed, ${applied.unchanged} unchanged`,
-  );
+    ...(hasOutputs
+      ? [`outputs: ${outputsApplied.created} created, ${outputsApplied.updated} updated, ${outputsApplied.removed} removed, ${outputsApplied.unchanged} unchanged`]
+      : []),
+  ]);
 }
 
 async function readCurrentState(db: Database, client: Client): Promise<CurrentState> {
@@ -127,6 +142,24 @@ function printPlan(plan: SourcePlan, prune: boolean): void {
   for (const update of plan.updates) printLine(`~ ${update.current.name}: ${update.described.join('; ')}`);
   for (const source of plan.absent) printLine(`- ${source.name}: ${prune ? 'remove (its events stay)' : 'not in the file; `apply --prune` removes it'}`);
   if (plan.unchanged > 0) printLine(`= ${plan.unchanged} unchanged`);
+}
+
+function printOutputPlan(plan: OutputPlan, prune: boolean): void {
+  for (const { declared, shownUrl } of plan.creates) {
+    printLine(`+ output ${declared.name}: create (${declared.kind}, ${declared.format}, ${declared.sources ? declared.sources.join(', ') : 'every source'} to ${shownUrl})`);
+  }
+  for (const update of plan.updates) printLine(`~ output ${update.current.name}: ${update.described.join('; ')}`);
+  for (const output of plan.absent) printLine(`- output ${output.name}: ${prune ? 'remove (its events stay)' : 'not in the file; `apply --prune` removes it'}`);
+  if (plan.unchanged > 0) printLine(`= ${plan.unchanged} outputs unchanged`);
+}
+
+function describeOutputPlan(plan: OutputPlan, prune: boolean) {
+  return {
+    create: plan.creates.map(({ declared }) => ({ name: declared.name, kind: declared.kind, format: declared.format, sources: declared.sources ?? 'all' })),
+    update: plan.updates.map((update) => ({ name: update.current.name, changes: update.described })),
+    absent: plan.absent.map((output) => ({ name: output.name, remove: prune })),
+    unchanged: plan.unchanged,
+  };
 }
 
 /** The plan as `-o json` prints it: the same facts as printPlan's lines. */
