@@ -14,6 +14,7 @@ import { migrate } from '../store/migrate';
 // PostgreSQL and keeps it up, for other measurements on the same store (an erasure).
 // Usage: npm run bench:store -- [events=20000000] [sources=10] [months=24]
 //        npm run bench:store -- serve
+//        npm run bench:store -- measure [events of the dropped month]   (on the store a build or `serve` runs)
 // Durable, since a throwaway embedded cluster is deleted when it stops.
 // Env: STORE_BENCH_DIR (default <tmp>/audit-store-at-scale), STORE_BENCH_PORT (default 55420).
 
@@ -22,6 +23,7 @@ const PORT = Number(process.env.STORE_BENCH_PORT ?? 55420);
 
 runMain(async () => {
   if (process.argv[2] === 'serve') return serve();
+  if (process.argv[2] === 'measure') return measureServed(Number(process.argv[3] ?? 83_334));
   const events = Number(process.argv[2] ?? 20_000_000);
   const sources = Number(process.argv[3] ?? 10);
   const months = Number(process.argv[4] ?? 24);
@@ -38,6 +40,17 @@ runMain(async () => {
     await server.stop();
   }
 });
+
+/** The measurements alone, on the store as served now (by `serve`, or by a build still running). */
+async function measureServed(perMonth: number): Promise<void> {
+  const db = openDatabase(`postgres://audit:audit@127.0.0.1:${PORT}/audit_store`, { maxConnections: 2 });
+  try {
+    await measureDrop(db, perMonth);
+    await measureDisk(db);
+  } finally {
+    await db.close();
+  }
+}
 
 async function serve(): Promise<void> {
   const server = await startServer();

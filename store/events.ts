@@ -22,8 +22,9 @@ export interface InsertedEvents {
  *
  * Each row gets its source's next insertion number (seq), the order outputs forward in, from the counter on the
  * source's checkpoint row, bumped in the same statement before any row is inserted. The row lock is held until commit,
- * so writers of one source commit one after the other and seq order is commit order. A row not inserted uses up its
- * number: gaps are fine, order is what matters.
+ * so writers of one source commit one after the other and seq order is commit order, and a forwarder that read up to
+ * some seq never sees a smaller one appear later. Every insert into events must come through here (or take the same
+ * lock first, as the upgrade's move does). A row not inserted uses up its number: gaps are fine, order is what matters.
  */
 export async function insertEvents(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<InsertedEvents> {
   if (rows.length === 0) return { insertedIds: [], sameIdOtherTime: [] };
