@@ -6,6 +6,7 @@ import type { InsertedEventsHook } from '../store/events';
 import type { WebUiLinks } from '../alerts/notice-payload';
 import { createSourceStateActivities } from './source-state';
 import type { ProductMetrics } from '../observability/product-metrics';
+import { createStoreMaintenanceActivities, type RetentionHold } from './store-maintenance';
 import { createForwardOutput, createOutputStateActivities } from './forward-output';
 import { createOutputWaker } from './wake-outputs';
 
@@ -21,6 +22,8 @@ export interface ActivityDependencies {
   workerStopping?: AbortSignal;
   /** The largest API response body read (ATLASSIAN_MAX_RESPONSE_BYTES); the client's default when unset. */
   maxResponseBytes?: number;
+  /** What keeps events past their retention besides a legal hold; the outputs' undelivered events when unset. */
+  retentionHolds?: readonly RetentionHold[];
 }
 
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */
@@ -31,6 +34,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createOutputStateActivities(deps.db),
     ...createSourceStateActivities(deps.db),
     ...createAlertActivities(deps.db, { cipher: deps.cipher, links: deps.webUiLinks }),
+    ...createStoreMaintenanceActivities(deps.db, { holds: deps.retentionHolds }),
   };
 }
 

@@ -20,6 +20,8 @@ import { ApiPacer, budgetOf } from '../store/api-pacing';
 import { advanceCheckpoint, Checkpoint, loadCheckpoint, recordContentFailure } from '../store/checkpoints';
 import { insertEvents, insertEventsOneByOne, isContentRefusal, type InsertedEventsHook, type RefusedEvent } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
+import { createEventMonthsFor, isMissingEventMonth } from '../store/event-partitions';
+import type { EventRow } from '../atlassian/normalize';
 import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
 
 /** The largest page Atlassian is reported to serve: fewer requests against a rate limit of about 50 a minute. */
@@ -102,18 +104,20 @@ export function createIngestPage(deps: IngestDependencies) {
     // workflow asks again at its next poll, and the operator is told.
     const hasMore = page.hasMore && !page.cursorRepeated;
     if (hasMore && nextCursor) readAhead.start(sourceId, nextCursor, () => fetchPage({ cursor: nextCursor }));
-    const { rows, quarantined } = toStorablePage(page.events, page.rejected);
+    const storable = toStorablePage(page.events, page.rejected);
+    let rows = storable.rows;
+    const quarantined = [...storable.quarantined];
     const fetched = page.events.length + (page.rejected?.length ?? 0);
     const storeStartedAt = performance.now();
     const storePage = (eventByEvent: boolean) =>
       deps.db.withTransaction(async (tx) => {
-        const { insertedIds, refused } = eventByEvent
+        const { insertedIds, sameIdOtherTime, refused } = eventByEvent
           ? await insertEventsOneByOne(tx, source.id, source.name, rows)
-          : { insertedIds: await insertEvents(tx, source.id, source.name, rows), refused: [] };
+          : { ...(await insertEvents(tx, source.id, source.name, rows)), refused: [] };
         const inserted = new Set(insertedIds);
-        const refusedRows = new Set(refused.map(({ row }) => row));
-        const stored = refused.length > 0 ? rows.filter((row) => !refusedRows.has(row)) : rows;
-        const held = await quarantineEvents(tx, source.id, [...quarantined, ...refused.map(refusedToQuarantine)]);
+        const notStored = new Set([...refused.map(({ row }) => row), ...sameIdOtherTime]);
+        const stored = notStored.size > 0 ? rows.filter((row) => !notStored.has(row)) : rows;
+        const held = await quarantineEvents(tx, source.id, [...quarantined, ...refused.map(refusedToQuarantine), ...sameIdOtherTime.map(storedWithOtherTime)]);
         const advanced = await advanceCheckpoint(tx, source.id, {
           expectedPagesFetched: checkpoint.pagesFetched,
           nextCursor: page.nextCursor,
@@ -136,14 +140,28 @@ export function createIngestPage(deps: IngestDependencies) {
         const alertsChanged = (await quarantineReport.tell(tx, source, held.length, page.cursorRepeated === true)) + hook.alertsOpened;
         return { inserted: inserted.size, held, checkpoint: advanced.checkpoint, alertsChanged, rulesFired: hook.rulesFired ?? [] };
       });
+    const storeOrHoldRefused = async () => {
+      try {
+        return await storePage(false);
+      } catch (err) {
+        // Content PostgreSQL refuses that no rule above foresaw: the page is stored event by event, and what is
+        // refused is held with PostgreSQL's reason, rather than failing the page again on every retry.
+        if (!isContentRefusal(err)) throw err;
+        return storePage(true);
+      }
+    };
     let saved: Awaited<ReturnType<typeof storePage>>;
     try {
-      saved = await storePage(false);
+      saved = await storeOrHoldRefused();
     } catch (err) {
-      // Content PostgreSQL refuses that no rule above foresaw: the page is stored event by event, and what is
-      // refused is held with PostgreSQL's reason, rather than failing the page again on every retry.
-      if (!isContentRefusal(err)) throw err;
-      saved = await storePage(true);
+      // A late or backfilled event whose month has no partition yet (maintenance skipped a month): the month is made
+      // now and the page stored once more. A month already past the source's retention is never made: its events
+      // are held as expired instead.
+      if (!isMissingEventMonth(err)) throw err;
+      const expired = new Set(await createEventMonthsFor(deps.db, source.id, rows.map((row) => monthOf(row.eventTime)), new Date()));
+      quarantined.push(...rows.filter((row) => expired.has(monthOf(row.eventTime))).map(expiredToQuarantine));
+      rows = rows.filter((row) => !expired.has(monthOf(row.eventTime)));
+      saved = await storeOrHoldRefused();
     }
     quarantineReport.committed(source.id, page.cursorRepeated === true);
     sourceMetrics.pageStored({
@@ -170,6 +188,19 @@ export function createIngestPage(deps: IngestDependencies) {
       ...(saved.held.length > 0 ? { quarantined: saved.held.length } : {}),
     };
   };
+}
+
+function storedWithOtherTime(row: EventRow): QuarantineEntry {
+  return { eventId: row.eventId, reason: 'duplicate_id', detail: 'an event with the same id and another time is stored already', raw: row.original ?? row.raw };
+}
+
+function expiredToQuarantine(row: EventRow): QuarantineEntry {
+  return { eventId: row.eventId, reason: 'expired', detail: `its month ${monthOf(row.eventTime)} is past the source's retention`, raw: row.original ?? row.raw };
+}
+
+/** The UTC month ('YYYY-MM') of an event time the page's rules took as plausible. */
+function monthOf(eventTime: string): string {
+  return new Date(parseRfc3339(eventTime)).toISOString().slice(0, 7);
 }
 
 function refusedToQuarantine({ row, sqlState, message }: RefusedEvent): QuarantineEntry {

@@ -18,7 +18,7 @@ export const EVENT_TIME_FUTURE_SKEW_MS = 24 * 3600_000;
 export const PROCESSED_AT_FUTURE_SKEW_MS = 5 * 60_000;
 
 /** Why an event was held back: a bounded set, so that it can label a metric. */
-export const QUARANTINE_REASONS = ['schema', 'id_too_long', 'implausible_time', 'duplicate_id', 'database'] as const;
+export const QUARANTINE_REASONS = ['schema', 'id_too_long', 'implausible_time', 'duplicate_id', 'database', 'expired'] as const;
 export type QuarantineReason = (typeof QUARANTINE_REASONS)[number];
 
 export interface QuarantineEntry {

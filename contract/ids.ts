@@ -32,6 +32,11 @@ export function alertDispatcherWorkflowId(taskQueue: string): string {
   return `alert-dispatcher-${taskQueue}`;
 }
 
+/** One store maintenance Schedule per task queue (a deployment runs one), created by the workers at start. */
+export function storeMaintenanceScheduleId(taskQueue: string): string {
+  return `store-maintenance-${taskQueue}`;
+}
+
 const OUTPUT_WORKFLOW_PREFIX = 'audit-output-';
 
 /** Derived from the output name: one forwarding workflow per output, found by the CLI and by ingestion's wake-up. */

@@ -43,3 +43,27 @@ export function backfillDaysProblem(days: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** A year, as regulations commonly ask; Atlassian itself keeps 180 days. */
+export const DEFAULT_RETENTION_DAYS = 365;
+/** Events go by whole months: a retention under a month would keep the same months as a month does. */
+export const MIN_RETENTION_DAYS = 30;
+export const MAX_RETENTION_DAYS = 3660;
+
+export function retentionDaysProblem(days: unknown): string | undefined {
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < MIN_RETENTION_DAYS || days > MAX_RETENTION_DAYS) {
+    return `retention must be a whole number of days from ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS} (10 years), got ${String(days)}`;
+  }
+  return undefined;
+}
+
+export const MAX_LEGAL_HOLD_REASON_LENGTH = 500;
+
+/** A hold's reason is read by people and lawyers later: one line, said, and bounded. */
+export function legalHoldReasonProblem(reason: unknown): string | undefined {
+  if (typeof reason !== 'string' || reason.trim() === '') return 'a legal hold needs a reason (a case or ticket, and who asked)';
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(reason)) return 'a legal hold reason must be one line of printable text';
+  if (reason.length > MAX_LEGAL_HOLD_REASON_LENGTH) return `a legal hold reason must be at most ${MAX_LEGAL_HOLD_REASON_LENGTH} characters, got ${reason.length}`;
+  return undefined;
+}

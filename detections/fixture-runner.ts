@@ -3,6 +3,7 @@ import type { PoolClient } from 'pg';
 import { toEventRow } from '../atlassian/normalize';
 import type { Database } from '../store/database';
 import { insertEvents } from '../store/events';
+import { createEventMonth } from '../store/event-partitions';
 import { evaluateEvents } from './engine';
 import type { FixtureCase, RuleFixtures } from './fixture-file';
 import type { PackedRule } from './registry';
@@ -45,10 +46,11 @@ function outcome(firedOn: number[], last: number): string {
 async function detectedEventIndexes(tx: PoolClient, fixtureCase: FixtureCase, { packId, rule }: PackedRule): Promise<number[]> {
   const rows = fixtureCase.events.map(toEventRow);
   const source = await scratchSource(tx, rows[0].eventTime);
+  for (const month of new Set(rows.map((row) => new Date(row.eventTime).toISOString().slice(0, 7)))) await createEventMonth(tx, source.id, `${month}-01`);
   for (const row of rows) {
     // A repeated event id is stored once, as the ingest path stores it, and evaluated once.
-    const inserted = await insertEvents(tx, source.id, source.name, [row]);
-    if (inserted.length > 0) await evaluateEvents(tx, source, [row], [{ packId, rule }], fixtureCase.settings, { newEvents: true });
+    const { insertedIds } = await insertEvents(tx, source.id, source.name, [row]);
+    if (insertedIds.length > 0) await evaluateEvents(tx, source, [row], [{ packId, rule }], fixtureCase.settings, { newEvents: true });
   }
   const { rows: detected } = await tx.query<{ event_id: string }>('SELECT event_id FROM detections WHERE source_id = $1', [source.id]);
   const ids = new Set(detected.map((d) => d.event_id));

@@ -70,7 +70,7 @@ async function readBatch(
     raw: string;
   }>(
     `SELECT event_id, event_time, action, actor_id, actor_name, actor_email, ip, location::text AS location, raw::text AS raw
-       FROM events
+       FROM stored_events
       WHERE source_id = $1 AND event_time >= $2 AND action LIKE ANY($3::text[])
         AND ($4::timestamptz IS NULL OR (event_time, event_id) > ($4::timestamptz, $5::text))
       ORDER BY event_time, event_id

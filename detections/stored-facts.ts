@@ -150,7 +150,7 @@ function windowEvents(rule: ThresholdRule, ruleIndex: number, candidates: readon
   const { exact, likePatterns } = actionFilter(rule.actions);
   const actions = exact ? `e.action = ANY(${param(rule.actions)}::text[])` : `e.action LIKE ANY(${param(likePatterns)}::text[])`;
   return `SELECT 'window' AS fact, ${ruleIndex} AS i, ${rule.countBy.sql} AS key, e.event_id, ${MS('e.event_time')} AS ms, NULL AS rule_id
-      FROM events e
+      FROM stored_events e
      WHERE ${actions} AND e.event_time > ${param(from)}::timestamptz AND e.event_time < ${param(until)}::timestamptz
        AND e.source_id = $1 AND ${rule.countBy.sql} = ANY(${param(values)}::text[])`;
 }

@@ -2,41 +2,67 @@ import type { PoolClient } from 'pg';
 import type { SourceRecord } from './sources';
 import type { EventRow } from '../atlassian/normalize';
 
+/** What became of a page's events: the ids stored now, and those whose id is stored already with another time. */
+export interface InsertedEvents {
+  insertedIds: string[];
+  /** Rows of the page whose id is stored with a different event_time: another event, held as duplicate_id. */
+  sameIdOtherTime: EventRow[];
+}
+
 /**
  * Inserts a page of events in one statement (one array parameter per column, unnest()ed server side, and the raw
- * events zipped in by position) and returns
- * the ids that were new: a re-fetched or retried page inserts nothing twice.
+ * events zipped in by position) and says which ids were new: a re-fetched or retried page inserts nothing twice.
+ *
+ * Exactly once: the key is (source_id, event_time, event_id), since a partitioned table's key must hold its partition
+ * columns. An event re-fetched has the same time, so the same month and key, and ON CONFLICT drops it. Before
+ * inserting, the page's ids are looked up among the source's stored events, in every month and, while the upgrade
+ * moves it, in the previous release's table (stored_events, one snapshot over both): an id found is not inserted
+ * again, and found with another time it is another event, which the caller holds as duplicate_id. Two attempts of
+ * one page cannot both commit: the checkpoint guard (advanceCheckpoint) rolls back the later one.
  *
  * Each row gets its source's next insertion number (seq), the order outputs forward in, from the counter on the
- * source's checkpoint row, bumped in the same statement. That UPDATE locks the row until the caller commits, so every
- * writer of a source waits for the one before it to commit: seq order is commit order, and a forwarder that read up to
- * some seq never sees a smaller one appear later. Every insert into events must come through here for that to hold.
- * A conflicting row uses up its number: gaps are fine, order is what matters.
+ * source's checkpoint row, bumped in the same statement before any row is inserted. The row lock is held until commit,
+ * so writers of one source commit one after the other and seq order is commit order, and a forwarder that read up to
+ * some seq never sees a smaller one appear later. Every insert into events must come through here (or take the same
+ * lock first, as the upgrade's move does). A row not inserted uses up its number: gaps are fine, order is what matters.
  */
-export async function insertEvents(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<string[]> {
-  if (rows.length === 0) return [];
+export async function insertEvents(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<InsertedEvents> {
+  if (rows.length === 0) return { insertedIds: [], sameIdOtherTime: [] };
   const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
   const arrayLiterals = (key: 'anyIpAddresses' | 'anyEmails' | 'anyUsernames') => rows.map((row) => toArrayLiteral(row[key]));
-  const { rows: inserted } = await client.query<{ event_id: string }>(
-    `WITH counter AS (
-       UPDATE checkpoints SET events_sequenced = events_sequenced + $17 WHERE source_id = $1
-       RETURNING events_sequenced - $17 AS base
+  const { rows: outcome } = await client.query<{ n: string; stored: boolean }>(
+    `WITH sequenced AS (
+       -- Joined to every row of the page, so the source's checkpoint row is locked before any row is inserted: every
+       -- writer of one source (a page, a reingest, the upgrade's move) takes its locks in this order.
+       UPDATE checkpoints SET events_sequenced = events_sequenced + $17
+        WHERE source_id = $1 RETURNING events_sequenced - $17 AS base
+     ),
+     page AS (
+       SELECT e.*, r.raw, s.base
+         FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
+                     $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $16::text[]) WITH ORDINALITY
+                AS e(event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip, location, ips,
+                     emails, usernames, original, n)
+         JOIN jsonb_array_elements($15::jsonb) WITH ORDINALITY AS r(raw, n) USING (n)
+         -- A source without a checkpoint row (none is made without one) fails on the NOT NULL seq, never silently.
+         LEFT JOIN sequenced s ON true
+     ),
+     seen AS (
+       SELECT s.event_id, s.event_time FROM stored_events s WHERE s.source_id = $1 AND s.event_id = ANY($3::text[])
+     ),
+     inserted AS (
+       INSERT INTO events (source_id, p_source_label, event_id, event_time, processed_at, action, actor_id, actor_name,
+                           actor_email, ip, location, p_event_time, p_any_ip_addresses, p_any_emails, p_any_usernames, raw,
+                           original, seq)
+       SELECT $1, $2, p.event_id, p.event_time, p.processed_at, p.action, p.actor_id, p.actor_name, p.actor_email, p.ip,
+              p.location, p.event_time, p.ips::text[], p.emails::text[], p.usernames::text[], p.raw, p.original, p.base + p.n
+         FROM page p WHERE NOT EXISTS (SELECT 1 FROM seen WHERE seen.event_id = p.event_id)
+       ON CONFLICT (source_id, event_time, event_id) DO NOTHING
+       RETURNING event_id
      )
-     INSERT INTO events (source_id, p_source_label, event_id, event_time, processed_at, action, actor_id, actor_name,
-                         actor_email, ip, location, p_event_time, p_any_ip_addresses, p_any_emails, p_any_usernames, raw, original, seq)
-     SELECT $1, $2, e.event_id, e.event_time, e.processed_at, e.action, e.actor_id, e.actor_name, e.actor_email, e.ip,
-            e.location, e.event_time,
-            e.ips::text[], e.emails::text[], e.usernames::text[],
-            r.raw, e.original, counter.base + e.n
-     FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
-                 $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $16::text[]) WITH ORDINALITY
-          AS e(event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip, location, ips, emails,
-               usernames, original, n)
-     JOIN jsonb_array_elements($15::jsonb) WITH ORDINALITY AS r(raw, n) USING (n)
-     -- A source without a checkpoint row (none is created without one) would store its events unnumbered, not lose them.
-     LEFT JOIN counter ON true
-     ON CONFLICT (source_id, event_id) DO NOTHING
-     RETURNING event_id`,
+     SELECT p.n, true AS stored FROM page p JOIN inserted i USING (event_id)
+     UNION ALL
+     SELECT p.n, false FROM page p JOIN seen ON seen.event_id = p.event_id AND seen.event_time <> p.event_time`,
     [
       sourceId,
       sourceLabel,
@@ -59,7 +85,14 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
       rows.length,
     ],
   );
-  return inserted.map((row) => row.event_id);
+  const insertedIds: string[] = [];
+  const sameIdOtherTime: EventRow[] = [];
+  for (const { n, stored } of outcome) {
+    const row = rows[Number(n) - 1];
+    if (stored) insertedIds.push(row.eventId);
+    else sameIdOtherTime.push(row);
+  }
+  return { insertedIds, sameIdOtherTime };
 }
 
 /** An event PostgreSQL refused on its own, by the SQLSTATE and message it gave. */
@@ -74,13 +107,16 @@ export interface RefusedEvent {
  * so the events it takes are stored and those it refuses are named. Only content refusals are caught; anything else
  * (a lost connection, a deadlock) fails the page as before, to be retried.
  */
-export async function insertEventsOneByOne(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<{ insertedIds: string[]; refused: RefusedEvent[] }> {
+export async function insertEventsOneByOne(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<InsertedEvents & { refused: RefusedEvent[] }> {
   const insertedIds: string[] = [];
+  const sameIdOtherTime: EventRow[] = [];
   const refused: RefusedEvent[] = [];
   for (const row of rows) {
     await client.query('SAVEPOINT one_event');
     try {
-      insertedIds.push(...(await insertEvents(client, sourceId, sourceLabel, [row])));
+      const one = await insertEvents(client, sourceId, sourceLabel, [row]);
+      insertedIds.push(...one.insertedIds);
+      sameIdOtherTime.push(...one.sameIdOtherTime);
       await client.query('RELEASE SAVEPOINT one_event');
     } catch (err) {
       if (!isContentRefusal(err)) throw err;
@@ -88,7 +124,7 @@ export async function insertEventsOneByOne(client: PoolClient, sourceId: string,
       refused.push({ row, sqlState: err.code, message: err.message });
     }
   }
-  return { insertedIds, refused };
+  return { insertedIds, sameIdOtherTime, refused };
 }
 
 /**

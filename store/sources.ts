@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { apiKeyContext, type CredentialCipher } from './credentials';
 import type { Database } from './database';
+import { createNewSourceMonths, DEFAULT_MONTHS_AHEAD, dropEventSourcePartition } from './event-partitions';
 
 export type SourceStatusValue = 'active' | 'paused' | 'failed' | 'removed';
 
@@ -72,6 +73,8 @@ export async function insertSource(db: Database, source: NewSource): Promise<Sou
       created.createdAt,
       created.backfillDays,
     ]);
+    // Its events have a partition from the first page on: the months of its backfill and those ahead.
+    await createNewSourceMonths(client, created.id, DEFAULT_MONTHS_AHEAD);
     return created;
   });
 }
@@ -114,7 +117,11 @@ export async function updateSource(
   await db.query(`UPDATE sources SET ${assignments}, updated_at = now() WHERE id = $1`, [id, ...entries.map(([, value]) => value)]);
 }
 
-/** Deletes the source with its events, checkpoint and everything else that references it. */
+/**
+ * Deletes the source with its events, checkpoint and everything else that references it. Its events go by dropping
+ * its partition, not row by row.
+ */
 export async function deleteSource(db: Database, id: string): Promise<void> {
+  await dropEventSourcePartition(db, id);
   await db.query('DELETE FROM sources WHERE id = $1', [id]);
 }

@@ -9,10 +9,12 @@ import { createDetectionHook } from '../detections/engine';
 import { detectionPacks } from '../detections/registry';
 import { publishGlobalDestinations, sealClearDestinations, sealSigningSecret } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
+import { ensureStoreMaintenanceSchedule } from './store-maintenance-schedule';
 import { createWorker } from './create-worker';
 import { installRuntime, startWorkerHealth } from './observability';
 import { ProductMetrics } from '../observability/product-metrics';
 import { createLogger, runtimeLogging } from './logger';
+import { upgradeStoreInBackground } from './background-upgrade';
 
 runMain(async () => {
   const env = loadEnvironment();
@@ -47,11 +49,17 @@ runMain(async () => {
   // The SDK shuts the worker down on the runtime's shutdown signals; the pages not yet begun then hand themselves back.
   const stopping = new AbortController();
   for (const signal of Runtime.instance().options.shutdownSignals) process.once(signal, () => stopping.abort());
+  // The events of the previous release move into the partitioned table while this worker ingests.
+  upgradeStoreInBackground(db, logger, stopping.signal);
   const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE, cachedWorkflows: env.WORKFLOW_CACHE_SIZE }, { db, cipher, workerStopping: stopping.signal, maxResponseBytes: env.ATLASSIAN_MAX_RESPONSE_BYTES, onEventsInserted: createDetectionHook({ packs }), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
   health.attach({ worker });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
     logger.warn(`could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it`),
+  );
+  // Not fatal either: any worker that starts later creates it, and until then only pruning waits.
+  await ensureStoreMaintenanceSchedule(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
+    logger.warn(`could not create the store maintenance schedule (${err.message.split('\n')[0]}); the next worker start will`),
   );
   // The cache size bounds the worker's memory (README, "Sizing a worker"): said at start, since its default follows the heap.
   logger.info({ cachedWorkflows: worker.options.maxCachedWorkflows }, `worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);

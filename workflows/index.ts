@@ -1,4 +1,5 @@
 export * from './source-workflow';
 export * from './silence-watchdog';
 export * from './alert-dispatcher';
+export * from './store-maintenance';
 export * from './output-workflow';

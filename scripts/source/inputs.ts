@@ -1,7 +1,7 @@
 import { apiBaseUrlProblem, normalizeApiBaseUrl } from '../../config/api-base-urls';
 import { OperatorError } from '../../config/operator-error';
 import { formatDuration, parseDurationSeconds } from '../../contract/durations';
-import { ALLOW_SHORT_WINDOWS_ENV, backfillDaysProblem, pollIntervalProblem, silenceWindowProblem } from '../../contract/settings';
+import { ALLOW_SHORT_WINDOWS_ENV, backfillDaysProblem, legalHoldReasonProblem, pollIntervalProblem, retentionDaysProblem, silenceWindowProblem } from '../../contract/settings';
 
 // Every check runs before the first connection is opened, so a typo costs nothing and writes nothing.
 
@@ -89,4 +89,28 @@ export function parseApiBaseUrl(text: string, env: NodeJS.ProcessEnv = process.e
   const problem = apiBaseUrlProblem(normalized, env);
   if (problem) throw new OperatorError(problem);
   return normalized;
+}
+
+/** Days of retention: `400` or `400d`. */
+export function parseRetentionDays(text: string): number {
+  const match = /^(\d{1,9})d?$/i.exec(text.trim());
+  const days = match ? Number(match[1]) : text;
+  const problem = retentionDaysProblem(days);
+  if (problem) throw new OperatorError(problem);
+  return days as number;
+}
+
+export function parseLegalHoldReason(text: string): string {
+  const problem = legalHoldReasonProblem(text);
+  if (problem) throw new OperatorError(problem);
+  return text.trim();
+}
+
+/** Who placed or lifted a hold, as the record shows it: a name or an e-mail address, on one short line. */
+export function parseActor(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+  if (text.trim() === '' || text.length > 100 || /[\u0000-\u001f\u007f-\u009f]/.test(text)) {
+    throw new OperatorError('--by must be a name of 1 to 100 printable characters');
+  }
+  return text.trim();
 }

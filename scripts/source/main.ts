@@ -15,6 +15,7 @@ import * as quarantine from './commands/quarantine';
 import * as reencrypt from './commands/reencrypt';
 import * as remove from './commands/remove';
 import * as resume from './commands/resume';
+import * as retention from './commands/retention';
 import * as rules from './commands/rules';
 import * as rotateKey from './commands/rotate-key';
 import * as setAlertWebhook from './commands/set-alert-webhook';
@@ -22,6 +23,7 @@ import * as setInterval from './commands/set-interval';
 import * as setSilenceWindow from './commands/set-silence-window';
 import * as silenceAlert from './commands/silence-alert';
 import * as status from './commands/status';
+import * as store from './commands/store';
 import { CliContext, createCliContext } from './context';
 import { EXIT, EXIT_CODES_HELP } from './exit-codes';
 import { explainFailure } from './failures';
@@ -50,6 +52,8 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   apply,
   exportSources,
   reencrypt,
+  store,
+  retention,
 ];
 
 export function buildProgram(context: CliContext): Command {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ALERT_KINDS, SEVERITIES, type AlertKind, type Severity } from '../../alerts/alert-store';
-import { backfillDaysProblem, DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SILENCE_WINDOW_SECONDS } from '../../contract/settings';
+import { backfillDaysProblem, DEFAULT_BACKFILL_DAYS, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SILENCE_WINDOW_SECONDS, legalHoldReasonProblem, retentionDaysProblem } from '../../contract/settings';
 import { OperatorError } from '../../config/operator-error';
 import { findPack } from '../../detections/registry';
 import { parseApiBaseUrl, parseIntervalSeconds, parseKeyExpiry, parseOrgId, parseSilenceWindow, parseSourceName } from './inputs';
@@ -44,7 +44,21 @@ export interface DeclaredSource {
   /** Grouping periods in place of the rules' own, in seconds, by rule id. */
   detectionGroupPeriods: Record<string, number>;
   webhooks: DeclaredWebhook[];
+  /** Days of retention; null follows the default. */
+  retentionDays: number | null;
+  /**
+   * A legal hold to place (its reason), false to lift one, undefined to leave it as it is: a hold is an obligation
+   * that a file written before it, or without it in mind, must not lift by leaving it out.
+   */
+  legalHold: { reason: string } | false | undefined;
 }
+
+/** A number or text checked by one of the contract's validators, whose message becomes the field's issue. */
+const validated = <T extends z.ZodType>(schema: T, problem: (value: unknown) => string | undefined) =>
+  schema.superRefine((value, ctx) => {
+    const message = problem(value);
+    if (message) ctx.addIssue({ code: 'custom', message });
+  });
 
 /** A field checked by one of the CLI's own parsers, whose OperatorError message becomes the field's issue. */
 const checked = <T>(parse: (text: string) => T) =>
@@ -100,6 +114,8 @@ const sourceSchema = z.strictObject({
     .array(webhookSchema)
     .default([])
     .refine((hooks) => new Set(hooks.map((hook) => hook.format)).size === hooks.length, { error: 'at most one webhook of each format' }),
+  retentionDays: validated(z.number(), retentionDaysProblem).nullable().default(null),
+  legalHold: z.union([z.literal(false), z.strictObject({ reason: validated(z.string(), legalHoldReasonProblem) })]).optional(),
 });
 
 // Outputs are read by output-file.ts from the same document; this schema only lets the section through.
@@ -137,6 +153,8 @@ export function readSourceFile(file: string, defaultApiBaseUrl: string): Declare
         kinds: hook.kinds && [...new Set(hook.kinds)].sort(),
         signingSecret: hook.signingSecret && resolveRef(hook.signingSecret, file, field(`webhooks (${hook.format}).signingSecret`)),
       })),
+      retentionDays: source.retentionDays,
+      legalHold: source.legalHold && { reason: source.legalHold.reason.trim() },
     };
   });
 }

@@ -3,6 +3,7 @@ import { normalizeApiBaseUrl } from '../../config/api-base-urls';
 import { formatDuration } from '../../contract/durations';
 import { OperatorError } from '../../config/operator-error';
 import { apiKeyContext, webhookSecretContext, type CredentialCipher } from '../../store/credentials';
+import type { SourceRetention } from '../../store/retention';
 import type { SourceRecord } from '../../store/sources';
 import { describeRef, readSecret, type DeclaredSource, type DeclaredWebhook } from './source-file';
 
@@ -13,6 +14,8 @@ export interface CurrentState {
   /** Each source's grouping periods, by source id; a source without any is absent. */
   groupPeriodsBySource: Map<string, Readonly<Record<string, number>>>;
   destinations: StoredDestination[];
+  /** Each source's retention and open legal hold, by source id. */
+  retentionBySource: Map<string, SourceRetention>;
   /** Names of the sources whose workflow runs. */
   runningWorkflows: Set<string>;
 }
@@ -37,6 +40,10 @@ export interface SourceUpdate {
   /** The file's grouping periods, when they differ from the stored ones. */
   groupPeriods?: Record<string, number>;
   webhooks: WebhookChange[];
+  /** The file's retention (null: the default), when it differs from the stored one. */
+  retentionDays?: number | null;
+  /** A hold to place, or false to lift the open one. */
+  legalHold?: { reason: string } | false;
   startWorkflow: boolean;
   /** One phrase per change, for the operator. */
   described: string[];
@@ -161,6 +168,21 @@ export function planSources(file: string, declared: readonly DeclaredSource[], s
     if (describePeriods(state.groupPeriodsBySource.get(current.id) ?? {}) !== describePeriods(source.detectionGroupPeriods)) {
       update.groupPeriods = source.detectionGroupPeriods;
       said(`grouping periods -> ${describePeriods(source.detectionGroupPeriods) || "the rules' own"}`);
+    }
+
+    const retention = state.retentionBySource.get(current.id);
+    const days = (value: number | null | undefined) => (value == null ? 'the default' : `${value} days`);
+    if ((retention?.retentionDays ?? null) !== source.retentionDays) {
+      update.retentionDays = source.retentionDays;
+      said(`retention ${days(retention?.retentionDays)} -> ${days(source.retentionDays)}`);
+    }
+    const held = retention?.hold != null;
+    if (source.legalHold && !held) {
+      update.legalHold = source.legalHold;
+      said('legal hold placed');
+    } else if (source.legalHold === false && held) {
+      update.legalHold = false;
+      said('legal hold lifted');
     }
 
     const stored = state.destinations.filter((destination) => destination.sourceId === current.id);

@@ -50,7 +50,7 @@ export const view = (sample: SampleEvent): DetectionEvent => toDetectionEvent(ro
  */
 export async function ingestRows(db: Database, source: SourceRecord, rows: EventRow[], hook: InsertedEventsHook): Promise<string[]> {
   return db.withTransaction(async (tx: PoolClient) => {
-    const inserted = new Set(await insertEvents(tx, source.id, source.name, rows));
+    const inserted = new Set((await insertEvents(tx, source.id, source.name, rows)).insertedIds);
     if (inserted.size > 0) await hook.run(tx, source, rows.filter((r) => inserted.has(r.eventId)), await hookContext(tx, hook, source));
     return [...inserted];
   });

@@ -33,7 +33,7 @@ describe('seq: per-source insertion order is commit order', () => {
       const reingested = Array.from({ length: 3 }, () => row({ action: 'user_removed_from_group' }));
 
       // The page takes its numbers and holds its transaction open; the re-ingest (the quarantine's path) starts meanwhile.
-      const pageTx = heldTransaction(db, (tx) => insertEvents(tx, source.id, source.name, page));
+      const pageTx = heldTransaction(db, async (tx) => (await insertEvents(tx, source.id, source.name, page)).insertedIds);
       await eventually(() => Promise.resolve(pageTx.worked()), (w) => w);
       const reingestTx = heldTransaction(db, async (tx) => (await insertEventsOneByOne(tx, source.id, source.name, reingested)).insertedIds);
       // It waits on the page's lock of the source's counter rather than numbering its rows beside the page's.

@@ -23,5 +23,5 @@ export function createIdleSource(db: Database, cipher: CredentialCipher, name = 
 /** Stores `count` new events of the source in one transaction, through the one insert path; returns their ids. */
 export async function storeEvents(db: Database, source: SourceRecord, count: number): Promise<string[]> {
   const rows = Array.from({ length: count }, () => row({ action: 'user_granted_role' }));
-  return db.withTransaction((tx) => insertEvents(tx, source.id, source.name, rows));
+  return db.withTransaction(async (tx) => (await insertEvents(tx, source.id, source.name, rows)).insertedIds);
 }

@@ -1,5 +1,6 @@
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { Command } from 'commander';
+import path from 'node:path';
 import { listSourceDestinations, sealSigningSecret, setSourceDestination } from '../../../alerts/destinations';
 import { setSilenceAlarmUpdate } from '../../../contract/alert-messages';
 import { formatDuration } from '../../../contract/durations';
@@ -9,6 +10,7 @@ import { OperatorError } from '../../../config/operator-error';
 import { disablePack, enablePack, listEnabledPacks, listGroupPeriods, saveDetectionSettings } from '../../../detections/store';
 import { apiKeyContext, type CredentialCipher } from '../../../store/credentials';
 import type { Database } from '../../../store/database';
+import { listSourceRetention, placeLegalHold, releaseLegalHold, setSourceRetentionDays } from '../../../store/retention';
 import { listSources, updateSource, type SourceRecord } from '../../../store/sources';
 import { forEachConcurrently } from '../concurrently';
 import { CliContext, describeCause } from '../context';
@@ -95,9 +97,10 @@ async function apply(context: CliContext, options: ApplyOptions): Promise<void> 
     await createSource(db, client, cipher, taskQueue, settings, apiKey, source.detectionPacks, async (created) => {
       await setWebhooks(db, cipher, created, webhooks);
       if (Object.keys(source.detectionGroupPeriods).length > 0) await saveDetectionSettings(db, created.id, { groupPeriods: source.detectionGroupPeriods });
+      await setRetention(db, created, { retentionDays: source.retentionDays ?? undefined, legalHold: source.legalHold || undefined }, options.file);
     });
   });
-  await forEachConcurrently(plan.updates, PARALLEL, (update) => applyUpdate(db, client, cipher, taskQueue, update));
+  await forEachConcurrently(plan.updates, PARALLEL, (update) => applyUpdate(db, client, cipher, taskQueue, update, options));
   const removed = options.prune ? plan.absent : [];
   await forEachConcurrently(removed, PARALLEL, async (source) => {
     await removeSource(db, client, source, { purge: false, timeoutSeconds: DEFAULT_STOP_TIMEOUT_SECONDS });
@@ -114,12 +117,14 @@ async function apply(context: CliContext, options: ApplyOptions): Promise<void> 
 }
 
 async function readCurrentState(db: Database, client: Client): Promise<CurrentState> {
-  const [sources, packs, destinations, groupPeriodsBySource] = await Promise.all([
+  const [sources, packs, destinations, groupPeriodsBySource, retention] = await Promise.all([
     listSources(db),
     listEnabledPacks(db),
     listSourceDestinations(db.pool),
     listGroupPeriods(db),
+    listSourceRetention(db, new Date()),
   ]);
+  const retentionBySource = new Map(retention.map((entry) => [entry.sourceId, entry]));
   const packsBySource = new Map<string, string[]>();
   for (const pack of packs) packsBySource.set(pack.sourceId, [...(packsBySource.get(pack.sourceId) ?? []), pack.packId].sort());
   const runningWorkflows = new Set<string>();
@@ -130,13 +135,18 @@ async function readCurrentState(db: Database, client: Client): Promise<CurrentSt
       if ((await findWorkflow(client, source.name)).running) runningWorkflows.add(source.name);
     },
   );
-  return { sources, packsBySource, groupPeriodsBySource, destinations, runningWorkflows };
+  return { sources, packsBySource, groupPeriodsBySource, destinations, retentionBySource, runningWorkflows };
 }
 
 function printPlan(plan: SourcePlan, prune: boolean): void {
   for (const { declared: source } of plan.creates) {
     const alarm = source.silenceAlertEnabled ? `silence alert after ${formatDuration(source.silenceWindowSeconds)}` : 'no silence alert';
-    const extras = [source.detectionPacks.length ? `packs ${source.detectionPacks.join(', ')}` : '', source.webhooks.length ? `${source.webhooks.map((hook) => hook.format).join(' and ')} destination` : ''];
+    const extras = [
+      source.detectionPacks.length ? `packs ${source.detectionPacks.join(', ')}` : '',
+      source.webhooks.length ? `${source.webhooks.map((hook) => hook.format).join(' and ')} destination` : '',
+      source.retentionDays !== null ? `retention ${source.retentionDays} days` : '',
+      source.legalHold ? 'legal hold' : '',
+    ];
     printLine(`+ ${source.name}: create (organization ${source.organizationId}, every ${source.pollIntervalSeconds} s, ${alarm}${extras.filter(Boolean).map((extra) => `, ${extra}`).join('')})`);
   }
   for (const update of plan.updates) printLine(`~ ${update.current.name}: ${update.described.join('; ')}`);
@@ -174,6 +184,8 @@ function describePlan(plan: SourcePlan, prune: boolean) {
       silenceAlertEnabled: source.silenceAlertEnabled,
       detectionPacks: source.detectionPacks,
       webhooks: source.webhooks.map((hook) => hook.format),
+      retentionDays: source.retentionDays,
+      legalHold: Boolean(source.legalHold),
     })),
     update: plan.updates.map((update) => ({ name: update.current.name, changes: update.described })),
     absent: plan.absent.map((source) => ({ name: source.name, remove: prune })),
@@ -182,7 +194,7 @@ function describePlan(plan: SourcePlan, prune: boolean) {
 }
 
 /** Stored first where the CLI owns the value (key, destinations, packs); settings of a running source through its workflow. */
-async function applyUpdate(db: Database, client: Client, cipher: CredentialCipher, taskQueue: string, update: SourceUpdate): Promise<void> {
+async function applyUpdate(db: Database, client: Client, cipher: CredentialCipher, taskQueue: string, update: SourceUpdate, options: { file: string }): Promise<void> {
   const source = update.current;
   if (update.apiKey !== undefined || update.apiKeyExpiresAt !== undefined || update.apiBaseUrl !== undefined) {
     await updateSource(db, source.id, {
@@ -195,6 +207,7 @@ async function applyUpdate(db: Database, client: Client, cipher: CredentialCiphe
   for (const pack of update.packsToDisable) await disablePack(db, source.id, pack);
   if (update.groupPeriods) await saveDetectionSettings(db, source.id, { groupPeriods: update.groupPeriods });
   await setWebhooks(db, cipher, source, update.webhooks);
+  await setRetention(db, source, update, options.file);
 
   const handle = update.startWorkflow ? await startOrFind(client, source, taskQueue) : client.workflow.getHandle(sourceWorkflowId(source.name));
   try {
@@ -215,6 +228,14 @@ async function startOrFind(client: Client, source: SourceRecord, taskQueue: stri
     if (err instanceof Error && err.name === 'WorkflowExecutionAlreadyStartedError') return (await findWorkflow(client, source.name)).handle;
     throw err;
   }
+}
+
+/** Retention is read by store maintenance only: written here directly, like packs and destinations. */
+async function setRetention(db: Database, source: SourceRecord, change: Pick<SourceUpdate, 'retentionDays' | 'legalHold'>, file: string): Promise<void> {
+  if (change.retentionDays !== undefined) await setSourceRetentionDays(db, source.id, change.retentionDays);
+  const by = `apply -f ${path.basename(file)}`;
+  if (change.legalHold) await placeLegalHold(db, source.id, by, change.legalHold.reason);
+  else if (change.legalHold === false) await releaseLegalHold(db, source.id, by, `legalHold: false in ${path.basename(file)}`);
 }
 
 async function setWebhooks(db: Database, cipher: CredentialCipher, source: SourceRecord, changes: readonly WebhookChange[]): Promise<void> {

@@ -3,6 +3,7 @@ import { stringify as toYaml } from 'yaml';
 import { listSourceDestinations } from '../../../alerts/destinations';
 import { formatDuration, parseDurationSeconds } from '../../../contract/durations';
 import { listEnabledPacks, listGroupPeriods } from '../../../detections/store';
+import { listSourceRetention } from '../../../store/retention';
 import { listSources } from '../../../store/sources';
 import { CliContext } from '../context';
 import { printJson } from '../output';
@@ -16,12 +17,14 @@ export function register(program: Command, context: CliContext): void {
     )
     .action(async () => {
       const db = await context.database();
-      const [sources, packs, destinations, groupPeriods] = await Promise.all([
+      const [sources, packs, destinations, groupPeriods, retention] = await Promise.all([
         listSources(db),
         listEnabledPacks(db),
         listSourceDestinations(db.pool),
         listGroupPeriods(db),
+        listSourceRetention(db, new Date()),
       ]);
+      const retentionOf = new Map(retention.map((entry) => [entry.sourceId, entry]));
       const document = {
         sources: sources
           .filter((source) => source.status !== 'removed')
@@ -47,6 +50,9 @@ export function register(program: Command, context: CliContext): void {
                 minSeverity: destination.minSeverity,
                 signingSecret: destination.sealedSigningSecret ? { env: secretVariableFor(source.name, 'WEBHOOK_SECRET') } : null,
               })),
+            ...(retentionOf.get(source.id)?.retentionDays != null ? { retentionDays: retentionOf.get(source.id)!.retentionDays } : {}),
+            // Written so that applying the export keeps the hold; a file that leaves it out leaves it in force too.
+            ...(retentionOf.get(source.id)?.hold ? { legalHold: { reason: retentionOf.get(source.id)!.hold!.reason } } : {}),
           })),
       };
       if (context.outputFormat() === 'json') return printJson(document);
