@@ -37,7 +37,7 @@ export async function eraseEvents(db: Database, redaction: Redaction, scope: Era
   const { rows: keys } = await db.query<EventKey>(
     `SELECT e.source_id, e.event_id, e.event_time FROM events e
       WHERE ($1::uuid[] IS NULL OR e.source_id = ANY($1)) AND (${MAY_CONCERN_PERSON} OR e.p_any_usernames && $4::text[])`,
-    [scope.sourceIds, [...person.accountIds], [...person.emailForms], [...person.names]],
+    [scope.sourceIds, [...person.accountIds], [...person.emails], [...person.names]],
   );
   for (let start = 0; start < keys.length; start += EVENT_BATCH) {
     const batch = keys.slice(start, start + EVENT_BATCH);

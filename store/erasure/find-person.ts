@@ -7,8 +7,11 @@ const MAX_ROUNDS = 4;
 /** Distinct identities per round: far above what one person has, and a bound on what a hostile store can make us hold. */
 const MAX_IDENTITIES = 1_000;
 
-/** Whether `events` rows `e` may concern the person: by account id or e-mail, both indexed. */
-export const MAY_CONCERN_PERSON = `(e.actor_id = ANY($2::text[]) OR e.p_any_emails && $3::text[])`;
+/**
+ * Whether `events` rows `e` may concern the person ($2: account ids, $3: lower-case e-mails): the expressions of the
+ * indexes of migration 015, so that finding a person reads their events and not the table.
+ */
+export const MAY_CONCERN_PERSON = `(e.actor_id = ANY($2::text[]) OR lowercase_all(e.p_any_emails) && $3::text[])`;
 
 /**
  * Everything the person is known by in the events the operator's key leads to: their account ids, e-mails (in every
@@ -17,7 +20,7 @@ export const MAY_CONCERN_PERSON = `(e.actor_id = ANY($2::text[]) OR e.p_any_emai
 export async function findPerson(db: Database, key: ErasureKey, sourceIds: string[] | null): Promise<Person> {
   const person = emptyPerson();
   if (key.kind === 'account_id') person.accountIds.add(key.value);
-  else learnFrom({ email: key.value }, person);
+  else person.emails.add(key.value);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const { rows } = await db.query<{ entry: IdentityEntry }>(
       `WITH candidates AS (
@@ -31,9 +34,9 @@ export async function findPerson(db: Database, key: ErasureKey, sourceIds: strin
        )
        SELECT DISTINCT entry FROM entries
         WHERE jsonb_typeof(entry) = 'object'
-          AND (entry ->> 'id' = ANY($2) OR lower(btrim(COALESCE(entry ->> 'email', entry #>> '{attributes,email}'))) = ANY($4::text[]))
+          AND (entry ->> 'id' = ANY($2) OR lower(btrim(COALESCE(entry ->> 'email', entry #>> '{attributes,email}'))) = ANY($3))
         LIMIT ${MAX_IDENTITIES}`,
-      [sourceIds, [...person.accountIds], [...person.emailForms], [...person.emails]],
+      [sourceIds, [...person.accountIds], [...person.emails]],
     );
     let grew = false;
     for (const { entry } of rows) if (isPerson(entry, person)) grew = learnFrom(entry, person) || grew;

@@ -6,13 +6,11 @@ export interface Person {
   accountIds: Set<string>;
   /** Lower-case. */
   emails: Set<string>;
-  /** Every spelling of an e-mail seen in events: p_any_emails keeps them as sent. */
-  emailForms: Set<string>;
   names: Set<string>;
 }
 
 export function emptyPerson(): Person {
-  return { accountIds: new Set(), emails: new Set(), emailForms: new Set(), names: new Set() };
+  return { accountIds: new Set(), emails: new Set(), names: new Set() };
 }
 
 /** An actor, an on-behalf-of, or a context or container entry: whatever carries an id, a name or an e-mail. */
@@ -43,14 +41,11 @@ export function isPerson(entry: unknown, person: Person): entry is IdentityEntry
 
 /** Adds what the entry says of the person; true when the person grew. */
 export function learnFrom(entry: IdentityEntry, person: Person): boolean {
-  const before = person.accountIds.size + person.emailForms.size + person.names.size;
+  const before = person.accountIds.size + person.emails.size + person.names.size;
   if (typeof entry.id === 'string' && entry.id !== '') person.accountIds.add(entry.id);
   const email = entryEmail(entry);
-  if (email !== undefined) {
-    person.emails.add(email.toLowerCase());
-    person.emailForms.add(email);
-  }
+  if (email !== undefined) person.emails.add(email.toLowerCase());
   const name = entryName(entry);
   if (name !== undefined) person.names.add(name);
-  return person.accountIds.size + person.emailForms.size + person.names.size > before;
+  return person.accountIds.size + person.emails.size + person.names.size > before;
 }

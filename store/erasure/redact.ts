@@ -16,7 +16,7 @@ const SHORTEST_NAME_IN_TEXT = 3;
  */
 export function redactText({ person, pseudonym }: Redaction, alsoErase: readonly string[] = []): (text: string) => string {
   const ids = new Map([...person.accountIds].map((id) => [id.toLowerCase(), id]));
-  const terms = [...person.accountIds, ...person.emailForms, ...person.emails, ...[...person.names, ...alsoErase].filter((t) => t.length >= SHORTEST_NAME_IN_TEXT)];
+  const terms = [...person.accountIds, ...person.emails, ...[...person.names, ...alsoErase].filter((t) => t.length >= SHORTEST_NAME_IN_TEXT)];
   if (terms.length === 0) return (text) => text;
   // Longest first, so that an e-mail is replaced whole before a name inside it is.
   const pattern = new RegExp([...new Set(terms)].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'gi');
