@@ -28,32 +28,47 @@ interface EventRow extends EventKey {
 }
 
 /**
+ * The tables that hold events. While the partitioned store is being filled from the previous release's table (see
+ * migration 012), both do; the old one first, so that a row moved in the meantime is met again in the new one.
+ */
+export async function eventTables(db: Database): Promise<EventTable[]> {
+  const { rows } = await db.query<{ old: string | null }>("SELECT to_regclass('events_unpartitioned') AS old");
+  return rows[0].old === null ? ['events'] : ['events_unpartitioned', 'events'];
+}
+
+export type EventTable = 'events' | 'events_unpartitioned';
+
+/**
  * Redacts the person's events, batch by batch, each in a transaction of its own. Keyed by source, event id and event
  * time, so each batch's reads and writes go straight to their partitions when events are partitioned. A redacted
  * event no longer matches the person, so a run that was interrupted is finished by running it again.
  */
 export async function eraseEvents(db: Database, redaction: Redaction, scope: ErasureScope, tally: Tally, dryRun: boolean): Promise<void> {
+  for (const table of await eventTables(db)) await eraseEventsOf(table, db, redaction, scope, tally, dryRun);
+}
+
+async function eraseEventsOf(table: EventTable, db: Database, redaction: Redaction, scope: ErasureScope, tally: Tally, dryRun: boolean): Promise<void> {
   const { person } = redaction;
   const { rows: keys } = await db.query<EventKey>(
-    `SELECT e.source_id, e.event_id, e.event_time FROM events e
+    `SELECT e.source_id, e.event_id, e.event_time FROM ${table} e
       WHERE ($1::uuid[] IS NULL OR e.source_id = ANY($1)) AND (${MAY_CONCERN_PERSON} OR e.p_any_usernames && $4::text[])`,
     [scope.sourceIds, [...person.accountIds], [...person.emails], [...person.names]],
   );
   for (let start = 0; start < keys.length; start += EVENT_BATCH) {
     const batch = keys.slice(start, start + EVENT_BATCH);
     await runPass(db, dryRun, async (q) => {
-      const redacted = (await readEvents(q, batch, dryRun)).map((row) => redactEventRow(redaction, row)).filter((row) => row !== null);
-      if (!dryRun && redacted.length > 0) await writeEvents(q, redacted);
+      const redacted = (await readEvents(q, table, batch, dryRun)).map((row) => redactEventRow(redaction, row)).filter((row) => row !== null);
+      if (!dryRun && redacted.length > 0) await writeEvents(q, table, redacted);
       for (const row of redacted) tally.add('events', row.source_id, 1);
     });
   }
 }
 
-async function readEvents(q: Queryable, keys: EventKey[], dryRun: boolean): Promise<EventRow[]> {
+async function readEvents(q: Queryable, table: EventTable, keys: EventKey[], dryRun: boolean): Promise<EventRow[]> {
   const { rows } = await q.query<EventRow>(
     `SELECT e.source_id, e.event_id, e.event_time, e.actor_id, e.actor_name, e.actor_email, e.ip, e.location,
             e.p_any_ip_addresses, e.p_any_emails, e.p_any_usernames, e.raw, e.original
-       FROM events e JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS k(source_id, event_id, event_time)
+       FROM ${table} e JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS k(source_id, event_id, event_time)
          ON e.source_id = k.source_id AND e.event_id = k.event_id AND e.event_time = k.event_time
      ${lockUnless(dryRun, 'FOR UPDATE OF e')}`,
     [keys.map((k) => k.source_id), keys.map((k) => k.event_id), keys.map((k) => k.event_time)],
@@ -96,10 +111,10 @@ function redactOriginal(redaction: Redaction, original: string): string {
   }
 }
 
-async function writeEvents(q: Queryable, rows: EventRow[]): Promise<void> {
+async function writeEvents(q: Queryable, table: EventTable, rows: EventRow[]): Promise<void> {
   // The key columns (event id, action, times) are matched on, never set: the trail keeps its shape.
   await q.query(
-    `UPDATE events e
+    `UPDATE ${table} e
         SET actor_id = u.actor_id, actor_name = u.actor_name, actor_email = u.actor_email, ip = u.ip, location = u.location,
             p_any_ip_addresses = u.p_any_ip_addresses, p_any_emails = u.p_any_emails, p_any_usernames = u.p_any_usernames,
             raw = u.raw, original = u.original

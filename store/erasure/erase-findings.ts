@@ -1,5 +1,6 @@
 import type { Database } from '../database';
 import { ERASED, PSEUDONYM_PREFIX } from './erasure-keys';
+import { eventTables, type EventTable } from './erase-events';
 import { lockUnless, runPass, type Queryable } from './pass';
 import { isPerson, type Person } from './person';
 import { identifiesPerson, isObject, mapStrings, redactEvent, redactText, type Redaction } from './redact';
@@ -43,15 +44,18 @@ const actorIsPerson = (person: Person, row: { actor_id: string; actor_email: str
   person.accountIds.has(row.actor_id) || (row.actor_email !== null && person.emails.has(row.actor_email.trim().toLowerCase()));
 
 /** A detection concerns the person when they acted, its text names them, or its triggering event is about them. */
-async function detectionConcernsPerson(q: Queryable, redaction: Redaction, row: DetectionRow): Promise<boolean> {
+async function detectionConcernsPerson(q: Queryable, tables: readonly EventTable[], redaction: Redaction, row: DetectionRow): Promise<boolean> {
   const { person } = redaction;
   if (actorIsPerson(person, row) || identifiesPerson(person, `${row.title}\n${row.dedup_key}`)) return true;
-  const { rows } = await q.query<{ raw: unknown }>('SELECT raw FROM events WHERE source_id = $1 AND event_id = $2', [row.source_id, row.event_id]);
-  return rows.some((event) => redactEvent(redaction, event.raw).appears);
+  for (const table of tables) {
+    const { rows } = await q.query<{ raw: unknown }>(`SELECT raw FROM ${table} WHERE source_id = $1 AND event_id = $2`, [row.source_id, row.event_id]);
+    if (rows.some((event) => redactEvent(redaction, event.raw).appears)) return true;
+  }
+  return false;
 }
 
 /** The person's detections; with alert ids, also every detection those alerts grouped, should it be about them. */
-async function candidateDetections(q: Queryable, redaction: Redaction, scope: ErasureScope, ofAlerts: readonly string[] = []): Promise<DetectionRow[]> {
+async function candidateDetections(db: Database, q: Queryable, redaction: Redaction, scope: ErasureScope, ofAlerts: readonly string[] = []): Promise<DetectionRow[]> {
   const { person } = redaction;
   const { rows } = await q.query<DetectionRow>(
     `SELECT id, source_id, event_id, actor_id, actor_name, actor_email, ip, title, dedup_key, alert_id FROM detections
@@ -62,7 +66,8 @@ async function candidateDetections(q: Queryable, redaction: Redaction, scope: Er
     [scope.sourceIds, [...person.accountIds], [...person.emails], likePatterns(person), ofAlerts],
   );
   const concerning: DetectionRow[] = [];
-  for (const row of rows) if (await detectionConcernsPerson(q, redaction, row)) concerning.push(row);
+  const tables = await eventTables(db);
+  for (const row of rows) if (await detectionConcernsPerson(q, tables, redaction, row)) concerning.push(row);
   return concerning;
 }
 
@@ -79,7 +84,7 @@ export async function eraseAlerts(db: Database, redaction: Redaction, scope: Era
         ${lockUnless(dryRun)}`,
       [scope.sourceIds, likePatterns(person), [...person.accountIds]],
     );
-    const raisedOnPerson = new Set((await candidateDetections(q, redaction, scope, rows.map((row) => row.id))).map((d) => d.alert_id));
+    const raisedOnPerson = new Set((await candidateDetections(db, q, redaction, scope, rows.map((row) => row.id))).map((d) => d.alert_id));
     for (const row of rows) {
       const redacted = redactAlert(redaction, row, raisedOnPerson.has(row.id));
       if (redacted === null) continue;
@@ -131,7 +136,7 @@ function redactAlert(redaction: Redaction, row: AlertRow, raisedOnPerson: boolea
 
 export async function eraseDetections(db: Database, redaction: Redaction, scope: ErasureScope, tally: Tally, dryRun: boolean): Promise<void> {
   await runPass(db, dryRun, async (q) => {
-    for (const row of await candidateDetections(q, redaction, scope)) {
+    for (const row of await candidateDetections(db, q, redaction, scope)) {
       const redacted = redactDetection(redaction, row);
       if (redacted === null) continue;
       tally.add('detections', row.source_id, 1);

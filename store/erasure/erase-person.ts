@@ -2,21 +2,13 @@ import type { Database } from '../database';
 import { eraseEvents } from './erase-events';
 import { eraseAlerts, eraseDetections } from './erase-findings';
 import { eraseQuarantined } from './erase-quarantined';
-import type { ErasureHasher, ErasureKey } from './erasure-keys';
+import type { ErasureHasher } from './erasure-keys';
 import { findPerson } from './find-person';
-import { earlierErasures, finishErasureRecord, startErasureRecord, updateErasureCounts, type EarlierErasure } from './erasure-record';
+import { earlierErasures, finishErasureRecord, startErasureRecord, updateErasureCounts, type EarlierErasure, type ErasureRequest } from './erasure-record';
+
+export type { ErasureRequest };
 import type { Redaction } from './redact';
 import { Tally, type ErasureCounts, type ErasureScope } from './tally';
-
-export interface ErasureRequest {
-  key: ErasureKey;
-  requestedBy: string;
-  reason: string | null;
-  /** The sources to limit it to; null: every source. */
-  sources: Array<{ id: string; name: string }> | null;
-  /** Count what would be redacted, change nothing, record nothing. */
-  dryRun: boolean;
-}
 
 export interface ErasureOutcome {
   dryRun: boolean;

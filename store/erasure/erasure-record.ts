@@ -1,7 +1,17 @@
 import type { Database } from '../database';
-import type { ErasureHasher } from './erasure-keys';
-import type { ErasureRequest } from './erase-person';
+import type { ErasureHasher, ErasureKey } from './erasure-keys';
 import type { Tally } from './tally';
+
+/** What an operator asks for: the record keeps all of it but the key, which it keeps hashed. */
+export interface ErasureRequest {
+  key: ErasureKey;
+  requestedBy: string;
+  reason: string | null;
+  /** The sources to limit it to; null: every source. */
+  sources: Array<{ id: string; name: string }> | null;
+  /** Count what would be redacted, change nothing, record nothing. */
+  dryRun: boolean;
+}
 
 export interface EarlierErasure {
   id: number;

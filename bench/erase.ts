@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import { createCredentialCipher } from '../store/credentials';
+import { openDatabase, type Database } from '../store/database';
+import { erasePerson, type ErasureRequest } from '../store/erasure/erase-person';
+import { createErasureHasher } from '../store/erasure/erasure-keys';
+import { migrate } from '../store/migrate';
+import { benchWorkDir, insertBenchSource, openBenchDatabase } from './bench-environment';
+
+// Erasing one person from a store of generated events: how long finding their events takes with the indexes of
+// migration 015 and with a full scan (the same query, index scans off), and how long a dry run, an erasure and a
+// second run take. Every event names an actor and, in its context, one other user; the person is one user in `users`.
+// Usage: npm run bench:erase -- [events=1000000] [users=50]
+// DATABASE_URL_OF_STORE points it at an existing store instead (it erases the actor of that store's newest event).
+
+const CHUNK = 100_000;
+
+async function main(): Promise<void> {
+  const eventCount = Number(process.argv[2] ?? 1_000_000);
+  const users = Number(process.argv[3] ?? 50);
+  const existing = process.env.DATABASE_URL_OF_STORE;
+  const pg = existing ? undefined : await openBenchDatabase(benchWorkDir('erase'));
+  const db = openDatabase(existing ?? pg!.url, { maxConnections: 4 });
+  try {
+    await migrate(db);
+    const accountId = existing ? await newestActor(db) : await generateStore(db, eventCount, users);
+    const { rows } = await db.query<{ events: string; table_mb: string; index_mb: string }>(
+      `SELECT (SELECT count(*) FROM events) AS events,
+              round(pg_total_relation_size('events') / 1048576.0) AS table_mb,
+              round((SELECT sum(pg_relation_size(i.indexrelid)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                      WHERE c.relname LIKE 'events_actor%' OR c.relname LIKE 'events_any_%') / 1048576.0) AS index_mb`,
+    );
+    console.log(`${rows[0].events} events, events with indexes ${rows[0].table_mb} MB, of which the erasure's indexes ${rows[0].index_mb} MB`);
+    for (const indexes of [true, false]) console.log(`finding the person's events, ${indexes ? 'by index' : 'full scan'}: ${(await timeFind(db, accountId, indexes)).toFixed(2)} s`);
+    const hasher = createErasureHasher([randomBytes(32)]);
+    const request = (dryRun: boolean): ErasureRequest => ({ key: { kind: 'account_id', value: accountId }, requestedBy: 'bench', reason: null, sources: null, dryRun });
+    for (const [what, dryRun] of [['dry run', true], ['erasure', false], ['second run', false]] as const) {
+      const started = performance.now();
+      const outcome = await erasePerson(db, hasher, request(dryRun));
+      console.log(`${what.padEnd(10)}: ${((performance.now() - started) / 1000).toFixed(2)} s, ${outcome.redactedRows} rows ${dryRun ? 'to redact' : 'redacted'} ${JSON.stringify(outcome.counts)}`);
+    }
+  } finally {
+    await db.close();
+    await pg?.stop();
+  }
+}
+
+/** Events of `users` people, each the actor of one in `users` and named in the context of as many. */
+async function generateStore(db: Database, eventCount: number, users: number): Promise<string> {
+  const source = await insertBenchSource(db, createCredentialCipher(randomBytes(32)), 'bench-erase', { organizationId: 'org', apiKey: 'unused', apiBaseUrl: 'http://127.0.0.1:1' });
+  for (let start = 0; start < eventCount; start += CHUNK) {
+    await db.query(
+      `INSERT INTO events (source_id, p_source_label, event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip,
+                          location, p_event_time, p_any_ip_addresses, p_any_emails, p_any_usernames, raw)
+       SELECT $1, 'bench-erase', 'event-' || g, t, t, 'user_granted_role', a.id, a.name, a.email, ip, loc, t, ARRAY[ip],
+              ARRAY[a.email, c.email], ARRAY[a.name, c.name],
+              jsonb_build_object('id', 'event-' || g, 'type', 'events', 'attributes', jsonb_build_object(
+                'time', t, 'processedAt', t, 'action', 'user_granted_role',
+                'actor', jsonb_build_object('id', a.id, 'name', a.name, 'email', a.email),
+                'context', jsonb_build_array(jsonb_build_object('id', c.id, 'type', 'users', 'attributes', jsonb_build_object('name', c.name, 'email', c.email))),
+                'container', jsonb_build_array(jsonb_build_object('id', 'org', 'type', 'organization', 'attributes', jsonb_build_object('name', 'Bench Org'))),
+                'location', loc))
+         FROM generate_series($2::int, $3::int) g,
+              LATERAL (SELECT timestamptz '2026-01-01' + g * interval '1 second' AS t, '10.' || (g % 250) || '.' || (g / 250 % 250) || '.7' AS ip) w,
+              LATERAL (SELECT jsonb_build_object('ip', w.ip, 'geo', 'Paris, France', 'countryName', 'France') AS loc) l,
+              LATERAL (SELECT 'account-' || (g % $4) AS id, 'User Number ' || (g % $4) AS name, 'user' || (g % $4) || '@Example.com' AS email) a,
+              LATERAL (SELECT 'account-' || ((g + 1) % $4) AS id, 'User Number ' || ((g + 1) % $4) AS name, 'user' || ((g + 1) % $4) || '@example.com' AS email) c`,
+      [source.id, start, Math.min(start + CHUNK, eventCount) - 1, users],
+    );
+  }
+  await db.query('VACUUM ANALYZE events');
+  return 'account-7';
+}
+
+async function newestActor(db: Database): Promise<string> {
+  const { rows } = await db.query<{ actor_id: string }>('SELECT actor_id FROM events ORDER BY event_time DESC LIMIT 1');
+  return rows[0].actor_id;
+}
+
+/** The query that lists the candidates of an erasure, with or without index scans. */
+async function timeFind(db: Database, accountId: string, indexes: boolean): Promise<number> {
+  return db.withTransaction(async (tx) => {
+    if (!indexes) await tx.query('SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_indexonlyscan = off');
+    const started = performance.now();
+    await tx.query(
+      `SELECT e.source_id, e.event_id, e.event_time FROM events e
+        WHERE e.actor_id = ANY($1::text[]) OR lowercase_all(e.p_any_emails) && $2::text[] OR e.p_any_usernames && $3::text[]`,
+      [[accountId], [`${accountId.replace('account-', 'user')}@example.com`], [accountId.replace('account-', 'User Number ')]],
+    );
+    return (performance.now() - started) / 1000;
+  });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
