@@ -51,8 +51,8 @@ async function eraseEventsOf(table: EventTable, db: Database, redaction: Redacti
   const { person } = redaction;
   const { rows: keys } = await db.query<EventKey>(
     `SELECT e.source_id, e.event_id, e.event_time FROM ${table} e
-      WHERE ($1::uuid[] IS NULL OR e.source_id = ANY($1)) AND (${MAY_CONCERN_PERSON} OR e.p_any_usernames && $4::text[])`,
-    [scope.sourceIds, [...person.accountIds], [...person.emails], [...person.names]],
+      WHERE ($1::uuid[] IS NULL OR e.source_id = ANY($1)) AND ${MAY_CONCERN_PERSON}`,
+    [scope.sourceIds, [...person.accountIds], [...person.emails]],
   );
   for (let start = 0; start < keys.length; start += EVENT_BATCH) {
     const batch = keys.slice(start, start + EVENT_BATCH);
