@@ -8,8 +8,8 @@ const MAX_ROUNDS = 4;
 const MAX_IDENTITIES = 1_000;
 
 /**
- * Whether `events` rows `e` may concern the person ($2: account ids, $3: lower-case e-mails): the expressions of the
- * indexes of migration 015, so that finding a person reads their events and not the table.
+ * Whether `events` rows `e` may concern the person ($2: account ids, $3: lower-case e-mails). Written as expressions
+ * an index can serve (see migration 015): without one, each use reads the table once.
  */
 export const MAY_CONCERN_PERSON = `(e.actor_id = ANY($2::text[]) OR lowercase_all(e.p_any_emails) && $3::text[])`;
 
