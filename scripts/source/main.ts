@@ -5,6 +5,7 @@ import * as add from './commands/add';
 import * as alerts from './commands/alerts';
 import * as apply from './commands/apply';
 import * as detections from './commands/detections';
+import * as erase from './commands/erase';
 import * as exportSources from './commands/export';
 import * as list from './commands/list';
 import * as packs from './commands/packs';
@@ -54,6 +55,7 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   reencrypt,
   store,
   retention,
+  erase,
 ];
 
 export function buildProgram(context: CliContext): Command {
