@@ -6,6 +6,8 @@ import { startSimulator } from '../../simulator/server';
 import { sourceWorkflowId } from '../../contract/ids';
 import { demoCredentialsKey, portFromEnv, PROJECT_ROOT, startLocalStack, untilInterrupted } from './local-stack';
 import { assertPortFree } from './processes';
+import { listBucketCommand, wantsLocalS3 } from './local-s3';
+import { DEMO_BUCKET } from './demo-output';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const DEMO_SOURCE = 'demo';
@@ -33,7 +35,7 @@ runMain(async () => {
   // The simulator is the API here, on loopback http: the worker and the CLI send the demo key there and nowhere else,
   // and may reach loopback, which production never allows by default.
   const simulatorApi = { ATLASSIAN_API_BASE_URL: simulator.url, [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: 'true', OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8' };
-  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', ...simulatorApi }).catch(async (err: unknown) => {
+  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', ...simulatorApi }, { localS3: wantsLocalS3(true) }).catch(async (err: unknown) => {
     await simulator.close();
     throw err;
   });
@@ -58,6 +60,10 @@ runMain(async () => {
       log(`added source "${DEMO_SOURCE}" for ${org.name} (${org.id}), polling every 10 s`);
     } else {
       log(`source "${DEMO_SOURCE}" kept from an earlier run (make reset starts over)`);
+    }
+    if (stack.s3) {
+      await stack.s3.server.createBucket(DEMO_BUCKET);
+      log(`S3 bucket "${DEMO_BUCKET}" for the demo's output; list it: ${listBucketCommand(stack.s3, DEMO_BUCKET)}`);
     }
     const query = encodeURIComponent(`AuditSourceName="${DEMO_SOURCE}"`);
     if (stack.uiUrl) {
