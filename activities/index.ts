@@ -6,6 +6,8 @@ import type { InsertedEventsHook } from '../store/events';
 import type { WebUiLinks } from '../alerts/notice-payload';
 import { createSourceStateActivities } from './source-state';
 import type { ProductMetrics } from '../observability/product-metrics';
+import { createForwardOutput, createOutputStateActivities } from './forward-output';
+import { createOutputWaker } from './wake-outputs';
 
 export interface ActivityDependencies {
   db: Database;
@@ -24,7 +26,9 @@ export interface ActivityDependencies {
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */
 export function createActivities(deps: ActivityDependencies) {
   return {
-    ingestPage: createIngestPage(deps),
+    ingestPage: createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db) }),
+    forwardOutput: createForwardOutput(deps),
+    ...createOutputStateActivities(deps.db),
     ...createSourceStateActivities(deps.db),
     ...createAlertActivities(deps.db, { cipher: deps.cipher, links: deps.webUiLinks }),
   };

@@ -1,5 +1,5 @@
 /** The kinds of alert, as the alerts table's CHECK constraint allows them. */
-export const ALERT_KINDS = ['silence', 'credentials', 'key_expiry', 'detection', 'quarantine'] as const;
+export const ALERT_KINDS = ['silence', 'credentials', 'key_expiry', 'detection', 'quarantine', 'forwarding'] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 /** From the least to the most severe: destinations compare ranks (see severity_rank in the migrations). */
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;

@@ -31,3 +31,10 @@ export function sourceNameOfWorkflow(workflowId: string, workflowType?: string):
 export function alertDispatcherWorkflowId(taskQueue: string): string {
   return `alert-dispatcher-${taskQueue}`;
 }
+
+const OUTPUT_WORKFLOW_PREFIX = 'audit-output-';
+
+/** Derived from the output name: one forwarding workflow per output, found by the CLI and by ingestion's wake-up. */
+export function outputWorkflowId(outputName: string): string {
+  return `${OUTPUT_WORKFLOW_PREFIX}${outputName}`;
+}

@@ -8,4 +8,21 @@ export const LastEventTime = defineSearchAttributeKey('AuditLastEventTime', Sear
 export const EventsIngested = defineSearchAttributeKey('AuditEventsIngested', SearchAttributeType.INT);
 export const AlertOpen = defineSearchAttributeKey('AuditAlertOpen', SearchAttributeType.BOOL);
 
-export const allSearchAttributes = [OrganizationId, SourceName, SourceStatus, LastEventTime, EventsIngested, AlertOpen] as const;
+/** On output workflows: which output, whether it forwards, and how far behind it runs (summed over its sources). */
+export const OutputName = defineSearchAttributeKey('AuditOutputName', SearchAttributeType.KEYWORD);
+export const OutputStatus = defineSearchAttributeKey('AuditOutputStatus', SearchAttributeType.KEYWORD);
+export const OutputBacklogEvents = defineSearchAttributeKey('AuditOutputBacklogEvents', SearchAttributeType.INT);
+export const OutputLagSeconds = defineSearchAttributeKey('AuditOutputLagSeconds', SearchAttributeType.INT);
+
+export const allSearchAttributes = [
+  OrganizationId,
+  SourceName,
+  SourceStatus,
+  LastEventTime,
+  EventsIngested,
+  AlertOpen,
+  OutputName,
+  OutputStatus,
+  OutputBacklogEvents,
+  OutputLagSeconds,
+] as const;

@@ -16,6 +16,9 @@ export const PRODUCT_METRICS = {
   pageStoreSeconds: 'audit_page_store_seconds',
   detections: 'audit_detections_total',
   eventsQuarantined: 'audit_events_quarantined_total',
+  eventsForwarded: 'audit_events_forwarded_total',
+  outputLagEvents: 'audit_output_lag_events',
+  outputLagSeconds: 'audit_output_lag_seconds',
 } as const;
 
 /** Seconds; the SDK's default buckets are milliseconds-sized. Given to the exporter when the runtime is installed. */
@@ -40,6 +43,9 @@ export class ProductMetrics {
   readonly #pageStoreSeconds;
   readonly #detections;
   readonly #eventsQuarantined;
+  readonly #eventsForwarded;
+  readonly #outputLagEvents;
+  readonly #outputLagSeconds;
 
   constructor(meter: MetricMeter) {
     this.#eventsFetched = meter.createCounter(PRODUCT_METRICS.eventsFetched, undefined, 'Events read from the API, per source (duplicates of a re-read page included)');
@@ -50,6 +56,20 @@ export class ProductMetrics {
     this.#pageStoreSeconds = meter.createHistogram(PRODUCT_METRICS.pageStoreSeconds, 'float', 's', "Duration of a page's PostgreSQL transaction (events, checkpoint, detections), per source");
     this.#detections = meter.createCounter(PRODUCT_METRICS.detections, undefined, 'Detections raised by ingestion, per source and rule');
     this.#eventsQuarantined = meter.createCounter(PRODUCT_METRICS.eventsQuarantined, undefined, 'Events held in the quarantine for the first time, per source and reason');
+    this.#eventsForwarded = meter.createCounter(PRODUCT_METRICS.eventsForwarded, undefined, 'Events an output\'s destination acknowledged, per output and source');
+    this.#outputLagEvents = meter.createGauge(PRODUCT_METRICS.outputLagEvents, 'int', undefined, 'Stored events an output has not delivered yet, per output and source');
+    this.#outputLagSeconds = meter.createGauge(PRODUCT_METRICS.outputLagSeconds, 'float', 's', 'Seconds since the oldest event an output has not delivered was stored, per output and source');
+  }
+
+  /** The recorder of one output's forwarding: values carry the output's and the source's names. */
+  forOutput(output: string): OutputMetrics {
+    return {
+      forwarded: (source, events) => this.#eventsForwarded.add(events, { output, source }),
+      lag: (source, events, seconds) => {
+        this.#outputLagEvents.set(events, { output, source });
+        this.#outputLagSeconds.set(seconds, { output, source });
+      },
+    };
   }
 
   /** The recorder of one source's ingest path: every value it records carries the source's name. */
@@ -79,6 +99,12 @@ export interface SourceMetrics {
   pageStored(page: { fetched: number; inserted: number; rulesFired: readonly string[]; quarantined?: readonly QuarantineReason[]; seconds: number }): void;
   apiRequest(outcome: ApiOutcome, seconds: number): void;
   apiWait(reason: WaitReason, seconds: number): void;
+}
+
+export interface OutputMetrics {
+  /** After the destination acknowledged a batch of the source. */
+  forwarded(source: string, events: number): void;
+  lag(source: string, events: number, seconds: number): void;
 }
 
 /** For tests and tools that create activities without a metrics endpoint. */

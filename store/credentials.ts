@@ -32,6 +32,8 @@ export const apiKeyContext = (sourceId: string) => `source-api-key:${sourceId}`;
 export const webhookUrlContext = (sourceId: string | null, format: string) => `webhook-url:${sourceId ?? 'global'}:${format}`;
 /** The context that binds a webhook's signing secret to its URL: copied to another destination, it does not decrypt. */
 export const webhookSecretContext = (url: string) => `webhook-signing-secret:${url}`;
+/** The context that binds one of an output's secrets (its URL, a signing secret, a token) to the output and the secret's name. */
+export const outputSecretContext = (outputId: string, name: string) => `output-secret:${outputId}:${name}`;
 
 /** A key holds 32 random bytes as 64 hex digits or as base64. */
 export function parseCredentialsKey(value: string | undefined, name = 'CREDENTIALS_KEY'): Buffer {

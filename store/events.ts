@@ -6,23 +6,35 @@ import type { EventRow } from '../atlassian/normalize';
  * Inserts a page of events in one statement (one array parameter per column, unnest()ed server side, and the raw
  * events zipped in by position) and returns
  * the ids that were new: a re-fetched or retried page inserts nothing twice.
+ *
+ * Each row gets its source's next insertion number (seq), the order outputs forward in, from the counter on the
+ * source's checkpoint row, bumped in the same statement. That UPDATE locks the row until the caller commits, so every
+ * writer of a source waits for the one before it to commit: seq order is commit order, and a forwarder that read up to
+ * some seq never sees a smaller one appear later. Every insert into events must come through here for that to hold.
+ * A conflicting row uses up its number: gaps are fine, order is what matters.
  */
 export async function insertEvents(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<string[]> {
   if (rows.length === 0) return [];
   const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
   const arrayLiterals = (key: 'anyIpAddresses' | 'anyEmails' | 'anyUsernames') => rows.map((row) => toArrayLiteral(row[key]));
   const { rows: inserted } = await client.query<{ event_id: string }>(
-    `INSERT INTO events (source_id, p_source_label, event_id, event_time, processed_at, action, actor_id, actor_name,
-                         actor_email, ip, location, p_event_time, p_any_ip_addresses, p_any_emails, p_any_usernames, raw, original)
+    `WITH counter AS (
+       UPDATE checkpoints SET events_sequenced = events_sequenced + $17 WHERE source_id = $1
+       RETURNING events_sequenced - $17 AS base
+     )
+     INSERT INTO events (source_id, p_source_label, event_id, event_time, processed_at, action, actor_id, actor_name,
+                         actor_email, ip, location, p_event_time, p_any_ip_addresses, p_any_emails, p_any_usernames, raw, original, seq)
      SELECT $1, $2, e.event_id, e.event_time, e.processed_at, e.action, e.actor_id, e.actor_name, e.actor_email, e.ip,
             e.location, e.event_time,
             e.ips::text[], e.emails::text[], e.usernames::text[],
-            r.raw, e.original
+            r.raw, e.original, counter.base + e.n
      FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
                  $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $16::text[]) WITH ORDINALITY
           AS e(event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip, location, ips, emails,
                usernames, original, n)
      JOIN jsonb_array_elements($15::jsonb) WITH ORDINALITY AS r(raw, n) USING (n)
+     -- A source without a checkpoint row (none is created without one) would store its events unnumbered, not lose them.
+     LEFT JOIN counter ON true
      ON CONFLICT (source_id, event_id) DO NOTHING
      RETURNING event_id`,
     [
@@ -44,6 +56,7 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
       // of every event in JavaScript, the largest single cost of a page on the worker.
       `[${column('raw').join(',')}]`,
       rows.map((row) => row.original ?? null),
+      rows.length,
     ],
   );
   return inserted.map((row) => row.event_id);

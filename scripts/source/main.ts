@@ -8,6 +8,7 @@ import * as detections from './commands/detections';
 import * as exportSources from './commands/export';
 import * as list from './commands/list';
 import * as packs from './commands/packs';
+import * as outputs from './commands/outputs';
 import * as pause from './commands/pause';
 import * as pollNow from './commands/poll-now';
 import * as quarantine from './commands/quarantine';
@@ -45,6 +46,7 @@ const COMMANDS: Array<{ register(program: Command, context: CliContext): void }>
   setSilenceWindow,
   silenceAlert,
   setAlertWebhook,
+  outputs,
   apply,
   exportSources,
   reencrypt,

@@ -1,0 +1,23 @@
+import { parseWebhookUrl } from '../alerts/destinations';
+import { createHttpSink } from './http-sink';
+import { DestinationRefused, type Sink } from './sink';
+
+/** What the factory needs of an output: its kind, its non-secret settings and its opened secrets. */
+export interface SinkSpec {
+  kind: 'http' | 's3' | 'splunk_hec';
+  settings: Record<string, unknown>;
+  secrets: Record<string, string>;
+}
+
+/** The sink of an output's kind. A kind this build cannot send to is a refusal: the output pauses and says why. */
+export function createSink(spec: SinkSpec): Sink {
+  switch (spec.kind) {
+    case 'http': {
+      if (!spec.secrets.url) throw new DestinationRefused('the output has no URL stored');
+      return createHttpSink({ url: parseWebhookUrl(spec.secrets.url), signingSecret: spec.secrets.signingSecret, gzip: spec.settings.gzip === true });
+    }
+    case 's3':
+    case 'splunk_hec':
+      throw new DestinationRefused(`the ${spec.kind} output is not available in this build`);
+  }
+}
