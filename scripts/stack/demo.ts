@@ -7,7 +7,7 @@ import { sourceWorkflowId } from '../../contract/ids';
 import { demoCredentialsKey, portFromEnv, PROJECT_ROOT, startLocalStack, untilInterrupted } from './local-stack';
 import { assertPortFree } from './processes';
 import { listBucketCommand, wantsLocalS3 } from './local-s3';
-import { DEMO_BUCKET } from './demo-output';
+import { DEMO_BUCKET, demoOutput } from './demo-output';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const DEMO_SOURCE = 'demo';
@@ -42,12 +42,12 @@ runMain(async () => {
   try {
     const org = simulator.orgs[0];
     // Asynchronous on purpose: the simulator lives in this process and must keep answering while the CLI runs.
-    const cli = (args: string[]) =>
+    const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
       new Promise<{ ok: boolean; stdout: string; stderr: string }>((resolve) => {
         execFile(
           process.execPath,
           [path.join(PROJECT_ROOT, 'bin', 'atlassian-audit'), ...args],
-          { cwd: PROJECT_ROOT, env: { ...process.env, ...stack.env, AUDIT_SECRET_DEMO_API_KEY: org.keys.valid } },
+          { cwd: PROJECT_ROOT, env: { ...process.env, ...stack.env, AUDIT_SECRET_DEMO_API_KEY: org.keys.valid, ...extraEnv } },
           (err, stdout, stderr) => resolve({ ok: !err, stdout, stderr: stderr.trim() }),
         );
       });
@@ -63,7 +63,18 @@ runMain(async () => {
     }
     if (stack.s3) {
       await stack.s3.server.createBucket(DEMO_BUCKET);
-      log(`S3 bucket "${DEMO_BUCKET}" for the demo's output; list it: ${listBucketCommand(stack.s3, DEMO_BUCKET)}`);
+      const output = demoOutput(stack.s3);
+      const outputs = await cli(['outputs', 'list', '-o', 'json']);
+      if (!outputs.ok) throw new OperatorError(`listing the outputs failed: ${outputs.stderr}`);
+      if (!(JSON.parse(outputs.stdout) as Array<{ name: string }>).some((o) => o.name === output.name)) {
+        const { bucket, prefix, region, endpoint } = output.settings;
+        const keys = ['--access-key-id-env', 'AUDIT_SECRET_DEMO_S3_ACCESS_KEY_ID', '--secret-access-key-env', 'AUDIT_SECRET_DEMO_S3_SECRET_ACCESS_KEY'];
+        const args = ['outputs', 'add', output.name, '--kind', 's3', '--format', output.format, '--bucket', bucket, '--prefix', prefix, '--region', region, '--endpoint', endpoint, '--path-style', ...keys];
+        const added = await cli(args, output.env);
+        if (!added.ok) throw new OperatorError(`adding the demo output failed: ${added.stderr}`);
+        log(`added output "${output.name}": the demo's events to s3://${bucket}/${prefix}/`);
+      }
+      log(`list the bucket: ${listBucketCommand(stack.s3, DEMO_BUCKET)}`);
     }
     const query = encodeURIComponent(`AuditSourceName="${DEMO_SOURCE}"`);
     if (stack.uiUrl) {
