@@ -57,7 +57,7 @@ export function createS3Sink(options: S3SinkOptions): Sink {
     // understood by all of them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
-    requestHandler: new NodeHttpHandler({ ...agents, connectionTimeout: 10_000, requestTimeout: timeoutMs }),
+    requestHandler: new NodeHttpHandler({ ...agents, connectionTimeout: 10_000, requestTimeout: timeoutMs, throwOnRequestTimeout: true }),
   });
   return {
     async send(batch: OutgoingBatch, signal: AbortSignal): Promise<void> {
