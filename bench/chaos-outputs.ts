@@ -37,7 +37,7 @@ export class ChaosOutputs {
     const options: S3ServerOptions = {
       weedPath: await resolveSeaweedfs(log),
       dataDir: path.join(workDir, 's3'),
-      logFile: path.join(workDir, 'logs', 's3.log'),
+      logFile: path.join(workDir, 's3.log'),
       identities: [randomAdminIdentity()],
     };
     const s3 = await startS3Server(options);

@@ -1,3 +1,4 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { ActivityDependencies } from '../activities';
@@ -18,6 +19,9 @@ import { DAY_MS, insertBenchSource, median, openBenchStack, plainBackfill, runBe
 // Usage: npm run bench:forward -- [events=100000] [rounds=2]
 
 const TASK_QUEUE = 'bench-forward';
+const BUCKET = 'bench';
+/** Object storage wants few large objects: an S3 output's batches are set larger than the HTTP default. */
+const S3_BATCHING = { ...DEFAULT_BATCHING, maxEvents: 5_000, maxBytes: 16 * 1024 * 1024 };
 
 async function main(): Promise<void> {
   const eventCount = Number(process.argv[2] ?? 100_000);
@@ -29,20 +33,23 @@ async function main(): Promise<void> {
     logFile: path.join(stack.workDir, 's3.log'),
     identities: [randomAdminIdentity()],
   });
+  // A bucket lives long: SeaweedFS's first write to one grows its volumes (seconds), which is not forwarding's cost.
+  await s3.createBucket(BUCKET);
+  await warmUp(s3);
   // The S3 server listens on loopback, which outputs reach only when allowed, as an operator allows a relay.
   process.env.OUTBOUND_ALLOWED_NETWORKS = '127.0.0.1/32';
   const deps: ActivityDependencies = { db: stack.db, cipher: createCredentialCipher(randomBytes(32)), onEventsInserted: createDetectionHook() };
   const worker = await runBenchWorker(stack, deps, TASK_QUEUE);
   try {
     const org = { organizationId: stack.simulator.orgs[0].id, apiKey: stack.simulator.orgs[0].keys.valid, apiBaseUrl: stack.simulator.url };
-    console.log(`${eventCount} simulated events, batches of ${DEFAULT_BATCHING.maxEvents}, ${rounds} round(s); PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}`);
+    console.log(`${eventCount} simulated events, S3 batches of up to ${S3_BATCHING.maxEvents}, ${rounds} round(s); PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}`);
 
     const forwardRates: number[] = [];
     for (let round = 1; round <= rounds; round++) {
       const source = await insertBenchSource(stack.db, deps.cipher, `bench-filled-${round}-${Date.now() % 100_000}`, org);
       await plainBackfill(deps, source.id);
       const maxSeq = await maxSeqOf(stack.db, source.id);
-      const output = await addS3Output(stack.db, deps.cipher, s3, await newBucket(s3), source.id);
+      const output = await addS3Output(stack.db, deps.cipher, s3, source.id);
       const started = performance.now();
       const handle = await startOutputWorkflow(stack.client, output, TASK_QUEUE);
       await untilDelivered(stack.db, output.id, source.id, maxSeq);
@@ -78,7 +85,7 @@ async function main(): Promise<void> {
  */
 async function ingest(stack: BenchStack, cipher: CredentialCipher, s3: S3Server, org: Parameters<typeof insertBenchSource>[3], withOutput: boolean, round: string): Promise<number> {
   const source = await insertBenchSource(stack.db, cipher, `bench-${withOutput ? 'out' : 'none'}-${round}-${Date.now() % 100_000}`, org);
-  const output = withOutput ? await addS3Output(stack.db, cipher, s3, await newBucket(s3), source.id) : undefined;
+  const output = withOutput ? await addS3Output(stack.db, cipher, s3, source.id) : undefined;
   const outputHandle = output ? await startOutputWorkflow(stack.client, output, TASK_QUEUE) : undefined;
   const started = performance.now();
   const handle = await startSourceWorkflow(stack.client, source, TASK_QUEUE);
@@ -92,24 +99,29 @@ async function ingest(stack: BenchStack, cipher: CredentialCipher, s3: S3Server,
   return seconds;
 }
 
-function addS3Output(db: Database, cipher: CredentialCipher, s3: S3Server, bucket: string, sourceId: string) {
+/** An output of its own prefix in the one bucket, as outputs sharing a bucket are set up. */
+function addS3Output(db: Database, cipher: CredentialCipher, s3: S3Server, sourceId: string) {
+  const name = `bench-lake-${randomUUID().slice(0, 8)}`;
   return insertOutput(db, cipher, {
-    name: `bench-lake-${randomUUID().slice(0, 8)}`,
+    name,
     kind: 's3',
     format: 'raw',
-    settings: { bucket, prefix: 'bench', region: s3.region, endpoint: s3.endpoint, forcePathStyle: true },
+    settings: { bucket: BUCKET, prefix: name, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true },
     allSources: false,
     sourceIds: [sourceId],
-    batching: DEFAULT_BATCHING,
+    batching: S3_BATCHING,
     lagAlertSeconds: 3600,
     secrets: { accessKeyId: s3.admin.accessKeyId, secretAccessKey: s3.admin.secretAccessKey },
   });
 }
 
-async function newBucket(s3: S3Server): Promise<string> {
-  const name = `bench-${randomBytes(4).toString('hex')}`;
-  await s3.createBucket(name);
-  return name;
+async function warmUp(s3: S3Server): Promise<void> {
+  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.admin.accessKeyId, secretAccessKey: s3.admin.secretAccessKey } });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'warm-up', Body: 'warm-up' }));
+  } finally {
+    client.destroy();
+  }
 }
 
 async function maxSeqOf(db: Database, sourceId: string): Promise<number> {

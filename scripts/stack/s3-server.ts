@@ -71,6 +71,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const ports = options.ports ?? (await choosePorts(options.port));
   await assertPortFree(ports.s3, 'S3 server', 'S3_PORT');
   mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(path.dirname(options.logFile), { recursive: true });
   const configFile = path.join(options.dataDir, 's3-identities.json');
   writeFileSync(configFile, JSON.stringify({ identities: options.identities.map(toSeaweedIdentity) }, null, 2), { mode: 0o600 });
 
