@@ -145,7 +145,8 @@ describe('S3 output against a real S3-compatible server (SeaweedFS)', () => {
       const settings = parseS3Settings({ bucket: 'outage', region: own.region, endpoint: own.endpoint, forcePathStyle: true });
       await own.stop();
 
-      const sink = createS3Sink({ settings, secrets, timeoutMs: 5_000 });
+      // A restarted server's first write grows its volumes again, which takes seconds on a busy machine.
+      const sink = createS3Sink({ settings, secrets, timeoutMs: 30_000 });
       const failure = await sink.send(twoDayBatch(), signal).then(
         () => undefined,
         (err: unknown) => err,
