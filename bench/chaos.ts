@@ -3,8 +3,10 @@
  * backfill many sources from the simulator, which injects API faults (5xx, 429s in the three forms Atlassian sends,
  * resets, truncated bodies, repeated and late events, expired cursors), while this runner SIGKILLs and SIGTERMs
  * workers, restarts the Temporal server (SIGTERM and SIGKILL) and PostgreSQL, and pauses, resumes and re-times
- * sources. A few organizations go quiet for longer than their silence window, again and again. At the end it compares
- * every source's rows with the simulator's events by id and the alerts with the silences, and prints the figures. A
+ * sources. A few organizations go quiet for longer than their silence window, again and again. An S3 output and an
+ * HTTP output take every source while their destinations go down in turn. At the end it compares every source's rows
+ * with the simulator's events by id, the bucket's and the receiver's events with the rows, and the alerts with the
+ * silences, and prints the figures. A
  * benchmark: it exits non-zero when anything was lost, doubled, missed or spurious; it does not time a test.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,6 +31,7 @@ import { WORKFLOWS_PATH } from '../workers/create-worker';
 import { benchWorkDir, insertBenchSource } from './bench-environment';
 import { ProgressMeter, untilAllAsked } from './chaos-pace';
 import { checkAlerts, SilenceSchedule } from './chaos-silences';
+import { ChaosOutputs } from './chaos-outputs';
 
 const quick = process.argv.includes('--quick');
 /**
@@ -40,8 +43,8 @@ const quick = process.argv.includes('--quick');
  * stalled for 20 s and more after faults.)
  */
 const PROFILE = quick
-  ? { backfillSources: 10, eventsPerSource: 5_200, pageSize: 80, apiLatencyMs: 1500, silentSources: 2, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40 }
-  : { backfillSources: 20, eventsPerSource: 50_000, pageSize: 100, apiLatencyMs: 2500, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60 };
+  ? { backfillSources: 10, eventsPerSource: 5_200, pageSize: 80, apiLatencyMs: 1500, silentSources: 2, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40, outageSeconds: 30, betweenOutagesSeconds: 20 }
+  : { backfillSources: 20, eventsPerSource: 50_000, pageSize: 100, apiLatencyMs: 2500, silentSources: 4, processFaults: 105, settleSeconds: 5, watchSeconds: 20, silenceWindowSeconds: 60, outageSeconds: 180, betweenOutagesSeconds: 60 };
 const WORKERS = 3;
 /** Every source gets live events, so that only the scheduled silences may open a silence alert. */
 const LIVE_EVENTS_PER_SECOND = 0.25;
@@ -79,6 +82,8 @@ async function main(): Promise<void> {
   // starved the running ones into workflow-task timeouts; bundled once, as the image is at build time.
   const workflowBundle = path.join(workDir, 'workflow-bundle.js');
   writeFileSync(workflowBundle, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })).code);
+  // The S3 server and the HTTP receiver of the two outputs, both on loopback, which the workers may reach.
+  const outputs = await ChaosOutputs.start(workDir, log);
   const stack = await startClusterStack(log, {
     workers: WORKERS,
     dataDir: workDir,
@@ -86,7 +91,10 @@ async function main(): Promise<void> {
     uiPort: await freePort(),
     postgresPort: await freePort(),
     databaseUrl: undefined,
-    workerEnv: { ALERT_WEBHOOK_URL: `${receiver.url}/chaos`, TEMPORAL_WORKFLOW_BUNDLE: workflowBundle },
+    workerEnv: { ALERT_WEBHOOK_URL: `${receiver.url}/chaos`, TEMPORAL_WORKFLOW_BUNDLE: workflowBundle, OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32' },
+  }).catch(async (err: unknown) => {
+    await outputs.stop();
+    throw err;
   });
   // Stopped by hand, it stops the stack it started rather than leave servers running.
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
@@ -117,6 +125,7 @@ async function main(): Promise<void> {
       const source = await insertBenchSource(db, cipher, `chaos-${silent ? 'silent' : 'busy'}-${i}`, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url }, settings);
       sources.push({ source, org, silent, handle: await startSourceWorkflow(client, source, stack.env.TEMPORAL_TASK_QUEUE ?? 'atlassian-audit') });
     }
+    await outputs.add(db, cipher, client, stack.env.TEMPORAL_TASK_QUEUE ?? 'atlassian-audit');
     const busy = sources.filter((s) => !s.silent);
     const silentSources = new Map(sources.filter((s) => s.silent).map((s) => [s.source.id, s.org.id]));
     log(`chaos: ${busy.length} sources backfilling ${backfillTotal} events, ${silentSources.size} going silent, ${WORKERS} workers`);
@@ -195,6 +204,16 @@ async function main(): Promise<void> {
       }
     })();
 
+    // The outputs' destinations go down in turn, beside the process faults that kill workers in the middle of batches.
+    const outages = (async () => {
+      for (let n = 0; !stopEpisodes; n++) {
+        await new Promise((r) => setTimeout(r, PROFILE.betweenOutagesSeconds * 1000));
+        if (stopEpisodes) break;
+        const which = n % 2 === 0 ? 's3' : 'http';
+        log(`outage: the ${which === 's3' ? 'S3 server' : 'HTTP receiver'} goes down for ${PROFILE.outageSeconds} s`);
+        await outputs.outage(which, PROFILE.outageSeconds).catch((err: Error) => log(`outage: ${causes(err)}`));
+      }
+    })();
     const plan: (() => Promise<void>)[] = [
       () => inject('server SIGKILL', restartServer('SIGKILL')),
       () => inject('worker SIGKILL', () => stopProcess(pick(stack.workers), 'SIGKILL')),
@@ -211,7 +230,7 @@ async function main(): Promise<void> {
       await plan[step % plan.length]();
     }
     stopEpisodes = true;
-    await Promise.all([episodes, operating]);
+    await Promise.all([episodes, operating, outages]);
     log('faults done; the last silences run their course');
     await silences.stop();
     // Alerts are judged while events still flow: once they stop, every source would rightly fall silent.
@@ -223,6 +242,10 @@ async function main(): Promise<void> {
     const served = () => sources.reduce((n, { org }) => n + simulator.eventIds(org.id).length, 0);
     log('waiting for every source to store its last events');
     await progress.until(() => progress.total >= served(), 300);
+
+    log('waiting for the outputs to deliver every stored event');
+    const delivered = await outputs.untilDelivered(db, 600);
+    const forwarded = await outputs.check(db);
 
     let lost = 0;
     let doubled = 0;
@@ -245,8 +268,14 @@ async function main(): Promise<void> {
       log(`every source asking the API again after ${kind}: ${ofKind.map((r) => figure(r.askedSeconds)).join(', ')} s`);
       log(`every source storing again after ${kind}: ${ofKind.map((r) => figure(r.seconds)).join(', ')} s`);
     }
+    log(
+      `outputs (${outputs.outages.s3} S3 and ${outputs.outages.http} HTTP outages of ${PROFILE.outageSeconds} s)${delivered ? '' : ', NOT caught up within 600 s'}: ` +
+        `S3 ${forwarded.objects} objects, events missing ${forwarded.s3Missing}, doubled ${forwarded.s3Doubled}, not stored ${forwarded.s3Unknown}; ` +
+        `HTTP ${forwarded.httpPosts} POSTs, events missing ${forwarded.httpMissing}, duplicates ${forwarded.httpDuplicates}`,
+    );
     if (shutdownSeconds.length) log(`worker exit after SIGTERM: max ${Math.max(...shutdownSeconds).toFixed(1)} s`);
     log(`duration ${Math.round((Date.now() - started) / 1000)} s`);
+    if (!delivered || forwarded.s3Missing || forwarded.s3Doubled || forwarded.s3Unknown || forwarded.httpMissing) process.exitCode = 1;
     if (lost || doubled || alerts.missed || alerts.spurious || alerts.unresolved || alerts.noticesMissing || alerts.noticesDoubled) process.exitCode = 1;
     for (const { handle } of sources) await handle.terminate('chaos done').catch(() => undefined);
   } finally {
@@ -255,6 +284,7 @@ async function main(): Promise<void> {
     await connection.close();
     await db.close();
     await stack.stop();
+    await outputs.stop();
     await receiver.close();
     await simulator.close();
   }

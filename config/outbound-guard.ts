@@ -130,7 +130,7 @@ function guardedConnector(policy: OutboundPolicy): buildConnector.connector {
 }
 
 /** dns.lookup, keeping only the addresses the policy allows; none left is a refusal. */
-function guardedLookup(policy: OutboundPolicy): net.LookupFunction {
+export function guardedLookup(policy: OutboundPolicy): net.LookupFunction {
   return (hostname, options, callback) => {
     dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, '', 0);

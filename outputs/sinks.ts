@@ -1,5 +1,7 @@
 import { parseWebhookUrl } from '../alerts/destinations';
 import { createHttpSink } from './http-sink';
+import { createS3Sink } from './s3-sink';
+import { parseS3Secrets, parseS3Settings } from './s3-settings';
 import { DestinationRefused, type Sink } from './sink';
 
 /** What the factory needs of an output: its kind, its non-secret settings and its opened secrets. */
@@ -17,6 +19,7 @@ export function createSink(spec: SinkSpec): Sink {
       return createHttpSink({ url: parseWebhookUrl(spec.secrets.url), signingSecret: spec.secrets.signingSecret, gzip: spec.settings.gzip === true });
     }
     case 's3':
+      return createS3Sink({ settings: parseS3Settings(spec.settings), secrets: parseS3Secrets(spec.secrets) });
     case 'splunk_hec':
       throw new DestinationRefused(`the ${spec.kind} output is not available in this build`);
   }

@@ -15,7 +15,7 @@ export function parseOutputName(text: string): string {
 }
 
 /** Kinds this build sends to; the others are named so that a file written for a later build says what is missing. */
-const AVAILABLE_KINDS: readonly OutputKind[] = ['http'];
+const AVAILABLE_KINDS: readonly OutputKind[] = ['http', 's3'];
 
 export function parseOutputKind(text: string): OutputKind {
   const kind = OUTPUT_KINDS.find((k) => k === text);

@@ -6,6 +6,8 @@ import { startSimulator } from '../../simulator/server';
 import { sourceWorkflowId } from '../../contract/ids';
 import { demoCredentialsKey, portFromEnv, PROJECT_ROOT, startLocalStack, untilInterrupted } from './local-stack';
 import { assertPortFree } from './processes';
+import { listBucketCommand, wantsLocalS3 } from './local-s3';
+import { DEMO_BUCKET, demoOutput } from './demo-output';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
 const DEMO_SOURCE = 'demo';
@@ -33,19 +35,19 @@ runMain(async () => {
   // The simulator is the API here, on loopback http: the worker and the CLI send the demo key there and nowhere else,
   // and may reach loopback, which production never allows by default.
   const simulatorApi = { ATLASSIAN_API_BASE_URL: simulator.url, [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: 'true', OUTBOUND_ALLOWED_NETWORKS: '127.0.0.0/8' };
-  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', ...simulatorApi }).catch(async (err: unknown) => {
+  const stack = await startLocalStack(log, { CREDENTIALS_KEY: credentialsKey, LOG_FORMAT: process.env.LOG_FORMAT || 'pretty', ...simulatorApi }, { localS3: wantsLocalS3(true) }).catch(async (err: unknown) => {
     await simulator.close();
     throw err;
   });
   try {
     const org = simulator.orgs[0];
     // Asynchronous on purpose: the simulator lives in this process and must keep answering while the CLI runs.
-    const cli = (args: string[]) =>
+    const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
       new Promise<{ ok: boolean; stdout: string; stderr: string }>((resolve) => {
         execFile(
           process.execPath,
           [path.join(PROJECT_ROOT, 'bin', 'atlassian-audit'), ...args],
-          { cwd: PROJECT_ROOT, env: { ...process.env, ...stack.env, AUDIT_SECRET_DEMO_API_KEY: org.keys.valid } },
+          { cwd: PROJECT_ROOT, env: { ...process.env, ...stack.env, AUDIT_SECRET_DEMO_API_KEY: org.keys.valid, ...extraEnv } },
           (err, stdout, stderr) => resolve({ ok: !err, stdout, stderr: stderr.trim() }),
         );
       });
@@ -58,6 +60,21 @@ runMain(async () => {
       log(`added source "${DEMO_SOURCE}" for ${org.name} (${org.id}), polling every 10 s`);
     } else {
       log(`source "${DEMO_SOURCE}" kept from an earlier run (make reset starts over)`);
+    }
+    if (stack.s3) {
+      await stack.s3.server.createBucket(DEMO_BUCKET);
+      const output = demoOutput(stack.s3);
+      const outputs = await cli(['outputs', 'list', '-o', 'json']);
+      if (!outputs.ok) throw new OperatorError(`listing the outputs failed: ${outputs.stderr}`);
+      if (!(JSON.parse(outputs.stdout) as Array<{ name: string }>).some((o) => o.name === output.name)) {
+        const { bucket, prefix, region, endpoint } = output.settings;
+        const keys = ['--access-key-id-env', 'AUDIT_SECRET_DEMO_S3_ACCESS_KEY_ID', '--secret-access-key-env', 'AUDIT_SECRET_DEMO_S3_SECRET_ACCESS_KEY'];
+        const args = ['outputs', 'add', output.name, '--kind', 's3', '--format', output.format, '--bucket', bucket, '--prefix', prefix, '--region', region, '--endpoint', endpoint, '--path-style', ...keys];
+        const added = await cli(args, output.env);
+        if (!added.ok) throw new OperatorError(`adding the demo output failed: ${added.stderr}`);
+        log(`added output "${output.name}": the demo's events to s3://${bucket}/${prefix}/`);
+      }
+      log(`list the bucket: ${listBucketCommand(stack.s3, DEMO_BUCKET)}`);
     }
     const query = encodeURIComponent(`AuditSourceName="${DEMO_SOURCE}"`);
     if (stack.uiUrl) {

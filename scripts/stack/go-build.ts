@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { accessSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, appendFileSync, chmodSync, constants, cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { tailOfFile } from './processes';
@@ -76,11 +76,87 @@ export async function goInstall(build: GoBuild, log: Log): Promise<void> {
   log(`built ${build.label} in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
-function runLogged(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, log: Log, started: number): Promise<number | null> {
+export interface GoModuleBuild {
+  /** What the operator reads in progress lines and errors, e.g. "the S3 server (SeaweedFS)". */
+  label: string;
+  module: string;
+  /** The module version, a tag or a pseudo-version. */
+  version: string;
+  /** The main package inside the module, e.g. "./weed". */
+  packageDir: string;
+  target: string;
+}
+
+/**
+ * Builds a module's main package from the module's own folder, for modules that `go install` refuses because their
+ * go.mod has replace directives. The module cache holds the folder read-only, so it is built from a writable copy;
+ * the binary is renamed into place only once whole.
+ */
+export async function goBuildModule(build: GoModuleBuild, log: Log): Promise<void> {
+  const go = onPath('go');
+  if (!go) {
+    throw new OperatorError(`${build.label} is not built and Go is not installed: install Go (https://go.dev/dl/) so that it can be built once`);
+  }
+  const folder = path.dirname(build.target);
+  mkdirSync(folder, { recursive: true });
+  const logFile = path.join(folder, 'build.log');
+  rmSync(logFile, { force: true });
+  log(`building ${build.label} ${build.version} with Go into ${folder} (first run only, about 5 minutes)`);
+  const started = Date.now();
+  const env = { ...process.env, CGO_ENABLED: '0' };
+  const moduleDir = await downloadModule(go, `${build.module}@${build.version}`, env, logFile);
+  if (!moduleDir) throw new OperatorError(`downloading ${build.label} failed (log: ${logFile}); last lines:\n${tailOfFile(logFile)}`);
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'go-module-build-'));
+  try {
+    const source = path.join(scratch, 'src');
+    cpSync(moduleDir, source, { recursive: true });
+    makeWritable(source);
+    const binary = path.join(scratch, path.basename(build.target));
+    const code = await runLogged(go, ['build', '-o', binary, build.packageDir], env, logFile, log, started, source);
+    if (code !== 0 || !existsSync(binary)) {
+      throw new OperatorError(`building ${build.label} failed (log: ${logFile}); last lines:\n${tailOfFile(logFile)}`);
+    }
+    // A rename is atomic only within one file system: the binary is first copied beside its target.
+    const staged = `${build.target}.partial-${process.pid}`;
+    cpSync(binary, staged);
+    chmodSync(staged, 0o755);
+    renameSync(staged, build.target);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  log(`built ${build.label} in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+/** `go mod download -json`: the module's folder in the module cache, or undefined (the reason is in the log). */
+function downloadModule(go: string, moduleAtVersion: string, env: NodeJS.ProcessEnv, logFile: string): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(go, ['mod', 'download', '-json', moduleAtVersion], { env, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
+      appendFileSync(logFile, `$ ${go} mod download -json ${moduleAtVersion}\n${stdout}${stderr}`);
+      if (err) return resolve(undefined);
+      try {
+        const dir = (JSON.parse(stdout) as { Dir?: unknown }).Dir;
+        resolve(typeof dir === 'string' && existsSync(dir) ? dir : undefined);
+      } catch {
+        resolve(undefined);
+      }
+    });
+  });
+}
+
+function makeWritable(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) makeWritable(file);
+    else if (entry.isFile()) chmodSync(file, statSync(file).mode | 0o200);
+  }
+}
+
+function runLogged(command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, log: Log, started: number, cwd?: string): Promise<number | null> {
   return new Promise((resolve) => {
     const out = createWriteStream(logFile, { flags: 'a' });
     out.write(`$ ${command} ${args.join(' ')}\n`);
-    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let downloads = 0;
     child.stderr.on('data', (chunk: Buffer) => {
       downloads += (chunk.toString().match(/go: downloading/g) ?? []).length;

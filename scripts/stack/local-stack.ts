@@ -8,6 +8,8 @@ import { WorkerSupervisor } from './worker-supervisor';
 import { JEMALLOC_PATH, jemallocInstalled, workerAllocatorEnv } from './worker-allocator';
 import { assertDatabaseReachable, startEmbeddedPostgres } from './postgres';
 import { resolveTemporalCli } from './temporal-cli';
+import { type LocalS3, startLocalS3 } from './local-s3';
+import { resolveSeaweedfs } from './seaweedfs-binary';
 import { ensureSearchAttributes } from './search-attributes';
 import { Connection } from '@temporalio/client';
 import { OperatorError } from '../../config/operator-error';
@@ -31,6 +33,8 @@ export const portFromEnv = (name: string, fallback: number): number => {
 export interface LocalStack {
   env: Record<string, string>;
   uiUrl?: string;
+  /** The local S3 server, when asked for. */
+  s3?: LocalS3;
   /** Stops what this stack started, newest first. */
   stop(): Promise<void>;
 }
@@ -48,10 +52,11 @@ export const WORKER_NODE_FLAGS = [...WORKER_HEAP_FLAGS, '--import', 'tsx'];
 type Stoppable = { name: string; stop(): Promise<void> };
 
 /**
- * Temporal (the dev server unless TEMPORAL_ADDRESS names one), PostgreSQL (embedded unless DATABASE_URL is set) and
- * one worker process. Returns the environment that operator scripts need to reach them.
+ * Temporal (the dev server unless TEMPORAL_ADDRESS names one), PostgreSQL (embedded unless DATABASE_URL is set), the
+ * local S3 server when asked for, and one worker process. Returns the environment that operator scripts need to reach
+ * them.
  */
-export async function startLocalStack(log: (line: string) => void, extraEnv: Record<string, string> = {}): Promise<LocalStack> {
+export async function startLocalStack(log: (line: string) => void, extraEnv: Record<string, string> = {}, options: { localS3?: boolean } = {}): Promise<LocalStack> {
   mkdirSync(LOG_DIR, { recursive: true });
   const started: Stoppable[] = [];
   const stop = async () => {
@@ -74,6 +79,8 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
       await assertPortFree(devServer.port, 'Temporal frontend', 'TEMPORAL_PORT');
       await assertPortFree(devServer.uiPort, 'Temporal Web UI', 'TEMPORAL_UI_PORT');
     }
+    const s3 = options.localS3 ? { weedPath: await resolveSeaweedfs(log), port: portFromEnv('S3_PORT', 8333) } : undefined;
+    if (s3) await assertPortFree(s3.port, 'S3 server', 'S3_PORT');
 
     if (process.env.DATABASE_URL) {
       await assertDatabaseReachable(process.env.DATABASE_URL);
@@ -119,9 +126,16 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
     }
     env.TEMPORAL_NAMESPACE = namespace;
 
+    let localS3: LocalS3 | undefined;
+    if (s3) {
+      localS3 = await startLocalS3(s3.weedPath, path.join(DATA_DIR, 's3'), path.join(LOG_DIR, 's3.log'), s3.port, log);
+      started.push({ name: 'S3 server', stop: localS3.server.stop });
+      log(`S3: SeaweedFS at ${localS3.server.endpoint} (region ${localS3.server.region}, path-style), objects in ${localS3.dataDir}, keys in ${localS3.keysFile}`);
+    }
+
     const worker = await startSupervisedWorker(env, path.join(LOG_DIR, 'worker.log'), log);
     started.push({ name: 'worker', stop: () => worker.stop() });
-    return { env, uiUrl, stop };
+    return { env, uiUrl, s3: localS3, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../../config/api-base-urls';
@@ -7,7 +7,7 @@ import { migrate } from '../../store/migrate';
 import { freePort } from '../../scripts/stack/processes';
 import { createThrowawayDatabase, startEmbeddedPostgres } from '../../scripts/stack/postgres';
 import { resolveTemporalCli } from '../../scripts/stack/temporal-cli';
-import { env } from './env';
+import { env, s3PidFile } from './env';
 import { startTestTemporal, stopProcessGroup, temporalPidFile } from './temporal';
 
 export async function startTestStack(): Promise<void> {
@@ -73,6 +73,8 @@ export async function stopTestStack(): Promise<void> {
   if (!runDir) return;
   const pid = Number(readFileSync(temporalPidFile(runDir), 'utf8'));
   await stopProcessGroup(pid);
+  // Started only by the tests that needed one.
+  if (existsSync(s3PidFile(runDir))) await stopProcessGroup(Number(readFileSync(s3PidFile(runDir), 'utf8')));
   if (!process.env.KEEP_TEST_RUN_DIR) rmSync(runDir, { recursive: true, force: true });
 }
 

@@ -16,6 +16,7 @@ import { formatTime, printFields, printJson, printLine, printResult, printTable 
 import { parseSecretVariable } from '../secret-variables';
 import { readWebhookUrl } from '../webhook-url-input';
 import { outputWorkflowRunning, removeOutput } from '../remove-output';
+import { s3OutputFromFlags, type S3OutputFlags } from '../s3-output-input';
 
 const MAX_REASON_LENGTH = 200;
 
@@ -35,13 +36,15 @@ interface AddOptions {
   lagAlert?: string;
 }
 
+type AddFlags = AddOptions & S3OutputFlags;
+
 export function register(program: Command, context: CliContext): void {
   const outputs = program.command('outputs').description('forward stored events to where security teams work: add, list, status, pause, resume, remove');
   outputs
     .command('add')
     .description('add an output: every stored event of its sources is forwarded, in insertion order, from the oldest')
     .argument('<name>', 'output name')
-    .option('--kind <kind>', 'http (s3 and splunk_hec come with their builds)', 'http')
+    .option('--kind <kind>', 'http or s3 (splunk_hec comes with its build)', 'http')
     .option('--format <format>', 'raw: the Atlassian event plus the p_ fields', 'raw')
     .option('--sources <list>', 'only these sources, comma-separated (default: every source, those added later too)')
     .option('--url-env <var>', "read the receiver's URL from this environment variable (it is a secret)")
@@ -54,7 +57,15 @@ export function register(program: Command, context: CliContext): void {
     .option('--batch-bytes <n>', 'at most about this many bytes of events per batch (default 4194304)')
     .option('--batch-age <duration>', 'cut a smaller batch once its oldest event waited this long (default 5s)')
     .option('--lag-alert <duration>', 'open a forwarding alert when the output runs this far behind (default 1h)')
-    .action((name: string, options: AddOptions) => add(context, name, options));
+    .option('--bucket <name>', 's3: the bucket')
+    .option('--prefix <prefix>', 's3: the key prefix, one per output (default none)')
+    .option('--region <region>', 's3: the bucket\'s region (default us-east-1)')
+    .option('--endpoint <url>', 's3: an S3-compatible server (default AWS S3)')
+    .option('--path-style', 's3: path-style URLs, which most S3-compatible servers need')
+    .option('--access-key-id-env <var>', 's3: read the access key id from this variable (default: the AWS credential chain)')
+    .option('--secret-access-key-env <var>', 's3: read the secret access key from this variable')
+    .option('--session-token-env <var>', 's3: read a session token from this variable')
+    .action((name: string, options: AddFlags) => (options.kind === 's3' ? addS3(context, name, options) : add(context, name, options)));
   outputs.command('list').description('list the outputs').action(() => list(context));
   outputs
     .command('status')
@@ -117,6 +128,38 @@ async function add(context: CliContext, nameText: string, options: AddOptions): 
     `added output ${created.name}: ${format} events of ${sourceNames ? sourceNames.join(', ') : 'every source'} to ${shownUrl}, from the oldest stored event`,
     ...(options.sign ? [`signing secret, shown once, for the receiver to verify with: ${signingSecret}`] : []),
   ]);
+}
+
+/** `outputs add --kind s3`: the settings and keys from their flags, the rest as for every kind. */
+async function addS3(context: CliContext, nameText: string, options: AddFlags): Promise<void> {
+  const name = parseOutputName(nameText);
+  const format = parseOutputFormat(options.format);
+  const batching = parseBatching({ events: options.batchEvents, bytes: options.batchBytes, age: options.batchAge });
+  const lagAlertSeconds = parseLagAlert(options.lagAlert);
+  if (options.urlEnv || options.urlFile || options.urlStdin || options.gzip || options.sign || options.signingSecretEnv) {
+    throw new OperatorError('--url-*, --gzip and signing are for HTTP outputs; an S3 output takes --bucket, --prefix, --region, --endpoint and keys');
+  }
+  const { settings, secrets, shown } = s3OutputFromFlags(options);
+  const sourceNames = options.sources?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (sourceNames !== undefined && sourceNames.length === 0) throw new OperatorError('--sources names no source');
+  const db = await context.database();
+  const sourceIds = sourceNames ? await sourceIdsByName(db, sourceNames, '--sources') : [];
+  const created = await createOutput(db, await context.temporal(), context.cipher(), context.environment().TEMPORAL_TASK_QUEUE, {
+    name,
+    kind: 's3',
+    format,
+    settings: { ...settings, shownUrl: shown },
+    allSources: sourceNames === undefined,
+    sourceIds,
+    batching,
+    lagAlertSeconds,
+    secrets,
+  });
+  printResult(
+    context.outputFormat(),
+    { action: 'outputs add', output: created.name, kind: 's3', format, destination: shown, sources: sourceNames ?? 'all', keys: secrets.accessKeyId ? 'given' : 'AWS credential chain', workflowId: outputWorkflowId(created.name) },
+    [`added output ${created.name}: ${format} events of ${sourceNames ? sourceNames.join(', ') : 'every source'} to ${shown}, from the oldest stored event`],
+  );
 }
 
 function readVariable(name: string): string {

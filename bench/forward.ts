@@ -1,0 +1,152 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { ActivityDependencies } from '../activities';
+import { createDetectionHook } from '../detections/engine';
+import { randomAdminIdentity, startS3Server, type S3Server } from '../scripts/stack/s3-server';
+import { resolveSeaweedfs } from '../scripts/stack/seaweedfs-binary';
+import { startOutputWorkflow } from '../scripts/source/start-output-workflow';
+import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
+import { createCredentialCipher, type CredentialCipher } from '../store/credentials';
+import type { Database } from '../store/database';
+import { DEFAULT_BATCHING, insertOutput } from '../store/outputs';
+import { DAY_MS, insertBenchSource, median, openBenchStack, plainBackfill, runBenchWorker, type BenchStack } from './bench-environment';
+
+// Forwarding into the local S3 server (SeaweedFS) through the output workflow on a real dev server, from a store
+// filled beforehand; then ingestion through the source workflow with one S3 output forwarding the same source as it
+// fills, against no output, alternated over rounds. The simulator, the worker and the S3 client share this process;
+// SeaweedFS runs beside it.
+// Usage: npm run bench:forward -- [events=100000] [rounds=2]
+
+const TASK_QUEUE = 'bench-forward';
+const BUCKET = 'bench';
+/** Object storage wants few large objects: an S3 output's batches are set larger than the HTTP default. */
+const S3_BATCHING = { ...DEFAULT_BATCHING, maxEvents: 5_000, maxBytes: 16 * 1024 * 1024 };
+
+async function main(): Promise<void> {
+  const eventCount = Number(process.argv[2] ?? 100_000);
+  const rounds = Number(process.argv[3] ?? 2);
+  const stack = await openBenchStack('forward', { seed: 9, orgs: [{}], history: { count: eventCount, spanMs: 6 * DAY_MS } }, { keepTemporalState: true });
+  const s3 = await startS3Server({
+    weedPath: await resolveSeaweedfs((line) => console.log(line)),
+    dataDir: path.join(stack.workDir, 's3'),
+    logFile: path.join(stack.workDir, 's3.log'),
+    identities: [randomAdminIdentity()],
+  });
+  // A bucket lives long: SeaweedFS's first write to one grows its volumes (seconds), which is not forwarding's cost.
+  await s3.createBucket(BUCKET);
+  await warmUp(s3);
+  // The S3 server listens on loopback, which outputs reach only when allowed, as an operator allows a relay.
+  process.env.OUTBOUND_ALLOWED_NETWORKS = '127.0.0.1/32';
+  const deps: ActivityDependencies = { db: stack.db, cipher: createCredentialCipher(randomBytes(32)), onEventsInserted: createDetectionHook() };
+  const worker = await runBenchWorker(stack, deps, TASK_QUEUE);
+  try {
+    const org = { organizationId: stack.simulator.orgs[0].id, apiKey: stack.simulator.orgs[0].keys.valid, apiBaseUrl: stack.simulator.url };
+    console.log(`${eventCount} simulated events, S3 batches of up to ${S3_BATCHING.maxEvents}, ${rounds} round(s); PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}`);
+
+    const forwardRates: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const source = await insertBenchSource(stack.db, deps.cipher, `bench-filled-${round}-${Date.now() % 100_000}`, org);
+      await plainBackfill(deps, source.id);
+      const maxSeq = await maxSeqOf(stack.db, source.id);
+      const output = await addS3Output(stack.db, deps.cipher, s3, source.id);
+      const started = performance.now();
+      const handle = await startOutputWorkflow(stack.client, output, TASK_QUEUE);
+      await untilDelivered(stack.db, output.id, source.id, maxSeq);
+      const seconds = (performance.now() - started) / 1000;
+      await handle.terminate('benchmark done');
+      forwardRates.push(eventCount / seconds);
+      console.log(`round ${round} forwarding from a filled store: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s)`);
+    }
+
+    const ingestRates: Record<'no output' | 'one output', number[]> = { 'no output': [], 'one output': [] };
+    for (let round = 1; round <= rounds; round++) {
+      for (const variant of round % 2 ? (['no output', 'one output'] as const) : (['one output', 'no output'] as const)) {
+        const seconds = await ingest(stack, deps.cipher, s3, org, variant === 'one output', `${round}`);
+        ingestRates[variant].push(eventCount / seconds);
+        console.log(`round ${round} ingestion, ${variant.padEnd(10)}: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s)`);
+      }
+    }
+    const forwarded = median(forwardRates);
+    const [without, withOutput] = [median(ingestRates['no output']), median(ingestRates['one output'])];
+    console.log(`median forwarding into S3: ${Math.round(forwarded)} events/s (target at least 20000)`);
+    console.log(`median ingestion events/s: no output ${Math.round(without)}, one S3 output ${Math.round(withOutput)}`);
+    console.log(`ingestion slowed by the output: ${((1 - withOutput / without) * 100).toFixed(1)}% (target under 10%)`);
+  } finally {
+    await worker.stop();
+    await s3.stop();
+    await stack.close();
+  }
+}
+
+/**
+ * A backfill through the source workflow, timed until its last page is stored; with an output, that output forwards
+ * the source while it fills, and must then hold every event.
+ */
+async function ingest(stack: BenchStack, cipher: CredentialCipher, s3: S3Server, org: Parameters<typeof insertBenchSource>[3], withOutput: boolean, round: string): Promise<number> {
+  const source = await insertBenchSource(stack.db, cipher, `bench-${withOutput ? 'out' : 'none'}-${round}-${Date.now() % 100_000}`, org);
+  const output = withOutput ? await addS3Output(stack.db, cipher, s3, source.id) : undefined;
+  const outputHandle = output ? await startOutputWorkflow(stack.client, output, TASK_QUEUE) : undefined;
+  const started = performance.now();
+  const handle = await startSourceWorkflow(stack.client, source, TASK_QUEUE);
+  await untilSourceBackfilled(stack.db, source.id);
+  const seconds = (performance.now() - started) / 1000;
+  await handle.terminate('benchmark done');
+  if (output) {
+    await untilDelivered(stack.db, output.id, source.id, await maxSeqOf(stack.db, source.id));
+    await outputHandle!.terminate('benchmark done');
+  }
+  return seconds;
+}
+
+/** An output of its own prefix in the one bucket, as outputs sharing a bucket are set up. */
+function addS3Output(db: Database, cipher: CredentialCipher, s3: S3Server, sourceId: string) {
+  const name = `bench-lake-${randomUUID().slice(0, 8)}`;
+  return insertOutput(db, cipher, {
+    name,
+    kind: 's3',
+    format: 'raw',
+    settings: { bucket: BUCKET, prefix: name, region: s3.region, endpoint: s3.endpoint, forcePathStyle: true },
+    allSources: false,
+    sourceIds: [sourceId],
+    batching: S3_BATCHING,
+    lagAlertSeconds: 3600,
+    secrets: { accessKeyId: s3.admin.accessKeyId, secretAccessKey: s3.admin.secretAccessKey },
+  });
+}
+
+async function warmUp(s3: S3Server): Promise<void> {
+  const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.admin.accessKeyId, secretAccessKey: s3.admin.secretAccessKey } });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'warm-up', Body: 'warm-up' }));
+  } finally {
+    client.destroy();
+  }
+}
+
+async function maxSeqOf(db: Database, sourceId: string): Promise<number> {
+  const { rows } = await db.query<{ n: string | null }>('SELECT max(seq) AS n FROM events WHERE source_id = $1', [sourceId]);
+  return Number(rows[0].n ?? 0);
+}
+
+async function untilDelivered(db: Database, outputId: string, sourceId: string, seq: number): Promise<void> {
+  for (;;) {
+    const { rows } = await db.query<{ d: string }>('SELECT delivered_seq AS d FROM output_positions WHERE output_id = $1 AND source_id = $2', [outputId, sourceId]);
+    if (rows.length && Number(rows[0].d) >= seq) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The checkpoint records when the first pass reached the end of the stream. */
+async function untilSourceBackfilled(db: Database, sourceId: string): Promise<void> {
+  for (;;) {
+    const { rows } = await db.query('SELECT 1 FROM checkpoints WHERE source_id = $1 AND backfill_completed_at IS NOT NULL', [sourceId]);
+    if (rows.length) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,52 @@
+import type { OutgoingBatch } from './sink';
+import type { StoredEvent } from './stored-event';
+
+/** One object of a batch: the records of the batch's events that happened on one UTC day. */
+export interface DayObject {
+  key: string;
+  records: Record<string, unknown>[];
+}
+
+/**
+ * Seq numbers padded to this width sort as numbers do in a listing; 16 digits hold every integer a JavaScript number
+ * carries exactly.
+ */
+const SEQ_WIDTH = 16;
+
+/**
+ * Splits a batch by the UTC day of its events' times (late events put one batch over several days) and names each
+ * part `<prefix>/org=<id>/year=YYYY/month=MM/day=DD/<source id>-<first seq>-<last seq>.json.gz`, Hive-style so that
+ * Athena, Spark or Snowflake prune by day. The name depends only on the batch's range, which is claimed before the
+ * first attempt: a retry writes the very same keys, replacing rather than adding.
+ */
+export function dayObjects(batch: OutgoingBatch, prefix: string): DayObject[] {
+  const byDay = new Map<string, Record<string, unknown>[]>();
+  batch.events.forEach((event, i) => {
+    const day = dayOf(event);
+    const records = byDay.get(day);
+    if (records) records.push(batch.records[i]);
+    else byDay.set(day, [batch.records[i]]);
+  });
+  const name = `${batch.source.id}-${pad(batch.firstSeq)}-${pad(batch.lastSeq)}.json.gz`;
+  const org = `org=${keySafe(batch.source.organizationId)}`;
+  return [...byDay].map(([day, records]) => ({ key: [prefix, org, day, name].filter(Boolean).join('/'), records }));
+}
+
+/** The day's path part; an event time that is not a time (hostile content is stored too) falls back to when it was stored. */
+function dayOf(event: StoredEvent): string {
+  let time = new Date(event.eventTime);
+  if (Number.isNaN(time.getTime())) time = new Date(event.parsedAt);
+  const year = String(time.getUTCFullYear()).padStart(4, '0');
+  const month = String(time.getUTCMonth() + 1).padStart(2, '0');
+  const day = String(time.getUTCDate()).padStart(2, '0');
+  return `year=${year}/month=${month}/day=${day}`;
+}
+
+function pad(seq: number): string {
+  return String(seq).padStart(SEQ_WIDTH, '0');
+}
+
+/** A path segment that cannot add a level or a Hive partition of its own. */
+function keySafe(segment: string): string {
+  return encodeURIComponent(segment).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
