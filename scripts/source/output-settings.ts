@@ -14,13 +14,9 @@ export function parseOutputName(text: string): string {
   return text;
 }
 
-/** Kinds this build sends to; the others are named so that a file written for a later build says what is missing. */
-const AVAILABLE_KINDS: readonly OutputKind[] = ['http', 's3'];
-
 export function parseOutputKind(text: string): OutputKind {
   const kind = OUTPUT_KINDS.find((k) => k === text);
   if (!kind) throw new OperatorError(`kind must be one of ${OUTPUT_KINDS.join(', ')}, got "${text}"`);
-  if (!AVAILABLE_KINDS.includes(kind)) throw new OperatorError(`the ${kind} output is not available in this build`);
   return kind;
 }
 

@@ -36,7 +36,7 @@ describe('atlassian-audit outputs', () => {
       const name = `web-${source.name}`;
 
       const added = JSON.parse(succeeded(await cli(['outputs', 'add', name, '--url-env', URL_VAR, '--sources', source.name, '--batch-age', '0', '--gzip', '--json'])));
-      expect(added).toMatchObject({ action: 'outputs add', output: name, kind: 'http', format: 'raw', url: 'http://127.0.0.1:' + new URL(receiver.url).port + '/…', sources: [source.name] });
+      expect(added).toMatchObject({ action: 'outputs add', output: name, kind: 'http', format: 'raw', destination: 'http://127.0.0.1:' + new URL(receiver.url).port + '/…', sources: [source.name] });
       // The URL is stored sealed, bound to the output: never in clear, not in the settings.
       const stored = (await findOutputByName(db, name))!;
       expect(JSON.stringify(stored.settings)).not.toContain('/ingest');
@@ -73,7 +73,7 @@ describe('atlassian-audit outputs', () => {
     const env = cliEnvironment('unused', 'https://api.atlassian.com', { [URL_VAR]: 'http://127.0.0.1:9/x', AUDIT_SECRET_BAD_URL: 'ftp://example.com/x' });
     const cli = (args: string[]) => runCli(args, { env });
     expect(refusal(await cli(['outputs', 'add', 'x1', '--format', 'cef', '--url-env', URL_VAR]))).toBe('error: format must be one of raw, ecs, ocsf, got "cef"');
-    expect(refusal(await cli(['outputs', 'add', 'x1', '--kind', 's3', '--url-env', URL_VAR]))).toBe('error: the s3 output is not available in this build');
+    expect(refusal(await cli(['outputs', 'add', 'x1', '--kind', 's3', '--url-env', URL_VAR]))).toBe('error: --url-env is for http outputs, not s3');
     expect(refusal(await cli(['outputs', 'add', 'x1', '--url-env', 'CREDENTIALS_KEY']))).toMatch(/^error: --url-env: CREDENTIALS_KEY is one of the product's own settings/);
     expect(refusal(await cli(['outputs', 'add', 'x1', '--url-env', 'AUDIT_SECRET_BAD_URL']))).toBe("error: the output's URL must be http(s), got ftp:");
     expect(refusal(await cli(['outputs', 'add', 'x1', '--url-env', URL_VAR, '--batch-events', '0']))).toBe('error: --batch-events must be from 1 to 100000, got 0');

@@ -54,7 +54,7 @@ describe('atlassian-audit outputs add --kind s3', () => {
     [['--bucket', 'Bad_Bucket'], '--kind s3: bucket: "Bad_Bucket" is not a bucket name'],
     [['--bucket', 'ok-bucket', '--access-key-id-env', 'AUDIT_SECRET_LAKE_KEY_ID'], '--kind s3: credentials: give both the access key id and the secret access key'],
     [['--bucket', 'ok-bucket', '--access-key-id-env', 'DATABASE_URL', '--secret-access-key-env', 'AUDIT_SECRET_LAKE_SECRET'], '--access-key-id-env: DATABASE_URL is one of the product'],
-    [['--bucket', 'ok-bucket', '--url-env', 'AUDIT_SECRET_X'], '--url-*, --gzip and signing are for HTTP outputs'],
+    [['--bucket', 'ok-bucket', '--url-env', 'AUDIT_SECRET_X'], '--url-env is for http outputs, not s3'],
   ])('refuses %j in one line', async (flags, message) => {
     const env = cliEnvironment('unused', 'https://api.atlassian.com', { AUDIT_SECRET_LAKE_KEY_ID: 'AK', AUDIT_SECRET_LAKE_SECRET: 'SK' });
     expect(refusal(await runCli(['outputs', 'add', 'refused-lake', '--kind', 's3', ...flags], { env }))).toContain(message);

@@ -5,7 +5,7 @@ import { outputWorkflowId } from '../../../contract/ids';
 import { pauseOutputSignal, resumeOutputSignal } from '../../../contract/output-messages';
 import { newSigningSecret } from '../../../alerts/destinations';
 import { outputLag } from '../../../store/output-positions';
-import { findOutputByName, listOutputs, type OutputRecord } from '../../../store/outputs';
+import { findOutputByName, listOutputs, type OutputKind, type OutputRecord } from '../../../store/outputs';
 import { listSources } from '../../../store/sources';
 import { CliContext } from '../context';
 import { createOutput, sourceIdsByName } from '../create-output';
@@ -17,6 +17,7 @@ import { parseSecretVariable } from '../secret-variables';
 import { readWebhookUrl } from '../webhook-url-input';
 import { outputWorkflowRunning, removeOutput } from '../remove-output';
 import { s3OutputFromFlags, type S3OutputFlags } from '../s3-output-input';
+import { hecOutputFromFlags, type HecOutputFlags } from '../hec-output-input';
 
 const MAX_REASON_LENGTH = 200;
 
@@ -36,7 +37,7 @@ interface AddOptions {
   lagAlert?: string;
 }
 
-type AddFlags = AddOptions & S3OutputFlags;
+type AddFlags = AddOptions & S3OutputFlags & HecOutputFlags;
 
 export function register(program: Command, context: CliContext): void {
   const outputs = program.command('outputs').description('forward stored events to where security teams work: add, list, status, pause, resume, remove');
@@ -44,8 +45,8 @@ export function register(program: Command, context: CliContext): void {
     .command('add')
     .description('add an output: every stored event of its sources is forwarded, in insertion order, from the oldest')
     .argument('<name>', 'output name')
-    .option('--kind <kind>', 'http or s3 (splunk_hec comes with its build)', 'http')
-    .option('--format <format>', 'raw: the Atlassian event plus the p_ fields', 'raw')
+    .option('--kind <kind>', 'http, s3 or splunk_hec', 'http')
+    .option('--format <format>', 'raw (the Atlassian event plus the p_ fields), ecs or ocsf', 'raw')
     .option('--sources <list>', 'only these sources, comma-separated (default: every source, those added later too)')
     .option('--url-env <var>', "read the receiver's URL from this environment variable (it is a secret)")
     .option('--url-file <path>', "read the receiver's URL from this file")
@@ -65,7 +66,13 @@ export function register(program: Command, context: CliContext): void {
     .option('--access-key-id-env <var>', 's3: read the access key id from this variable (default: the AWS credential chain)')
     .option('--secret-access-key-env <var>', 's3: read the secret access key from this variable')
     .option('--session-token-env <var>', 's3: read a session token from this variable')
-    .action((name: string, options: AddFlags) => (options.kind === 's3' ? addS3(context, name, options) : add(context, name, options)));
+    .option('--hec-url <url>', "splunk_hec: the collector's base URL, e.g. https://splunk.example.com:8088")
+    .option('--token-env <var>', 'splunk_hec: read the HEC token from this variable (it is a secret)')
+    .option('--sourcetype <name>', 'splunk_hec: the events\' sourcetype (default atlassian:audit)')
+    .option('--index <name>', "splunk_hec: the index (default: the token's)")
+    .option('--ack', 'splunk_hec: wait for indexer acknowledgement before the position moves')
+    .option('--ack-timeout <seconds>', 'splunk_hec: send a batch again when its acks take longer (default 60)')
+    .action((name: string, options: AddFlags) => add(context, name, options));
   outputs.command('list').description('list the outputs').action(() => list(context));
   outputs
     .command('status')
@@ -91,12 +98,57 @@ export function register(program: Command, context: CliContext): void {
     .action((name: string, options: { timeout: string }) => remove(context, name, options.timeout));
 }
 
-async function add(context: CliContext, nameText: string, options: AddOptions): Promise<void> {
+/** What only one kind of output takes: given to another kind, a flag is refused rather than ignored. */
+const FLAGS_OF_KIND: Record<OutputKind, (keyof AddFlags)[]> = {
+  http: ['urlEnv', 'urlFile', 'urlStdin', 'gzip', 'sign', 'signingSecretEnv'],
+  s3: ['bucket', 'prefix', 'region', 'endpoint', 'pathStyle', 'accessKeyIdEnv', 'secretAccessKeyEnv', 'sessionTokenEnv'],
+  splunk_hec: ['hecUrl', 'tokenEnv', 'sourcetype', 'index', 'ack', 'ackTimeout'],
+};
+
+/** Where an output sends: its stored settings and secrets, how it is shown, and what `add` tells the operator once. */
+interface Destination {
+  settings: Record<string, unknown>;
+  secrets: Record<string, string>;
+  shown: string;
+  details: Record<string, unknown>;
+  toldOnce: string[];
+}
+
+async function add(context: CliContext, nameText: string, options: AddFlags): Promise<void> {
   const name = parseOutputName(nameText);
   const kind = parseOutputKind(options.kind);
   const format = parseOutputFormat(options.format);
   const batching = parseBatching({ events: options.batchEvents, bytes: options.batchBytes, age: options.batchAge });
   const lagAlertSeconds = parseLagAlert(options.lagAlert);
+  for (const [other, flags] of Object.entries(FLAGS_OF_KIND)) {
+    const foreign = other === kind ? undefined : flags.find((flag) => options[flag] !== undefined);
+    if (foreign) throw new OperatorError(`--${foreign.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for ${other} outputs, not ${kind}`);
+  }
+  const destination = kind === 'http' ? await httpDestination(options) : kind === 's3' ? s3Destination(options) : hecDestination(options);
+  const sourceNames = options.sources?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (sourceNames !== undefined && sourceNames.length === 0) throw new OperatorError('--sources names no source');
+
+  const db = await context.database();
+  const sourceIds = sourceNames ? await sourceIdsByName(db, sourceNames, '--sources') : [];
+  const created = await createOutput(db, await context.temporal(), context.cipher(), context.environment().TEMPORAL_TASK_QUEUE, {
+    name,
+    kind,
+    format,
+    settings: { ...destination.settings, shownUrl: destination.shown },
+    allSources: sourceNames === undefined,
+    sourceIds,
+    batching,
+    lagAlertSeconds,
+    secrets: destination.secrets,
+  });
+  printResult(
+    context.outputFormat(),
+    { action: 'outputs add', output: created.name, kind, format, destination: destination.shown, sources: sourceNames ?? 'all', ...destination.details, workflowId: outputWorkflowId(created.name) },
+    [`added output ${created.name}: ${format} events of ${sourceNames ? sourceNames.join(', ') : 'every source'} to ${destination.shown}, from the oldest stored event`, ...destination.toldOnce],
+  );
+}
+
+async function httpDestination(options: AddFlags): Promise<Destination> {
   if (options.sign && options.signingSecretEnv) throw new OperatorError('give --sign or --signing-secret-env, not both');
   const urlText = await readWebhookUrl(undefined, options);
   if (urlText === null) throw new OperatorError('an HTTP output needs its URL: --url-env, --url-file or --url-stdin');
@@ -106,60 +158,23 @@ async function add(context: CliContext, nameText: string, options: AddOptions): 
     : options.signingSecretEnv !== undefined
       ? parseOutputSigningSecret(readVariable(parseSecretVariable('--signing-secret-env', options.signingSecretEnv)), '--signing-secret-env')
       : undefined;
-  const sourceNames = options.sources?.split(',').map((s) => s.trim()).filter(Boolean);
-  if (sourceNames !== undefined && sourceNames.length === 0) throw new OperatorError('--sources names no source');
-
-  const db = await context.database();
-  const sourceIds = sourceNames ? await sourceIdsByName(db, sourceNames, '--sources') : [];
-  const env = context.environment();
-  const created = await createOutput(db, await context.temporal(), context.cipher(), env.TEMPORAL_TASK_QUEUE, {
-    name,
-    kind,
-    format,
-    settings: { shownUrl, gzip: options.gzip === true },
-    allSources: sourceNames === undefined,
-    sourceIds,
-    batching,
-    lagAlertSeconds,
+  return {
+    settings: { gzip: options.gzip === true },
     secrets: { url, ...(signingSecret ? { signingSecret } : {}) },
-  });
-  const document = { action: 'outputs add', output: created.name, kind, format, url: shownUrl, sources: sourceNames ?? 'all', signed: signingSecret !== undefined, workflowId: outputWorkflowId(created.name) };
-  printResult(context.outputFormat(), options.sign ? { ...document, signingSecret } : document, [
-    `added output ${created.name}: ${format} events of ${sourceNames ? sourceNames.join(', ') : 'every source'} to ${shownUrl}, from the oldest stored event`,
-    ...(options.sign ? [`signing secret, shown once, for the receiver to verify with: ${signingSecret}`] : []),
-  ]);
+    shown: shownUrl,
+    details: { signed: signingSecret !== undefined, ...(options.sign ? { signingSecret } : {}) },
+    toldOnce: options.sign ? [`signing secret, shown once, for the receiver to verify with: ${signingSecret}`] : [],
+  };
 }
 
-/** `outputs add --kind s3`: the settings and keys from their flags, the rest as for every kind. */
-async function addS3(context: CliContext, nameText: string, options: AddFlags): Promise<void> {
-  const name = parseOutputName(nameText);
-  const format = parseOutputFormat(options.format);
-  const batching = parseBatching({ events: options.batchEvents, bytes: options.batchBytes, age: options.batchAge });
-  const lagAlertSeconds = parseLagAlert(options.lagAlert);
-  if (options.urlEnv || options.urlFile || options.urlStdin || options.gzip || options.sign || options.signingSecretEnv) {
-    throw new OperatorError('--url-*, --gzip and signing are for HTTP outputs; an S3 output takes --bucket, --prefix, --region, --endpoint and keys');
-  }
+function s3Destination(options: AddFlags): Destination {
   const { settings, secrets, shown } = s3OutputFromFlags(options);
-  const sourceNames = options.sources?.split(',').map((s) => s.trim()).filter(Boolean);
-  if (sourceNames !== undefined && sourceNames.length === 0) throw new OperatorError('--sources names no source');
-  const db = await context.database();
-  const sourceIds = sourceNames ? await sourceIdsByName(db, sourceNames, '--sources') : [];
-  const created = await createOutput(db, await context.temporal(), context.cipher(), context.environment().TEMPORAL_TASK_QUEUE, {
-    name,
-    kind: 's3',
-    format,
-    settings: { ...settings, shownUrl: shown },
-    allSources: sourceNames === undefined,
-    sourceIds,
-    batching,
-    lagAlertSeconds,
-    secrets,
-  });
-  printResult(
-    context.outputFormat(),
-    { action: 'outputs add', output: created.name, kind: 's3', format, destination: shown, sources: sourceNames ?? 'all', keys: secrets.accessKeyId ? 'given' : 'AWS credential chain', workflowId: outputWorkflowId(created.name) },
-    [`added output ${created.name}: ${format} events of ${sourceNames ? sourceNames.join(', ') : 'every source'} to ${shown}, from the oldest stored event`],
-  );
+  return { settings, secrets, shown, details: { keys: secrets.accessKeyId ? 'given' : 'AWS credential chain' }, toldOnce: [] };
+}
+
+function hecDestination(options: AddFlags): Destination {
+  const { settings, secrets, shown } = hecOutputFromFlags(options);
+  return { settings, secrets, shown, details: { ack: settings.ack }, toldOnce: [] };
 }
 
 function readVariable(name: string): string {
