@@ -108,37 +108,43 @@ export interface SourceLag {
 
 /** Where the output stands in each source it takes, by PostgreSQL's clock. */
 export async function outputLag(db: Queryable, outputId: string): Promise<SourceLag[]> {
-  const { rows } = await db.query(
+  const { rows: positions } = await db.query(
     `SELECT s.id, s.name, COALESCE(p.delivered_seq, 0) AS delivered_seq, p.claimed_through_seq, COALESCE(p.events_delivered, 0)::float8 AS events_delivered,
-            p.delivered_at, p.last_error, p.last_error_at, u.pending, l.lag_seconds, u.oldest_age
+            p.delivered_at, p.last_error, p.last_error_at
        FROM outputs o
        JOIN sources s ON s.status <> 'removed' AND (o.all_sources OR EXISTS (SELECT 1 FROM output_sources os WHERE os.output_id = o.id AND os.source_id = s.id))
        LEFT JOIN output_positions p ON p.output_id = o.id AND p.source_id = s.id
-       CROSS JOIN LATERAL (
-         SELECT count(*)::float8 AS pending, extract(epoch FROM now() - min(e.event_time))::float8 AS oldest_age
-           FROM events e WHERE e.source_id = s.id AND e.seq > COALESCE(p.delivered_seq, 0)
-       ) u
-       -- The first undelivered event by seq is the one stored longest ago: the index finds it without a scan.
-       CROSS JOIN LATERAL (
-         SELECT COALESCE(extract(epoch FROM now() - (SELECT e.p_parse_time FROM events e WHERE e.source_id = s.id AND e.seq > COALESCE(p.delivered_seq, 0) ORDER BY e.seq LIMIT 1)), 0)::float8 AS lag_seconds
-       ) l
       WHERE o.id = $1
       ORDER BY s.name`,
     [outputId],
   );
-  return rows.map((row) => ({
-    sourceId: row.id,
-    sourceName: row.name,
-    deliveredSeq: Number(row.delivered_seq),
-    claimedThroughSeq: row.claimed_through_seq === null ? null : Number(row.claimed_through_seq),
-    pendingEvents: row.pending,
-    lagSeconds: Math.max(0, Math.round(row.lag_seconds)),
-    oldestUndeliveredAgeSeconds: row.oldest_age === null ? null : Math.max(0, Math.round(row.oldest_age)),
-    eventsDelivered: row.events_delivered,
-    deliveredAt: row.delivered_at,
-    lastError: row.last_error,
-    lastErrorAt: row.last_error_at,
-  }));
+  const lags: SourceLag[] = [];
+  for (const row of positions) {
+    // One source at a time, its id a parameter the planner sees: it then opens only that source's partitions. Joined
+    // to the sources, the same query would open, and lock, every partition of every source.
+    const { rows } = await db.query(
+      `SELECT count(*)::float8 AS pending, extract(epoch FROM now() - min(event_time))::float8 AS oldest_age,
+              -- The first undelivered event by seq is the one stored longest ago: the index finds it without a scan.
+              COALESCE(extract(epoch FROM now() - (SELECT p_parse_time FROM events WHERE source_id = $1 AND seq > $2 ORDER BY seq LIMIT 1)), 0)::float8 AS lag_seconds
+         FROM events WHERE source_id = $1 AND seq > $2`,
+      [row.id, row.delivered_seq],
+    );
+    const behind = rows[0];
+    lags.push({
+      sourceId: row.id,
+      sourceName: row.name,
+      deliveredSeq: Number(row.delivered_seq),
+      claimedThroughSeq: row.claimed_through_seq === null ? null : Number(row.claimed_through_seq),
+      pendingEvents: behind.pending,
+      lagSeconds: Math.max(0, Math.round(behind.lag_seconds)),
+      oldestUndeliveredAgeSeconds: behind.oldest_age === null ? null : Math.max(0, Math.round(behind.oldest_age)),
+      eventsDelivered: row.events_delivered,
+      deliveredAt: row.delivered_at,
+      lastError: row.last_error,
+      lastErrorAt: row.last_error_at,
+    });
+  }
+  return lags;
 }
 
 /**
