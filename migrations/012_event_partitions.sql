@@ -91,12 +91,25 @@ RETURN event_partition_name(source) || '_' || to_char(month, 'YYYYMM');
 -- Made apart, then attached: ATTACH PARTITION takes only SHARE UPDATE EXCLUSIVE on the parent, which pages inserting
 -- into it do not wait for, where CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE. Attaching builds the
 -- parent's indexes on the new, empty table. Returns whether it made the partition.
+-- Makers of partitions take this lock first, before any other: attaching a partition locks events, then sources (for
+-- the foreign key), while a new source's transaction writes sources, then attaches. Two makers taking those in turn
+-- would deadlock; one at a time, they cannot. Held to the end of the transaction.
+CREATE FUNCTION lock_event_partitions() RETURNS void
+LANGUAGE sql AS $$ SELECT pg_advisory_xact_lock(7351205) $$;
+
+-- Whether another maker made the table while this one waited for the lock. Read from pg_class itself: to_regclass
+-- goes through this session's catalog cache, which an advisory lock does not refresh.
+CREATE FUNCTION event_table_made(name text) RETURNS boolean
+LANGUAGE sql STABLE AS $$ SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = name AND relnamespace = current_schema()::regnamespace) $$;
+
 CREATE FUNCTION create_event_source_partition(source uuid) RETURNS boolean
 LANGUAGE plpgsql AS $$
 DECLARE
   name text := event_partition_name(source);
 BEGIN
   IF to_regclass(name) IS NOT NULL THEN RETURN false; END IF;
+  PERFORM lock_event_partitions();
+  IF event_table_made(name) THEN RETURN false; END IF;
   EXECUTE format('CREATE TABLE %I (LIKE events INCLUDING DEFAULTS INCLUDING GENERATED) PARTITION BY RANGE (event_time)', name);
   EXECUTE format('ALTER TABLE events ATTACH PARTITION %I FOR VALUES IN (%L)', name, source);
   RETURN true;
@@ -111,6 +124,8 @@ DECLARE
   parent text := event_partition_name(source);
 BEGIN
   IF to_regclass(name) IS NOT NULL THEN RETURN NULL; END IF;
+  PERFORM lock_event_partitions();
+  IF event_table_made(name) THEN RETURN NULL; END IF;
   PERFORM create_event_source_partition(source);
   EXECUTE format('CREATE TABLE %I (LIKE events INCLUDING DEFAULTS INCLUDING GENERATED)', name);
   EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', parent, name,

@@ -50,6 +50,8 @@ function toSource(row: Record<string, unknown>): SourceRecord {
 /** Creates the source and its checkpoint together: a source never exists without a place to resume from. */
 export async function insertSource(db: Database, source: NewSource): Promise<SourceRecord> {
   return db.withTransaction(async (client) => {
+    // Before the row: this transaction attaches partitions, and every maker of partitions locks in this order.
+    await client.query('SELECT lock_event_partitions()');
     const { rows } = await client.query(
       `INSERT INTO sources (id, name, organization_id, api_key_ciphertext, api_base_url, poll_interval_seconds,
                             silence_window_seconds, silence_alert_enabled, backfill_days, api_key_expires_at)

@@ -1,4 +1,5 @@
 import type { Database } from '../../store/database';
+import { ensureEventPartitions } from '../../store/event-partitions';
 import { outputLag } from '../../store/output-positions';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';
 import type { SourceRecord } from '../../store/sources';
@@ -58,4 +59,15 @@ describe('reads of one source lock only its partitions', () => {
       expect(await lockedPartitionsOf(tx, other)).toEqual([]);
     });
   });
+});
+
+it('sources made at once, while partitions are made ahead, never deadlock', async () => {
+  // Each new source writes its row, then attaches its partitions, which locks events, then sources for the foreign
+  // key: without one lock taken first by every maker of partitions, two of them deadlock.
+  const made = await Promise.all([
+    ...Array.from({ length: 12 }, () => createIdleSource(db, testCipher)),
+    ensureEventPartitions(db, new Date(), 3),
+    ensureEventPartitions(db, new Date(), 4),
+  ]);
+  expect(made).toHaveLength(14);
 });
