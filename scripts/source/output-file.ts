@@ -35,7 +35,7 @@ const checked = <T>(parse: (text: string) => T) =>
   });
 
 const secretRef = z.union([z.strictObject({ env: z.string() }), z.strictObject({ file: z.string().min(1) })], {
-  error: 'give { env: VARIABLE } or { file: path }, never the secret itself',
+  error: (issue) => (issue.input === undefined ? 'required: give { env: VARIABLE } or { file: path }' : 'give { env: VARIABLE } or { file: path }, never the secret itself'),
 });
 
 const commonFields = {
