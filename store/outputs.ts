@@ -74,8 +74,14 @@ export async function insertOutput(db: Database, cipher: CredentialCipher, outpu
   return (await findOutputById(db, id))!;
 }
 
-/** Settings an existing output may change (apply -f); secrets given replace the stored ones of the same name. */
-export type OutputChange = Pick<NewOutput, 'format' | 'settings' | 'allSources' | 'sourceIds' | 'batching' | 'lagAlertSeconds'> & { secrets: Record<string, string> };
+/**
+ * Settings an existing output may change (apply -f); secrets given replace the stored ones of the same name, and the
+ * secrets named in removedSecrets go.
+ */
+export type OutputChange = Pick<NewOutput, 'format' | 'settings' | 'allSources' | 'sourceIds' | 'batching' | 'lagAlertSeconds'> & {
+  secrets: Record<string, string>;
+  removedSecrets?: readonly string[];
+};
 
 export async function updateOutput(db: Database, cipher: CredentialCipher, id: string, change: OutputChange): Promise<void> {
   await db.withTransaction(async (tx) => {
@@ -87,6 +93,7 @@ export async function updateOutput(db: Database, cipher: CredentialCipher, id: s
     await tx.query('DELETE FROM output_sources WHERE output_id = $1', [id]);
     await tx.query('INSERT INTO output_sources (output_id, source_id) SELECT $1, unnest($2::uuid[])', [id, change.allSources ? [] : change.sourceIds]);
     await writeSecrets(tx, cipher, id, change.secrets);
+    if (change.removedSecrets?.length) await tx.query('DELETE FROM output_secrets WHERE output_id = $1 AND name = ANY($2::text[])', [id, change.removedSecrets]);
   });
 }
 

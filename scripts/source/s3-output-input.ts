@@ -1,5 +1,5 @@
 import { OperatorError } from '../../config/operator-error';
-import { parseS3Secrets, parseS3Settings, S3SettingError } from '../../outputs/s3-settings';
+import { parseS3Secrets, parseS3Settings, S3SettingError, type S3Settings } from '../../outputs/s3-settings';
 import { parseSecretVariable } from './secret-variables';
 
 /** The flags of `outputs add --kind s3`: where objects go, and the keys by reference only. */
@@ -27,12 +27,16 @@ export function s3OutputFromFlags(flags: S3OutputFlags, env: NodeJS.ProcessEnv =
       secretAccessKey: read('--secret-access-key-env', flags.secretAccessKeyEnv),
       sessionToken: read('--session-token-env', flags.sessionTokenEnv),
     });
-    const shown = `s3://${settings.bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
-    return { settings: { ...settings }, secrets: { ...secrets } as Record<string, string>, shown };
+    return { settings: { ...settings }, secrets: { ...secrets } as Record<string, string>, shown: shownS3(settings) };
   } catch (err) {
     if (err instanceof S3SettingError) throw new OperatorError(`--kind s3: ${err.message}`);
     throw err;
   }
+}
+
+/** Where an S3 output sends, as listings show it, whether it was added by flags or by a sources file. */
+export function shownS3(settings: S3Settings): string {
+  return `s3://${settings.bucket}/${settings.prefix}${settings.endpoint ? ` at ${settings.endpoint}` : ''}`;
 }
 
 function readVariable(name: string, env: NodeJS.ProcessEnv): string {

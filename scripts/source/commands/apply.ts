@@ -155,8 +155,8 @@ function printPlan(plan: SourcePlan, prune: boolean): void {
 }
 
 function printOutputPlan(plan: OutputPlan, prune: boolean): void {
-  for (const { declared, shownUrl } of plan.creates) {
-    printLine(`+ output ${declared.name}: create (${declared.kind}, ${declared.format}, ${declared.sources ? declared.sources.join(', ') : 'every source'} to ${shownUrl})`);
+  for (const { declared, destination } of plan.creates) {
+    printLine(`+ output ${declared.name}: create (${declared.kind}, ${declared.format}, ${declared.sources ? declared.sources.join(', ') : 'every source'} to ${destination.shown})`);
   }
   for (const update of plan.updates) printLine(`~ output ${update.current.name}: ${update.described.join('; ')}`);
   for (const output of plan.absent) printLine(`- output ${output.name}: ${prune ? 'remove (its events stay)' : 'not in the file; `apply --prune` removes it'}`);
