@@ -11,7 +11,11 @@ export const EVENT_BATCH = 500;
 interface EventKey {
   source_id: string;
   event_id: string;
-  event_time: Date;
+  /**
+   * As PostgreSQL writes it: a Date holds milliseconds, and a time with microseconds (which an API may send) would no
+   * longer find its row.
+   */
+  event_time: string;
 }
 
 interface EventRow extends EventKey {
@@ -50,7 +54,7 @@ export async function eraseEvents(db: Database, redaction: Redaction, scope: Era
 async function eraseEventsOf(table: EventTable, db: Database, redaction: Redaction, scope: ErasureScope, tally: Tally, dryRun: boolean): Promise<void> {
   const { person } = redaction;
   const { rows: keys } = await db.query<EventKey>(
-    `SELECT e.source_id, e.event_id, e.event_time FROM ${table} e
+    `SELECT e.source_id, e.event_id, e.event_time::text AS event_time FROM ${table} e
       WHERE ($1::uuid[] IS NULL OR e.source_id = ANY($1)) AND ${MAY_CONCERN_PERSON}`,
     [scope.sourceIds, [...person.accountIds], [...person.emails]],
   );
@@ -66,7 +70,7 @@ async function eraseEventsOf(table: EventTable, db: Database, redaction: Redacti
 
 async function readEvents(q: Queryable, table: EventTable, keys: EventKey[], dryRun: boolean): Promise<EventRow[]> {
   const { rows } = await q.query<EventRow>(
-    `SELECT e.source_id, e.event_id, e.event_time, e.actor_id, e.actor_name, e.actor_email, e.ip, e.location,
+    `SELECT e.source_id, e.event_id, e.event_time::text AS event_time, e.actor_id, e.actor_name, e.actor_email, e.ip, e.location,
             e.p_any_ip_addresses, e.p_any_emails, e.p_any_usernames, e.raw, e.original
        FROM ${table} e JOIN unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS k(source_id, event_id, event_time)
          ON e.source_id = k.source_id AND e.event_id = k.event_id AND e.event_time = k.event_time

@@ -211,6 +211,19 @@ describe('atlassian-audit erase', () => {
     expect(rows[0]).toEqual({ key_kind: 'email', sources: [first.name] });
   });
 
+  it('finds an event whose time has microseconds, which a JavaScript date would round away', async () => {
+    const erin = person('Erin');
+    const org = { organizationId: randomUUID(), apiKey: 'simkey_unused', apiBaseUrl: 'http://127.0.0.1:9' };
+    const source = await createTestSource(db, org);
+    const precise = event('e-precise', erin, '203.0.113.30') as unknown as { attributes: { time: string } };
+    precise.attributes.time = '2026-11-01T10:00:00.123456Z';
+    await storeEvents(db, source, [precise as unknown as AuditEvent]);
+
+    const done = JSON.parse(succeeded(await cli(['erase', '--account-id', erin.id, '--requested-by', 'dpo', '--yes', '-o', 'json'])));
+    expect(done).toMatchObject({ redactedRows: 1, counts: { events: { [source.name]: 1 } } });
+    expect(mentioning(await snapshot(db, [source]), [erin.id, erin.name, erin.email])).toEqual([]);
+  });
+
   it.each([
     [['erase', '--requested-by', 'dpo'], /--account-id ID or --email ADDRESS/],
     [['erase', '--account-id', 'a', '--email', 'a@example.com', '--requested-by', 'dpo'], /one of them/],
