@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     await migrate(db);
     const accountId = existing ? await newestActor(db) : await generateStore(db, eventCount, users);
     const { rows } = await db.query<{ events: string; table_mb: string }>(
-      `SELECT (SELECT count(*) FROM events) AS events, round(pg_total_relation_size('events') / 1048576.0) AS table_mb`,
+      `SELECT (SELECT count(*) FROM events) AS events, round((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('events')) / 1048576.0) AS table_mb`,
     );
     console.log(`${rows[0].events} events, ${rows[0].table_mb} MB with indexes`);
     if (!existing) {
