@@ -51,8 +51,8 @@ async function storeEvents(db: Database, source: SourceRecord, events: AuditEven
 
 async function storeDetection(db: Database, source: SourceRecord, eventId: string, actor: Who, ip: string, title: string): Promise<void> {
   const { rows } = await db.query<{ id: string }>(
-    `INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details, group_key)
-     VALUES ($1, 'detection', $2, 'high', $3, $4, $5, $6) RETURNING id`,
+    `INSERT INTO alerts (source_id, kind, dedup_key, severity, title, message, details, group_key, detection_count, first_event_at, last_event_at)
+     VALUES ($1, 'detection', $2, 'high', $3, $4, $5, $6, 1, '2026-11-01T10:00:00Z', '2026-11-01T10:00:00Z') RETURNING id`,
     [
       source.id,
       `rule:${eventId}`,
