@@ -51,7 +51,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
   assertDataFolderReachable(options.dataDir);
   ensureReachableBinaries();
   mkdirSync(path.dirname(options.dataDir), { recursive: true });
-  const flags = ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1'];
+  // Events are partitioned per source and month: a statement across every source (an erasure) locks each partition.
+  const flags = ['-c', 'unix_socket_directories=', '-c', 'listen_addresses=127.0.0.1', '-c', 'max_locks_per_transaction=1024'];
   if (!options.durable) flags.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   const log = (message: unknown) => appendFileSync(options.logFile, `${String(message).trimEnd()}\n`);
   const EmbeddedPostgres = await loadEmbeddedPostgres();
