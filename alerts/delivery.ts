@@ -5,6 +5,7 @@ import type { Database } from '../store/database';
 import { destinationIdOf } from './alert-store';
 import { openDestinationUrl, type DestinationFormat } from './destinations';
 import { AlertRecord, Notice, noticeBody, toAlertRecord, type WebUiLinks } from './notice-payload';
+import { describeFetchError } from '../config/fetch-error';
 
 /** Rows claimed per round; they are sent concurrently, so a round takes about one request timeout at most. */
 const BATCH_SIZE = 20;
@@ -200,14 +201,6 @@ function signatureHeaders(signingSecret: Buffer | null, url: string, messageId: 
     'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
     'webhook-signature': new Webhook(secret).sign(messageId, timestamp, body),
   };
-}
-
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  // Errors from fetch and its aborts come from Node's own realm: read them by shape, not by instanceof.
-  const failure = (err ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  if (failure.name === 'TimeoutError' || failure.name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
-  const detail = failure.cause?.code ?? failure.cause?.message ?? failure.message;
-  return typeof detail === 'string' && detail ? detail : String(err);
 }
 
 async function record(db: Database, id: number, failure: DeliveryFailure | undefined): Promise<void> {

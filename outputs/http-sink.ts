@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Webhook } from 'standardwebhooks';
+import { describeFetchError } from '../config/fetch-error';
 import { environmentPolicy, guardedDispatcher, outboundRefusalIn, type OutboundPolicy } from '../config/outbound-guard';
 import { DestinationRefused, type OutgoingBatch, type Sink } from './sink';
 
@@ -56,7 +57,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
       } catch (err) {
         const refusal = outboundRefusalIn(err);
         if (refusal) throw new DestinationRefused(`refused: ${refusal}`);
-        throw new Error(describeFetchError(err, timeoutMs));
+        throw new Error(describeSendError(err, timeoutMs));
       }
       // The reply is never read: it is the receiver's text, and only its status matters here.
       await response.body?.cancel().catch(() => undefined);
@@ -77,11 +78,7 @@ function signatureHeaders(secret: string, messageId: string, payload: string): R
   };
 }
 
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  // fetch's errors come from Node's own realm: read by shape, not by instanceof.
-  const failure = (err ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  if (failure.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
-  if (failure.name === 'AbortError') return 'the send was cancelled';
-  const detail = failure.cause?.code ?? failure.cause?.message ?? failure.message;
-  return typeof detail === 'string' && detail ? detail : String(err);
+/** An output's own abort (the activity cancelled) is no timeout of the receiver's. */
+function describeSendError(err: unknown, timeoutMs: number): string {
+  return (err as { name?: unknown } | null)?.name === 'AbortError' ? 'the send was cancelled' : describeFetchError(err, timeoutMs);
 }

@@ -7,6 +7,7 @@ import { environmentPolicy, guardedDispatcher, outboundRefusalIn, type OutboundP
 import { DestinationRefused, type OutgoingBatch, type Sink } from './sink';
 import { judgeReply, MAX_REPLY_BYTES, readReply, type HecReply } from './splunk-hec-replies';
 import type { SplunkHecSettings } from './splunk-hec-settings';
+import { describeFetchError } from '../config/fetch-error';
 
 // Splunk's HTTP Event Collector, at least once: every record goes out with its event id as an indexed field, so a
 // search can drop what a retried batch sent twice. With indexer acknowledgement on, `send` resolves only once the
@@ -212,10 +213,3 @@ function groupsOf<T>(items: T[], size: number): T[][] {
   return groups;
 }
 
-function describeFetchError(err: unknown, timeoutMs: number): string {
-  // Errors from fetch and its aborts come from Node's own realm: read them by shape, not by instanceof.
-  const failure = (err ?? {}) as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  if (failure.name === 'TimeoutError' || failure.name === 'AbortError') return `no answer within ${timeoutMs / 1000} s`;
-  const detail = failure.cause?.code ?? failure.cause?.message ?? failure.message;
-  return typeof detail === 'string' && detail ? detail : String(err);
-}
