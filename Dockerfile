@@ -19,7 +19,7 @@ COPY observability ./observability
 COPY activities ./activities
 COPY workflows ./workflows
 COPY workers ./workers
-COPY scripts/source ./scripts/source
+COPY cli ./cli
 RUN npm run build
 
 FROM ${NODE_IMAGE}
@@ -47,6 +47,6 @@ EXPOSE 9464 8081
 # Healthy means ready: Temporal and PostgreSQL answer and the worker polls. docker-compose.yml repeats this command.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.HEALTH_PORT}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# The operator CLI runs from the same image: `docker-compose run --rm worker node dist/scripts/source/main.js list`.
+# The operator CLI runs from the same image: `docker-compose run --rm worker node dist/cli/main.js list`.
 # The flags are WORKER_HEAP_FLAGS of scripts/stack/local-stack.ts (test/foundation/production-build.test.ts runs this CMD).
 CMD ["node", "--max-semi-space-size=64", "dist/workers/main.js"]

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ActivityDependencies } from '../activities';
 import { createDetectionHook } from '../detections/engine';
-import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { DAY_MS, insertBenchSource, median, openBenchStack, plainBackfill, runBenchWorker } from './bench-environment';

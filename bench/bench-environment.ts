@@ -14,7 +14,7 @@ import { startDevServer, type DevServer } from '../scripts/stack/dev-server';
 import { freePort } from '../scripts/stack/processes';
 import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
-import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../test/harness/simulator';
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../harness/simulator';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { createWorker } from '../workers/create-worker';
@@ -129,7 +129,7 @@ export async function openBenchStack(name: string, simulatorOptions: SimulatorOp
   const database = await openBenchDatabase(workDir);
   const db = openDatabase(database.url);
   await migrate(db);
-  // The simulator answers on loopback http and allow-lists itself for this process's workers (test/harness/simulator.ts).
+  // The simulator answers on loopback http and allow-lists itself for this process's workers (harness/simulator.ts).
   process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV] = 'true';
   const simulator = await startSimulator(simulatorOptions);
   const server = await startDevServer({

@@ -9,7 +9,7 @@ import { DETECTION_PACKS } from '../detections/registry';
 import { DEFAULT_DETECTION_SETTINGS, groupPeriodSeconds, Rule } from '../detections/rule';
 import { formatDuration } from '../contract/durations';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
-import { startSimulator } from '../test/harness/simulator';
+import { startSimulator } from '../harness/simulator';
 import { benchWorkDir, DAY_MS, insertBenchSource, openBenchDatabase, plainBackfill } from './bench-environment';
 
 // How many detection alerts a backfill opens, per rule: the alert fatigue grouping is for. Two organizations of the

@@ -13,7 +13,7 @@ import { ACTIONS } from '../simulator/actions';
 import type { EventOverrides } from '../simulator/generator';
 import { Random, seedFrom } from '../simulator/prng';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
-import { startSimulator } from '../test/harness/simulator';
+import { startSimulator } from '../harness/simulator';
 import { benchWorkDir, DAY_MS, insertBenchSource, median, openBenchDatabase, steppedBackfill } from './bench-environment';
 
 // What detections cost the ingest path: 100,000-event backfills of a simulated organization through the real

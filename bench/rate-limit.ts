@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { ActivityDependencies } from '../activities';
-import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
 import { DAY_MS, insertBenchSource, openBenchStack, runBenchWorker, untilBackfilled } from './bench-environment';
 

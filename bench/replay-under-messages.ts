@@ -1,12 +1,12 @@
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
 import { WORKFLOWS_PATH } from '../workers/create-worker';
 import { DAY_MS, insertBenchSource, openBenchStack, runBenchWorker } from './bench-environment';
-import { quietLogger } from '../test/harness/test-stack';
-import { sendMessagesUntilBackfilled } from '../test/harness/message-storm';
+import { quietLogger } from '../harness/test-stack';
+import { sendMessagesUntilBackfilled } from '../harness/message-storm';
 
 // Sources that backfill (pages run as local activities, back to back in one workflow task) while operators and the
 // alert dispatcher send them updates and signals. Each trial backfills one source under a stream of messages, then

@@ -14,7 +14,7 @@ import { countBackfilled, openBenchStack, runSourceCli } from './bench-environme
 import { meanByQuarter, UsageMeter } from './process-usage';
 import { formatByKind, memoryByKind, type MemoryByKind } from './memory-by-kind';
 import { freePort } from '../scripts/stack/processes';
-import { scrape } from '../test/harness/prometheus';
+import { scrape } from '../harness/prometheus';
 
 // N sources on one worker process, compiled as the image runs it, against the simulator, added with `apply -f`, on a
 // dev server and an embedded PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures

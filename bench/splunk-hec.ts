@@ -3,7 +3,7 @@ import type { OutgoingBatch } from '../outputs/sink';
 import { parseSplunkHecSettings } from '../outputs/splunk-hec-settings';
 import { SplunkHecSink } from '../outputs/splunk-hec-sink';
 import type { StoredEvent } from '../outputs/stored-event';
-import { HecReceiver } from '../test/harness/hec-receiver';
+import { HecReceiver } from '../harness/hec-receiver';
 
 // What the Splunk HEC sink forwards per second into the test receiver on 127.0.0.1, with indexer acknowledgement off
 // and on, and how much gzip saves on the wire. The receiver gunzips and parses every request on the same two cores,

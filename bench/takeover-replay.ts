@@ -3,13 +3,13 @@ import type { temporal } from '@temporalio/proto';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { statusQuery } from '../contract/source-messages';
-import { startSourceWorkflow } from '../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
 import { MAX_HISTORY_EVENTS_PER_RUN } from '../workflows/run-length';
 import { WORKFLOWS_PATH } from '../workers/create-worker';
 import { DAY_MS, insertBenchSource, median, openBenchStack, runBenchWorker } from './bench-environment';
-import { eventually } from '../test/harness/sources';
-import { quietLogger } from '../test/harness/test-stack';
+import { eventually } from '../harness/sources';
+import { quietLogger } from '../harness/test-stack';
 
 // What a worker that takes a source over (its own worker died, or the task timed out) pays before the next page: it
 // replays the source's whole run. One source backfills one-event pages, so that every page is a marker in history and

@@ -1,7 +1,7 @@
 import { openAlert, resolveAlert, type AlertToOpen } from '../../alerts/alert-store';
 import { listSourceDestinations, openDestinationUrl, setSourceDestination } from '../../alerts/destinations';
 import { Database } from '../../store/database';
-import { createTestSource, openTestDatabase, testCipher } from '../harness/sources';
+import { createTestSource, openTestDatabase, testCipher } from '../../harness/sources';
 
 const API = 'http://127.0.0.1:9';
 

@@ -1,5 +1,5 @@
 import type { RunningSimulator, SimulatorOptions } from '../../simulator/server';
-import { type SimulatorAndDatabase, useSimulatorAndDatabase } from '../harness/fixtures';
+import { type SimulatorAndDatabase, useSimulatorAndDatabase } from '../../harness/fixtures';
 import { pollNowSignal } from '../../contract/source-messages';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { Database } from '../../store/database';
@@ -7,8 +7,8 @@ import { setSourceDestination } from '../../alerts/destinations';
 import { silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids';
 import { silenceWatchdogQuery } from '../../contract/alert-messages';
 import { AlertOpen } from '../../contract/search-attributes';
-import { testCipher } from '../harness/sources';
-import { type ReceivedNotice, WebhookReceiver } from './webhook-receiver';
+import { testCipher } from '../../harness/sources';
+import { type ReceivedNotice, WebhookReceiver } from '../../harness/webhook-receiver';
 
 export interface AlertRow {
   id: number;

@@ -1,13 +1,13 @@
 import { createActivities } from '../../activities';
 import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
+import { startSimulator, type RunningSimulator } from '../../harness/simulator';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';
 import { refusal, runCli, succeeded } from '../cli/run-cli';
-import { withWorker } from '../harness/worker';
-import { eventually } from '../harness/sources';
+import { withWorker } from '../../harness/worker';
+import { eventually } from '../../harness/sources';
 import { alertsOf } from './alert-test-kit';
-import { WebhookReceiver } from './webhook-receiver';
+import { WebhookReceiver } from '../../harness/webhook-receiver';
 
 describe('alerting through the operator CLI', () => {
   let db: Database;

@@ -9,13 +9,13 @@ import { newSigningSecret, parseWebhookUrl, publishGlobalDestinations, sealSigni
 import { sourceWorkflowId } from '../../contract/ids';
 import type { Database } from '../../store/database';
 import { deleteSource } from '../../store/sources';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
-import { countEvents, createTestSource, eventually, testActivities, testCipher } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { countEvents, createTestSource, eventually, testActivities, testCipher } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { alertsOf, deliveriesOf, noticesAbout, routeAlertsTo, useAlertFixture } from './alert-test-kit';
-import { WebhookReceiver } from './webhook-receiver';
+import { WebhookReceiver } from '../../harness/webhook-receiver';
 
 const API = 'http://127.0.0.1:9';
 

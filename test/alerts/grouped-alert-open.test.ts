@@ -7,8 +7,8 @@ import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
 import { cipher, cliEnvironment, KEY_VAR } from '../cli/cli-test-setup';
 import { runCli, succeeded } from '../cli/run-cli';
-import { eventually } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { eventually } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import type { RunningSimulator } from '../../simulator/server';
 import { alertOpenAttribute, alertsOf, useAlertFixture } from './alert-test-kit';
 

@@ -1,12 +1,12 @@
 import { createAlertDelivery } from '../../alerts/delivery';
 import { createDetectionHook } from '../../detections/engine';
 import type { Database } from '../../store/database';
-import { openTestDatabase, testCipher } from '../harness/sources';
+import { openTestDatabase, testCipher } from '../../harness/sources';
 import { detectionAlertsOf, sourceWithPacks } from '../detections/detection-harness';
 import { ADMIN, ingestRows, minutes, row, USER, userEntry } from '../detections/sample-events';
 import { Webhook } from 'standardwebhooks';
 import { newSigningSecret, sealSigningSecret, setSourceDestination } from '../../alerts/destinations';
-import { WebhookReceiver } from './webhook-receiver';
+import { WebhookReceiver } from '../../harness/webhook-receiver';
 
 const impersonation = (hoursAgo: number) =>
   row({ action: 'user_logged_in_as_user', actor: ADMIN, context: [userEntry(USER)], time: new Date(Date.now() - hoursAgo * minutes(60)) });

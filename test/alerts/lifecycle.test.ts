@@ -12,11 +12,11 @@ import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
 import { cipher, cliEnvironment, KEY_VAR } from '../cli/cli-test-setup';
 import { refusal, runCli, succeeded } from '../cli/run-cli';
-import { createTestSource, eventually, testCipher } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { createTestSource, eventually, testCipher } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import type { RunningSimulator } from '../../simulator/server';
 import { alertOpenAttribute, alertsOf, useAlertFixture } from './alert-test-kit';
-import type { WebhookReceiver } from './webhook-receiver';
+import type { WebhookReceiver } from '../../harness/webhook-receiver';
 
 const SECRET_VAR = 'AUDIT_SECRET_TEST_SIGNING_SECRET';
 

@@ -1,9 +1,9 @@
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
+import { startSimulator, type RunningSimulator } from '../../harness/simulator';
 import type { Database } from '../../store/database';
-import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { createTestSource, eventually, openTestDatabase, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { alertsOf } from './alert-test-kit';
 
 // A source whose API base URL points at this host (or its network, or the cloud's metadata service) must not carry its

@@ -8,8 +8,8 @@ import { apiKeyContext, createCredentialCipher, webhookSecretContext } from '../
 import { openDatabase, type Database } from '../../store/database';
 import { migrate } from '../../store/migrate';
 import { reencryptSecrets } from '../../store/reencrypt';
-import { requiredEnv } from '../harness/env';
-import { testCipher, testCredentialsKey } from '../harness/sources';
+import { requiredEnv } from '../../harness/env';
+import { testCipher, testCredentialsKey } from '../../harness/sources';
 
 // A database that an earlier release wrote: webhook URLs in clear in alert_destinations, and copied, with the signing
 // secret, into every alert_deliveries row. Migration 009 names destinations instead; the URLs are sealed afterwards

@@ -3,18 +3,18 @@ import { readFileSync } from 'node:fs';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Database } from '../../store/database';
 import type { SourceRecord } from '../../store/sources';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import { silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
-import { env, requiredEnv } from '../harness/env';
-import { createTestSource, eventually, testActivities } from '../harness/sources';
-import { startTestTemporal, stopProcessGroup, temporalPidFile } from '../harness/temporal';
-import { connectClient, withWorker } from '../harness/worker';
-import { WorkerProcess } from '../harness/worker-process';
+import { env, requiredEnv } from '../../harness/env';
+import { createTestSource, eventually, testActivities } from '../../harness/sources';
+import { startTestTemporal, stopProcessGroup, temporalPidFile } from '../../harness/temporal';
+import { connectClient, withWorker } from '../../harness/worker';
+import { WorkerProcess } from '../../harness/worker-process';
 import { alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, runIdsOf, sleep, useAlertFixture } from './alert-test-kit';
-import { WebhookReceiver } from './webhook-receiver';
+import { WebhookReceiver } from '../../harness/webhook-receiver';
 
 const INTERVAL_S = 10;
 

@@ -1,12 +1,12 @@
 import type { Database } from '../../store/database';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { eventsPersistedSignal } from '../../contract/alert-messages';
-import { createTestSource, eventually, testActivities } from '../harness/sources';
-import { replayWithTestBundle, withWorker } from '../harness/worker';
+import { createTestSource, eventually, testActivities } from '../../harness/sources';
+import { replayWithTestBundle, withWorker } from '../../harness/worker';
 import { alertOpenAttribute, alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, sleep, useAlertFixture, watchdogView } from './alert-test-kit';
-import { WebhookReceiver } from './webhook-receiver';
+import { WebhookReceiver } from '../../harness/webhook-receiver';
 
 const WINDOW_S = 5;
 const INTERVAL_S = 10;

@@ -3,16 +3,16 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { openAlert, resolveAlert } from '../../alerts/alert-store';
 import type { Database } from '../../store/database';
 import { updateSource } from '../../store/sources';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import { ensureAlertDispatcher } from '../../workers/alert-dispatcher';
 import { alertDispatcherWorkflowId } from '../../contract/ids';
 import { setSilenceAlarmUpdate, wakeDispatcherSignal } from '../../contract/alert-messages';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, statusQuery, stopSignal } from '../../contract/source-messages';
-import { createTestSource, eventually, testActivities, testCipher } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { createTestSource, eventually, testActivities, testCipher } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { alertOpenAttribute, alertsOf, noticesAbout, routeAlertsTo, sleep, useAlertFixture, watchdogOf, watchdogView } from './alert-test-kit';
-import { WebhookReceiver } from './webhook-receiver';
+import { WebhookReceiver } from '../../harness/webhook-receiver';
 
 const DAY_MS = 24 * 3600_000;
 

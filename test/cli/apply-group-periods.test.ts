@@ -6,9 +6,9 @@ import { createActivities } from '../../activities';
 import { sourceWorkflowId } from '../../contract/ids';
 import { loadDetectionSettings } from '../../detections/store';
 import { listSources } from '../../store/sources';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
-import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
-import { withWorker } from '../harness/worker';
+import { startSimulator, type RunningSimulator } from '../../harness/simulator';
+import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
+import { withWorker } from '../../harness/worker';
 import { cipher, cliEnvironment } from './cli-test-setup';
 import { refusal, runCli, succeeded } from './run-cli';
 

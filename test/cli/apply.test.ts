@@ -7,11 +7,11 @@ import { listSourceDestinations } from '../../alerts/destinations';
 import { sourceWorkflowId } from '../../contract/ids';
 import { statusQuery } from '../../contract/source-messages';
 import { listEnabledPacks } from '../../detections/store';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
+import { startSimulator, type RunningSimulator } from '../../harness/simulator';
 import { listSources } from '../../store/sources';
-import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
-import { eventually } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
+import { eventually } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { cipher, cliEnvironment } from './cli-test-setup';
 import { refusal, runCli, succeeded } from './run-cli';
 

@@ -1,6 +1,6 @@
 import { createCredentialCipher } from '../../store/credentials';
 import { Database, openDatabase } from '../../store/database';
-import { requiredEnv } from '../harness/env';
+import { requiredEnv } from '../../harness/env';
 
 /** 32 bytes as base64, the form `openssl rand -base64 32` prints. */
 export const CREDENTIALS_KEY = Buffer.alloc(32, 11).toString('base64');

@@ -1,6 +1,6 @@
 import { formatDuration, parseDurationSeconds } from '../../contract/durations';
 import { silenceWindowProblem } from '../../contract/settings';
-import { parseIntervalSeconds, parseKeyExpiry, parseSilenceWindow, parseStopTimeout, shortWindowsAllowed } from '../../scripts/source/inputs';
+import { parseIntervalSeconds, parseKeyExpiry, parseSilenceWindow, parseStopTimeout, shortWindowsAllowed } from '../../cli/inputs';
 
 describe('durations for silence windows', () => {
   it('reads minutes, hours, days and plain seconds, and nothing else', () => {

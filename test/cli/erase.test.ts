@@ -5,7 +5,7 @@ import type { Database } from '../../store/database';
 import { insertEvents } from '../../store/events';
 import { quarantineEvents } from '../../store/quarantine';
 import type { SourceRecord } from '../../store/sources';
-import { createTestSource } from '../harness/sources';
+import { createTestSource } from '../../harness/sources';
 import { cliEnvironment, openTestDatabase } from './cli-test-setup';
 import { refusal, runCli, succeeded } from './run-cli';
 

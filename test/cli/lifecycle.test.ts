@@ -4,10 +4,10 @@ import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
 import type { RunningSimulator } from '../../simulator/server';
 import { sourceWorkflowId } from '../../contract/ids';
-import { withWorker } from '../harness/worker';
+import { withWorker } from '../../harness/worker';
 import { cipher, cliEnvironment, eventsOf, KEY_VAR, openTestDatabase, rowsOf } from './cli-test-setup';
 import { CliRun, eventually, exitedWith, refusal, runCli, succeeded } from './run-cli';
-import { useSimulatorAndDatabase } from '../harness/fixtures';
+import { useSimulatorAndDatabase } from '../../harness/fixtures';
 
 const HISTORY = 120;
 

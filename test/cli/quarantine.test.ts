@@ -4,7 +4,7 @@ import { reportHeldEvents } from '../../alerts/quarantine-alert';
 import type { Database } from '../../store/database';
 import { quarantineEvents } from '../../store/quarantine';
 import type { SourceRecord } from '../../store/sources';
-import { createTestSource, testCipher } from '../harness/sources';
+import { createTestSource, testCipher } from '../../harness/sources';
 import { cliEnvironment, openTestDatabase } from './cli-test-setup';
 import { refusal, runCli, succeeded } from './run-cli';
 

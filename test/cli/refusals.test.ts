@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../store/database';
 import { findSourceByName, insertSource, newSourceKey, type SourceRecord } from '../../store/sources';
 import { freePort } from '../../scripts/stack/processes';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
+import { startSimulator, type RunningSimulator } from '../../harness/simulator';
 import { sourceWorkflowId } from '../../contract/ids';
-import { connectClient } from '../harness/worker';
+import { connectClient } from '../../harness/worker';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase, rowsOf } from './cli-test-setup';
 import { CliRun, exitedWith, refusal, runCli } from './run-cli';
 

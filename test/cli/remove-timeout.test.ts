@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { findSourceByName, insertSource, newSourceKey } from '../../store/sources';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { sourceWorkflowId } from '../../contract/ids';
-import { connectClient } from '../harness/worker';
+import { connectClient } from '../../harness/worker';
 import { cipher, cliEnvironment, openTestDatabase } from './cli-test-setup';
 import { runCli, succeeded } from './run-cli';
 

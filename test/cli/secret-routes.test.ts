@@ -7,8 +7,8 @@ import { stringify as toYaml } from 'yaml';
 import { createActivities } from '../../activities';
 import type { Database } from '../../store/database';
 import { findSourceByName, updateSource } from '../../store/sources';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
-import { withWorker } from '../harness/worker';
+import { startSimulator, type RunningSimulator } from '../../harness/simulator';
+import { withWorker } from '../../harness/worker';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from './cli-test-setup';
 import { eventually, exitedWith, refusal, runCli, succeeded } from './run-cli';
 

@@ -5,14 +5,14 @@ import { formatDuration } from '../../contract/durations';
 import { sourceWorkflowId } from '../../contract/ids';
 import { MIN_SILENCE_WINDOW_SECONDS, silenceWindowProblem } from '../../contract/settings';
 import { statusQuery } from '../../contract/source-messages';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
 import { watchdogView } from '../alerts/alert-test-kit';
-import { useSimulatorAndDatabase } from '../harness/fixtures';
-import { eventually } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { useSimulatorAndDatabase } from '../../harness/fixtures';
+import { eventually } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from './cli-test-setup';
 import { refusal, runCli, succeeded } from './run-cli';
 

@@ -4,8 +4,8 @@ import { createActivities } from '../../activities';
 import type { Database } from '../../store/database';
 import { findSourceByName } from '../../store/sources';
 import type { RunningSimulator } from '../../simulator/server';
-import { withWorker } from '../harness/worker';
-import { useSimulatorAndDatabase } from '../harness/fixtures';
+import { withWorker } from '../../harness/worker';
+import { useSimulatorAndDatabase } from '../../harness/fixtures';
 import { cipher, cliEnvironment, eventsOf, KEY_VAR, openTestDatabase } from './cli-test-setup';
 import { eventually, exitedWith, runCli, runNpx, succeeded } from './run-cli';
 

@@ -9,8 +9,8 @@ import { createDetectionHook } from '../../detections/engine';
 import type { RunningSimulator } from '../../simulator/server';
 import { cipher, cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, exitedWith, refusal, runCli, succeeded } from '../cli/run-cli';
-import { withWorker } from '../harness/worker';
-import { useSimulatorAndDatabase } from '../harness/fixtures';
+import { withWorker } from '../../harness/worker';
+import { useSimulatorAndDatabase } from '../../harness/fixtures';
 
 const EXAMPLE_RULES = path.join(__dirname, '..', '..', 'detections', 'examples', 'team-rules');
 

@@ -4,7 +4,7 @@ import type { SourceRecord } from '../../store/sources';
 import { enablePack, saveDetectionSettings } from '../../detections/store';
 import type { DetectionAlert } from '../../detections/alert';
 import type { DetectionSettings } from '../../detections/rule';
-import { createTestSource } from '../harness/sources';
+import { createTestSource } from '../../harness/sources';
 
 /** A source no workflow polls (its API is unreachable): tests feed it pages themselves. */
 export async function sourceWithPacks(db: Database, packIds: string[] = ['atlassian-core'], settings?: DetectionSettings): Promise<SourceRecord> {

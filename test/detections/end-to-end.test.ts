@@ -1,13 +1,13 @@
 import type { Database } from '../../store/database';
 import type { SourceRecord } from '../../store/sources';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
+import { startSimulator, type RunningSimulator } from '../../harness/simulator';
 import type { EventOverrides } from '../../simulator/generator';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { cliEnvironment } from '../cli/cli-test-setup';
 import { runCli, succeeded } from '../cli/run-cli';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { detectionsOf } from './detection-harness';
 
 const ORG_DOMAIN = 'acme-corporation.example.com';

@@ -8,7 +8,7 @@ import { actionFilter } from '../../detections/action-filter';
 import { createDetectionHook } from '../../detections/engine';
 import { rescanStoredEvents } from '../../detections/rescan';
 import { disablePack, enablePack } from '../../detections/store';
-import { openTestDatabase } from '../harness/sources';
+import { openTestDatabase } from '../../harness/sources';
 import { detectionAlertsOf, detectionsOf, sourceWithPacks } from './detection-harness';
 import { ADMIN, days, hookContext, ingestRows, minutes, row, USER, userEntry } from './sample-events';
 

@@ -1,7 +1,7 @@
 import type { Database } from '../../store/database';
 import { createDetectionHook } from '../../detections/engine';
 import { FAILED_LOGIN_THRESHOLD, FAILED_LOGIN_WINDOW_SECONDS } from '../../detections/rules/logins';
-import { openTestDatabase } from '../harness/sources';
+import { openTestDatabase } from '../../harness/sources';
 import { detectionAlertsOf, detectionsOf, sourceWithPacks } from './detection-harness';
 import { ingestRows, row, USER } from './sample-events';
 

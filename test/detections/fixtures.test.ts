@@ -6,7 +6,7 @@ import { fixtureGaps } from '../../detections/fixture-coverage';
 import { runRuleFixtures } from '../../detections/fixture-runner';
 import { DETECTION_PACKS, detectionPacks, rulesOfPacks } from '../../detections/registry';
 import type { Database } from '../../store/database';
-import { openTestDatabase } from '../harness/sources';
+import { openTestDatabase } from '../../harness/sources';
 
 const BUILT_IN_RULES = rulesOfPacks(DETECTION_PACKS.map((pack) => pack.id));
 const BUILT_IN_FIXTURES = loadFixtureFolder(builtInFixturesDir());

@@ -4,7 +4,7 @@ import { loadDetectionSettings } from '../../detections/store';
 import { atlassianCorePack } from '../../detections/packs/atlassian-core';
 import { cliEnvironment, openTestDatabase } from '../cli/cli-test-setup';
 import { refusal, runCli, succeeded } from '../cli/run-cli';
-import { createTestSource } from '../harness/sources';
+import { createTestSource } from '../../harness/sources';
 
 describe('packs enable --group-period', () => {
   let db: Database;

@@ -5,7 +5,7 @@ import { enablePack, saveDetectionSettings } from '../../detections/store';
 import { resolveAlertsById } from '../../alerts/alert-store';
 import { listAlerts } from '../../alerts/alert-queries';
 import { setSourceDestination } from '../../alerts/destinations';
-import { openTestDatabase, testCipher } from '../harness/sources';
+import { openTestDatabase, testCipher } from '../../harness/sources';
 import { detectionsOf, sourceWithPacks } from './detection-harness';
 import { insertEvents } from '../../store/events';
 import { ADMIN, days, hookContext, ingestRows, minutes, row, USER, userEntry } from './sample-events';

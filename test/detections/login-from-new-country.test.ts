@@ -1,7 +1,7 @@
 import type { Database } from '../../store/database';
 import { createDetectionHook } from '../../detections/engine';
 import { countryOf } from '../../detections/event-view';
-import { openTestDatabase } from '../harness/sources';
+import { openTestDatabase } from '../../harness/sources';
 import { detectionAlertsOf, detectionsOf, sourceWithPacks } from './detection-harness';
 import { days, ingestRows, row, USER } from './sample-events';
 

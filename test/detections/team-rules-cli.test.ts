@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import type { Database } from '../../store/database';
 import { cliEnvironment, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';
 import { refusal, runCli, succeeded } from '../cli/run-cli';
-import { createTestSource } from '../harness/sources';
+import { createTestSource } from '../../harness/sources';
 
 const root = path.join(__dirname, '..', '..');
 const EXAMPLE = path.join(root, 'detections', 'examples', 'team-rules');

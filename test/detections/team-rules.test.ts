@@ -6,7 +6,7 @@ import { createDetectionHook } from '../../detections/engine';
 import { DETECTION_PACKS, detectionPacks } from '../../detections/registry';
 import { readRulesFolder } from '../../detections/team-rules/load';
 import type { Database } from '../../store/database';
-import { openTestDatabase } from '../harness/sources';
+import { openTestDatabase } from '../../harness/sources';
 import { detectionAlertsOf, detectionsOf, sourceWithPacks } from './detection-harness';
 import { ADMIN, ingestRows, minutes, row, USER, userEntry } from './sample-events';
 

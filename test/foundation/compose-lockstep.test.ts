@@ -4,7 +4,7 @@ import { parse as load } from 'yaml';
 import { allSearchAttributes } from '../../contract/search-attributes';
 import { DYNAMIC_CONFIG_FILE, schemaEnvironment, serverEnvironment, TEMPORAL_FILES } from '../../scripts/stack/cluster-temporal';
 import { TEMPORAL_SERVER_VERSION, TEMPORAL_UI_VERSION } from '../../scripts/stack/temporal-versions';
-import { composeConfig } from '../harness/compose';
+import { composeConfig } from '../../harness/compose';
 
 
 interface Service {

@@ -1,7 +1,7 @@
 import { parse as load } from 'yaml';
 import { allSearchAttributes } from '../../contract/search-attributes';
-import { compose, composeConfig } from '../harness/compose';
-import { dockerfileHealthcheck } from '../harness/dockerfile';
+import { compose, composeConfig } from '../../harness/compose';
+import { dockerfileHealthcheck } from '../../harness/dockerfile';
 
 // No Docker engine runs here: the file is validated with `docker-compose config`, not run.
 describe('docker-compose.yml', () => {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../scripts/stack/processes';
-import { eventually } from '../harness/sources';
+import { eventually } from '../../harness/sources';
 
 const root = path.join(__dirname, '..', '..');
 

@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startSimulator } from '../harness/simulator';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSimulator } from '../../harness/simulator';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
-import { countEvents, createTestSource, eventually, openTestDatabase, testCredentialsKey } from '../harness/sources';
-import { connectClient } from '../harness/worker';
-import { WorkerProcess } from '../harness/worker-process';
-import { env } from '../harness/env';
+import { countEvents, createTestSource, eventually, openTestDatabase, testCredentialsKey } from '../../harness/sources';
+import { connectClient } from '../../harness/worker';
+import { WorkerProcess } from '../../harness/worker-process';
+import { env } from '../../harness/env';
 import { WORKER_HEAP_FLAGS } from '../../scripts/stack/local-stack';
 import { JEMALLOC_PATH } from '../../scripts/stack/worker-allocator';
 
@@ -25,7 +25,7 @@ function imageWorkerCommand(): { nodeArgs: string[]; workflowBundle: string } {
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]) as string[];
   const bundle = /^ENV TEMPORAL_WORKFLOW_BUNDLE=\/app\/(\S+)$/m.exec(dockerfile)![1];
   expect(cmd.slice(0, 1 + WORKER_HEAP_FLAGS.length)).toEqual(['node', ...WORKER_HEAP_FLAGS]);
-  // The image preloads its jemalloc; the test's worker gets this machine's (test/harness/worker-process.ts).
+  // The image preloads its jemalloc; the test's worker gets this machine's (harness/worker-process.ts).
   expect(dockerfile).toMatch(/^ENV LD_PRELOAD=\S+\/libjemalloc\.so\.2$/m);
   return { nodeArgs: cmd.slice(1), workflowBundle: path.join(root, bundle) };
 }
@@ -53,7 +53,7 @@ describe('the production build', () => {
     const worker = new WorkerProcess(
       `production-build-${randomUUID()}`,
       { TEMPORAL_WORKFLOW_BUNDLE: workflowBundle, LOADED_MODULES_FILE: loadedModulesFile },
-      ['--require', path.join(root, 'test', 'harness', 'loaded-modules.js'), ...nodeArgs],
+      ['--require', path.join(root, 'harness', 'loaded-modules.js'), ...nodeArgs],
     );
     try {
       const org = simulator.orgs[0];
@@ -65,9 +65,9 @@ describe('the production build', () => {
       expect(await countEvents(db, source.id)).toBe(TOTAL);
       await handle.terminate('test done');
 
-      // The compiled operator CLI, as `docker-compose run worker node dist/scripts/source/main.js` runs it.
+      // The compiled operator CLI, as `docker-compose run worker node dist/cli/main.js` runs it.
       const cliEnv = { PATH: process.env.PATH, DATABASE_URL: process.env.DATABASE_URL, CREDENTIALS_KEY: testCredentialsKey };
-      const listed = JSON.parse(execFileSync(process.execPath, ['dist/scripts/source/main.js', 'list', '--json'], { cwd: root, env: cliEnv, encoding: 'utf8' }));
+      const listed = JSON.parse(execFileSync(process.execPath, ['dist/cli/main.js', 'list', '--json'], { cwd: root, env: cliEnv, encoding: 'utf8' }));
       expect(listed).toContainEqual(expect.objectContaining({ name: source.name, eventsIngested: TOTAL }));
     } finally {
       await worker.stop();
@@ -79,7 +79,7 @@ describe('the production build', () => {
     const loaded = JSON.parse(readFileSync(loadedModulesFile, 'utf8')) as string[];
     const ours = loaded.filter((file) => file.startsWith(root) && !file.includes('/node_modules/'));
     expect(ours).toContain(path.join(root, 'dist', 'workers', 'main.js'));
-    expect(ours.filter((file) => !file.startsWith(path.join(root, 'dist') + path.sep) && file !== path.join(root, 'test', 'harness', 'loaded-modules.js'))).toEqual([]);
+    expect(ours.filter((file) => !file.startsWith(path.join(root, 'dist') + path.sep) && file !== path.join(root, 'harness', 'loaded-modules.js'))).toEqual([]);
     expect(loaded.filter((file) => NOT_LOADED.test(file))).toEqual([]);
     // @temporalio/worker requires webpack's entry point, whose exports load the compiler only when first used.
     expect(loaded.filter((file) => file.includes('/node_modules/webpack/')).map((file) => path.relative(path.join(root, 'node_modules', 'webpack'), file)).sort()).toEqual(['lib/index.js', 'lib/util/memoize.js']);

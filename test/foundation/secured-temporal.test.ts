@@ -4,11 +4,11 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Database } from '../../store/database';
 import type { RunningSimulator } from '../../simulator/server';
-import { startApiKeyIssuer, type ApiKeyIssuer } from '../harness/api-keys';
-import { createTestPki, type TestPki } from '../harness/certificates';
-import { useSimulatorAndDatabase } from '../harness/fixtures';
-import { startSecuredTemporal, type SecuredTemporal } from '../harness/secured-temporal';
-import { WorkerProcess } from '../harness/worker-process';
+import { startApiKeyIssuer, type ApiKeyIssuer } from '../../harness/api-keys';
+import { createTestPki, type TestPki } from '../../harness/certificates';
+import { useSimulatorAndDatabase } from '../../harness/fixtures';
+import { startSecuredTemporal, type SecuredTemporal } from '../../harness/secured-temporal';
+import { WorkerProcess } from '../../harness/worker-process';
 import { cliEnvironment, CREDENTIALS_KEY, eventsOf, KEY_VAR, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, refusal, runCli, succeeded } from '../cli/run-cli';
 

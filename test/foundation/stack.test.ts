@@ -1,7 +1,7 @@
 import { openDatabase } from '../../store/database';
 import { migrate } from '../../store/migrate';
 import { allSearchAttributes } from '../../contract/search-attributes';
-import { connectClient } from '../harness/worker';
+import { connectClient } from '../../harness/worker';
 
 describe('the test stack', () => {
   it('registers every custom search attribute on the dev server', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadEnvironment } from '../../config/environment';
 import { OperatorError } from '../../config/operator-error';
 import { resolveTemporalTarget, temporalConnection } from '../../config/temporal-connection';
-import { createTestPki, type TestPki } from '../harness/certificates';
+import { createTestPki, type TestPki } from '../../harness/certificates';
 
 /** How workers and the CLI read their Temporal settings: variables and profiles, and a bad one in one line. */
 describe('Temporal connection settings', () => {

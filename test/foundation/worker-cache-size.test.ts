@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkerProcess } from '../harness/worker-process';
+import { WorkerProcess } from '../../harness/worker-process';
 
 // WORKFLOW_CACHE_SIZE bounds a worker's memory (README, "Sizing a worker"): the worker runs with the size it is given
 // and says so at start, and a size it cannot use stops it in one line.

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApiPacer } from '../../store/api-pacing';
 import type { Database } from '../../store/database';
-import { openTestDatabase } from '../harness/sources';
+import { openTestDatabase } from '../../harness/sources';
 
 const MAX_WAIT_MS = 30_000;
 

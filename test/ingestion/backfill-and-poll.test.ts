@@ -1,8 +1,8 @@
-import { startSimulator } from '../harness/simulator';
+import { startSimulator } from '../../harness/simulator';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
+import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 
 const DAY_MS = 24 * 3600_000;
 

@@ -1,7 +1,7 @@
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import type { Database } from '../../store/database';
-import { afterBackfill } from '../harness/backfilled-source';
-import { countEvents, eventually } from '../harness/sources';
+import { afterBackfill } from '../../harness/backfilled-source';
+import { countEvents, eventually } from '../../harness/sources';
 
 // The two cases the client reports and the ingest path acts on: events of a page the schema rejects are held (the
 // rest of the page is stored), and a full page that hands back its own cursor is alerted once and not asked for again

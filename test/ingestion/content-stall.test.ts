@@ -1,11 +1,11 @@
 import { CONTENT_FAILURES_BEFORE_STALL } from '../../atlassian/failures';
 import { pollNowSignal, resumeSignal, statusQuery } from '../../contract/source-messages';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator } from '../harness/simulator';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
+import { startSimulator } from '../../harness/simulator';
 import type { Database } from '../../store/database';
 import { alertsOf } from '../alerts/alert-test-kit';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 
 // A truncated body is routine and retried; the same page unreadable attempt after attempt is not: the source stops as
 // failed, says why, and the operator is told, until a resume lets it try again. No event is skipped either way.

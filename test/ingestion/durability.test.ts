@@ -2,13 +2,13 @@ import { WorkflowExecutionInfo } from '@temporalio/client';
 import { RunningSimulator } from '../../simulator/server';
 import { Database } from '../../store/database';
 import { loadCheckpoint } from '../../store/checkpoints';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { sourceWorkflowId } from '../../contract/ids';
 import { pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, statusQuery } from '../../contract/source-messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
-import { countEvents, createTestSource, eventually, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
-import { useSimulatorAndDatabase } from '../harness/fixtures';
+import { countEvents, createTestSource, eventually, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
+import { useSimulatorAndDatabase } from '../../harness/fixtures';
 
 describe('source workflow durability', () => {
   let simulator: RunningSimulator;

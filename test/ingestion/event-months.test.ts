@@ -1,7 +1,7 @@
 import { pollNowSignal } from '../../contract/source-messages';
 import { eventMonthsOf } from '../../store/event-partitions';
-import { afterBackfill } from '../harness/backfilled-source';
-import { eventually } from '../harness/sources';
+import { afterBackfill } from '../../harness/backfilled-source';
+import { eventually } from '../../harness/sources';
 
 // Through the whole ingest path: a late event whose month has no partition, and an id the API sends again with another
 // time, which the partitioned key alone would take as a second event.

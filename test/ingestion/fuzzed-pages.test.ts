@@ -14,10 +14,10 @@ import { createDetectionHook } from '../../detections/engine';
 import { enablePack } from '../../detections/store';
 import { budgetOf } from '../../store/api-pacing';
 import { loadCheckpoint, type Checkpoint } from '../../store/checkpoints';
-import { expandDeepValues, hostilePage, hostileRateLimit, type HostilePage } from '../harness/hostile-pages';
-import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
-import { startSimulator, type RunningSimulator } from '../harness/simulator';
-import { createTestSource, testCipher } from '../harness/sources';
+import { expandDeepValues, hostilePage, hostileRateLimit, type HostilePage } from '../../harness/hostile-pages';
+import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
+import { startSimulator, type RunningSimulator } from '../../harness/simulator';
+import { createTestSource, testCipher } from '../../harness/sources';
 
 // Invariant 8, property-based: arbitrary pages (any Unicode, NULs, lone surrogates, huge and deep values, absurd
 // times, missing and mistyped fields, over-long and repeated ids, any meta.next) under arbitrary rate-limit headers,

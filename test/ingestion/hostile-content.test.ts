@@ -4,11 +4,11 @@ import { MAX_EVENT_ID_LENGTH } from '../../atlassian/storable';
 import { storableText } from '../../atlassian/storable-text';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { enablePack } from '../../detections/store';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { Random } from '../../simulator/prng';
-import { startSimulator } from '../harness/simulator';
-import { createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { startSimulator } from '../../harness/simulator';
+import { createTestSource, eventually, openTestDatabase, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 
 // Invariant 8 against content nobody wrote a rule for: seeded random events full of what PostgreSQL, JSON and indexes
 // dislike, served verbatim by the simulator, through the whole ingest path (client, normalization, store, detections).

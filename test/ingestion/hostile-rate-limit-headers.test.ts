@@ -1,10 +1,10 @@
 import { statusQuery } from '../../contract/source-messages';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import type { RateLimitHeader } from '../../simulator/rate-limit';
-import { startSimulator } from '../harness/simulator';
+import { startSimulator } from '../../harness/simulator';
 import { budgetOf } from '../../store/api-pacing';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 
 // Rate-limit headers are untrusted: whatever a response says of the window may slow an organization down, within an
 // hour, but never fail its pages or hold them for longer. (A 429's hints are capped at an hour, and nonsense in them

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { RESPONSE_TOO_LARGE } from '../../contract/failure-types';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { startSimulator } from '../harness/simulator';
-import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
-import { connectClient } from '../harness/worker';
-import { WorkerProcess } from '../harness/worker-process';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
+import { startSimulator } from '../../harness/simulator';
+import { countEvents, createTestSource, eventually, openTestDatabase } from '../../harness/sources';
+import { connectClient } from '../../harness/worker';
+import { WorkerProcess } from '../../harness/worker-process';
 
 const MiB = 1024 * 1024;
 /**

@@ -1,10 +1,10 @@
-import { startSimulator } from '../harness/simulator';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSimulator } from '../../harness/simulator';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
 import { findSourceById } from '../../store/sources';
-import { countEvents, createTestSource, openTestDatabase, testActivities } from '../harness/sources';
-import { sendMessagesUntilBackfilled, settingsAfterRound } from '../harness/message-storm';
-import { replayWithTestBundle, withWorker } from '../harness/worker';
+import { countEvents, createTestSource, openTestDatabase, testActivities } from '../../harness/sources';
+import { sendMessagesUntilBackfilled, settingsAfterRound } from '../../harness/message-storm';
+import { replayWithTestBundle, withWorker } from '../../harness/worker';
 
 const TOTAL = 4_000;
 

@@ -1,12 +1,12 @@
 import { apiKeyContext } from '../../store/credentials';
 import { RunningSimulator } from '../../simulator/server';
 import { updateSource, findSourceById } from '../../store/sources';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalUpdate, statusQuery } from '../../contract/source-messages';
-import { countEvents, createTestSource, eventually, testActivities, testCipher } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { countEvents, createTestSource, eventually, testActivities, testCipher } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { Database } from '../../store/database';
-import { useSimulatorAndDatabase } from '../harness/fixtures';
+import { useSimulatorAndDatabase } from '../../harness/fixtures';
 
 const streamRequests = (simulator: RunningSimulator, orgId: string) => simulator.requestCounts().byOrg[orgId]?.['events-stream'] ?? 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

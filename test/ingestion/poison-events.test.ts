@@ -1,15 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSimulator } from '../harness/simulator';
+import { startSimulator } from '../../harness/simulator';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { freePort } from '../../scripts/stack/processes';
 import { enablePack } from '../../detections/store';
 import type { Database } from '../../store/database';
-import { countEvents, eventually, openTestDatabase } from '../harness/sources';
-import { connectClient } from '../harness/worker';
-import { afterBackfill, backfilledSource } from '../harness/backfilled-source';
-import { WorkerProcess } from '../harness/worker-process';
-import { scrape } from '../harness/prometheus';
+import { countEvents, eventually, openTestDatabase } from '../../harness/sources';
+import { connectClient } from '../../harness/worker';
+import { afterBackfill, backfilledSource } from '../../harness/backfilled-source';
+import { WorkerProcess } from '../../harness/worker-process';
+import { scrape } from '../../harness/prometheus';
 
 // Invariant 8: whatever an event holds, the page commits, the checkpoint advances, and the operator is told. Each case
 // is added after a normal backfill, followed by ordinary events that must be stored too: on the code before the

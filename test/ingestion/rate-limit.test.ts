@@ -1,8 +1,8 @@
-import { startSimulator } from '../harness/simulator';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSimulator } from '../../harness/simulator';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 
 describe('a rate-limited source', () => {
   it('waits as long as the 429 asked, without hammering the API or counting an error', async () => {

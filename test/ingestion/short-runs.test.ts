@@ -1,14 +1,14 @@
 import { WorkflowExecutionInfo } from '@temporalio/client';
 import { RunningSimulator } from '../../simulator/server';
 import { Database } from '../../store/database';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { sourceWorkflowId } from '../../contract/ids';
 import { statusQuery } from '../../contract/source-messages';
 import { MAX_HISTORY_EVENTS_PER_RUN } from '../../workflows/run-length';
 import { MAX_PAGES_PER_CYCLE } from '../../workflows/source-controller';
-import { countEvents, createTestSource, eventually, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
-import { useSimulatorAndDatabase } from '../harness/fixtures';
+import { countEvents, createTestSource, eventually, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
+import { useSimulatorAndDatabase } from '../../harness/fixtures';
 
 // A worker that takes a source over replays its whole run first, so a backfill of many pages must not make a long run.
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { startSimulator } from '../harness/simulator';
+import { startSimulator } from '../../harness/simulator';
 import { loadCheckpoint } from '../../store/checkpoints';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
-import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
-import { connectClient } from '../harness/worker';
-import { WorkerProcess } from '../harness/worker-process';
+import { countEvents, createTestSource, eventually, openTestDatabase } from '../../harness/sources';
+import { connectClient } from '../../harness/worker';
+import { WorkerProcess } from '../../harness/worker-process';
 
 const TOTAL = 50_000;
 

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { startSimulator } from '../harness/simulator';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSimulator } from '../../harness/simulator';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';
-import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
-import { connectClient, replayWithTestBundle } from '../harness/worker';
-import { WorkerProcess } from '../harness/worker-process';
+import { countEvents, createTestSource, eventually, openTestDatabase } from '../../harness/sources';
+import { connectClient, replayWithTestBundle } from '../../harness/worker';
+import { WorkerProcess } from '../../harness/worker-process';
 
 const TOTAL = 3_000;
 

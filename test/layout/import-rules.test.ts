@@ -65,9 +65,9 @@ describe('the import rules of the house', () => {
   });
 
   it('keep the CLI and the detections out of activities/', () => {
-    expectViolation([{ folder: 'scripts/source', source: "export { createIngestPage } from '../../activities/ingest-page';\n" }], 'only-workers-import-activities');
+    expectViolation([{ folder: 'cli', source: "export { createIngestPage } from '../activities/ingest-page';\n" }], 'only-workers-import-activities');
     expectViolation([{ folder: 'detections', source: "export type { Activities } from '../activities';\n" }], 'only-workers-import-activities');
-    expectClean([{ folder: 'scripts/source', source: "export { findSourceByName } from '../../store/sources';\n" }]);
+    expectClean([{ folder: 'cli', source: "export { findSourceByName } from '../store/sources';\n" }]);
   });
 
   it('keep observability/ between the building blocks and the runners', () => {

@@ -4,10 +4,10 @@ import { createServer, type Server } from 'node:net';
 import { Client } from 'pg';
 import { createThrowawayDatabase } from '../../scripts/stack/postgres';
 import { freePort } from '../../scripts/stack/processes';
-import { eventually } from '../harness/sources';
-import { requiredEnv } from '../harness/env';
-import { WorkerProcess } from '../harness/worker-process';
-import { dockerfileHealthcheck } from '../harness/dockerfile';
+import { eventually } from '../../harness/sources';
+import { requiredEnv } from '../../harness/env';
+import { WorkerProcess } from '../../harness/worker-process';
+import { dockerfileHealthcheck } from '../../harness/dockerfile';
 
 interface Answer {
   status: number;

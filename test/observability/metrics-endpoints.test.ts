@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startSimulator } from '../harness/simulator';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startSimulator } from '../../harness/simulator';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { freePort } from '../../scripts/stack/processes';
 import { statusQuery } from '../../contract/source-messages';
 import { enablePack } from '../../detections/store';
-import { countEvents, createTestSource, eventually, openTestDatabase } from '../harness/sources';
-import { connectClient } from '../harness/worker';
-import { WorkerProcess } from '../harness/worker-process';
-import { metricNamesQueried, scrape, type Sample } from '../harness/prometheus';
+import { countEvents, createTestSource, eventually, openTestDatabase } from '../../harness/sources';
+import { connectClient } from '../../harness/worker';
+import { WorkerProcess } from '../../harness/worker-process';
+import { metricNamesQueried, scrape, type Sample } from '../../harness/prometheus';
 
 const HISTORY = 3_000;
 const DAY_MS = 24 * 3600_000;

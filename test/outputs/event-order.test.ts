@@ -2,9 +2,9 @@ import type { PoolClient } from 'pg';
 import { insertEvents, insertEventsOneByOne } from '../../store/events';
 import { advancePosition, claimNextBatch } from '../../store/output-positions';
 import { DEFAULT_BATCHING } from '../../store/outputs';
-import { eventually, openTestDatabase, testCipher } from '../harness/sources';
+import { eventually, openTestDatabase, testCipher } from '../../harness/sources';
 import { row } from '../detections/sample-events';
-import { HttpReceiver } from '../harness/http-receiver';
+import { HttpReceiver } from '../../harness/http-receiver';
 import { createIdleSource } from './stored-rows';
 import { createHttpOutput } from './output-kit';
 

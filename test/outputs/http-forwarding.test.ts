@@ -2,12 +2,12 @@ import { Webhook } from 'standardwebhooks';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { outputStatusQuery, resumeOutputSignal } from '../../contract/output-messages';
 import { newSigningSecret } from '../../alerts/destinations';
-import { startOutputWorkflow } from '../../scripts/source/start-output-workflow';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
-import { HttpReceiver } from '../harness/http-receiver';
-import { startSimulator } from '../harness/simulator';
-import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
+import { HttpReceiver } from '../../harness/http-receiver';
+import { startSimulator } from '../../harness/simulator';
+import { countEvents, createTestSource, eventually, openTestDatabase, testActivities } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { createHttpOutput, eventsBySeq, firstArrivals, positionOf } from './output-kit';
 
 const DAY_MS = 24 * 3600_000;

@@ -1,9 +1,9 @@
 import { outputStatusQuery } from '../../contract/output-messages';
 import { oldestUndeliveredEventTime } from '../../store/output-positions';
-import { startOutputWorkflow } from '../../scripts/source/start-output-workflow';
-import { HttpReceiver } from '../harness/http-receiver';
-import { eventually, openTestDatabase, testActivities, testCipher } from '../harness/sources';
-import { replayWithTestBundle, withWorker } from '../harness/worker';
+import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { HttpReceiver } from '../../harness/http-receiver';
+import { eventually, openTestDatabase, testActivities, testCipher } from '../../harness/sources';
+import { replayWithTestBundle, withWorker } from '../../harness/worker';
 import { createHttpOutput, positionOf } from './output-kit';
 import { createIdleSource, storeEvents } from './stored-rows';
 

@@ -1,7 +1,7 @@
 import type { Database } from '../../store/database';
 import { DEFAULT_BATCHING, insertOutput, type OutputBatching, type OutputRecord } from '../../store/outputs';
-import { testCipher } from '../harness/sources';
-import type { HttpReceiver } from '../harness/http-receiver';
+import { testCipher } from '../../harness/sources';
+import type { HttpReceiver } from '../../harness/http-receiver';
 import { randomUUID } from 'node:crypto';
 
 /** An HTTP output to the receiver, as `outputs add` writes one; the name is unique per call. */

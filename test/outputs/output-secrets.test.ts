@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createCredentialCipher } from '../../store/credentials';
 import { insertOutput, openOutputSecrets, DEFAULT_BATCHING } from '../../store/outputs';
 import { reencryptSecrets } from '../../store/reencrypt';
-import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
+import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
 
 describe("outputs' sealed secrets", () => {
   let own: OwnDatabase;

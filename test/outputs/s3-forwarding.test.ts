@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { statusQuery } from '../../contract/source-messages';
-import { startOutputWorkflow } from '../../scripts/source/start-output-workflow';
-import { startSourceWorkflow } from '../../scripts/source/start-source-workflow';
+import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';
-import { listObjects, newBucket, recordsOf, s3Client, S3_START_TIMEOUT_MS, testS3, type TestS3 } from '../harness/s3';
-import { startSimulator } from '../harness/simulator';
-import { createTestSource, eventually, openTestDatabase, testCipher } from '../harness/sources';
-import { connectClient } from '../harness/worker';
-import { WorkerProcess } from '../harness/worker-process';
+import { listObjects, newBucket, recordsOf, s3Client, S3_START_TIMEOUT_MS, testS3, type TestS3 } from '../../harness/s3';
+import { startSimulator } from '../../harness/simulator';
+import { createTestSource, eventually, openTestDatabase, testCipher } from '../../harness/sources';
+import { connectClient } from '../../harness/worker';
+import { WorkerProcess } from '../../harness/worker-process';
 import { eventsBySeq, positionOf } from './output-kit';
 
 const TOTAL = 6_000;

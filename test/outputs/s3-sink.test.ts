@@ -6,8 +6,8 @@ import { parseS3Settings, type S3Secrets } from '../../outputs/s3-settings';
 import { DestinationRefused, type OutgoingBatch } from '../../outputs/sink';
 import type { StoredEvent } from '../../outputs/stored-event';
 import type { S3Server } from '../../scripts/stack/s3-server';
-import { env, requiredEnv } from '../harness/env';
-import { listObjects, newBucket, recordsOf, s3Client, S3_START_TIMEOUT_MS, startPrivateS3, testS3, type TestS3 } from '../harness/s3';
+import { env, requiredEnv } from '../../harness/env';
+import { listObjects, newBucket, recordsOf, s3Client, S3_START_TIMEOUT_MS, startPrivateS3, testS3, type TestS3 } from '../../harness/s3';
 
 const SOURCE = { id: '0b6f1f9e-5d0c-4e55-9a53-3c1b8f0a7d21', name: 'acme', organizationId: 'org-1234' };
 

@@ -4,8 +4,8 @@ import { DestinationRefused, type OutgoingBatch } from '../../outputs/sink';
 import { parseSplunkHecSettings, type SplunkHecSettings } from '../../outputs/splunk-hec-settings';
 import { hecChannelFor, SplunkHecSink, SplunkHecUnavailable } from '../../outputs/splunk-hec-sink';
 import type { StoredEvent } from '../../outputs/stored-event';
-import { HecReceiver } from '../harness/hec-receiver';
-import { eventually } from '../harness/sources';
+import { HecReceiver } from '../../harness/hec-receiver';
+import { eventually } from '../../harness/sources';
 
 const TOKEN = '7d1f0c52-hec-token-4e9b-do-not-print';
 const DISABLED_TOKEN = '0b5e9a11-hec-token-disabled-do-not-print';

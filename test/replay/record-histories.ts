@@ -4,14 +4,14 @@ import { temporal } from '@temporalio/proto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { updateSource } from '../../store/sources';
-import { startSimulator } from '../harness/simulator';
+import { startSimulator } from '../../harness/simulator';
 import { setSilenceAlarmUpdate } from '../../contract/alert-messages';
 import { sourceWorkflowId } from '../../contract/ids';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalUpdate, statusQuery, stopSignal } from '../../contract/source-messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
-import { startTestStack, stopTestStack } from '../harness/test-stack';
-import { createTestSource, eventually, openTestDatabase, testActivities, testCipher } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { startTestStack, stopTestStack } from '../../harness/test-stack';
+import { createTestSource, eventually, openTestDatabase, testActivities, testCipher } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { ensureAlertDispatcher } from '../../workers/alert-dispatcher';
 import { RECORDED_SOURCE, RECORDED_TASK_QUEUE, recordedWorkflowIds } from './recorded-source';
 

@@ -2,7 +2,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { env, requiredEnv } from '../harness/env';
+import { env, requiredEnv } from '../../harness/env';
 import { recordedWorkflowIds } from './recorded-source';
 
 // One folder per recording: each deliberate change of workflow code records a new one and keeps the older ones,

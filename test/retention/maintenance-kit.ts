@@ -8,7 +8,7 @@ import type { Database } from '../../store/database';
 import { createEventMonth, eventMonthsOf } from '../../store/event-partitions';
 import { insertEvents } from '../../store/events';
 import { storeMaintenanceWorkflow } from '../../workflows/store-maintenance';
-import { createTestSource, testCipher } from '../harness/sources';
+import { createTestSource, testCipher } from '../../harness/sources';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 

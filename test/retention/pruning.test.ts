@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Database } from '../../store/database';
 import { placeLegalHold, setSourceRetentionDays } from '../../store/retention';
 import { PRUNE_AGES_DAYS } from '../../store/store-pruning';
-import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
-import { withWorker } from '../harness/worker';
+import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
+import { withWorker } from '../../harness/worker';
 import { DAY_MS, maintenanceActivities, runMaintenance, sourceIn } from './maintenance-kit';
 
 // Every table but events is bounded by age (README, "How to set retention"): each is pruned at its default age and

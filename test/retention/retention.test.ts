@@ -1,8 +1,8 @@
 import type { RetentionHold } from '../../activities/store-maintenance';
 import type { Database } from '../../store/database';
 import { placeLegalHold, releaseLegalHold, setSourceRetentionDays } from '../../store/retention';
-import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
-import { withWorker } from '../harness/worker';
+import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
+import { withWorker } from '../../harness/worker';
 import { eventsInMonths, maintenanceActivities, monthsOf, runMaintenance, sourceIn } from './maintenance-kit';
 
 // Retention drops whole months of a source's events, never rows: every month before the start of the month that holds

@@ -1,9 +1,9 @@
 import { storeMaintenanceScheduleId } from '../../contract/ids';
 import { listMaintenanceRuns } from '../../store/maintenance-runs';
 import { ensureStoreMaintenanceSchedule } from '../../workers/store-maintenance-schedule';
-import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
-import { eventually } from '../harness/sources';
-import { withWorker } from '../harness/worker';
+import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
+import { eventually } from '../../harness/sources';
+import { withWorker } from '../../harness/worker';
 import { maintenanceActivities } from './maintenance-kit';
 
 // Store maintenance runs on a Temporal Schedule (visible in the Web UI), created by the worker at start: idempotently,

@@ -3,8 +3,8 @@ import { createEventMonthsFor, dropEventMonth, ensureEventPartitions, eventMonth
 import { insertEvents } from '../../store/events';
 import { placeLegalHold, releaseLegalHold, setSourceRetentionDays } from '../../store/retention';
 import { deleteSource, insertSource, newSourceKey, type SourceRecord } from '../../store/sources';
-import { openOwnDatabase, type OwnDatabase } from '../harness/own-database';
-import { testCipher } from '../harness/sources';
+import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
+import { testCipher } from '../../harness/sources';
 
 // Events partitioned by source, then by UTC month of event_time: the mechanics retention and the ingest path rely on.
 

@@ -3,7 +3,7 @@ import { ensureEventPartitions } from '../../store/event-partitions';
 import { outputLag } from '../../store/output-positions';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';
 import type { SourceRecord } from '../../store/sources';
-import { openTestDatabase, testCipher } from '../harness/sources';
+import { openTestDatabase, testCipher } from '../../harness/sources';
 import { createIdleSource, storeEvents } from '../outputs/stored-rows';
 
 // A read of one source's events must open only that source's partitions. One that opens them all takes a lock on

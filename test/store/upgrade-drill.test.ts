@@ -4,7 +4,7 @@ import { openDatabase, type Database } from '../../store/database';
 import { insertEvents } from '../../store/events';
 import { countEventsBySource, countOldEvents, moveUnpartitionedEvents } from '../../store/event-upgrade';
 import { migrate } from '../../store/migrate';
-import { requiredEnv } from '../harness/env';
+import { requiredEnv } from '../../harness/env';
 import { refusal, runCli } from '../cli/run-cli';
 
 // The upgrade from the previous release (schema through 010): its events sit in one table; 012 partitions the table

@@ -1,0 +1,46 @@
+import { reconsiderHeldEvent, type QuarantineReason } from '../atlassian/storable';
+import { refreshHeldEventsAlert } from '../alerts/quarantine-alert';
+import type { Database } from '../store/database';
+import { insertEventsOneByOne } from '../store/events';
+import { countHeld, lockHeldEvent, markReingested, updateHeldReason } from '../store/quarantine';
+
+export type ReingestOutcome =
+  | { id: number; outcome: 'stored'; source: string; eventId: string }
+  | { id: number; outcome: 'held'; source: string; reason: QuarantineReason; detail: string }
+  | { id: number; outcome: 'not-held' };
+
+/**
+ * Runs the current code's rules again on each held event's text: what now stores is inserted (once: a stored id is
+ * never overwritten) and marked re-ingested; what still fails stays held, with the reason the current code gives.
+ * One transaction per event, so one event's trouble never undoes another's.
+ */
+export async function reingestQuarantined(db: Database, ids: readonly number[]): Promise<ReingestOutcome[]> {
+  const outcomes: ReingestOutcome[] = [];
+  const touched = new Map<string, string>();
+  for (const id of ids) {
+    outcomes.push(
+      await db.withTransaction(async (tx): Promise<ReingestOutcome> => {
+        const held = await lockHeldEvent(tx, id);
+        if (!held) return { id, outcome: 'not-held' };
+        touched.set(held.sourceId, held.sourceName);
+        const hold = async (reason: QuarantineReason, detail: string): Promise<ReingestOutcome> => {
+          await updateHeldReason(tx, id, reason, detail);
+          return { id, outcome: 'held', source: held.sourceName, reason, detail };
+        };
+        const row = reconsiderHeldEvent(held.raw);
+        if ('reason' in row) return hold(row.reason, row.detail);
+        const { insertedIds, refused } = await insertEventsOneByOne(tx, held.sourceId, held.sourceName, [row]);
+        if (refused.length > 0) return hold('database', `PostgreSQL refused it (SQLSTATE ${refused[0].sqlState}): ${refused[0].message}`);
+        // Another event holds this id: the first one stored stays, this one stays held for the operator to compare.
+        if (insertedIds.length === 0) return hold('duplicate_id', 'an event with the same id is stored already');
+        await tx.query('UPDATE checkpoints SET events_ingested = events_ingested + 1, updated_at = now() WHERE source_id = $1', [held.sourceId]);
+        await markReingested(tx, id);
+        return { id, outcome: 'stored', source: held.sourceName, eventId: row.eventId };
+      }),
+    );
+  }
+  for (const [sourceId, name] of touched) {
+    await db.withTransaction(async (tx) => refreshHeldEventsAlert(tx, { id: sourceId, name }, await countHeld(tx, sourceId)));
+  }
+  return outcomes;
+}
