@@ -4,14 +4,14 @@ import { testCipher } from '../../harness/sources';
 import type { HttpReceiver } from '../../harness/http-receiver';
 import { randomUUID } from 'node:crypto';
 
-/** An HTTP output to the receiver, as `outputs add` writes one; the name is unique per call. */
+/** An HTTP output to the receiver, as `outputs add` writes one; the name is unique per call unless given. */
 export function createHttpOutput(
   db: Database,
   receiver: HttpReceiver,
-  options: { sourceIds?: string[]; batching?: Partial<OutputBatching>; lagAlertSeconds?: number; gzip?: boolean; signingSecret?: string } = {},
+  options: { name?: string; sourceIds?: string[]; batching?: Partial<OutputBatching>; lagAlertSeconds?: number; gzip?: boolean; signingSecret?: string } = {},
 ): Promise<OutputRecord> {
   return insertOutput(db, testCipher, {
-    name: `out-${randomUUID().slice(0, 8)}`,
+    name: options.name ?? `out-${randomUUID().slice(0, 8)}`,
     kind: 'http',
     format: 'raw',
     settings: { shownUrl: 'http://127.0.0.1/…', gzip: options.gzip ?? false },

@@ -3,6 +3,7 @@ import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Database } from '../../store/database';
 import { updateSource } from '../../store/sources';
 import { startSimulator } from '../../harness/simulator';
 import { setSilenceAlarmUpdate } from '../../contract/alert-messages';
@@ -13,30 +14,45 @@ import { startTestStack, stopTestStack } from '../../harness/test-stack';
 import { createTestSource, eventually, openTestDatabase, testActivities, testCipher } from '../../harness/sources';
 import { withWorker } from '../../harness/worker';
 import { ensureAlertDispatcher } from '../../workers/alert-dispatcher';
-import { RECORDED_SOURCE, RECORDED_TASK_QUEUE, recordedWorkflowIds } from './recorded-source';
+import { outputWorkflow } from '../../workflows/output-workflow';
+import { storeMaintenanceWorkflow } from '../../workflows/store-maintenance';
+import { pauseOutputSignal, resumeOutputSignal, stopOutputSignal } from '../../contract/output-messages';
+import { HttpReceiver } from '../../harness/http-receiver';
+import { currentRelease } from '../../harness/releases';
+import { createHttpOutput } from '../outputs/output-kit';
+import { RECORDED_OUTPUT, RECORDED_SOURCE, RECORDED_TASK_QUEUE, recordedWorkflowIds } from './recorded-source';
 
-// Records real histories of the source, watchdog and dispatcher workflows for the replay test, on a stack of its own.
-// Run it after a deliberate change of workflow code, into a new folder; the older recordings stay and keep replaying:
-//   npx tsx test/replay/record-histories.ts <recording-name>
-// Each history is one run of one workflow, through backfill, polling, pause/resume, interval and alarm updates,
-// continue-as-new, a rejected key and its rotation, the silence alarm opening and resolving, alert delivery rounds,
-// and a graceful stop.
+// Records real histories of every workflow type for the replay test, on a stack of its own, into the folder of the
+// release whose code runs them (package.json's version unless given). Run it when a release is cut; the folders of
+// the releases still supported stay and keep replaying:
+//   npx tsx test/replay/record-histories.ts [v<major>.<minor>.<patch>]
+// Each history is one run of one workflow. The source goes through backfill, polling, pause/resume, interval and alarm
+// updates, continue-as-new, a rejected key and its rotation, the silence alarm opening and resolving, and a graceful
+// stop; its watchdog and the alert dispatcher through the alarm and the alerts' delivery; the output through forwarding,
+// pause/resume, continue-as-new and stop; the store maintenance through one whole run.
 
-const recording = process.argv[2] ?? '';
-const OUT = path.join(__dirname, 'histories', recording);
+const release = process.argv[2] ?? currentRelease();
+const OUT = path.join(__dirname, 'histories', release);
 
 async function main(): Promise<void> {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(recording)) throw new Error('usage: record-histories.ts <recording-name> (lowercase letters, digits and dashes)');
-  if (existsSync(OUT)) throw new Error(`${OUT} exists: recordings are kept as they are, choose a new name`);
+  if (!/^v\d+\.\d+\.\d+$/.test(release)) throw new Error(`usage: record-histories.ts [release], a release such as v1.2.3 (not '${release}')`);
+  if (existsSync(OUT)) throw new Error(`${OUT} exists: a release's recordings are kept as they are`);
   await startTestStack();
   const simulator = await startSimulator({ seed: 61, orgs: [{}], history: { count: 1_200, spanMs: 3600_000 } });
+  const receiver = await HttpReceiver.start();
   const db = openTestDatabase();
   try {
     const org = simulator.orgs[0];
     const key = simulator.addKey(org.id, 'valid');
     const source = await createTestSource(db, { name: RECORDED_SOURCE, organizationId: org.id, apiKey: key, apiBaseUrl: simulator.url, silenceWindowSeconds: 3 });
+    const output = await createHttpOutput(db, receiver, { name: RECORDED_OUTPUT });
     await withWorker(testActivities(db), async ({ client, taskQueue }) => {
       await ensureAlertDispatcher(client.connection, client.options.namespace, taskQueue);
+      const forwarding = await client.workflow.start(outputWorkflow, {
+        workflowId: recordedWorkflowIds['output-workflow'],
+        taskQueue,
+        args: [{ outputId: output.id, outputName: output.name, maxRoundsPerRun: 4 }],
+      });
       const handle = await client.workflow.start(sourceWorkflow, {
         workflowId: sourceWorkflowId(source.name),
         taskQueue,
@@ -44,7 +60,7 @@ async function main(): Promise<void> {
       });
       const waiting = () => eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting', 30_000);
       await waiting();
-      await new Promise((r) => setTimeout(r, 4_000)); // the silence alarm opens
+      await eventually(() => openSilenceAlerts(db, source.id), (open) => open === 1, 30_000);
       simulator.addEvents(org.id, { count: 5 });
       await handle.signal(pollNowSignal); // and resolves
       await waiting();
@@ -67,6 +83,12 @@ async function main(): Promise<void> {
       }
       await handle.signal(stopSignal);
       await handle.result();
+      await eventually(async () => new Set(receiver.accepted().map((record) => record.id)).size, (n) => n === simulator.eventIds(org.id).length, 60_000);
+      await forwarding.signal(pauseOutputSignal, 'recording');
+      await forwarding.signal(resumeOutputSignal);
+      await forwarding.signal(stopOutputSignal);
+      await forwarding.result();
+      await client.workflow.execute(storeMaintenanceWorkflow, { workflowId: recordedWorkflowIds['store-maintenance'], taskQueue, args: [{}] });
       const dispatcher = client.workflow.getHandle(recordedWorkflowIds['alert-dispatcher']);
       await dispatcher.terminate('recording done');
       mkdirSync(OUT, { recursive: true });
@@ -74,9 +96,15 @@ async function main(): Promise<void> {
     }, { taskQueue: RECORDED_TASK_QUEUE });
   } finally {
     await db.close();
+    await receiver.close();
     await simulator.close();
     await stopTestStack();
   }
+}
+
+async function openSilenceAlerts(db: Database, sourceId: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>("SELECT count(*) AS n FROM alerts WHERE source_id = $1 AND kind = 'silence' AND status = 'open'", [sourceId]);
+  return Number(rows[0].n);
 }
 
 async function saveAllRuns(client: Client, workflowId: string, prefix: string): Promise<void> {
