@@ -10,7 +10,11 @@ import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
 import { env, s3PidFile } from './env';
 import { startTestTemporal, stopProcessGroup, temporalPidFile } from './temporal';
 
-export async function startTestStack(): Promise<void> {
+/**
+ * The dev server and a throwaway database, with this checkout's schema and workflow bundle. `migrate: false` leaves the
+ * database empty: the upgrade drill lets each release's workers migrate it, as an upgrade does.
+ */
+export async function startTestStack({ migrate: migrateSchema = true } = {}): Promise<void> {
   const runDir = mkdtempSync(path.join(os.tmpdir(), 'audit-source-test-'));
   // The embedded server runs as the unprivileged 'postgres' user when we are root: it must be able to enter this dir.
   chmodSync(runDir, 0o755);
@@ -25,13 +29,15 @@ export async function startTestStack(): Promise<void> {
   ]);
   (globalThis as Record<string, unknown>).__auditTestDatabase = database;
 
-  const db = openDatabase(database.url);
-  await migrate(db);
-  await db.close();
+  if (migrateSchema) {
+    const db = openDatabase(database.url);
+    await migrate(db);
+    await db.close();
+  }
 
   // Bundling workflow code takes seconds; do it once so that each test's worker starts in milliseconds.
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
   const bundlePath = path.join(runDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 

@@ -8,13 +8,14 @@ import { workerAllocatorEnv } from '../scripts/stack/worker-allocator';
 
 const root = path.join(__dirname, '..');
 
-/** The worker as the suite runs it: workers/main.ts through tsx. */
-const WORKER_FROM_SOURCES = [...WORKER_NODE_FLAGS, path.join(root, 'workers', 'main.ts')];
+/** The worker as the suite runs it: a checkout's workers/main.ts through tsx. */
+const workerFromSources = (tree: string) => [...WORKER_NODE_FLAGS, path.join(tree, 'workers', 'main.ts')];
 
 /**
  * The real worker entry point (workers/main.ts, or other node arguments such as the built dist/workers/main.js) in a
  * process of its own, so a test can SIGKILL it mid-flight the way a crash or an OOM kill would. Its whole output is
- * kept for assertions.
+ * kept for assertions. `tree` runs another checkout's worker instead (the upgrade drill's previous release): its own
+ * workers/main.ts and dependencies, bundling its own workflow code.
  */
 export class WorkerProcess {
   output = '';
@@ -24,10 +25,12 @@ export class WorkerProcess {
   constructor(
     readonly taskQueue: string,
     extraEnv: Record<string, string | undefined> = {},
-    nodeArgs: string[] = WORKER_FROM_SOURCES,
+    nodeArgs?: string[],
+    tree = root,
   ) {
-    this.child = spawn(process.execPath, nodeArgs, {
-      cwd: root,
+    const ownTree = tree === root;
+    this.child = spawn(process.execPath, nodeArgs ?? workerFromSources(tree), {
+      cwd: tree,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
@@ -37,7 +40,7 @@ export class WorkerProcess {
         TEMPORAL_ADDRESS: requiredEnv('TEMPORAL_ADDRESS'),
         TEMPORAL_NAMESPACE: requiredEnv('TEMPORAL_NAMESPACE'),
         TEMPORAL_TASK_QUEUE: taskQueue,
-        TEMPORAL_WORKFLOW_BUNDLE: requiredEnv(env.workflowBundle),
+        TEMPORAL_WORKFLOW_BUNDLE: ownTree ? requiredEnv(env.workflowBundle) : undefined,
         CREDENTIALS_KEY: testCredentialsKey,
         // The simulators started so far (harness/simulator.ts), on loopback http.
         [ALLOWED_BASE_URLS_ENV]: process.env[ALLOWED_BASE_URLS_ENV],

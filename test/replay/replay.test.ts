@@ -3,23 +3,26 @@ import { Worker } from '@temporalio/worker';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { env, requiredEnv } from '../../harness/env';
+import { previousRelease } from '../../harness/releases';
 import { recordedWorkflowIds } from './recorded-source';
 
-// One folder per recording: each deliberate change of workflow code records a new one and keeps the older ones,
-// which stand for the runs in flight when the change is deployed.
+// One folder per supported release (test/replay/record-histories.ts, run when the release is cut, by its own code):
+// the runs that release's workers leave in flight, which the current code takes over on upgrade.
 const HISTORIES = path.join(__dirname, 'histories');
 const files = readdirSync(HISTORIES, { recursive: true, encoding: 'utf8' })
   .filter((file) => file.endsWith('.binpb'))
   .sort();
+const workflowTypes = Object.keys(recordedWorkflowIds);
+const releaseFolders = readdirSync(HISTORIES).filter((folder) => /^v\d+\.\d+\.\d+$/.test(folder));
+const typesIn = (release: string) => workflowTypes.filter((type) => readdirSync(path.join(HISTORIES, release)).some((file) => file.startsWith(`${type}-run-`)));
 
-// Saved histories of real runs (test/replay/record-histories.ts) replayed against the current workflow code: a change
-// that would break running workflows on deployment fails here with a nondeterminism error.
+// Saved histories of real runs replayed against the current workflow code: a change that would break running
+// workflows on deployment fails here with a nondeterminism error.
 describe('replaying saved workflow histories', () => {
-  it('has histories of every workflow to replay', () => {
-    const named = (prefix: string) => files.filter((f) => path.basename(f).startsWith(`${prefix}-`)).length;
-    expect(named('source-workflow')).toBeGreaterThanOrEqual(2);
-    expect(named('silence-watchdog')).toBeGreaterThanOrEqual(1);
-    expect(named('alert-dispatcher')).toBeGreaterThanOrEqual(1);
+  // The current release's folder is recorded when the release is cut; the previous release's must be there.
+  it(`has histories of every workflow type from each release recorded, ${previousRelease().name} among them`, () => {
+    expect(releaseFolders).toContain(previousRelease().name);
+    for (const release of releaseFolders) expect({ release, types: typesIn(release) }).toEqual({ release, types: workflowTypes });
   });
 
   it.each(files)('%s replays without nondeterminism', async (file) => {
