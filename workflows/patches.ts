@@ -36,13 +36,12 @@ export const WATCHDOG_PUBLISHES_CHANGES = 'watchdog-publishes-changes';
 /** A run continues-as-new past 300 history events (before: 1,000), so that a worker taking a source over replays less. */
 export const SHORTER_RUNS = 'shorter-runs';
 
-/** A release name: 'v' and package.json's version (releases.json lists the published ones). */
+/** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
 /**
  * The release that introduced each patch and the one that deprecated it. One step per release: a patch introduced in
- * release R is deprecated (deprecatePatch) in the next release and deleted, with its entry, in the one after.
- * test/releases/patch-window.unit.test.ts holds every patch to that window and its call sites to its state.
+ * release R is deprecated (deprecatePatch) in R+1 and deleted, with its entry, in R+2.
  */
 export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; deprecatedIn?: Release }>> = {
   [SETTINGS_WRITTEN_BY_WORKFLOW]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
