@@ -29,6 +29,10 @@ test: install tools
 	# The cluster profile under worker kills, server and PostgreSQL restarts and API faults: fails on any event lost or
 	# doubled and any alert missed, spurious or not delivered once.
 	npm run --silent chaos -- --quick
+	# The previous release (releases.json), built from its commit in a temporary worktree, backfills and polls with a
+	# silence alert open; then this checkout's workers replace its workers: fails on any nondeterminism, any event lost
+	# or doubled, and an alert not resolved once.
+	npm run --silent drill:upgrade
 
 # STACK=cluster runs what docker-compose.yml deploys (the Temporal server on PostgreSQL, WORKERS=N workers).
 demo: install
