@@ -106,7 +106,7 @@ async function checkOut(release: PublishedRelease): Promise<string> {
   });
   await run('git', ['-C', root, 'worktree', 'add', '--detach', tree, release.commit]);
   say(`${release.name} checked out in ${tree}; npm ci`);
-  await run(npm(), ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: tree, maxBuffer: 64 * 1024 * 1024 });
+  await run('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: tree, maxBuffer: 64 * 1024 * 1024 });
   return tree;
 }
 
@@ -132,13 +132,9 @@ async function cli(tree: string, args: string[], extraEnv: Record<string, string
     [ALLOW_SHORT_WINDOWS_ENV]: '1',
     ...extraEnv,
   };
-  await run(npm(), ['run', '--silent', 'source', '--', ...args], { cwd: tree, env }).catch((err: { stderr?: string; message: string }) => {
+  await run('npm', ['run', '--silent', 'source', '--', ...args], { cwd: tree, env }).catch((err: { stderr?: string; message: string }) => {
     throw new Error(`source ${args[0]} failed: ${(err.stderr || err.message).trim()}`);
   });
-}
-
-function npm(): string {
-  return path.join(path.dirname(process.execPath), 'npm');
 }
 
 async function sourceIds(db: Database): Promise<Record<string, string>> {
