@@ -55,6 +55,9 @@ async function main(): Promise<void> {
   undo.push(() => client.connection.close());
 
   let worker = startWorker(tree);
+  let running = previous.name;
+  const stoppedOutputs: Record<string, string> = {};
+  const logs = () => ({ ...stoppedOutputs, [running]: worker.output });
   await worker.ready(240_000);
   say(`${previous.name} worker polling; adding sources with ${previous.name}'s CLI`);
   for (const [index, name] of SOURCES.entries()) {
@@ -64,33 +67,41 @@ async function main(): Promise<void> {
     await cli(tree, ['add', name, '--org-id', org.id, '--api-key-env', KEY_VARIABLE, '--interval', '10s', '--silence-window', window, '--api-base-url', simulator.url], { [KEY_VARIABLE]: key });
   }
   const ids = await sourceIds(db);
-  await allStored(db, simulator, ids, 'backfill on the previous release');
+  // A run that cannot replay stores nothing more: the wait ends at the first nondeterminism a worker logs, and a wait
+  // that fails says which workflow tasks failed.
+  const stored = (what: string) => allStored(db, simulator, ids, what, () => nondeterminismInLogs(logs()));
+  const explained = <T>(step: Promise<T>) =>
+    step.catch(async (err: Error) => {
+      throw new Error([err.message, ...(await failedWorkflowTasks(client))].join('\n  '));
+    });
+  await explained(stored('backfill on the previous release'));
   for (const name of SOURCES.filter((source) => source !== QUIET_SOURCE)) simulator.addEvents(orgOf(simulator, name), { count: 7 });
-  await allStored(db, simulator, ids, 'a poll on the previous release');
+  await explained(stored('a poll on the previous release'));
   await eventually(() => silenceAlerts(db, ids[QUIET_SOURCE]), (alerts) => alerts.some((a) => a.status === 'open'), 90_000, 500);
   say(`backfilled and polled on ${previous.name}; ${QUIET_SOURCE}'s silence alert is open`);
 
   await worker.stop();
-  const previousOutput = worker.output;
+  stoppedOutputs[previous.name] = worker.output;
+  running = current;
   for (const name of SOURCES) simulator.addEvents(orgOf(simulator, name), { count: 11 });
   worker = startWorker(root);
   await worker.ready(240_000);
   say(`${current} workers took over`);
   for (let round = 1; round <= NEW_EVENT_ROUNDS; round++) {
     for (const name of SOURCES) simulator.addEvents(orgOf(simulator, name), { count: 5 + round });
-    await allStored(db, simulator, ids, `round ${round} on ${current}`);
+    await explained(stored(`round ${round} on ${current}`));
   }
-  await eventually(() => silenceAlerts(db, ids[QUIET_SOURCE]), (alerts) => alerts.every((a) => a.status === 'resolved'), 60_000, 500);
+  await explained(eventually(() => silenceAlerts(db, ids[QUIET_SOURCE]), (alerts) => alerts.every((a) => a.status === 'resolved'), 60_000, 500));
 
   const problems = [
     ...(await exactlyOnce(db, simulator, ids)),
     ...(await failedWorkflowTasks(client)),
     ...alertProblems(await silenceAlerts(db, ids[QUIET_SOURCE])),
-    ...nondeterminismInLogs({ [previous.name]: previousOutput, [current]: worker.output }),
+    ...nondeterminismInLogs(logs()),
   ];
   if (problems.length > 0) throw new Error(`the upgrade broke:\n  ${problems.join('\n  ')}`);
-  const stored = await Promise.all(SOURCES.map(async (name) => `${name} ${(await storedIds(db, ids[name])).length}`));
-  say(`passed: every event stored once (${stored.join(', ')}), no workflow task failed, the silence alert resolved once`);
+  const counts = await Promise.all(SOURCES.map(async (name) => `${name} ${(await storedIds(db, ids[name])).length}`));
+  say(`passed: every event stored once (${counts.join(', ')}), no workflow task failed, the silence alert resolved once`);
 }
 
 /** The previous release in a worktree of its own, installed from the lockfile it shipped with. */
@@ -151,12 +162,16 @@ async function storedIds(db: Database, sourceId: string): Promise<string[]> {
   return rows.map((row) => row.event_id);
 }
 
-/** Waits until every source stored as many events as its organization holds. */
-async function allStored(db: Database, simulator: RunningSimulator, ids: Record<string, string>, what: string): Promise<void> {
-  const counts = async () => Promise.all(SOURCES.map(async (name) => (await storedIds(db, ids[name])).length - simulator.eventIds(orgOf(simulator, name)).length));
-  await eventually(counts, (missing) => missing.every((n) => n === 0), 180_000, 500).catch((err: Error) => {
+/** Waits until every source stored as many events as its organization holds, or until `broken` names a problem. */
+async function allStored(db: Database, simulator: RunningSimulator, ids: Record<string, string>, what: string, broken: () => string[]): Promise<void> {
+  const observe = async () => ({
+    missing: await Promise.all(SOURCES.map(async (name) => simulator.eventIds(orgOf(simulator, name)).length - (await storedIds(db, ids[name])).length)),
+    problems: broken(),
+  });
+  const last = await eventually(observe, ({ missing, problems }) => problems.length > 0 || missing.every((n) => n === 0), 180_000, 500).catch((err: Error) => {
     throw new Error(`${what}: not every event stored (${err.message})`);
   });
+  if (last.problems.length > 0) throw new Error(`${what}: ${last.problems.join('; ')}`);
 }
 
 async function exactlyOnce(db: Database, simulator: RunningSimulator, ids: Record<string, string>): Promise<string[]> {
