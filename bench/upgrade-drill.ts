@@ -1,12 +1,13 @@
 /**
  * `npm run --silent drill:upgrade`: the upgrade from the previous release to this checkout, as an operator makes it.
  * The previous release (releases.json: its commit, tags or not) is checked out into a temporary git worktree and
- * installed there. Its workers migrate an empty database, its CLI adds sources that backfill from the simulator and
- * then poll, and one source goes quiet until its silence alert opens. Then its workers stop and this checkout's
- * workers start in their place, migrate onwards and take over every run mid-flight. The drill fails (non-zero exit)
- * unless every source goes on storing each event exactly once, no workflow task ever failed (a nondeterminism error
- * fails the task that replays the previous release's history), and the silence alert was resolved, once.
- * However it ends, it stops what it started and removes its worktree.
+ * installed there. Its workers migrate an empty database; its CLI adds sources that backfill from the simulator and
+ * then poll, and an HTTP output that forwards their events; one source goes quiet until its silence alert opens. Then
+ * its workers stop and this checkout's workers start in their place, migrate onwards and take over every run
+ * mid-flight. The drill fails (non-zero exit) unless every source goes on storing each event exactly once, the output
+ * forwards every one, no workflow task failed (a nondeterminism error fails the task that replays the previous
+ * release's history), and the silence alert was resolved, once. However it ends, it stops what it started and removes
+ * its worktree.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +19,7 @@ import type { Client } from '@temporalio/client';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV, ALLOWED_BASE_URLS_ENV } from '../config/api-base-urls';
 import { ALLOW_SHORT_WINDOWS_ENV } from '../contract/settings';
 import type { Database } from '../store/database';
+import { HttpReceiver } from '../harness/http-receiver';
 import { currentRelease, previousRelease, type PublishedRelease } from '../harness/releases';
 import { startSimulator, type RunningSimulator } from '../harness/simulator';
 import { eventually, openTestDatabase, testCredentialsKey } from '../harness/sources';
@@ -34,6 +36,7 @@ const SOURCES = ['drill-a', 'drill-b', 'drill-c'];
 const QUIET_SOURCE = 'drill-a';
 const QUIET_WINDOW = '30s';
 const KEY_VARIABLE = 'AUDIT_SECRET_DRILL_KEY';
+const URL_VARIABLE = 'AUDIT_SECRET_DRILL_URL';
 const NEW_EVENT_ROUNDS = 4;
 
 type Step = () => Promise<unknown>;
@@ -53,6 +56,8 @@ async function main(): Promise<void> {
   undo.push(() => db.close());
   const client = await connectClient();
   undo.push(() => client.connection.close());
+  const receiver = await HttpReceiver.start();
+  undo.push(() => receiver.close());
 
   let worker = startWorker(tree);
   let running = previous.name;
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
     const window = name === QUIET_SOURCE ? QUIET_WINDOW : '24h';
     await cli(tree, ['add', name, '--org-id', org.id, '--api-key-env', KEY_VARIABLE, '--interval', '10s', '--silence-window', window, '--api-base-url', simulator.url], { [KEY_VARIABLE]: key });
   }
+  await cli(tree, ['outputs', 'add', 'drill-out', '--kind', 'http', '--url-env', URL_VARIABLE, '--batch-age', '1s'], { [URL_VARIABLE]: receiver.url });
   const ids = await sourceIds(db);
   // A run that cannot replay stores nothing more: the wait ends at the first nondeterminism a worker logs, and a wait
   // that fails says which workflow tasks failed.
@@ -92,6 +98,14 @@ async function main(): Promise<void> {
     await explained(stored(`round ${round} on ${current}`));
   }
   await explained(eventually(() => silenceAlerts(db, ids[QUIET_SOURCE]), (alerts) => alerts.every((a) => a.status === 'resolved'), 60_000, 500));
+  // The output's contract is at least once: every stored event reaches the receiver; a repeat is counted, not a failure.
+  const forwarded = () => new Set(receiver.accepted().map((record) => String(record.id)));
+  const allEvents = SOURCES.flatMap((name) => simulator.eventIds(orgOf(simulator, name)));
+  await explained(
+    eventually(async () => allEvents.filter((id) => !forwarded().has(id)).length, (missing) => missing === 0, 120_000, 1_000).catch((err: Error) => {
+      throw new Error(`output drill-out: not every event forwarded (${err.message})`);
+    }),
+  );
 
   const problems = [
     ...(await exactlyOnce(db, simulator, ids)),
@@ -101,7 +115,8 @@ async function main(): Promise<void> {
   ];
   if (problems.length > 0) throw new Error(`the upgrade broke:\n  ${problems.join('\n  ')}`);
   const counts = await Promise.all(SOURCES.map(async (name) => `${name} ${(await storedIds(db, ids[name])).length}`));
-  say(`passed: every event stored once (${counts.join(', ')}), no workflow task failed, the silence alert resolved once`);
+  const repeats = receiver.accepted().length - forwarded().size;
+  say(`passed: every event stored once (${counts.join(', ')}) and forwarded (${repeats} repeated), no workflow task failed, the silence alert resolved once`);
 }
 
 /** The previous release in a worktree of its own, installed from the lockfile it shipped with. */
