@@ -238,8 +238,9 @@ function nondeterminismInLogs(outputs: Record<string, string>): string[] {
     .map(([release, output]) => `${release} worker logged: ${output.split('\n').find((line) => /nondetermini/i.test(line))!.slice(0, 300)}`);
 }
 
+const started = Date.now();
 function say(message: string): void {
-  console.log(`upgrade drill: ${message}`);
+  console.log(`upgrade drill [${Math.round((Date.now() - started) / 1000)} s]: ${message}`);
 }
 
 /** Undoes what was started, newest first, once: a signal during the cleanup of a failure does not start another. */
