@@ -16,11 +16,10 @@ export const POLLS_ON_A_GRID = 'polls-on-a-grid';
 export const RUN_BOUNDED_BY_HISTORY = 'run-bounded-by-history';
 
 /**
- * Message handlers hand all their work to the loop, which runs it after the wait that ends each cycle. Runs without it
- * replay `sourceLoopBeforeHandedWork`; runs with it decide every change above at their start.
+ * Message handlers hand all their work to the loop, which runs it after the wait that ends each cycle (before: they
+ * did it themselves, beside the page loop). Runs with it decide every change above at their start.
  */
 export const MESSAGES_APPLIED_BY_LOOP = 'messages-applied-by-loop';
-export const CHANGES_BEFORE_HANDED_WORK = [SETTINGS_WRITTEN_BY_WORKFLOW, PUBLISH_ONLY_CHANGES, POLLS_ON_A_GRID, RUN_BOUNDED_BY_HISTORY];
 
 /**
  * While none of its alerts is open, a source tells its silence watchdog of new events at most every few minutes
@@ -35,3 +34,22 @@ export const WATCHDOG_PUBLISHES_CHANGES = 'watchdog-publishes-changes';
 
 /** A run continues-as-new past 300 history events (before: 1,000), so that a worker taking a source over replays less. */
 export const SHORTER_RUNS = 'shorter-runs';
+
+/** A release name: 'v' + package.json's version (releases.json lists them in order). */
+type Release = `v${number}.${number}.${number}`;
+
+/**
+ * The release that introduced each patch and the one that deprecated it. One step per release: a patch introduced in
+ * release R is deprecated (deprecatePatch) in R+1 and deleted, with its entry, in R+2.
+ */
+export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; deprecatedIn?: Release }>> = {
+  [SETTINGS_WRITTEN_BY_WORKFLOW]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [AUTO_RESOLVE_IN_DISPATCHER]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [PUBLISH_ONLY_CHANGES]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [POLLS_ON_A_GRID]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [RUN_BOUNDED_BY_HISTORY]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [MESSAGES_APPLIED_BY_LOOP]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [WATCHDOG_TOLD_SPARINGLY]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [WATCHDOG_PUBLISHES_CHANGES]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [SHORTER_RUNS]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+};

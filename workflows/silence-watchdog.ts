@@ -2,12 +2,11 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  deprecatePatch,
   getExternalWorkflowHandle,
-  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -45,7 +44,8 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
   let resolveDue = input.carried?.resolveDue ?? false;
   let deadline: number | undefined;
   let woken = false;
-  const publisher = patched(WATCHDOG_PUBLISHES_CHANGES) ? new ChangeOnlyPublisher() : undefined;
+  deprecatePatch(WATCHDOG_PUBLISHES_CHANGES);
+  const publisher = new ChangeOnlyPublisher();
 
   setHandler(eventsPersistedSignal, ({ at }) => {
     const time = Date.parse(at);
@@ -84,8 +84,7 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
       { key: SourceName, value: input.sourceName },
       { key: AlertOpen, value: alertOpen },
     ];
-    if (publisher) publisher.attributes(attributes);
-    else upsertSearchAttributes(attributes);
+    publisher.attributes(attributes);
     const window = formatDuration(windowSeconds);
     setCurrentDetails(
       alertOpen

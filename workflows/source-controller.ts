@@ -1,13 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  setCurrentDetails,
-  upsertMemo,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { AUTH_REJECTED, BAD_REQUEST, CONTENT_STALLED, ORG_NOT_FOUND, PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
@@ -15,8 +6,7 @@ import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, S
 import type { CarriedState, PageSummary, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
 import { ChangeOnlyPublisher } from './change-only-publisher';
 import { HandedWork } from './handed-work';
-import { POLLS_ON_A_GRID, PUBLISH_ONLY_CHANGES, SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
-import { momentOrHandedWork, type TimerWait, UpdatableTimer, waitHandlingWork } from './updatable-timer';
+import { momentOrHandedWork, UpdatableTimer, waitHandlingWork } from './updatable-timer';
 
 /**
  * One page per activity, run as a local activity: a page costs no round trip through the Temporal server, which
@@ -82,12 +72,9 @@ export class SourceController {
   private readonly publisher = new ChangeOnlyPublisher();
   /** The latest wait between cycles: an interval change moves its deadline, and the status shows it. */
   private timer: UpdatableTimer | undefined;
-  /** Until a fresh start has read its stored state, what signals change is also kept here and applied on top. */
-  private earlyChanges: Partial<CarriedState> | undefined;
 
   constructor(private readonly input: SourceWorkflowInput) {
     this.state = input.carried ?? { ...NOT_YET_LOADED };
-    this.earlyChanges = input.carried ? undefined : {};
   }
 
   pause(reason?: string): void {
@@ -114,18 +101,20 @@ export class SourceController {
 
   /** Validated by the caller, then stored, then applied: PostgreSQL never lags what the workflow runs with. */
   async changeInterval(seconds: number): Promise<{ previousSeconds: number; seconds: number }> {
-    if (patched(SETTINGS_WRITTEN_BY_WORKFLOW)) await saveSourceSettings({ sourceId: this.input.sourceId, pollIntervalSeconds: seconds });
+    await saveSourceSettings({ sourceId: this.input.sourceId, pollIntervalSeconds: seconds });
     const previousSeconds = this.state.pollIntervalSeconds;
     this.change({ pollIntervalSeconds: seconds });
     if (this.timer) this.timer.deadline = this.timer.startedAt + seconds * 1000;
     return { previousSeconds, seconds };
   }
 
-  /** A fresh start reads its settings and counters from PostgreSQL; a continued run has them carried. */
+  /**
+   * A fresh start reads its settings and counters from PostgreSQL; a continued run has them carried. Messages change
+   * nothing before: their work waits for the loop, which begins after this.
+   */
   async load(): Promise<void> {
-    if (!this.earlyChanges) return;
-    Object.assign(this.state, await loadSourceState(this.input.sourceId), this.earlyChanges);
-    this.earlyChanges = undefined;
+    if (this.input.carried) return;
+    Object.assign(this.state, await loadSourceState(this.input.sourceId));
   }
 
   async waitWhilePaused(): Promise<void> {
@@ -173,17 +162,15 @@ export class SourceController {
       inserted += summary.inserted;
       this.recordPage(summary);
       if (!summary.hasMore) return ended({ kind: 'caught-up' });
-      // Only the loop before handed work sees a pause or stop here; the current one applies them after the cycle.
-      if (this.state.paused || this.stopRequested) break;
     }
     return ended({ kind: 'more-pages' });
   }
 
   /** The wait between cycles: the interval may change while it runs, and poll-now, pause or stop cut it short. */
-  async waitForNextPoll(wait: TimerWait = waitHandlingWork): Promise<void> {
+  async waitForNextPoll(): Promise<void> {
     const intervalMs = this.state.pollIntervalSeconds * 1000;
-    this.timer = new UpdatableTimer(patched(POLLS_ON_A_GRID) ? untilNextGridPoint(this.input.sourceId, intervalMs, this.cycleStartedAt) : intervalMs);
-    await wait(this.timer, {
+    this.timer = new UpdatableTimer(untilNextGridPoint(this.input.sourceId, intervalMs, this.cycleStartedAt));
+    await waitHandlingWork(this.timer, {
       cutShort: () => this.state.pollNowRequested || this.state.paused || this.stopRequested,
       beforeEachTimer: () => this.setPhase('waiting'),
       summary: (remainingMs) => `next poll in ${Math.round(remainingMs / 1000)} s`,
@@ -199,30 +186,22 @@ export class SourceController {
   /** Search attributes, memo and current details: what the Web UI shows of the source. */
   publish(): void {
     const { input, state } = this;
-    const changesOnly = patched(PUBLISH_ONLY_CHANGES);
     const attributes: SearchAttributeUpdatePair[] = [
       { key: OrganizationId, value: input.organizationId },
       { key: SourceName, value: input.sourceName },
       // Waiting and polling alternate every cycle: the attribute says polling for both, so an idle poll writes nothing.
-      { key: SourceStatus, value: changesOnly && this.phase === 'waiting' ? 'polling' : this.phase },
+      { key: SourceStatus, value: this.phase === 'waiting' ? 'polling' : this.phase },
       { key: EventsIngested, value: state.eventsIngested },
       { key: AlertOpen, value: state.alerting?.alertOpen ?? false },
     ];
     if (state.lastEventTime) attributes.push({ key: LastEventTime, value: new Date(state.lastEventTime) });
-    const memo = { pollIntervalSeconds: state.pollIntervalSeconds, paused: state.paused };
-    if (changesOnly) {
-      this.publisher.attributes(attributes);
-      this.publisher.memo(memo);
-    } else {
-      upsertSearchAttributes(attributes);
-      upsertMemo(memo);
-    }
+    this.publisher.attributes(attributes);
+    this.publisher.memo({ pollIntervalSeconds: state.pollIntervalSeconds, paused: state.paused });
     this.showDetails();
   }
 
   private change(patch: Partial<CarriedState>): void {
     Object.assign(this.state, patch);
-    if (this.earlyChanges) Object.assign(this.earlyChanges, patch);
   }
 
   /** Stored first, shown second: whoever sees the phase in a query can rely on the source row saying the same. */

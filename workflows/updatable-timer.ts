@@ -10,9 +10,6 @@ export interface TimerWaitOptions {
   handedWork: HandedWork;
 }
 
-/** Waits for a timer's deadline; true when it passed, false when `cutShort` turned true first. */
-export type TimerWait = (timer: UpdatableTimer, options: TimerWaitOptions) => Promise<boolean>;
-
 /**
  * A durable timer whose deadline may move while it runs (the timer-examples sample's UpdatableTimer): each move
  * starts a timer for the new deadline.
@@ -38,12 +35,12 @@ export class UpdatableTimer {
 }
 
 /**
- * The wait of the current loop: work handed over meanwhile runs at once, and the wait goes on to the deadline, which
- * the work may have moved. Whether that work is already there when the wait begins can differ between a run and its
+ * Waits for a timer's deadline; true when it passed, false when `cutShort` turned true first. Work handed over
+ * meanwhile runs at once, and the wait goes on to the deadline, which the work may have moved. Whether that work is already there when the wait begins can differ between a run and its
  * replay (see HandedWork), so the commands must not depend on it: a timer always starts, even for a deadline already
  * passed, and none is ever cancelled (one left behind fires later, unheeded).
  */
-export const waitHandlingWork: TimerWait = async (timer, { cutShort, beforeEachTimer, summary, handedWork }) => {
+export async function waitHandlingWork(timer: UpdatableTimer, { cutShort, beforeEachTimer, summary, handedWork }: TimerWaitOptions): Promise<boolean> {
   for (;;) {
     timer.moved = false;
     await beforeEachTimer();
@@ -53,7 +50,7 @@ export const waitHandlingWork: TimerWait = async (timer, { cutShort, beforeEachT
     if (cutShort()) return false;
     if (!timer.moved) return true;
   }
-};
+}
 
 /**
  * A moment's wait between cycles, on a timer that handed work cuts short. After it the loop may look at what
