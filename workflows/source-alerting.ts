@@ -5,7 +5,7 @@ import { silenceWatchdogWorkflowId } from '../contract/ids';
 import { silenceWindowProblem } from '../contract/settings';
 import type { CarriedState, SourceAlertingState, SourceWorkflowInput } from '../contract/source-workflow';
 import { silenceWatchdogWorkflow } from './silence-watchdog';
-import type { CycleOutcome } from './source-controller';
+import type { CycleOutcome } from './source-pages';
 
 /** The longest a watchdog goes untold of new events while no alert is open (a quarter of a shorter window). */
 const WATCHDOG_NEWS_INTERVAL_MS = 5 * 60_000;

@@ -35,7 +35,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   deprecatePatch(SHORTER_RUNS);
 
   const source = new SourceController(input);
-  const alerting = new SourceAlerting(input, source.state, () => source.publish());
+  const alerting = new SourceAlerting(input, source.state, () => source.visibility.publish());
   const handOver = <T>(work: () => Promise<T> | T): Promise<T> => source.handedWork.submit(async () => work());
   // Before the first await, so that no query fails and no signal waits.
   setHandler(pauseSignal, (reason) => handOver(() => source.pause(reason)));
@@ -48,7 +48,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     if (!pollIntervalProblem(seconds)) await handOver(() => source.changeInterval(seconds));
   });
   setHandler(setIntervalUpdate, (seconds) => handOver(() => source.changeInterval(seconds)), { validator: rejectBadInterval });
-  setHandler(statusQuery, () => source.statusView());
+  setHandler(statusQuery, () => source.visibility.statusView());
   setHandler(setSilenceAlarmUpdate, (change) => handOver(() => alerting.changeAlarm(change)), { validator: validateAlarmChange });
   setHandler(alertsChangedSignal, () => handOver(() => alerting.alertsChanged()));
   // Handlers wait for the loop to run their work, so the loop runs it while it waits for them.
@@ -74,7 +74,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     const outcome = await source.runCycle();
     if (outcome.kind !== 'removed') {
       await alerting.afterCycle(outcome);
-      source.publish();
+      source.visibility.publish();
     }
     await source.waitAfterCycle(outcome);
     if (outcome.kind === 'removed') {
