@@ -5,7 +5,7 @@
  */
 export function untilNextGridPoint(sourceId: string, intervalMs: number, cycleStartedAt: number, now: number): number {
   const offset = hash32(sourceId) % intervalMs;
-  // The first grid point after the cycle began, or after now when the cycle outlasted it.
+  // The first grid point after the cycle began; when the cycle outlasted it, the latest one passed (polled at once).
   const after = Math.max(cycleStartedAt, now - intervalMs + 1);
   const next = offset + Math.ceil((after - offset + 1) / intervalMs) * intervalMs;
   return Math.max(next - now, 0);

@@ -44,12 +44,23 @@ export async function waitHandlingWork(timer: UpdatableTimer, { cutShort, before
   for (;;) {
     timer.moved = false;
     await beforeEachTimer();
-    const remaining = Math.max(timer.deadline - Date.now(), 1);
+    const remaining = timerLength(timer.deadline, Date.now());
     const fired = startTimer(remaining, summary(remaining));
     await handedWork.runUntil(() => fired() || timer.moved || cutShort());
-    if (cutShort()) return false;
-    if (!timer.moved) return true;
+    const end = wakeUpEnds(timer, cutShort());
+    if (end !== 'moved') return end === 'deadline';
   }
+}
+
+/** At least 1 ms: a deadline already passed still gets its timer, so the commands never depend on when work came. */
+export function timerLength(deadline: number, now: number): number {
+  return Math.max(deadline - now, 1);
+}
+
+/** Why a wake-up of the wait came: cut short, the deadline moved (a timer for the new one follows), or it passed. */
+export function wakeUpEnds(timer: UpdatableTimer, cutShort: boolean): 'cut-short' | 'moved' | 'deadline' {
+  if (cutShort) return 'cut-short';
+  return timer.moved ? 'moved' : 'deadline';
 }
 
 /**
