@@ -28,9 +28,9 @@ ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY scripts/image/keep-own-platform.sh /usr/local/bin/
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force && keep-own-platform.sh
-# jemalloc instead of glibc's malloc, preloaded into every process of the image: glibc's per-thread arenas kept what the
-# worker's native side (the SDK's Rust core, Node's buffers) freed, 200 MiB more at 1,000 sources (README, "Sizing a
-# worker"). The link gives it one path on amd64 and arm64.
+# jemalloc instead of glibc's malloc, preloaded into every process of the image: glibc's per-thread arenas keep what the
+# worker's native side (the SDK's Rust core, Node's buffers) frees, so its memory grows with the sources it runs, and
+# jemalloc returns it (docs/sizing.md). The link gives it one path on amd64 and arm64.
 RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2=5.3.0-1 && rm -rf /var/lib/apt/lists/* \
   && ln -s "/usr/lib/$(uname -m)-linux-gnu/libjemalloc.so.2" /usr/local/lib/libjemalloc.so.2
 ENV LD_PRELOAD=/usr/local/lib/libjemalloc.so.2
@@ -41,7 +41,7 @@ COPY --from=build /app/dist ./dist
 # The workflow bundle made at build time: the worker loads it instead of bundling workflows/ at start.
 ENV TEMPORAL_WORKFLOW_BUNDLE=/app/dist/workflow-bundle.js
 USER node
-# Prometheus scrapes both ports (README, "Metrics and health"); unset either to turn it off.
+# Prometheus scrapes both ports (docs/observability.md); unset either to turn it off.
 ENV METRICS_PORT=9464 HEALTH_PORT=8081
 EXPOSE 9464 8081
 # Healthy means ready: Temporal and PostgreSQL answer and the worker polls. docker-compose.yml repeats this command.

@@ -1,5 +1,5 @@
 /**
- * The CLI's exit codes. Scripts and probes depend on them: they are documented in the README and in `--help`, and
+ * The CLI's exit codes. Scripts and probes depend on them: they are documented in docs/operating.md and in `--help`, and
  * a number, once given a meaning, keeps it.
  */
 export const EXIT = {

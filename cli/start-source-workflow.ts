@@ -25,9 +25,9 @@ export async function startSourceWorkflow(client: Client, source: SourceIdentity
     ],
     staticSummary: `Atlassian audit log source ${source.name}`,
     // A task lost with a killed worker is handed out again after this long, so it bounds how soon another worker
-    // resumes the page. While pages follow each other, core heartbeats the task at 80% of it; at 5 s the 1 s left was
-    // too little on a loaded machine: tasks timed out, each new attempt replayed the run elsewhere, and sources
-    // stalled for 20 s and more. At 10 s a dead worker's sources took 12 s and more to store again (README, chaos).
+    // resumes the page. While pages follow each other, core heartbeats the task at 80% of it: too short a timeout
+    // leaves too little after the heartbeat on a loaded machine, so tasks time out, each new attempt replays the run
+    // elsewhere and sources stall; too long a one delays every source of a dead worker as much (docs/chaos.md).
     workflowTaskTimeout: '8 seconds',
   });
 }

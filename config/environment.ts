@@ -80,7 +80,7 @@ const schema = z.object({
   HEALTH_PORT: port().optional(),
   /**
    * Workflows a worker keeps in memory between their tasks (the SDK's sticky cache, maxCachedWorkflows). A source is
-   * two workflows (itself and its silence watchdog); one evicted replays its run at its next task. README: "Sizing".
+   * two workflows (itself and its silence watchdog); one evicted replays its run at its next task. docs/sizing.md.
    */
   WORKFLOW_CACHE_SIZE: wholeNumber(2).optional(),
   /**

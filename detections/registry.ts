@@ -7,7 +7,7 @@ import { withSuppressions } from './team-rules/suppression';
 /** Every pack the product ships. A pack id stored for a source but no longer listed here is ignored. */
 export const DETECTION_PACKS: readonly DetectionPack[] = [atlassianCorePack];
 
-/** The setting that names the folder of a team's own rules (README, "Rules of your own"); workers and the CLI read it. */
+/** The setting that names the folder of a team's own rules (docs/detections.md); workers and the CLI read it. */
 export const RULES_DIR_SETTING = 'DETECTION_RULES_DIR';
 
 let registry: { folder: string; packs: readonly DetectionPack[] } | undefined;

@@ -4,7 +4,7 @@ import type { Database } from './database';
 // Every table but events is bounded by deleting old rows in small batches: each batch is one short statement, so
 // ingestion, which touches few of these rows, never waits behind a prune.
 
-/** The default ages (README, "How to set retention"). Open alerts and pending notices are never pruned. */
+/** The default ages (docs/store.md, "Store maintenance"). Open alerts and pending notices are never pruned. */
 export const PRUNE_AGES_DAYS = {
   /** Resolved alerts, with their notices, this long after they were resolved. */
   resolvedAlerts: 180,

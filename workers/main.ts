@@ -61,7 +61,7 @@ runMain(async () => {
   await ensureStoreMaintenanceSchedule(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
     logger.warn(`could not create the store maintenance schedule (${err.message.split('\n')[0]}); the next worker start will`),
   );
-  // The cache size bounds the worker's memory (README, "Sizing a worker"): said at start, since its default follows the heap.
+  // The cache size bounds the worker's memory (docs/sizing.md): said at start, since its default follows the heap.
   logger.info({ cachedWorkflows: worker.options.maxCachedWorkflows }, `worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
   // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
   await worker.run();

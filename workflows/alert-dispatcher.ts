@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, deprecatePatch, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { AUTO_RESOLVE_IN_DISPATCHER } from './patches';
 import type { Activities } from '../activities';
 import type { AlertDispatcherInput } from '../contract/alert-workflows';
@@ -40,7 +40,8 @@ export async function alertDispatcherWorkflow(input: AlertDispatcherInput = {}):
       nextKeyCheckAt = Date.now() + KEY_EXPIRY_CHECK_INTERVAL_MS;
     }
     // Before the delivery, so that the resolved notices of this round's auto-resolved alerts go out in it.
-    if (patched(AUTO_RESOLVE_IN_DISPATCHER)) await resolveDueAlerts();
+    deprecatePatch(AUTO_RESOLVE_IN_DISPATCHER);
+    await resolveDueAlerts();
     const result = await deliverPendingAlerts();
     ({ until: announcedUntil } = await announceAlertChanges({ since: announcedUntil }));
     setCurrentDetails(

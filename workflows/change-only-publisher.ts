@@ -1,4 +1,4 @@
-import { upsertMemo, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { upsertMemo, upsertSearchAttributes, workflowInfo, type WorkflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { allSearchAttributes } from '../contract/search-attributes';
 
@@ -8,28 +8,36 @@ import { allSearchAttributes } from '../contract/search-attributes';
  * started (or continued) with, so a new run does not write everything again.
  */
 export class ChangeOnlyPublisher {
-  readonly #shown = new Map<string, string>();
-
-  constructor() {
-    const info = workflowInfo();
-    for (const key of allSearchAttributes) {
-      const value = info.typedSearchAttributes.get(key);
-      if (value !== undefined) this.#shown.set(`attribute:${key.name}`, JSON.stringify(value));
-    }
-    for (const [name, value] of Object.entries(info.memo ?? {})) this.#shown.set(`memo:${name}`, JSON.stringify(value));
-  }
+  readonly #shown = ShownValues.atStart(workflowInfo());
 
   attributes(pairs: SearchAttributeUpdatePair[]): void {
-    const changed = pairs.filter((pair) => this.#changes(`attribute:${pair.key.name}`, pair.value));
+    const changed = pairs.filter((pair) => this.#shown.change(`attribute:${pair.key.name}`, pair.value));
     if (changed.length > 0) upsertSearchAttributes(changed);
   }
 
   memo(values: Record<string, unknown>): void {
-    const changed = Object.entries(values).filter(([name, value]) => this.#changes(`memo:${name}`, value));
+    const changed = Object.entries(values).filter(([name, value]) => this.#shown.change(`memo:${name}`, value));
     if (changed.length > 0) upsertMemo(Object.fromEntries(changed));
   }
+}
 
-  #changes(name: string, value: unknown): boolean {
+/** What a workflow shows, each value by its name (`attribute:` or `memo:` and its key) as JSON. */
+export class ShownValues {
+  readonly #shown = new Map<string, string>();
+
+  /** What the run was started or continued with. */
+  static atStart(info: Pick<WorkflowInfo, 'typedSearchAttributes' | 'memo'>): ShownValues {
+    const shown = new ShownValues();
+    for (const key of allSearchAttributes) {
+      const value = info.typedSearchAttributes.get(key);
+      if (value !== undefined) shown.change(`attribute:${key.name}`, value);
+    }
+    for (const [name, value] of Object.entries(info.memo ?? {})) shown.change(`memo:${name}`, value);
+    return shown;
+  }
+
+  /** True when `value` differs from what `name` shows; it is shown from then on. */
+  change(name: string, value: unknown): boolean {
     const text = JSON.stringify(value);
     if (this.#shown.get(name) === text) return false;
     this.#shown.set(name, text);

@@ -16,11 +16,10 @@ export const POLLS_ON_A_GRID = 'polls-on-a-grid';
 export const RUN_BOUNDED_BY_HISTORY = 'run-bounded-by-history';
 
 /**
- * Message handlers hand all their work to the loop, which runs it after the wait that ends each cycle. Runs without it
- * replay `sourceLoopBeforeHandedWork`; runs with it decide every change above at their start.
+ * Message handlers hand all their work to the loop, which runs it after the wait that ends each cycle (before: they
+ * did it themselves, beside the page loop). Runs with it decide every change above at their start.
  */
 export const MESSAGES_APPLIED_BY_LOOP = 'messages-applied-by-loop';
-export const CHANGES_BEFORE_HANDED_WORK = [SETTINGS_WRITTEN_BY_WORKFLOW, PUBLISH_ONLY_CHANGES, POLLS_ON_A_GRID, RUN_BOUNDED_BY_HISTORY];
 
 /**
  * While none of its alerts is open, a source tells its silence watchdog of new events at most every few minutes

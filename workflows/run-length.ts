@@ -1,5 +1,4 @@
-import { patched, workflowInfo } from '@temporalio/workflow';
-import { RUN_BOUNDED_BY_HISTORY } from './patches';
+import { workflowInfo } from '@temporalio/workflow';
 
 /** Continue-as-new after this many cycles even if Temporal does not suggest it yet: history stays small. */
 export const MAX_CYCLES_PER_RUN = 200;
@@ -11,11 +10,9 @@ export const MAX_CYCLES_PER_RUN = 200;
  * a short run is a quick takeover.
  */
 export const MAX_HISTORY_EVENTS_PER_RUN = 300;
-/** The bound of runs begun before SHORTER_RUNS: they keep it when replayed. */
-export const MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS = 1_000;
 
-/** Whether a run at `cycle` cycles should continue-as-new now: past its cycles, or past `maxHistoryEvents` events. */
-export function runIsLong(cycle: number, maxCyclesPerRun: number | undefined, maxHistoryEvents: number): boolean {
-  const longHistory = patched(RUN_BOUNDED_BY_HISTORY) && workflowInfo().historyLength >= maxHistoryEvents;
-  return cycle >= (maxCyclesPerRun ?? MAX_CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested || longHistory;
+/** Whether a run at `cycle` cycles should continue-as-new now: past its cycles, or past MAX_HISTORY_EVENTS_PER_RUN events. */
+export function runIsLong(cycle: number, maxCyclesPerRun: number | undefined): boolean {
+  const { historyLength, continueAsNewSuggested } = workflowInfo();
+  return cycle >= (maxCyclesPerRun ?? MAX_CYCLES_PER_RUN) || continueAsNewSuggested || historyLength >= MAX_HISTORY_EVENTS_PER_RUN;
 }

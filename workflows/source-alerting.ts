@@ -1,12 +1,11 @@
-import { condition, getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { eventsPersistedSignal, silenceSettingsSignal, type SilenceAlarmChange, type SilenceAlarmSettings } from '../contract/alert-messages';
 import { silenceWatchdogWorkflowId } from '../contract/ids';
 import { silenceWindowProblem } from '../contract/settings';
 import type { CarriedState, SourceAlertingState, SourceWorkflowInput } from '../contract/source-workflow';
-import { SETTINGS_WRITTEN_BY_WORKFLOW } from './patches';
 import { silenceWatchdogWorkflow } from './silence-watchdog';
-import type { CycleOutcome } from './source-controller';
+import type { CycleOutcome } from './source-pages';
 
 /** The longest a watchdog goes untold of new events while no alert is open (a quarter of a shorter window). */
 const WATCHDOG_NEWS_INTERVAL_MS = 5 * 60_000;
@@ -18,14 +17,12 @@ const { loadSourceAlerting, countOpenAlerts, openCredentialsAlert, resolveCreden
 
 /**
  * The source workflow's side of alerting: its silence watchdog (started, re-attached after continue-as-new,
- * reconfigured, stopped), its credentials alert, and the AlertOpen flag.
+ * reconfigured, stopped), its credentials alert, and the AlertOpen flag. The source workflow's loop calls it one
+ * call at a time (message handlers hand their work to the loop), so watchdog commands and reads of the open alerts
+ * never overlap.
  */
 export class SourceAlerting {
   private readonly watchdogId = silenceWatchdogWorkflowId(workflowInfo().workflowId);
-  /** Watchdog commands go out one at a time, so a quick off-then-on arrives in that order. */
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Only the latest read of the open alerts counts: an older one may finish last. */
-  private alertOpenReads = 0;
   /** When this run last told the watchdog of new events. */
   private watchdogToldAt: number | undefined;
 
@@ -33,7 +30,6 @@ export class SourceAlerting {
     private readonly input: SourceWorkflowInput,
     private readonly state: CarriedState,
     private readonly published: () => void,
-    private readonly options: { watchdogToldSparingly?: boolean } = {},
   ) {}
 
   /** After the source's state is loaded or carried: reads the alarm settings on a fresh start and (re)attaches the watchdog. */
@@ -42,31 +38,26 @@ export class SourceAlerting {
       const stored = await loadSourceAlerting(this.input.sourceId);
       this.state.alerting = { ...stored, credentialsAlertMaybeOpen: true };
     }
-    await this.serially(() => this.syncWatchdog());
+    await this.syncWatchdog();
   }
 
   /** After each cycle: restart the silence window if events were persisted, open or resolve the credentials alert. */
   async afterCycle(outcome: CycleOutcome): Promise<void> {
     const alerting = this.alerting;
     // Counting what the checkpoint gained, events stored by a lost workflow task's page still resolve an open alert.
-    const newEvents = this.options.watchdogToldSparingly ? outcome.stored : outcome.inserted;
-    if (newEvents > 0 && alerting.silenceEnabled && this.watchdogWantsNews()) {
+    if (outcome.stored > 0 && alerting.silenceEnabled && this.watchdogWantsNews()) {
       this.watchdogToldAt = Date.now();
       const at = new Date().toISOString();
-      await this.serially(async () => {
-        const told = await getExternalWorkflowHandle(this.watchdogId).signal(eventsPersistedSignal, { at }).then(() => true, () => false);
-        if (!told) await this.syncWatchdog();
-      });
+      const told = await getExternalWorkflowHandle(this.watchdogId).signal(eventsPersistedSignal, { at }).then(() => true, () => false);
+      if (!told) await this.syncWatchdog();
     }
     if (outcome.kind === 'rejected') {
       const { openAlerts } = await openCredentialsAlert({ sourceId: this.input.sourceId, failureType: outcome.failureType, reason: outcome.reason });
       alerting.credentialsAlertMaybeOpen = true;
-      this.alertOpenReads++;
       this.showAlertOpen(openAlerts > 0);
     } else if ((outcome.kind === 'caught-up' || outcome.kind === 'more-pages') && alerting.credentialsAlertMaybeOpen) {
       const { openAlerts } = await resolveCredentialsAlert({ sourceId: this.input.sourceId });
       alerting.credentialsAlertMaybeOpen = false;
-      this.alertOpenReads++;
       this.showAlertOpen(openAlerts > 0);
     }
   }
@@ -75,7 +66,7 @@ export class SourceAlerting {
   async stopping(reason: string): Promise<void> {
     const alerting = this.state.alerting;
     if (!alerting) return;
-    if (alerting.silenceEnabled) await this.serially(() => this.signalWatchdog({ enabled: false, windowSeconds: alerting.silenceWindowSeconds, reason }));
+    if (alerting.silenceEnabled) await this.signalWatchdog({ enabled: false, windowSeconds: alerting.silenceWindowSeconds, reason });
     if (alerting.credentialsAlertMaybeOpen) await resolveCredentialsAlert({ sourceId: this.input.sourceId, message: reason });
   }
 
@@ -85,7 +76,7 @@ export class SourceAlerting {
    * open, the first events resolve it at once.
    */
   private watchdogWantsNews(): boolean {
-    if (!this.options.watchdogToldSparingly || this.alerting.alertOpen || this.watchdogToldAt === undefined) return true;
+    if (this.alerting.alertOpen || this.watchdogToldAt === undefined) return true;
     const spacing = Math.min(WATCHDOG_NEWS_INTERVAL_MS, (this.alerting.silenceWindowSeconds * 1000) / 4);
     return Date.now() - this.watchdogToldAt >= spacing;
   }
@@ -96,22 +87,17 @@ export class SourceAlerting {
 
   /** An alert of the source opened or resolved elsewhere: AlertOpen follows what PostgreSQL says. */
   async alertsChanged(): Promise<void> {
-    const read = ++this.alertOpenReads;
-    const open = (await countOpenAlerts(this.input.sourceId)) > 0;
-    if (read === this.alertOpenReads) this.showAlertOpen(open);
+    this.showAlertOpen((await countOpenAlerts(this.input.sourceId)) > 0);
   }
 
   /** Validated by validateAlarmChange, then stored, then applied and passed on to the watchdog. Returns the settings it replaced. */
   async changeAlarm(change: SilenceAlarmChange): Promise<SilenceAlarmSettings> {
-    await condition(() => this.state.alerting !== undefined);
-    if (patched(SETTINGS_WRITTEN_BY_WORKFLOW)) {
-      await saveSourceSettings({ sourceId: this.input.sourceId, silenceWindowSeconds: change.windowSeconds, silenceAlertEnabled: change.enabled });
-    }
+    await saveSourceSettings({ sourceId: this.input.sourceId, silenceWindowSeconds: change.windowSeconds, silenceAlertEnabled: change.enabled });
     const alerting = this.alerting;
     const previous = { enabled: alerting.silenceEnabled, windowSeconds: alerting.silenceWindowSeconds };
     if (change.enabled !== undefined) alerting.silenceEnabled = change.enabled;
     if (change.windowSeconds !== undefined) alerting.silenceWindowSeconds = change.windowSeconds;
-    await this.serially(() => this.syncWatchdog());
+    await this.syncWatchdog();
     return previous;
   }
 
@@ -119,12 +105,6 @@ export class SourceAlerting {
     if (!this.state.alerting || this.state.alerting.alertOpen === open) return;
     this.state.alerting.alertOpen = open;
     this.published();
-  }
-
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(work);
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   /** Makes the running watchdog match the settings: started, re-attached and told the window, or told to stop. */

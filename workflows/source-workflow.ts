@@ -1,13 +1,20 @@
-import { allHandlersFinished, continueAsNew, patched, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, continueAsNew, deprecatePatch, setHandler } from '@temporalio/workflow';
 import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-messages';
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
-import { CHANGES_BEFORE_HANDED_WORK, MESSAGES_APPLIED_BY_LOOP, SHORTER_RUNS, WATCHDOG_TOLD_SPARINGLY } from './patches';
-import { MAX_HISTORY_EVENTS_PER_RUN, MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS, runIsLong } from './run-length';
+import {
+  MESSAGES_APPLIED_BY_LOOP,
+  POLLS_ON_A_GRID,
+  PUBLISH_ONLY_CHANGES,
+  RUN_BOUNDED_BY_HISTORY,
+  SETTINGS_WRITTEN_BY_WORKFLOW,
+  SHORTER_RUNS,
+  WATCHDOG_TOLD_SPARINGLY,
+} from './patches';
+import { runIsLong } from './run-length';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
-import { rejectBadInterval, sourceLoopBeforeHandedWork } from './source-loop-before-handed-work';
 
 /**
  * The long-lived workflow of one log source: ingest pages until caught up, publish progress, wait out the interval on
@@ -17,15 +24,18 @@ import { rejectBadInterval, sourceLoopBeforeHandedWork } from './source-loop-bef
  * wait that ends each cycle, never while pages run.
  */
 export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> {
-  if (!patched(MESSAGES_APPLIED_BY_LOOP)) return sourceLoopBeforeHandedWork(input);
-  // A run begun now has every earlier change. Deciding them here puts their markers in the first workflow task;
-  // decided where first used, just after a page, a marker can fall in another task live than on replay.
-  for (const change of CHANGES_BEFORE_HANDED_WORK) patched(change);
-  const watchdogToldSparingly = patched(WATCHDOG_TOLD_SPARINGLY);
-  const maxHistoryEvents = patched(SHORTER_RUNS) ? MAX_HISTORY_EVENTS_PER_RUN : MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS;
+  // Every run of a supported release has taken these changes. Their markers go in the first workflow task, where and
+  // in the order that v0.1.0 decided them, so that its runs replay; v0.3.0 drops the calls.
+  deprecatePatch(MESSAGES_APPLIED_BY_LOOP);
+  deprecatePatch(SETTINGS_WRITTEN_BY_WORKFLOW);
+  deprecatePatch(PUBLISH_ONLY_CHANGES);
+  deprecatePatch(POLLS_ON_A_GRID);
+  deprecatePatch(RUN_BOUNDED_BY_HISTORY);
+  deprecatePatch(WATCHDOG_TOLD_SPARINGLY);
+  deprecatePatch(SHORTER_RUNS);
 
   const source = new SourceController(input);
-  const alerting = new SourceAlerting(input, source.state, () => source.publish(), { watchdogToldSparingly });
+  const alerting = new SourceAlerting(input, source.state, () => source.visibility.publish());
   const handOver = <T>(work: () => Promise<T> | T): Promise<T> => source.handedWork.submit(async () => work());
   // Before the first await, so that no query fails and no signal waits.
   setHandler(pauseSignal, (reason) => handOver(() => source.pause(reason)));
@@ -38,7 +48,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     if (!pollIntervalProblem(seconds)) await handOver(() => source.changeInterval(seconds));
   });
   setHandler(setIntervalUpdate, (seconds) => handOver(() => source.changeInterval(seconds)), { validator: rejectBadInterval });
-  setHandler(statusQuery, () => source.statusView());
+  setHandler(statusQuery, () => source.visibility.statusView());
   setHandler(setSilenceAlarmUpdate, (change) => handOver(() => alerting.changeAlarm(change)), { validator: validateAlarmChange });
   setHandler(alertsChangedSignal, () => handOver(() => alerting.alertsChanged()));
   // Handlers wait for the loop to run their work, so the loop runs it while it waits for them.
@@ -48,7 +58,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   await alerting.start();
   for (let cycle = 0; ; cycle++) {
     await source.handedWork.drain();
-    if (cycle > 0 && runIsLong(cycle, input.maxCyclesPerRun, maxHistoryEvents)) {
+    if (cycle > 0 && runIsLong(cycle, input.maxCyclesPerRun)) {
       await settleHandlers();
       if (!source.stopRequested) await continueAsNew<typeof sourceWorkflow>({ ...input, carried: source.state });
     }
@@ -64,7 +74,7 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
     const outcome = await source.runCycle();
     if (outcome.kind !== 'removed') {
       await alerting.afterCycle(outcome);
-      source.publish();
+      source.visibility.publish();
     }
     await source.waitAfterCycle(outcome);
     if (outcome.kind === 'removed') {
@@ -76,4 +86,9 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   source.markStopping();
   await alerting.stopping('The source was stopped for removal.');
   await settleHandlers();
+}
+
+function rejectBadInterval(seconds: number): void {
+  const problem = pollIntervalProblem(seconds);
+  if (problem) throw new Error(problem);
 }

@@ -10,9 +10,6 @@ export interface TimerWaitOptions {
   handedWork: HandedWork;
 }
 
-/** Waits for a timer's deadline; true when it passed, false when `cutShort` turned true first. */
-export type TimerWait = (timer: UpdatableTimer, options: TimerWaitOptions) => Promise<boolean>;
-
 /**
  * A durable timer whose deadline may move while it runs (the timer-examples sample's UpdatableTimer): each move
  * starts a timer for the new deadline.
@@ -38,22 +35,33 @@ export class UpdatableTimer {
 }
 
 /**
- * The wait of the current loop: work handed over meanwhile runs at once, and the wait goes on to the deadline, which
- * the work may have moved. Whether that work is already there when the wait begins can differ between a run and its
+ * Waits for a timer's deadline; true when it passed, false when `cutShort` turned true first. Work handed over
+ * meanwhile runs at once, and the wait goes on to the deadline, which the work may have moved. Whether that work is already there when the wait begins can differ between a run and its
  * replay (see HandedWork), so the commands must not depend on it: a timer always starts, even for a deadline already
  * passed, and none is ever cancelled (one left behind fires later, unheeded).
  */
-export const waitHandlingWork: TimerWait = async (timer, { cutShort, beforeEachTimer, summary, handedWork }) => {
+export async function waitHandlingWork(timer: UpdatableTimer, { cutShort, beforeEachTimer, summary, handedWork }: TimerWaitOptions): Promise<boolean> {
   for (;;) {
     timer.moved = false;
     await beforeEachTimer();
-    const remaining = Math.max(timer.deadline - Date.now(), 1);
+    const remaining = timerLength(timer.deadline, Date.now());
     const fired = startTimer(remaining, summary(remaining));
     await handedWork.runUntil(() => fired() || timer.moved || cutShort());
-    if (cutShort()) return false;
-    if (!timer.moved) return true;
+    const end = wakeUpEnds(timer, cutShort());
+    if (end !== 'moved') return end === 'deadline';
   }
-};
+}
+
+/** At least 1 ms: a deadline already passed still gets its timer, so the commands never depend on when work came. */
+export function timerLength(deadline: number, now: number): number {
+  return Math.max(deadline - now, 1);
+}
+
+/** Why a wake-up of the wait came: cut short, the deadline moved (a timer for the new one follows), or it passed. */
+export function wakeUpEnds(timer: UpdatableTimer, cutShort: boolean): 'cut-short' | 'moved' | 'deadline' {
+  if (cutShort) return 'cut-short';
+  return timer.moved ? 'moved' : 'deadline';
+}
 
 /**
  * A moment's wait between cycles, on a timer that handed work cuts short. After it the loop may look at what

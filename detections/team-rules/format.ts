@@ -5,7 +5,7 @@ import { parseDurationSeconds } from '../../contract/durations';
 import { TEMPLATE_FIELDS, unknownTemplateField } from './alert-template';
 import { COUNTED_SUBJECTS, SUBJECT_NAMES } from './subjects';
 
-// The declarative form of a team's rules: one YAML file per pack (README, "Rules of your own"). What it declares
+// The declarative form of a team's rules: one YAML file per pack (docs/detections.md). What it declares
 // compiles into the engine's own rule types (compile.ts), so the engine cannot tell a team's rule from a shipped one.
 
 const ID = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { WorkerProcess } from '../../harness/worker-process';
 
-// WORKFLOW_CACHE_SIZE bounds a worker's memory (README, "Sizing a worker"): the worker runs with the size it is given
+// WORKFLOW_CACHE_SIZE bounds a worker's memory (docs/sizing.md): the worker runs with the size it is given
 // and says so at start, and a size it cannot use stops it in one line.
 describe('WORKFLOW_CACHE_SIZE', () => {
   it('sets the sticky cache, which the worker reports at start', async () => {

@@ -5,7 +5,7 @@ import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { sourceWorkflowId } from '../../contract/ids';
 import { statusQuery } from '../../contract/source-messages';
 import { MAX_HISTORY_EVENTS_PER_RUN } from '../../workflows/run-length';
-import { MAX_PAGES_PER_CYCLE } from '../../workflows/source-controller';
+import { MAX_PAGES_PER_CYCLE } from '../../workflows/source-pages';
 import { countEvents, createTestSource, eventually, testActivities } from '../../harness/sources';
 import { withWorker } from '../../harness/worker';
 import { useSimulatorAndDatabase } from '../../harness/fixtures';

@@ -6,7 +6,7 @@ import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
 import { withWorker } from '../../harness/worker';
 import { DAY_MS, maintenanceActivities, runMaintenance, sourceIn } from './maintenance-kit';
 
-// Every table but events is bounded by age (README, "How to set retention"): each is pruned at its default age and
+// Every table but events is bounded by age (docs/store.md, "Store maintenance"): each is pruned at its default age and
 // keeps what is younger; detections and held events go with their source's retention, and a legal hold keeps them.
 
 const AS_OF = new Date('2026-06-15T12:00:00Z');
