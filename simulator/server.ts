@@ -5,7 +5,7 @@ import { apiError, handleApi, json, MAX_PAGE_LIMIT, routeOf, type ApiResponse } 
 import { handleControl, isControlPath } from './control';
 import type { FaultKind, FaultRates, QueuedFault } from './faults';
 import type { EndOfStreamMode, HistoryOptions } from './org';
-import type { RateLimitSettings } from './rate-limit';
+import { MINUTE_MS, type RateLimitSettings } from './rate-limit';
 import { SimulatorState, type AddEventsInput, type KeyState, type OrgInfo, type OrgSpec, type RequestCounts } from './state';
 
 export interface SimulatorOptions {
@@ -98,7 +98,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       endOfStream: options.endOfStream ?? 'empty-then-null',
       cursorTtlMs: options.cursorTtlMs ?? null,
       maxPageSize: options.maxPageSize ?? MAX_PAGE_LIMIT,
-      rateLimit: { requestsPerMinute: 60_000, form: 'retry-after-seconds', ...options.rateLimit },
+      rateLimit: { kind: 'fixed-window', requestsPerMinute: 60_000, windowMs: MINUTE_MS, form: 'retry-after-seconds', ...options.rateLimit },
       faults: options.faults ?? {},
       now: options.now ?? Date.now,
     });
