@@ -59,6 +59,8 @@ export interface RunningSimulator {
   eventIds(orgId: string): string[];
   /** How many requests were answered with 429. */
   rateLimitedCount(): number;
+  /** The most requests the rate limit answers to one key over a run of this long that starts on a window boundary. */
+  allowedRequests(durationMs: number): number;
   /** How many requests got each injected fault (rates and queued). */
   injectedFaults(): Partial<Record<FaultKind, number>>;
 }
@@ -136,6 +138,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     resetRequestCounts: () => s.resetRequestCounts(),
     eventIds: (orgId) => s.org(orgId)?.log.ids() ?? [],
     rateLimitedCount: () => s.rateLimiter.refused,
+    allowedRequests: (durationMs) => s.rateLimiter.allowedRequests(durationMs),
     injectedFaults: () => s.faults.injectedCounts(),
   };
 }
