@@ -32,6 +32,8 @@ export const budgetOf = (source: { apiBaseUrl: string; organizationId: string })
 export class ApiPacer {
   /** Per budget, the slots this process took: each request's number in the order they go out. */
   readonly #taken = new Map<string, number>();
+  /** Per budget, when (epoch ms) the slot after the last one this process took is free. */
+  readonly #freeAtMs = new Map<string, number>();
   readonly #refill = new RefillRate();
 
   constructor(private readonly db: Database) {}
@@ -43,16 +45,17 @@ export class ApiPacer {
   async takeSlot(budget: string, maxWaitMs: number): Promise<{ waitMs: number; taken: boolean; sequence?: number }> {
     for (;;) {
       // The slot is max(next, now); the one after it follows by the spacing, while the window it was computed for lasts.
-      const { rows: taken } = await this.db.query<{ wait_ms: number }>(
+      const { rows: taken } = await this.db.query<{ wait_ms: number; free_in_ms: number }>(
         `WITH slot AS (SELECT budget, GREATEST(${NEXT_REQUEST_AT}, now()) AS at FROM api_pacing WHERE budget = $1 FOR UPDATE)
          UPDATE api_pacing p SET next_request_at = slot.at + CASE WHEN now() < p.spacing_until AND p.spacing_until <= ${POISONED} THEN p.spacing ELSE interval '0' END
            FROM slot WHERE p.budget = slot.budget AND slot.at <= now() + make_interval(secs => $2::float8 / 1000)
-         RETURNING extract(epoch FROM slot.at - now())::float8 * 1000 AS wait_ms`,
+         RETURNING extract(epoch FROM slot.at - now())::float8 * 1000 AS wait_ms, extract(epoch FROM p.next_request_at - now())::float8 * 1000 AS free_in_ms`,
         [budget, maxWaitMs],
       );
       if (taken.length > 0) {
         const sequence = (this.#taken.get(budget) ?? 0) + 1;
         this.#taken.set(budget, sequence);
+        this.#freeAtMs.set(budget, Date.now() + taken[0].free_in_ms);
         return { waitMs: taken[0].wait_ms, taken: true, sequence };
       }
       const { rows: later } = await this.db.query<{ wait_ms: number }>(`SELECT extract(epoch FROM ${NEXT_REQUEST_AT} - now())::float8 * 1000 AS wait_ms FROM api_pacing WHERE budget = $1`, [
@@ -69,9 +72,13 @@ export class ApiPacer {
    * and what the limiter is seen to give back meanwhile, by the time the window resets (pace-plan.ts).
    */
   async observe(budget: string, window: RateWindow, sequence = this.#taken.get(budget) ?? 0, nowMs = Date.now()): Promise<void> {
-    const refill = this.#refill.observe(budget, window, sequence, nowMs);
-    const sentSince = Math.max(0, (this.#taken.get(budget) ?? 0) - sequence);
-    const plan = paceAfter(window.remaining, Math.max(0, window.resetsAtMs - nowMs), refill, sentSince);
+    const plan = paceAfter({
+      remaining: window.remaining,
+      resetsInMs: Math.max(0, window.resetsAtMs - nowMs),
+      refillPerSecond: this.#refill.observe(budget, window, sequence, nowMs),
+      sentSince: Math.max(0, (this.#taken.get(budget) ?? 0) - sequence),
+      aheadMs: Math.max(0, (this.#freeAtMs.get(budget) ?? nowMs) - nowMs),
+    });
     await this.db.query(
       `UPDATE api_pacing
           SET spacing = make_interval(secs => LEAST($2::float8 / 1000, ${HOLD_AT_MOST_S})),

@@ -13,20 +13,33 @@ export interface PacePlan {
   holdMs: number | null;
 }
 
-/**
- * `remaining` and `resetsInMs` as the response said them; `refillPerSecond` as learned (0: none seen);
- * `sentSince`: requests of the budget sent or scheduled after the one answered, which spend what it saw remain.
- */
-export function paceAfter(remaining: number, resetsInMs: number, refillPerSecond: number, sentSince: number): PacePlan {
+/** What a response said, and what the pacer knew when it came back. */
+export interface PaceInput {
+  remaining: number;
+  resetsInMs: number;
+  /** Requests a second the limiter is seen to give back (0: none seen). */
+  refillPerSecond: number;
+  /** Requests of the budget sent or given a slot after the one answered: they spend what it saw remain. */
+  sentSince: number;
+  /** Until the next free slot: the slots already given out run until then. */
+  aheadMs: number;
+}
+
+export function paceAfter({ remaining, resetsInMs, refillPerSecond, sentSince, aheadMs }: PaceInput): PacePlan {
   const left = remaining - sentSince;
   if (refillPerSecond <= 0) {
     // Nothing comes back before the reset: what is left is all there is, and the reset is the next request's slot.
     if (left <= 0) return { spacingMs: resetsInMs, spacingForMs: resetsInMs, holdMs: resetsInMs };
-    return { spacingMs: resetsInMs / left, spacingForMs: resetsInMs, holdMs: null };
+    return { spacingMs: Math.max(0, resetsInMs - aheadMs) / left, spacingForMs: resetsInMs, holdMs: null };
   }
   const refillIntervalMs = 1000 / refillPerSecond;
   // A limiter that refills keeps its pace past the reset, until the next response sets it anew.
   const spacingForMs = resetsInMs + 2 * refillIntervalMs;
   if (left <= 0) return { spacingMs: refillIntervalMs, spacingForMs, holdMs: (1 - left) * refillIntervalMs };
-  return { spacingMs: 1000 / (left / (resetsInMs / 1000) + refillPerSecond), spacingForMs, holdMs: null };
+  // The refill, plus what is left and what comes back while the given slots run, spread over the rest of the window:
+  // never more than has come back at any moment before the reset.
+  const spreadMs = resetsInMs - aheadMs;
+  if (spreadMs <= 0) return { spacingMs: refillIntervalMs, spacingForMs, holdMs: null };
+  const surplus = left + (refillPerSecond * aheadMs) / 1000;
+  return { spacingMs: 1000 / (refillPerSecond + surplus / (spreadMs / 1000)), spacingForMs, holdMs: null };
 }

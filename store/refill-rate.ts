@@ -1,4 +1,4 @@
-import type { RateWindow } from './api-pacing';
+import type { RateLimitWindow } from '../atlassian/retry-delay';
 
 // What a limiter gives back over time, learned from the responses themselves: Atlassian documents neither its
 // algorithm nor its refill, and runs different limiters per API. Between two responses of one window (the same
@@ -40,7 +40,7 @@ export class RefillRate {
   readonly #budgets = new Map<string, { current: WindowSeen; previous: Stretch | null }>();
 
   /** A response that says `window`, to the request sent `sequence`-th of the budget (ApiPacer counts them). */
-  observe(budget: string, window: RateWindow, sequence: number, nowMs: number): number {
+  observe(budget: string, window: RateLimitWindow, sequence: number, nowMs: number): number {
     const seen = this.#budgets.get(budget);
     if (!seen || Math.abs(window.resetsAtMs - seen.current.resetsAtMs) >= SAME_RESET_MS) {
       const previous = seen && seen.current.stretch.spanMs >= LEAST_OBSERVED_MS ? seen.current.stretch : (seen?.previous ?? null);

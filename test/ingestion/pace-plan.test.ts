@@ -1,4 +1,4 @@
-import { paceAfter } from '../../store/pace-plan';
+import { paceAfter, type PaceInput } from '../../store/pace-plan';
 import { refillOf, RefillRate } from '../../store/refill-rate';
 
 // The pacing decisions, as pure functions of what the responses said: the same rules must use a fixed window and a
@@ -52,29 +52,37 @@ describe('the refill learned from the responses', () => {
 });
 
 describe('the pace after a response', () => {
+  const answer = (remaining: number, resetsInMs: number, more: Partial<PaceInput> = {}): PaceInput => ({ remaining, resetsInMs, refillPerSecond: 0, sentSince: 0, aheadMs: 0, ...more });
+
   it('without a refill, spreads what remains over the time to the reset, as a fixed window needs', () => {
-    expect(paceAfter(30, 60_000, 0, 0)).toEqual({ spacingMs: 2_000, spacingForMs: 60_000, holdMs: null });
+    expect(paceAfter(answer(30, 60_000))).toEqual({ spacingMs: 2_000, spacingForMs: 60_000, holdMs: null });
   });
 
   it('without a refill, waits for the reset when nothing remains', () => {
-    expect(paceAfter(0, 20_000, 0, 0)).toEqual({ spacingMs: 20_000, spacingForMs: 20_000, holdMs: 20_000 });
+    expect(paceAfter(answer(0, 20_000))).toEqual({ spacingMs: 20_000, spacingForMs: 20_000, holdMs: 20_000 });
   });
 
-  it('counts the requests already sent after the one answered as spent', () => {
-    expect(paceAfter(3, 6_000, 0, 1).spacingMs).toBe(3_000);
-    expect(paceAfter(1, 6_000, 0, 1).holdMs).toBe(6_000);
+  it('counts the requests given a slot after the one answered as spent, and the time their slots take as gone', () => {
+    // 4 remain for 6 s, but one more request has its slot in the next 2 s: 3 for the 4 s after it.
+    expect(paceAfter(answer(4, 6_000, { sentSince: 1, aheadMs: 2_000 })).spacingMs).toBeCloseTo(4_000 / 3);
+    // Already on its way: it spends the one that remained, and the next request waits for the reset.
+    expect(paceAfter(answer(1, 6_000, { sentSince: 1 })).holdMs).toBe(6_000);
   });
 
   it('with a refill, spends the burst on top of the refill, and keeps the pace past the reset', () => {
     // 59 left and one a second coming back, 59 s to the reset: two a second.
-    const plan = paceAfter(59, 59_000, 1, 0);
+    const plan = paceAfter(answer(59, 59_000, { refillPerSecond: 1 }));
     expect(plan.spacingMs).toBeCloseTo(500);
     expect(plan.holdMs).toBeNull();
     expect(plan.spacingForMs).toBeGreaterThan(59_000);
   });
 
+  it('with a refill, never spends faster than the requests come back once the given slots reach the reset', () => {
+    expect(paceAfter(answer(3, 5_000, { refillPerSecond: 1, sentSince: 1, aheadMs: 6_000 })).spacingMs).toBe(1_000);
+  });
+
   it('with a refill and nothing left, waits for the next request to come back, not for the reset', () => {
-    expect(paceAfter(0, 55_000, 1, 0)).toEqual({ spacingMs: 1_000, spacingForMs: 57_000, holdMs: 1_000 });
-    expect(paceAfter(0, 55_000, 1, 1).holdMs).toBe(2_000);
+    expect(paceAfter(answer(0, 55_000, { refillPerSecond: 1 }))).toEqual({ spacingMs: 1_000, spacingForMs: 57_000, holdMs: 1_000 });
+    expect(paceAfter(answer(0, 55_000, { refillPerSecond: 1, sentSince: 1 })).holdMs).toBe(2_000);
   });
 });
