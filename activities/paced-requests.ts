@@ -23,7 +23,7 @@ export async function pacedRequest(
   request: () => Promise<EventsPage>,
   metrics: SourceMetrics,
 ): Promise<EventsPage> {
-  const { waitMs, taken } = await pacer.takeSlot(budget, MAX_WAIT_IN_PAGE_MS);
+  const { waitMs, taken, sequence } = await pacer.takeSlot(budget, MAX_WAIT_IN_PAGE_MS);
   if (!taken) {
     throw new RateLimitedError({ status: 429, code: null, message: `the organization's request budget is spent for ${Math.ceil(waitMs / 1000)} s`, retryAfterMs: waitMs });
   }
@@ -46,7 +46,7 @@ export async function pacedRequest(
   }
   metrics.apiRequest('2xx', (performance.now() - startedAt) / 1000);
   const window = page.rateLimit && windowOf(page.rateLimit);
-  if (window) await pacer.observe(budget, window);
+  if (window) await pacer.observe(budget, window, sequence);
   return page;
 }
 

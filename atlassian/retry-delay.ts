@@ -7,6 +7,12 @@
 export const MIN_RATE_LIMIT_DELAY_MS = 1_000;
 /** No hint makes anything wait longer than this: a wait further out is a server clock problem or an attack. */
 export const MAX_RATE_LIMIT_DELAY_MS = 60 * 60_000;
+/**
+ * A minute-precision X-RateLimit-Reset that names a moment this recent names the window that has just reset: the
+ * response left before the clock minute turned. Read as the end of the minute that has just begun, its Remaining (often
+ * 0 at the end of a window) would hold the organization for a whole minute.
+ */
+const CROSSED_BOUNDARY_MS = 2_000;
 /** X-RateLimit-Remaining above this is not a rate limit anyone runs (Atlassian's is about 50 a minute). */
 export const MAX_RATE_LIMIT_REMAINING = 1_000_000;
 
@@ -88,7 +94,7 @@ export interface RateLimitWindow {
  * The window that X-RateLimit-Remaining and X-RateLimit-Reset describe, to pace the requests that follow. `ignored`
  * says, in one line, why headers that were sent cannot be used (Remaining not a whole number in range, Reset not a
  * time or more than the ceiling away): they are then left out rather than trusted. No window without either header,
- * nor for a window that has already reset (a response that crossed the boundary).
+ * nor for a window that has already reset (a response that crossed the boundary, CROSSED_BOUNDARY_MS).
  */
 export function rateLimitWindow(remaining: string | null, reset: string | null, nowMs: number): { window?: RateLimitWindow; ignored?: string } {
   if (remaining === null || reset === null) return {};
@@ -101,6 +107,7 @@ export function rateLimitWindow(remaining: string | null, reset: string | null, 
   if (resetsAtMs - nowMs > MAX_RATE_LIMIT_DELAY_MS) {
     return { ignored: `X-RateLimit-Reset ${quote(reset)} is more than ${MAX_RATE_LIMIT_DELAY_MS / 60_000} minutes away` };
   }
+  if (MINUTE_PRECISION_ISO.test(reset.trim()) && (parseTimeHint(reset, nowMs - CROSSED_BOUNDARY_MS) ?? Number.POSITIVE_INFINITY) <= nowMs) return {};
   return resetsAtMs > nowMs ? { window: { remaining: count, resetsAtMs } } : {};
 }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { safeDecode } from './api';
 import { FAULT_KINDS } from './faults';
 import { END_OF_STREAM_MODES } from './org';
-import { RATE_LIMIT_FORMS, RATE_LIMIT_HEADERS } from './rate-limit';
+import { RATE_LIMIT_FORMS, RATE_LIMIT_HEADERS, RATE_LIMIT_KINDS } from './rate-limit';
 import { KEY_STATES, SimulatorInputError, type SimulatorState } from './state';
 
 // The control API that tests and the demo use to steer the simulator, under /_control/. Every body is validated
@@ -70,7 +70,9 @@ const failNextBody = z.strictObject({
 /** Any text a header may carry: the point is to send what a broken or hostile API would. */
 const headerValue = z.string().max(1_000).regex(/^[\x20-\x7e]*$/, 'must be printable ASCII');
 const rateLimitBody = z.strictObject({
+  kind: z.enum(RATE_LIMIT_KINDS).optional(),
   requestsPerMinute: count.optional(),
+  windowMs: z.number().int().min(1_000).max(3_600_000).optional(),
   form: z.enum(RATE_LIMIT_FORMS).optional(),
   headers: z.partialRecord(z.enum(RATE_LIMIT_HEADERS), headerValue).nullable().optional(),
 });

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { END_OF_STREAM_MODES, type EndOfStreamMode } from './org';
-import { RATE_LIMIT_FORMS, type RateLimitForm } from './rate-limit';
+import { RATE_LIMIT_FORMS, RATE_LIMIT_KINDS, type RateLimitForm, type RateLimitKind } from './rate-limit';
 import { startSimulator } from './server';
 
 // `npm run simulator`: a local stand-in for api.atlassian.com for the demo. The keys it prints are the
@@ -33,6 +33,7 @@ const program = new Command('simulator')
   .addOption(new Option('--history-days <days>', 'days over which the history is spread').env('SIMULATOR_HISTORY_DAYS').argParser(nonNegative('history-days')).default(7))
   .addOption(new Option('--live-rate <eventsPerSecond>', 'new events per second per organization').env('SIMULATOR_LIVE_RATE').argParser(nonNegative('live-rate')).default(0.2))
   .addOption(new Option('--rate-limit <requestsPerMinute>', 'requests per minute per key').env('SIMULATOR_RATE_LIMIT').argParser(integer('rate-limit')).default(60_000))
+  .addOption(new Option('--rate-limit-kind <kind>', 'how the limit is counted: per clock minute, or a bucket that refills evenly').choices(RATE_LIMIT_KINDS).default('fixed-window'))
   .addOption(new Option('--rate-limit-form <form>', 'how 429 responses say when to retry').choices(RATE_LIMIT_FORMS).default('retry-after-seconds'))
   .addOption(new Option('--end-of-stream <mode>', 'how the end of the stream is reported').choices(END_OF_STREAM_MODES).default('empty-then-null'))
   .addOption(new Option('--cursor-ttl-ms <ms>', 'refuse cursors older than this (default: never)').argParser(integer('cursor-ttl-ms')))
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     historyDays: number;
     liveRate: number;
     rateLimit: number;
+    rateLimitKind: RateLimitKind;
     rateLimitForm: RateLimitForm;
     endOfStream: EndOfStreamMode;
     cursorTtlMs?: number;
@@ -62,7 +64,7 @@ async function main(): Promise<void> {
     orgs: [...Array.from({ length: opts.orgs }, () => ({})), { hasGuard: false }],
     history: { count: opts.history, spanMs: opts.historyDays * 24 * 3_600_000 },
     liveEventsPerSecond: opts.liveRate,
-    rateLimit: { requestsPerMinute: opts.rateLimit, form: opts.rateLimitForm },
+    rateLimit: { kind: opts.rateLimitKind, requestsPerMinute: opts.rateLimit, form: opts.rateLimitForm },
     endOfStream: opts.endOfStream,
     cursorTtlMs: opts.cursorTtlMs ?? null,
     controlToken: opts.controlToken,

@@ -5,7 +5,7 @@ import { apiError, handleApi, json, MAX_PAGE_LIMIT, routeOf, type ApiResponse } 
 import { handleControl, isControlPath } from './control';
 import type { FaultKind, FaultRates, QueuedFault } from './faults';
 import type { EndOfStreamMode, HistoryOptions } from './org';
-import type { RateLimitSettings } from './rate-limit';
+import { MINUTE_MS, type RateLimitSettings } from './rate-limit';
 import { SimulatorState, type AddEventsInput, type KeyState, type OrgInfo, type OrgSpec, type RequestCounts } from './state';
 
 export interface SimulatorOptions {
@@ -59,6 +59,8 @@ export interface RunningSimulator {
   eventIds(orgId: string): string[];
   /** How many requests were answered with 429. */
   rateLimitedCount(): number;
+  /** The most requests the rate limit answers to one key over a run of this long that starts on a window boundary. */
+  allowedRequests(durationMs: number): number;
   /** How many requests got each injected fault (rates and queued). */
   injectedFaults(): Partial<Record<FaultKind, number>>;
 }
@@ -98,7 +100,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       endOfStream: options.endOfStream ?? 'empty-then-null',
       cursorTtlMs: options.cursorTtlMs ?? null,
       maxPageSize: options.maxPageSize ?? MAX_PAGE_LIMIT,
-      rateLimit: { requestsPerMinute: 60_000, form: 'retry-after-seconds', ...options.rateLimit },
+      rateLimit: { kind: 'fixed-window', requestsPerMinute: 60_000, windowMs: MINUTE_MS, form: 'retry-after-seconds', ...options.rateLimit },
       faults: options.faults ?? {},
       now: options.now ?? Date.now,
     });
@@ -136,6 +138,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     resetRequestCounts: () => s.resetRequestCounts(),
     eventIds: (orgId) => s.org(orgId)?.log.ids() ?? [],
     rateLimitedCount: () => s.rateLimiter.refused,
+    allowedRequests: (durationMs) => s.rateLimiter.allowedRequests(durationMs),
     injectedFaults: () => s.faults.injectedCounts(),
   };
 }

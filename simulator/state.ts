@@ -3,7 +3,7 @@ import { CursorCodec } from './cursor';
 import { FaultInjector, NO_FAULTS, type FaultRates, type QueuedFault } from './faults';
 import { SimulatedOrg, type EndOfStreamMode, type HistoryOptions } from './org';
 import { Random, seedFrom } from './prng';
-import { RateLimiter, type RateLimitSettings } from './rate-limit';
+import { rateLimitProblem, RateLimiter, type RateLimitSettings } from './rate-limit';
 
 export const KEY_STATES = ['valid', 'expired', 'missing-scope'] as const;
 /** `expired` plays the 401 errors-form answer, `missing-scope` the gateway's 401 "scope does not match". */
@@ -91,6 +91,8 @@ export class SimulatorState {
     this.#seed = options.seed;
     this.cursorTtlMs = options.cursorTtlMs;
     this.maxPageSize = options.maxPageSize;
+    const problem = rateLimitProblem(options.rateLimit);
+    if (problem) throw new SimulatorInputError(problem);
     this.rateLimiter = new RateLimiter(options.rateLimit);
     this.faults = new FaultInjector(options.seed);
     this.faults.setRates({ ...NO_FAULTS, ...options.faults });
@@ -141,7 +143,10 @@ export class SimulatorState {
   }
 
   setRateLimit(settings: Partial<RateLimitSettings>): void {
-    this.rateLimiter.settings = { ...this.rateLimiter.settings, ...settings };
+    const merged = { ...this.rateLimiter.settings, ...settings };
+    const problem = rateLimitProblem(merged);
+    if (problem) throw new SimulatorInputError(problem);
+    this.rateLimiter.settings = merged;
     this.rateLimiter.reset();
   }
 

@@ -1,8 +1,11 @@
 import { MAX_RATE_LIMIT_DELAY_MS } from '../atlassian/retry-delay';
 import type { Database } from './database';
+import { paceAfter } from './pace-plan';
+import { RefillRate } from './refill-rate';
 
 /** No slot or window is written further ahead than the longest wait any header may ask for. */
-const HOLD_AT_MOST = `make_interval(secs => ${MAX_RATE_LIMIT_DELAY_MS / 1000})`;
+const HOLD_AT_MOST_S = MAX_RATE_LIMIT_DELAY_MS / 1000;
+const HOLD_AT_MOST = `make_interval(secs => ${HOLD_AT_MOST_S})`;
 /**
  * A row that says more (a slot may be taken up to a spacing past the hold) was written by an older release from a
  * nonsense header, such as a reset read as the year 3600: it is read as "now", so the organization heals at once.
@@ -22,27 +25,39 @@ export const budgetOf = (source: { apiBaseUrl: string; organizationId: string })
 /**
  * Paces the requests of each organization by the rate-limit headers, with the pace kept in PostgreSQL so that every
  * worker and every source of the organization shares it. A request takes the next slot (one statement); a response
- * spreads what remains of the window evenly over the time left in it, so a backfill runs at the allowed rate without
- * running into 429s. A 429 pushes every later slot past the wait it asked for.
+ * spreads what remains of the window, and what the limiter is seen to give back meanwhile, evenly over the time left
+ * in it, so a backfill runs at the allowed rate of a fixed window or a token bucket alike without running into 429s.
+ * A 429 pushes every later slot past the wait it asked for.
  */
 export class ApiPacer {
+  /** Per budget, the slots this process took: each request's number in the order they go out. */
+  readonly #taken = new Map<string, number>();
+  /** Per budget, when (epoch ms) the slot after the last one this process took is free. */
+  readonly #freeAtMs = new Map<string, number>();
+  readonly #refill = new RefillRate();
+
   constructor(private readonly db: Database) {}
 
   /**
    * The slot of the next request: how long to wait for it. A slot further away than `maxWaitMs` is not taken (taking
    * it would push every later slot back for a request that will not be made); the caller waits elsewhere and asks again.
    */
-  async takeSlot(budget: string, maxWaitMs: number): Promise<{ waitMs: number; taken: boolean }> {
+  async takeSlot(budget: string, maxWaitMs: number): Promise<{ waitMs: number; taken: boolean; sequence?: number }> {
     for (;;) {
       // The slot is max(next, now); the one after it follows by the spacing, while the window it was computed for lasts.
-      const { rows: taken } = await this.db.query<{ wait_ms: number }>(
+      const { rows: taken } = await this.db.query<{ wait_ms: number; free_in_ms: number }>(
         `WITH slot AS (SELECT budget, GREATEST(${NEXT_REQUEST_AT}, now()) AS at FROM api_pacing WHERE budget = $1 FOR UPDATE)
          UPDATE api_pacing p SET next_request_at = slot.at + CASE WHEN now() < p.spacing_until AND p.spacing_until <= ${POISONED} THEN p.spacing ELSE interval '0' END
            FROM slot WHERE p.budget = slot.budget AND slot.at <= now() + make_interval(secs => $2::float8 / 1000)
-         RETURNING extract(epoch FROM slot.at - now())::float8 * 1000 AS wait_ms`,
+         RETURNING extract(epoch FROM slot.at - now())::float8 * 1000 AS wait_ms, extract(epoch FROM p.next_request_at - now())::float8 * 1000 AS free_in_ms`,
         [budget, maxWaitMs],
       );
-      if (taken.length > 0) return { waitMs: taken[0].wait_ms, taken: true };
+      if (taken.length > 0) {
+        const sequence = (this.#taken.get(budget) ?? 0) + 1;
+        this.#taken.set(budget, sequence);
+        this.#freeAtMs.set(budget, Date.now() + taken[0].free_in_ms);
+        return { waitMs: taken[0].wait_ms, taken: true, sequence };
+      }
       const { rows: later } = await this.db.query<{ wait_ms: number }>(`SELECT extract(epoch FROM ${NEXT_REQUEST_AT} - now())::float8 * 1000 AS wait_ms FROM api_pacing WHERE budget = $1`, [
         budget,
       ]);
@@ -52,17 +67,26 @@ export class ApiPacer {
     }
   }
 
-  /** After a response: the slots that follow spend what remains by the time the window resets. */
-  async observe(budget: string, window: RateWindow): Promise<void> {
+  /**
+   * After a response to the request that took slot `sequence` (takeSlot's): the slots that follow spend what remains,
+   * and what the limiter is seen to give back meanwhile, by the time the window resets (pace-plan.ts).
+   */
+  async observe(budget: string, window: RateWindow, sequence = this.#taken.get(budget) ?? 0, nowMs = Date.now()): Promise<void> {
+    const plan = paceAfter({
+      remaining: window.remaining,
+      resetsInMs: Math.max(0, window.resetsAtMs - nowMs),
+      refillPerSecond: this.#refill.observe(budget, window, sequence, nowMs),
+      sentSince: Math.max(0, (this.#taken.get(budget) ?? 0) - sequence),
+      aheadMs: Math.max(0, (this.#freeAtMs.get(budget) ?? nowMs) - nowMs),
+    });
     await this.db.query(
-      `WITH hint AS (SELECT LEAST(to_timestamp($2::float8 / 1000), now() + ${HOLD_AT_MOST}) AS resets_at)
-       UPDATE api_pacing
-          SET spacing = make_interval(secs => GREATEST(extract(epoch FROM hint.resets_at - now()), 0) / GREATEST($3::float8, 1)),
-              spacing_until = hint.resets_at,
-              next_request_at = CASE WHEN $3::float8 <= 0 THEN GREATEST(${NEXT_REQUEST_AT}, hint.resets_at) ELSE ${NEXT_REQUEST_AT} END
-         FROM hint
+      `UPDATE api_pacing
+          SET spacing = make_interval(secs => LEAST($2::float8 / 1000, ${HOLD_AT_MOST_S})),
+              spacing_until = now() + make_interval(secs => LEAST($3::float8 / 1000, ${HOLD_AT_MOST_S})),
+              next_request_at = CASE WHEN $4::float8 IS NULL THEN ${NEXT_REQUEST_AT}
+                                     ELSE GREATEST(${NEXT_REQUEST_AT}, now() + make_interval(secs => LEAST($4::float8 / 1000, ${HOLD_AT_MOST_S}))) END
         WHERE budget = $1`,
-      [budget, window.resetsAtMs, window.remaining],
+      [budget, plan.spacingMs, plan.spacingForMs, plan.holdMs],
     );
   }
 

@@ -103,6 +103,13 @@ describe('a rate-limit window from the headers of a success', () => {
     expect(rateLimitWindow('5', '2023-10-11T12:00:00Z', NOW)).toEqual({});
   });
 
+  it('reads a minute-precision Reset that names the minute just begun as a window that reset, not one a minute away', () => {
+    const turned = Date.UTC(2023, 9, 11, 12, 35, 0, 300);
+    expect(rateLimitWindow('0', '2023-10-11T12:35Z', turned)).toEqual({});
+    // Later in the minute it names, it is that minute's end, as before.
+    expect(rateLimitWindow('0', '2023-10-11T12:35Z', turned + 5_000)).toEqual({ window: { remaining: 0, resetsAtMs: Date.parse('2023-10-11T12:36:00Z') } });
+  });
+
   it.each([
     ['2.5', '30', /X-RateLimit-Remaining "2.5" is not a whole number/],
     ['1e20', '30', /X-RateLimit-Remaining "1e20"/],

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApiPacer } from '../../store/api-pacing';
 import type { Database } from '../../store/database';
-import { openTestDatabase } from '../../harness/sources';
+import { eventually, openTestDatabase } from '../../harness/sources';
 
 const MAX_WAIT_MS = 30_000;
 
@@ -26,14 +26,14 @@ describe("an organization's shared request pace", () => {
     const org = `pacing-${randomUUID()}`;
     const pacer = new ApiPacer(db);
     const otherWorker = new ApiPacer(otherWorkersDb);
-    expect(await pacer.takeSlot(org, MAX_WAIT_MS)).toEqual({ waitMs: 0, taken: true });
+    expect(await pacer.takeSlot(org, MAX_WAIT_MS)).toMatchObject({ waitMs: 0, taken: true });
     // 4 requests left for the next 8 s: one every 2 s.
     await pacer.observe(org, { remaining: 4, resetsAtMs: Date.now() + 8_000 });
     near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 0);
     near((await otherWorker.takeSlot(org, MAX_WAIT_MS)).waitMs, 2_000);
     near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 4_000);
     // Another organization has a pace of its own.
-    expect(await pacer.takeSlot(`pacing-${randomUUID()}`, MAX_WAIT_MS)).toEqual({ waitMs: 0, taken: true });
+    expect(await pacer.takeSlot(`pacing-${randomUUID()}`, MAX_WAIT_MS)).toMatchObject({ waitMs: 0, taken: true });
   });
 
   it('forgets the spacing of a window once it has reset', async () => {
@@ -42,7 +42,12 @@ describe("an organization's shared request pace", () => {
     await pacer.takeSlot(org, MAX_WAIT_MS);
     // 1 request left for 1 s: a second one would wait the second out, but only within that window.
     await pacer.observe(org, { remaining: 1, resetsAtMs: Date.now() + 1_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await eventually(
+      () => db.query<{ over: boolean }>('SELECT now() >= spacing_until AS over FROM api_pacing WHERE budget = $1', [org]),
+      ({ rows }) => rows[0].over,
+      5_000,
+      50,
+    );
     near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 0);
     near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 0);
   });
@@ -64,6 +69,23 @@ describe("an organization's shared request pace", () => {
     const afterLimit = await pacer.takeSlot(org, MAX_WAIT_MS);
     expect(afterLimit.taken).toBe(false);
     near(afterLimit.waitMs, 45_000);
+  });
+
+  it('once the limiter is seen to refill, waits for the next request to come back when nothing remains, not for the reset', async () => {
+    const org = `pacing-${randomUUID()}`;
+    const pacer = new ApiPacer(db);
+    await pacer.takeSlot(org, MAX_WAIT_MS);
+    // Ten requests over ten seconds left Remaining where it was: about one a second comes back.
+    const t = Date.now() - 10_000;
+    for (let i = 0; i < 10; i++) await pacer.observe(org, { remaining: 1, resetsAtMs: t + 60_000 }, i + 1, t + i * 1_000);
+    await pacer.observe(org, { remaining: 0, resetsAtMs: t + 60_000 }, 11, t + 10_000);
+    near((await pacer.takeSlot(org, MAX_WAIT_MS)).waitMs, 1_000);
+
+    // The same answers with Remaining falling by each request: a fixed window, which only the reset refills.
+    const fixed = `pacing-${randomUUID()}`;
+    await pacer.takeSlot(fixed, MAX_WAIT_MS);
+    for (let i = 0; i <= 10; i++) await pacer.observe(fixed, { remaining: 10 - i, resetsAtMs: t + 60_000 }, i + 1, t + i * 1_000);
+    near((await pacer.takeSlot(fixed, MAX_WAIT_MS)).waitMs, 50_000);
   });
 
   it('heals a pace that an older release poisoned with a reset centuries away', async () => {

@@ -66,6 +66,8 @@ describe('malformed control requests', () => {
     ['an unknown fault kind', 'POST', '/faults/next', { kind: 'meteor' }, /^kind: /],
     ['a zero rate limit', 'PUT', '/rate-limit', { requestsPerMinute: 0 }, /^requestsPerMinute: /],
     ['an unknown 429 form', 'PUT', '/rate-limit', { form: 'smoke-signals' }, /^form: /],
+    ['an unknown limiter', 'PUT', '/rate-limit', { kind: 'leaky-faucet' }, /^kind: /],
+    ['a window holding no whole number of requests', 'PUT', '/rate-limit', { requestsPerMinute: 7, windowMs: 10_000 }, /whole number/],
     ['an unknown end-of-stream mode', 'PUT', '/orgs/ORG/end-of-stream', { mode: 'never' }, /^mode: /],
     ['a negative live rate', 'PUT', '/orgs/ORG/live-rate', { eventsPerSecond: -1 }, /^eventsPerSecond: /],
     ['a negative cursor TTL', 'PUT', '/cursor-ttl', { ttlMs: -5 }, /^ttlMs: /],
@@ -163,6 +165,11 @@ describe('what the control API steers', () => {
     const outcomes = await Promise.allSettled([client.validateKey(org.id), client.validateKey(org.id), client.validateKey(org.id)]);
     expect(outcomes.some((o) => o.status === 'rejected' && o.reason instanceof RateLimitedError)).toBe(true);
     expect((await control('PUT', '/rate-limit', { requestsPerMinute: 60_000 })).status).toBe(200);
+    expect((await control('PUT', '/rate-limit', { kind: 'token-bucket', requestsPerMinute: 6, windowMs: 10_000 })).status).toBe(200);
+    expect((await control('GET', '/state')).body.rateLimit).toMatchObject({ kind: 'token-bucket', requestsPerMinute: 6, windowMs: 10_000 });
+    await expect(client.validateKey(org.id)).resolves.toBeUndefined();
+    await expect(client.validateKey(org.id)).rejects.toBeInstanceOf(RateLimitedError);
+    expect((await control('PUT', '/rate-limit', { kind: 'fixed-window', requestsPerMinute: 60_000, windowMs: 60_000 })).status).toBe(200);
 
     expect((await control('PUT', `/orgs/${org.id}/end-of-stream`, { mode: 'links-absent' })).status).toBe(200);
     expect(simulator.orgs[0].endOfStream).toBe('links-absent');
