@@ -1,7 +1,7 @@
 # The worker image, in two stages: the build stage compiles the TypeScript and bundles the workflows (`npm run build`);
 # the runtime stage holds the production dependencies, that output and the migrations, so neither TypeScript nor
 # webpack runs in production. Scale out with `docker-compose up --scale worker=N`.
-# The Node version is the one of .node-version (test/foundation/node-version.test.ts keeps them equal).
+# The Node version is the one of .node-version (test/foundation/node-version.unit.test.ts keeps them equal).
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
