@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { describeDatabaseUrl } from '../../store/database';
 import { OperatorError } from '../../config/operator-error';
 import { startClusterTemporal, sqlServerOf, type ClusterTemporal } from './cluster-temporal';
 import { startClusterUi } from './cluster-ui';
-import { DATA_DIR, type LocalStack, portFromEnv, startSupervisedWorker } from './local-stack';
-import { assertDatabaseReachable, type RunningDatabase, startEmbeddedPostgres } from './postgres';
+import type { LocalStack } from './local-stack';
+import { assertDatabaseReachable, type RunningDatabase } from './postgres';
 import { assertPortFree } from './processes';
+import { startStackDatabase } from './stack-database';
+import { DATA_DIR, portFromEnv } from './stack-settings';
+import { startSupervisedWorker } from './supervised-worker';
 import { resolveClusterBinaries } from './temporal-binaries';
 import { TEMPORAL_SERVER_VERSION } from './temporal-versions';
 import type { WorkerSupervisor } from './worker-supervisor';
@@ -67,25 +69,11 @@ export async function startClusterStack(log: (line: string) => void, options: Cl
     const binaries = await resolveClusterBinaries(log);
 
     const env: Record<string, string> = { ...options.workerEnv };
-    let database: RunningDatabase | undefined;
-    if (options.databaseUrl) {
-      env.DATABASE_URL = options.databaseUrl;
-      log(`PostgreSQL: ${describeDatabaseUrl(env.DATABASE_URL)} (DATABASE_URL), with the temporal and temporal_visibility databases`);
-    } else {
-      database = await startEmbeddedPostgres({
-        dataDir: path.join(dataDir, 'pg'),
-        port: options.postgresPort ?? portFromEnv('POSTGRES_PORT', 54329),
-        logFile: path.join(logDir, 'postgres.log'),
-        database: 'audit',
-        durable: true,
-        supervise: log,
-      });
-      started.push({ name: 'PostgreSQL', stop: database.stop });
-      env.DATABASE_URL = database.url;
-      log(`PostgreSQL: embedded, data in ${path.join(dataDir, 'pg')}, ${describeDatabaseUrl(database.url)}`);
-    }
+    const { url, embedded: database } = await startStackDatabase({ databaseUrl: options.databaseUrl, dataDir, logDir, port: options.postgresPort, log });
+    if (database) started.push({ name: 'PostgreSQL', stop: database.stop });
+    env.DATABASE_URL = url;
 
-    log('Temporal: setting up the schema with temporal-sql-tool, starting the server');
+    log('Temporal: setting up the schema of the temporal and temporal_visibility databases with temporal-sql-tool, starting the server');
     const temporal = await startClusterTemporal({ binaries, sql: sqlServerOf(env.DATABASE_URL), port: temporalPort, namespace, stateDir: path.join(dataDir, 'temporal'), logDir, log });
     started.push({ name: 'Temporal server', stop: temporal.stop });
     env.TEMPORAL_ADDRESS = temporal.address;
