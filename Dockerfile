@@ -48,5 +48,5 @@ EXPOSE 9464 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.HEALTH_PORT}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The operator CLI runs from the same image: `docker-compose run --rm worker node dist/cli/main.js list`.
-# The flags are WORKER_HEAP_FLAGS of scripts/stack/local-stack.ts (test/foundation/production-build.test.ts runs this CMD).
+# The flags are WORKER_HEAP_FLAGS of scripts/stack/supervised-worker.ts (test/foundation/production-build.test.ts runs this CMD).
 CMD ["node", "--max-semi-space-size=64", "dist/workers/main.js"]
