@@ -10,6 +10,7 @@ import { assertPortFree } from './processes';
 import { resolveSeaweedfs } from './seaweedfs-binary';
 import { ensureSearchAttributes } from './search-attributes';
 import { startStackDatabase } from './stack-database';
+import { StartedParts } from './started-parts';
 import { DATA_DIR, portFromEnv } from './stack-settings';
 import { startSupervisedWorker } from './supervised-worker';
 import { resolveTemporalCli } from './temporal-cli';
@@ -25,8 +26,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-type Stoppable = { name: string; stop(): Promise<void> };
-
 /**
  * Temporal (the dev server unless TEMPORAL_ADDRESS names one), PostgreSQL (embedded unless DATABASE_URL is set), the
  * local S3 server when asked for, and one worker process. Returns the environment that operator scripts need to reach
@@ -34,13 +33,7 @@ type Stoppable = { name: string; stop(): Promise<void> };
  */
 export async function startLocalStack(log: (line: string) => void, extraEnv: Record<string, string> = {}, options: { localS3?: boolean } = {}): Promise<LocalStack> {
   mkdirSync(LOG_DIR, { recursive: true });
-  const started: Stoppable[] = [];
-  const stop = async () => {
-    for (const part of started.reverse()) {
-      log(`stopping ${part.name}`);
-      await part.stop().catch((err: Error) => log(`  ${part.name}: ${err.message}`));
-    }
-  };
+  const started = new StartedParts(log);
   try {
     const env: Record<string, string> = { ...extraEnv };
     let uiUrl: string | undefined;
@@ -60,7 +53,7 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
     if (process.env.DATABASE_URL) await assertDatabaseReachable(process.env.DATABASE_URL);
 
     const database = await startStackDatabase({ databaseUrl: process.env.DATABASE_URL || undefined, dataDir: DATA_DIR, logDir: LOG_DIR, log });
-    if (database.embedded) started.push({ name: 'PostgreSQL', stop: database.embedded.stop });
+    if (database.embedded) started.add('PostgreSQL', database.embedded.stop);
     env.DATABASE_URL = database.url;
 
     if (!devServer) {
@@ -80,7 +73,7 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
         namespace,
         supervise: log,
       });
-      started.push({ name: 'Temporal dev server', stop: server.stop });
+      started.add('Temporal dev server', server.stop);
       env.TEMPORAL_ADDRESS = server.address;
       uiUrl = server.uiUrl;
       // Slack notices link to the source's workflow there.
@@ -92,15 +85,15 @@ export async function startLocalStack(log: (line: string) => void, extraEnv: Rec
     let localS3: LocalS3 | undefined;
     if (s3) {
       localS3 = await startLocalS3(s3.weedPath, path.join(DATA_DIR, 's3'), path.join(LOG_DIR, 's3.log'), s3.port, log);
-      started.push({ name: 'S3 server', stop: localS3.server.stop });
+      started.add('S3 server', localS3.server.stop);
       log(`S3: SeaweedFS at ${localS3.server.endpoint} (region ${localS3.server.region}, path-style), objects in ${localS3.dataDir}, keys in ${localS3.keysFile}`);
     }
 
     const worker = await startSupervisedWorker(env, path.join(LOG_DIR, 'worker.log'), log);
-    started.push({ name: 'worker', stop: () => worker.stop() });
-    return { env, uiUrl, s3: localS3, stop };
+    started.add('worker', () => worker.stop());
+    return { env, uiUrl, s3: localS3, stop: started.stop };
   } catch (err) {
-    await stop();
+    await started.stop();
     throw err;
   }
 }
