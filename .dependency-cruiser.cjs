@@ -62,6 +62,13 @@ module.exports = {
     forbid('product-code-imports-no-test-code', 'Tests and benchmarks stand outside the product.', '^(contract|atlassian|store|alerts|detections|outputs|observability|activities|workflows|workers|cli|scripts|config|simulator)/', '^(test|bench|harness)/'),
     forbid('benchmarks-import-no-tests', 'Benchmarks and tests share harness/; a benchmark never reaches into a test file.', '^(bench|harness)/', '^test/'),
     {
+      name: 'only-the-workflow-writes-source-settings',
+      comment: "A running source's settings have one writer, its workflow, through its settings activity: anyone else who wrote them would leave the workflow holding other values than PostgreSQL.",
+      severity: 'error',
+      from: { pathNot: '^(activities/source-state|store/source-settings)\\.ts$' },
+      to: { path: '^store/source-settings\\.ts$' },
+    },
+    {
       name: 'only-the-demo-runs-the-simulator',
       comment: 'The API simulator is a stand-in for Atlassian: the demo starts it, the product never calls it.',
       severity: 'error',

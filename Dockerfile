@@ -1,7 +1,7 @@
 # The worker image, in two stages: the build stage compiles the TypeScript and bundles the workflows (`npm run build`);
 # the runtime stage holds the production dependencies, that output and the migrations, so neither TypeScript nor
 # webpack runs in production. Scale out with `docker-compose up --scale worker=N`.
-# The Node version is the one of .node-version (test/foundation/node-version.test.ts keeps them equal).
+# The Node version is the one of .node-version (test/foundation/node-version.unit.test.ts keeps them equal).
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
@@ -48,5 +48,5 @@ EXPOSE 9464 8081
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.HEALTH_PORT}/readyz`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The operator CLI runs from the same image: `docker-compose run --rm worker node dist/cli/main.js list`.
-# The flags are WORKER_HEAP_FLAGS of scripts/stack/local-stack.ts (test/foundation/production-build.test.ts runs this CMD).
+# The flags are WORKER_HEAP_FLAGS of scripts/stack/supervised-worker.ts (test/foundation/production-build.test.ts runs this CMD).
 CMD ["node", "--max-semi-space-size=64", "dist/workers/main.js"]

@@ -1,5 +1,5 @@
 # The three entry points of the README. Each installs what is missing first.
-.PHONY: install node tools build test demo up lint bench reset
+.PHONY: install node tools build check test demo up lint bench reset
 
 # Every target runs on the Node of .node-version (the image's too), fetched once into the per-user cache and put first
 # on PATH, so npm ci, tsc, jest and the workers it spawns all run on it, whatever Node the machine has.
@@ -20,6 +20,13 @@ $(NPM_STAMP): package.json package-lock.json .node-version | node
 
 tools:
 	@scripts/stack/install-debian-packages.sh
+
+# The fast inner loop: types, lint, the import rules and the unit tier (test/**/*.unit.test.ts), no server started.
+check: install
+	npx tsc --noEmit -p .
+	npx eslint .
+	npm run --silent lint:imports
+	npx jest --runInBand --config jest.unit.config.js
 
 test: install tools
 	npx tsc --noEmit -p .

@@ -2,13 +2,8 @@ import type { CarriedState } from '../contract/source-workflow';
 import type { Database } from '../store/database';
 import { loadSourceOrFail } from './ingest-page';
 import { loadCheckpoint } from '../store/checkpoints';
-import { SourceStatusValue, updateSource, updateSourceStatus } from '../store/sources';
-
-export interface SourceSettingsChange {
-  pollIntervalSeconds?: number;
-  silenceWindowSeconds?: number;
-  silenceAlertEnabled?: boolean;
-}
+import { writeSourceSettings, type SourceSettingsChange } from '../store/source-settings';
+import { SourceStatusValue, updateSourceStatus } from '../store/sources';
 
 /**
  * The state a source workflow starts from when it has none to carry: its settings and the checkpoint's counters,
@@ -40,7 +35,7 @@ export function createSourceStateActivities(db: Database) {
      * validating and before applying, so that a restarted workflow reads back what the running one used.
      */
     async saveSourceSettings({ sourceId, ...settings }: { sourceId: string } & SourceSettingsChange): Promise<void> {
-      await updateSource(db, sourceId, settings);
+      await writeSourceSettings(db, sourceId, settings);
     },
 
     async recordSourceStatus({ sourceId, status, reason }: { sourceId: string; status: SourceStatusValue; reason: string | null }): Promise<void> {

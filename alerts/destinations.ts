@@ -148,16 +148,6 @@ export async function sealClearDestinations(db: Database, cipher: CredentialCiph
   return sealed;
 }
 
-/** The destinations a source's notices go to: its own and the global ones. */
-export async function destinationsOf(q: Queryable, sourceId: string): Promise<Destination[]> {
-  const { rows } = await q.query<{ source_id: string | null; format: DestinationFormat; shown_url: string; kinds: AlertKind[] | null; min_severity: Severity; signed: boolean }>(
-    `SELECT source_id, format, shown_url, kinds, min_severity, signing_secret IS NOT NULL AS signed
-       FROM alert_destinations WHERE source_id = $1 OR source_id IS NULL ORDER BY source_id NULLS FIRST, format`,
-    [sourceId],
-  );
-  return rows.map((row) => ({ sourceId: row.source_id, format: row.format, shownUrl: row.shown_url, kinds: row.kinds, minSeverity: row.min_severity, signed: row.signed }));
-}
-
 /** A source's own destination as stored, with its sealed URL and signing secret (openDestinationUrl opens the URL). */
 export interface StoredDestination extends Omit<Destination, 'signed' | 'sourceId'> {
   sourceId: string;

@@ -4,7 +4,7 @@ import { copyFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { WORKER_HEAP_FLAGS, WORKER_NODE_FLAGS } from '../scripts/stack/local-stack';
+import { WORKER_HEAP_FLAGS, WORKER_NODE_FLAGS } from '../scripts/stack/supervised-worker';
 import { median, openBenchStack, type BenchStack } from './bench-environment';
 import { treeUsage } from './process-usage';
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { sourceWorkflowId } from '../contract/ids';
-import { WORKER_HEAP_FLAGS } from '../scripts/stack/local-stack';
+import { WORKER_HEAP_FLAGS } from '../scripts/stack/supervised-worker';
 import { JEMALLOC_PATH, jemallocInstalled, workerAllocatorEnv } from '../scripts/stack/worker-allocator';
 import type { Database } from '../store/database';
 import { countBackfilled, openBenchStack, runSourceCli } from './bench-environment';

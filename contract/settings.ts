@@ -44,8 +44,6 @@ export function backfillDaysProblem(days: unknown): string | undefined {
   return undefined;
 }
 
-/** A year, as regulations commonly ask; Atlassian itself keeps 180 days. */
-export const DEFAULT_RETENTION_DAYS = 365;
 /** Events go by whole months: a retention under a month would keep the same months as a month does. */
 export const MIN_RETENTION_DAYS = 30;
 export const MAX_RETENTION_DAYS = 3660;

@@ -1,13 +1,12 @@
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { freePort } from '../scripts/stack/processes';
 import { createThrowawayDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
 import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
-import { env, s3PidFile } from './env';
+import { env, loopbackOnlyNetwork, s3PidFile } from './env';
 import { startTestTemporal, stopProcessGroup, temporalPidFile } from './temporal';
 
 /**
@@ -50,11 +49,7 @@ export async function startTestStack({ migrate: migrateSchema = true } = {}): Pr
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_NAMESPACE: temporal.namespace,
     DATABASE_URL: database.url,
-    // Simulators and webhook receivers answer on http://127.0.0.1; each simulator allow-lists itself (harness/simulator.ts).
-    [ALLOW_INSECURE_LOOPBACK_HTTP_ENV]: 'true',
-    // The simulator and the webhook receivers listen on 127.0.0.1, allowed as an operator would allow a relay; the
-    // rest of loopback stays refused, so that tests of the outbound guard can aim at 127.0.0.2.
-    OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1/32,::1/128',
+    ...loopbackOnlyNetwork,
   });
 }
 

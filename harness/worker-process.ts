@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV, ALLOWED_BASE_URLS_ENV } from '../config/api-base-urls';
 import path from 'node:path';
-import { WORKER_NODE_FLAGS } from '../scripts/stack/local-stack';
+import { WORKER_NODE_FLAGS } from '../scripts/stack/supervised-worker';
 import { env, requiredEnv } from './env';
 import { testCredentialsKey } from './sources';
 import { workerAllocatorEnv } from '../scripts/stack/worker-allocator';

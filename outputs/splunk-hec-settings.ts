@@ -70,16 +70,6 @@ export const splunkHecSettingsSchema = z.strictObject({
 
 export type SplunkHecSettings = z.output<typeof splunkHecSettingsSchema>;
 
-/** Why these settings cannot be used, in one line naming the setting, or undefined when they can. */
-export function splunkHecSettingsProblem(input: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  try {
-    parseSplunkHecSettings(input, env);
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
-}
-
 /**
  * The settings with their defaults, or an OperatorError of one line. http:// would send the token in clear: it is
  * refused except to loopback under the development setting, as for the Atlassian API.

@@ -84,11 +84,6 @@ const addKeyBody = z.strictObject({ state: z.enum(KEY_STATES).default('valid'), 
 const expireKeyBody = z.strictObject({ key: z.string().min(1) });
 const emptyBody = z.strictObject({});
 
-export type AddEventsBody = z.infer<typeof addEventsBody>;
-export type FaultsBody = z.infer<typeof faultsBody>;
-export type FailNextBody = z.input<typeof failNextBody>;
-export type RateLimitBody = z.infer<typeof rateLimitBody>;
-
 type Handler = (state: SimulatorState, params: string[], body: unknown) => unknown;
 
 interface Route {

@@ -106,10 +106,6 @@ async function writeSecrets(tx: Pick<Database, 'query'>, cipher: CredentialCiphe
   }
 }
 
-export async function removeSecret(db: Pick<Database, 'query'>, outputId: string, name: string): Promise<void> {
-  await db.query('DELETE FROM output_secrets WHERE output_id = $1 AND name = $2', [outputId, name]);
-}
-
 /** The output's secrets, opened: for the activity that sends, and nothing else. */
 export async function openOutputSecrets(db: Pick<Database, 'query'>, cipher: CredentialCipher, outputId: string): Promise<Record<string, string>> {
   const { rows } = await db.query<{ name: string; sealed: Buffer }>('SELECT name, sealed FROM output_secrets WHERE output_id = $1', [outputId]);

@@ -100,23 +100,21 @@ export async function updateSourceStatus(db: Database, id: string, status: Sourc
   await db.query('UPDATE sources SET status = $2, status_reason = $3, updated_at = now() WHERE id = $1', [id, status, reason]);
 }
 
+/**
+ * What the CLI owns on a source: its key, the key's expiry and the API's base URL. Its settings (interval, silence
+ * alarm) are not here: the source's workflow writes those (store/source-settings.ts).
+ */
 export async function updateSource(
   db: Database,
   id: string,
-  changes: Partial<Pick<SourceRecord, 'apiKeyCiphertext' | 'apiKeyExpiresAt' | 'apiBaseUrl' | 'pollIntervalSeconds' | 'silenceWindowSeconds' | 'silenceAlertEnabled'>>,
+  changes: Partial<Pick<SourceRecord, 'apiKeyCiphertext' | 'apiKeyExpiresAt' | 'apiBaseUrl'>>,
 ): Promise<void> {
-  const columns: Record<string, string> = {
-    apiKeyCiphertext: 'api_key_ciphertext',
-    apiBaseUrl: 'api_base_url',
-    apiKeyExpiresAt: 'api_key_expires_at',
-    pollIntervalSeconds: 'poll_interval_seconds',
-    silenceWindowSeconds: 'silence_window_seconds',
-    silenceAlertEnabled: 'silence_alert_enabled',
-  };
-  const entries = Object.entries(changes).filter(([, value]) => value !== undefined);
+  const columns = { apiKeyCiphertext: 'api_key_ciphertext', apiKeyExpiresAt: 'api_key_expires_at', apiBaseUrl: 'api_base_url' } as const;
+  // Named one by one, so that a caller passing more (a spread, a cast) cannot reach another column.
+  const entries = (Object.keys(columns) as (keyof typeof columns)[]).filter((key) => changes[key] !== undefined);
   if (entries.length === 0) return;
-  const assignments = entries.map(([key], i) => `${columns[key]} = $${i + 2}`).join(', ');
-  await db.query(`UPDATE sources SET ${assignments}, updated_at = now() WHERE id = $1`, [id, ...entries.map(([, value]) => value)]);
+  const assignments = entries.map((key, i) => `${columns[key]} = $${i + 2}`).join(', ');
+  await db.query(`UPDATE sources SET ${assignments}, updated_at = now() WHERE id = $1`, [id, ...entries.map((key) => changes[key])]);
 }
 
 /**

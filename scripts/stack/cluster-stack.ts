@@ -1,12 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { describeDatabaseUrl } from '../../store/database';
 import { OperatorError } from '../../config/operator-error';
 import { startClusterTemporal, sqlServerOf, type ClusterTemporal } from './cluster-temporal';
 import { startClusterUi } from './cluster-ui';
-import { DATA_DIR, type LocalStack, portFromEnv, startSupervisedWorker } from './local-stack';
-import { assertDatabaseReachable, type RunningDatabase, startEmbeddedPostgres } from './postgres';
+import type { LocalStack } from './local-stack';
+import { assertDatabaseReachable, type RunningDatabase } from './postgres';
 import { assertPortFree } from './processes';
+import { startStackDatabase } from './stack-database';
+import { StartedParts } from './started-parts';
+import { DATA_DIR, portFromEnv } from './stack-settings';
+import { startSupervisedWorker } from './supervised-worker';
 import { resolveClusterBinaries } from './temporal-binaries';
 import { TEMPORAL_SERVER_VERSION } from './temporal-versions';
 import type { WorkerSupervisor } from './worker-supervisor';
@@ -52,13 +55,7 @@ export async function startClusterStack(log: (line: string) => void, options: Cl
   const temporalPort = options.temporalPort ?? portFromEnv('TEMPORAL_PORT', 7233);
   const uiPort = options.uiPort ?? portFromEnv('TEMPORAL_UI_PORT', 8080);
   const namespace = process.env.TEMPORAL_NAMESPACE || 'default';
-  const started: { name: string; stop(): Promise<void> }[] = [];
-  const stop = async () => {
-    for (const part of started.reverse()) {
-      log(`stopping ${part.name}`);
-      await part.stop().catch((err: Error) => log(`  ${part.name}: ${err.message}`));
-    }
-  };
+  const started = new StartedParts(log);
   try {
     // What can fail without side effects first: ports, the database, the builds.
     await assertPortFree(temporalPort, 'Temporal frontend', 'TEMPORAL_PORT');
@@ -67,39 +64,25 @@ export async function startClusterStack(log: (line: string) => void, options: Cl
     const binaries = await resolveClusterBinaries(log);
 
     const env: Record<string, string> = { ...options.workerEnv };
-    let database: RunningDatabase | undefined;
-    if (options.databaseUrl) {
-      env.DATABASE_URL = options.databaseUrl;
-      log(`PostgreSQL: ${describeDatabaseUrl(env.DATABASE_URL)} (DATABASE_URL), with the temporal and temporal_visibility databases`);
-    } else {
-      database = await startEmbeddedPostgres({
-        dataDir: path.join(dataDir, 'pg'),
-        port: options.postgresPort ?? portFromEnv('POSTGRES_PORT', 54329),
-        logFile: path.join(logDir, 'postgres.log'),
-        database: 'audit',
-        durable: true,
-        supervise: log,
-      });
-      started.push({ name: 'PostgreSQL', stop: database.stop });
-      env.DATABASE_URL = database.url;
-      log(`PostgreSQL: embedded, data in ${path.join(dataDir, 'pg')}, ${describeDatabaseUrl(database.url)}`);
-    }
+    const { url, embedded: database } = await startStackDatabase({ databaseUrl: options.databaseUrl, dataDir, logDir, port: options.postgresPort, log });
+    if (database) started.add('PostgreSQL', database.stop);
+    env.DATABASE_URL = url;
 
-    log('Temporal: setting up the schema with temporal-sql-tool, starting the server');
+    log('Temporal: setting up the schema of the temporal and temporal_visibility databases with temporal-sql-tool, starting the server');
     const temporal = await startClusterTemporal({ binaries, sql: sqlServerOf(env.DATABASE_URL), port: temporalPort, namespace, stateDir: path.join(dataDir, 'temporal'), logDir, log });
-    started.push({ name: 'Temporal server', stop: temporal.stop });
+    started.add('Temporal server', temporal.stop);
     env.TEMPORAL_ADDRESS = temporal.address;
     env.TEMPORAL_NAMESPACE = namespace;
     log(`Temporal: server v${TEMPORAL_SERVER_VERSION} at ${temporal.address} on PostgreSQL, log in ${path.join(logDir, 'temporal-server.log')}`);
 
     const ui = await startClusterUi({ uiServer: binaries.uiServer, temporalAddress: temporal.address, port: uiPort, stateDir: path.join(dataDir, 'temporal'), logDir, log });
-    started.push({ name: 'Temporal Web UI', stop: ui.stop });
+    started.add('Temporal Web UI', ui.stop);
     // Slack notices link to the source's workflow there.
     env.TEMPORAL_UI_URL = ui.url;
 
     // The first worker migrates the audit database; the others start once it has, side by side. All stop together.
     const workers: WorkerSupervisor[] = [];
-    started.push({ name: options.workers === 1 ? 'worker' : `${options.workers} workers`, stop: async () => void (await Promise.all(workers.map((w) => w.stop()))) });
+    started.add(options.workers === 1 ? 'worker' : `${options.workers} workers`, async () => void (await Promise.all(workers.map((w) => w.stop()))));
     const workerName = (i: number) => (options.workers === 1 ? 'worker' : `worker ${i + 1}`);
     const workerLog = (i: number) => path.join(logDir, options.workers === 1 ? 'worker.log' : `worker-${i + 1}.log`);
     workers.push(await startSupervisedWorker(env, workerLog(0), log, workerName(0)));
@@ -109,9 +92,9 @@ export async function startClusterStack(log: (line: string) => void, options: Cl
     }
     const failed = (await Promise.allSettled(starting)).find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    return { env, uiUrl: ui.url, stop, temporal, workers, database };
+    return { env, uiUrl: ui.url, stop: started.stop, temporal, workers, database };
   } catch (err) {
-    await stop();
+    await started.stop();
     throw err;
   }
 }

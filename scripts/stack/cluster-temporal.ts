@@ -75,7 +75,7 @@ async function freePortBelowEphemeral(taken: Set<string>): Promise<number> {
 
 /**
  * The same environment variable names as the temporalio/server image in docker-compose.yml reads (the config file
- * scripts/stack/temporal/server/cluster.yaml uses them); test/foundation/compose-lockstep.test.ts holds them equal.
+ * scripts/stack/temporal/server/cluster.yaml uses them); test/foundation/compose-lockstep.unit.test.ts holds them equal.
  */
 export function serverEnvironment(sql: SqlServer, frontendPort: number, ports: Record<string, string>): Record<string, string> {
   return {

@@ -1,10 +1,14 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../../config/api-base-urls';
 import { OperatorError, runMain } from '../../config/operator-error';
 import { startSimulator } from '../../simulator/server';
 import { sourceWorkflowId } from '../../contract/ids';
-import { demoCredentialsKey, portFromEnv, PROJECT_ROOT, startLocalStack, untilInterrupted } from './local-stack';
+import { startLocalStack } from './local-stack';
+import { DATA_DIR, portFromEnv, PROJECT_ROOT } from './stack-settings';
+import { untilInterrupted } from './until-interrupted';
 import { assertPortFree } from './processes';
 import { listBucketCommand, wantsLocalS3 } from './local-s3';
 import { DEMO_BUCKET, demoOutput } from './demo-output';
@@ -92,3 +96,14 @@ runMain(async () => {
     log('stopped');
   }
 });
+
+/** The demo's own credentials key, created once: the demo must run with no setup, production sets CREDENTIALS_KEY. */
+function demoCredentialsKey(): string {
+  const file = path.join(DATA_DIR, 'credentials.key');
+  if (!existsSync(file)) {
+    mkdirSync(DATA_DIR, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  }
+  chmodSync(file, 0o600);
+  return readFileSync(file, 'utf8').trim();
+}

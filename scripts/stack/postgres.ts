@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { describeDatabaseUrl } from '../../store/database';
 import { RestartBackoff } from './worker-supervisor';
-import { assertPortFree } from './processes';
+import { assertPortFree, signalWhenThisProcessDies } from './processes';
 import { OperatorError } from '../../config/operator-error';
 import { assertDataFolderReachable, ensureReachableBinaries } from './postgres-access';
 
@@ -108,6 +108,9 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     }, delayMs);
   const superviseServer = () => {
     const startedAt = Date.now();
+    // A fast shutdown when whatever started it dies without stopping it, rather than a server holding its port.
+    const pid = serverProcess()?.pid;
+    if (pid !== undefined) signalWhenThisProcessDies(pid, 'SIGINT');
     serverProcess()?.once('exit', (code, signal) => {
       const say = options.supervise;
       if (stopping || !say) return;

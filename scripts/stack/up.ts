@@ -1,7 +1,8 @@
 import { parseCredentialKeys } from '../../store/credentials';
 import { loadEnvironment } from '../../config/environment';
 import { OperatorError, runMain } from '../../config/operator-error';
-import { startLocalStack, untilInterrupted } from './local-stack';
+import { startLocalStack } from './local-stack';
+import { untilInterrupted } from './until-interrupted';
 import { wantsLocalS3 } from './local-s3';
 import { ALLOWED_NETWORKS_SETTING, environmentPolicy, refusalOf } from '../../config/outbound-guard';
 import { startClusterStack, workersFromEnv } from './cluster-stack';

@@ -6,6 +6,7 @@ import type { SourceRecord } from '../../store/sources';
 import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import type { RunningSimulator } from '../../simulator/server';
 import { silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids';
+import { silenceWatchdogQuery } from '../../contract/alert-messages';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { sourceWorkflow } from '../../workflows/source-workflow';
 import { env, requiredEnv } from '../../harness/env';
@@ -13,7 +14,7 @@ import { createTestSource, eventually, testActivities } from '../../harness/sour
 import { startTestTemporal, stopProcessGroup, temporalPidFile } from '../../harness/temporal';
 import { connectClient, withWorker } from '../../harness/worker';
 import { WorkerProcess } from '../../harness/worker-process';
-import { alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, runIdsOf, sleep, useAlertFixture } from './alert-test-kit';
+import { alertsOf, keepEventsFlowing, lastEventPersistedAt, noticesAbout, routeAlertsTo, runIdsOf, useAlertFixture } from './alert-test-kit';
 import { WebhookReceiver } from '../../harness/webhook-receiver';
 
 const INTERVAL_S = 10;
@@ -48,9 +49,13 @@ describe('one alert per silence, whatever happens to the workflows, the worker o
     return alert;
   }
 
-  /** Still exactly one alert and one notice after a while; then events resolve it and the resolution is delivered once. */
+  /**
+   * Still exactly one alert once the watchdog holds it as open (from then on it opens none); then events resolve it
+   * and the resolution is delivered once.
+   */
   async function expectNoDuplicateThenResolution(handle: WorkflowHandle, source: SourceRecord, path: string, alertId: number, orgIndex: number) {
-    await sleep(3_000);
+    const watchdog = handle.client.getHandle(silenceWatchdogWorkflowId(sourceWorkflowId(source.name)));
+    await eventually(() => watchdog.query(silenceWatchdogQuery), (view) => view.alertOpen && view.deadline === null);
     expect(await alertsOf(db, source.id)).toHaveLength(1);
     simulator.addEvents(simulator.orgs[orgIndex].id, { count: 2 });
     await handle.signal(pollNowSignal);
@@ -77,17 +82,15 @@ describe('one alert per silence, whatever happens to the workflows, the worker o
       const runsBeforeSilence = (await runIdsOf(client, sourceWorkflowId(source.name))).length;
 
       // Silence, with more continue-as-new of both inside the window.
-      await handle.signal(pollNowSignal);
-      await sleep(1_000);
-      await handle.signal(pollNowSignal);
+      await pollNowAndWait(handle);
+      await pollNowAndWait(handle);
       const alert = await expectOneTimelyAlert(source, path, quietSince, windowSeconds, 30_000);
       expect((await runIdsOf(client, sourceWorkflowId(source.name))).length).toBeGreaterThan(runsBeforeSilence);
       expect((await runIdsOf(client, silenceWatchdogWorkflowId(sourceWorkflowId(source.name)))).length).toBeGreaterThan(3);
 
       // And after the alert: the next runs find it open and raise no second one.
-      await handle.signal(pollNowSignal);
-      await sleep(1_000);
-      await handle.signal(pollNowSignal);
+      await pollNowAndWait(handle);
+      await pollNowAndWait(handle);
       await expectNoDuplicateThenResolution(handle, source, path, alert.id, 0);
       await handle.terminate('test done');
     });
@@ -105,8 +108,8 @@ describe('one alert per silence, whatever happens to the workflows, the worker o
       await eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting');
       const quietSince = (await lastEventPersistedAt(db, source.id))!.getTime();
 
+      // kill() returns once the process is gone: the new worker is the only one on the queue.
       await worker.kill();
-      await sleep(1_000);
       worker = new WorkerProcess(taskQueue);
       await worker.ready();
       expect(Date.now() - quietSince).toBeLessThan(windowSeconds * 1000);
@@ -137,6 +140,13 @@ describe('one alert per silence, whatever happens to the workflows, the worker o
     });
   });
 });
+
+/** Asks for a poll and returns once it was made: each one is a cycle, so two of them end a run of maxCyclesPerRun: 2. */
+async function pollNowAndWait(handle: WorkflowHandle): Promise<void> {
+  const { pagesFetched } = await handle.query(statusQuery);
+  await handle.signal(pollNowSignal);
+  await eventually(() => handle.query(statusQuery), (s) => s.pagesFetched > pagesFetched);
+}
 
 /** Stops the run's dev server and starts it again on the same port and database file; the pid file follows. */
 async function restartTemporal(): Promise<void> {

@@ -9,7 +9,7 @@ import { countEvents, createTestSource, eventually, openTestDatabase, testCreden
 import { connectClient } from '../../harness/worker';
 import { WorkerProcess } from '../../harness/worker-process';
 import { env } from '../../harness/env';
-import { WORKER_HEAP_FLAGS } from '../../scripts/stack/local-stack';
+import { WORKER_HEAP_FLAGS } from '../../scripts/stack/supervised-worker';
 import { JEMALLOC_PATH } from '../../scripts/stack/worker-allocator';
 
 const root = path.join(__dirname, '..', '..');

@@ -8,7 +8,7 @@ import { withWorker } from '../../harness/worker';
 
 // Rate-limit headers are untrusted: whatever a response says of the window may slow an organization down, within an
 // hour, but never fail its pages or hold them for longer. (A 429's hints are capped at an hour, and nonsense in them
-// falls back to backoff: test/atlassian/retry-delay.test.ts.)
+// falls back to backoff: test/atlassian/retry-delay.unit.test.ts.)
 
 type Headers = Partial<Record<RateLimitHeader, string>>;
 

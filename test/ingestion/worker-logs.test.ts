@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { WORKER_NODE_FLAGS } from '../../scripts/stack/local-stack';
+import { WORKER_NODE_FLAGS } from '../../scripts/stack/supervised-worker';
 import { startSimulator } from '../../harness/simulator';
 import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { statusQuery } from '../../contract/source-messages';

@@ -77,6 +77,13 @@ describe('the import rules of the house', () => {
     expectClean([{ folder: 'observability', source: "export { sourceFreshness } from '../store/checkpoints';\n" }]);
   });
 
+  it("let only the workflow's settings activity write a source's settings", () => {
+    expectViolation([{ folder: 'cli', source: "export { writeSourceSettings } from '../store/source-settings';\n" }], 'only-the-workflow-writes-source-settings');
+    expectViolation([{ folder: 'activities', source: "export { writeSourceSettings } from '../store/source-settings';\n" }], 'only-the-workflow-writes-source-settings');
+    expectViolation([{ folder: 'test', source: "export { writeSourceSettings } from '../store/source-settings';\n" }], 'only-the-workflow-writes-source-settings');
+    expectClean([{ folder: 'cli', source: "export { updateSource } from '../store/sources';\n" }]);
+  });
+
   it('refuse a cycle, even one made of type imports', () => {
     expectViolation(
       [
