@@ -20,7 +20,7 @@ export const RUN_BOUNDED_BY_HISTORY = 'run-bounded-by-history';
  * replay `sourceLoopBeforeHandedWork`; runs with it decide every change above at their start.
  */
 export const MESSAGES_APPLIED_BY_LOOP = 'messages-applied-by-loop';
-export const CHANGES_BEFORE_HANDED_WORK = [SETTINGS_WRITTEN_BY_WORKFLOW, PUBLISH_ONLY_CHANGES, POLLS_ON_A_GRID, RUN_BOUNDED_BY_HISTORY];
+export const CHANGES_BEFORE_HANDED_WORK = [SETTINGS_WRITTEN_BY_WORKFLOW, PUBLISH_ONLY_CHANGES, POLLS_ON_A_GRID, RUN_BOUNDED_BY_HISTORY] as const;
 
 /**
  * While none of its alerts is open, a source tells its silence watchdog of new events at most every few minutes
