@@ -19,10 +19,12 @@ export function cpuByCategory(profile: CpuProfile, bundleFile: string): Categori
     const frames: CpuProfile['nodes'][number]['callFrame'][] = [];
     for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) frames.push(byId.get(id)!.callFrame);
     // The promise hook runs inside whatever made the promise: it counts wherever it appears on the stack.
-    if (frames.some((frame) => frame.url.endsWith('vm-shared.js') && /^(init|settled|prepareStackTrace)$/.test(frame.functionName))) return 'promise hook (stack per promise)';
-    const special = SPECIAL_FRAMES[frames[0].functionName];
+    if (frames.some((frame) => (frame.url.endsWith('vm-shared.js') && /^(init|settled)$|prepareStackTrace/.test(frame.functionName)) || frame.url === 'node:internal/promise_hooks')) return 'promise hook (stack per promise)';
+    const special = SPECIAL_FRAMES.get(frames[0].functionName);
     if (special) return special;
-    for (const frame of frames) {
+    // Native frames and Node's own count for the nearest caller of ours or the SDK's.
+    const caller = frames.find((frame) => frame.url && !frame.url.startsWith('node:'));
+    for (const frame of caller ? [caller] : frames) {
       if (!frame.url) continue;
       if (frame.url.endsWith(path.basename(bundleFile))) return bundleCategory(moduleAt?.(frame.lineNumber));
       for (const [pattern, category] of URL_CATEGORIES) if (pattern.test(frame.url) || pattern.test(frame.functionName)) return category;
@@ -39,18 +41,25 @@ export function cpuByCategory(profile: CpuProfile, bundleFile: string): Categori
   return micros;
 }
 
-const SPECIAL_FRAMES: Record<string, string> = { '(idle)': 'idle', '(garbage collector)': 'garbage collection', '(program)': 'V8 itself ("(program)")', '(root)': 'V8 itself ("(root)")' };
+const SPECIAL_FRAMES = new Map([
+  ['(idle)', 'idle'],
+  ['(garbage collector)', 'garbage collection'],
+  ['(program)', 'V8 itself ("(program)")'],
+  ['(root)', 'V8 itself ("(root)")'],
+]);
 
 /** Frames outside the bundle, by script URL (or function name), first match wins. */
 const URL_CATEGORIES: [RegExp, string][] = [
   [/__TEMPORAL_CALL_INTO_SCOPE|evalmachine/, 'VM context swap (globals per workflow)'],
   [/reusable-vm\.js|vm-shared\.js|threaded-vm\.js|workflow\/vm\.js/, 'SDK: entering the VM'],
   [/@temporalio\/proto|protobufjs|long\/|@protobufjs/, 'activation decode / completion encode (protobuf)'],
+  [/node_modules\/source-map\//, 'source map lookups (stack traces)'],
   [/workflow-worker-thread/, 'SDK: thread messaging'],
   [/@temporalio\/(worker|core-bridge|client|common)/, 'SDK worker (main thread side)'],
   [/\/(activities|store|atlassian|alerts|detections|outputs|observability)\//, 'activities'],
   [/node_modules\/(pg|pg-[a-z-]+|pino[a-z-]*)\//, 'activities'],
-  [/^node:/, 'Node internals'],
+  [/^node:internal\/(worker|per_context\/messageport)/, 'Node: thread messages'],
+  [/^node:/, 'Node: other (timers, event loop, streams)'],
 ];
 
 function bundleCategory(module: string | undefined): string {

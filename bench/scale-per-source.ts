@@ -1,5 +1,5 @@
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { workflowBundleOptions } from '../workers/workflow-bundle-options';
@@ -18,7 +18,7 @@ import { Inspector } from './worker-inspector';
 // collection (over the DevTools protocol, which reaches the workflow thread). The difference from N to 2N, over N,
 // is the cost per source. --snapshots also takes a heap snapshot of each workflow thread and splits it by kind
 // (heap-snapshot-kinds.ts). Memory figures hold up on a busy machine far better than CPU figures do.
-// Usage: npm run bench:scale-per-source -- --sources 100 [--interval 60] [--orgs 10] [--snapshots]
+// Usage: npm run bench:scale-per-source -- --sources 100 [--interval 60] [--orgs 10] [--snapshots] [--cpu-seconds 60] [--out dir]
 
 const VARIANTS = [
   { key: 'copies', label: 'modules per workflow', preload: false },
@@ -45,13 +45,16 @@ interface Measure {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sources: { type: 'string', default: '100' }, interval: { type: 'string', default: '60' }, orgs: { type: 'string', default: '10' }, snapshots: { type: 'boolean', default: false }, 'cpu-seconds': { type: 'string', default: '0' } } });
+  const { values } = parseArgs({ options: { sources: { type: 'string', default: '100' }, interval: { type: 'string', default: '60' }, orgs: { type: 'string', default: '10' }, snapshots: { type: 'boolean', default: false }, 'cpu-seconds': { type: 'string', default: '0' }, out: { type: 'string' } } });
   const [sources, interval, orgCount, cpuSeconds] = [values.sources, values.interval, values.orgs, values['cpu-seconds']].map(Number);
   if (![sources, interval, orgCount].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sources, --interval and --orgs take positive whole numbers');
   if (!Number.isInteger(cpuSeconds) || cpuSeconds < 0) throw new Error('--cpu-seconds takes a whole number of seconds');
 
   const stack = await openBenchStack('per-source', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
   const workers: VariantWorker[] = [];
+  // Snapshots and profiles, for DevTools: kept where --out says, else removed with the stack.
+  const outDir = values.out ? path.resolve(values.out) : stack.workDir;
+  mkdirSync(outDir, { recursive: true });
   try {
     buildAsTheImage(); // dist/workers/main.js; the bundles are the variants' own, made alike from the sources
     for (const variant of VARIANTS) {
@@ -75,11 +78,11 @@ async function main(): Promise<void> {
         // Every source through a few idle polls, so what they hold is what an idle source holds.
         await sleep(2 * interval * 1000 + 5000);
       }
-      for (const entry of workers) entry.measures.push(await measure(entry, count, stack.workDir, values.snapshots));
+      for (const entry of workers) entry.measures.push(await measure(entry, count, outDir, values.snapshots));
       console.log(`  measured at ${count} sources each`);
     }
     printTable(workers, sources);
-    if (cpuSeconds > 0) await profileIdleCycles(workers, stack.workDir, 2 * sources, interval, cpuSeconds);
+    if (cpuSeconds > 0) await profileIdleCycles(workers, stack.workDir, outDir, 2 * sources, interval, cpuSeconds);
   } finally {
     for (const { worker, inspector } of workers) {
       inspector.close();
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function measure({ variant, worker, inspector, workflowThreads }: VariantWorker, sources: number, workDir: string, snapshots: boolean): Promise<Measure> {
+async function measure({ variant, worker, inspector, workflowThreads }: VariantWorker, sources: number, outDir: string, snapshots: boolean): Promise<Measure> {
   let workflowThreadHeap = 0;
   for (const thread of workflowThreads) workflowThreadHeap += await inspector.heapUsedAfterGc(thread);
   const mainThreadHeap = await inspector.heapUsedAfterGc();
@@ -105,7 +108,7 @@ async function measure({ variant, worker, inspector, workflowThreads }: VariantW
     mainThreadHeap,
   };
   if (snapshots && sources > 0) {
-    const file = path.join(workDir, `workflow-thread-${variant.key}-${sources}.heapsnapshot`);
+    const file = path.join(outDir, `workflow-thread-${variant.key}-${sources}.heapsnapshot`);
     await inspector.heapSnapshot(file, workflowThreads[0]);
     measured.snapshot = heapByKind(file);
   }
@@ -116,13 +119,15 @@ async function measure({ variant, worker, inspector, workflowThreads }: VariantW
  * Both threads of every worker profiled at once over `seconds` of idle polls, by category, in ms per idle cycle (a
  * source's poll that found nothing); and the worker process's whole CPU (all threads, /proc) over the same span.
  */
-async function profileIdleCycles(workers: VariantWorker[], workDir: string, sources: number, interval: number, seconds: number): Promise<void> {
+async function profileIdleCycles(workers: VariantWorker[], workDir: string, outDir: string, sources: number, interval: number, seconds: number): Promise<void> {
   const cycles = (sources * seconds) / interval;
   const results = await Promise.all(
     workers.map(async ({ variant, worker, inspector, workflowThreads }) => {
       const cpuBefore = treeUsage(worker.process.pid!).cpuSeconds;
       const [workflowThread, mainThread] = await Promise.all([inspector.cpuProfile(seconds, workflowThreads[0]), inspector.cpuProfile(seconds)]);
       const processMs = (treeUsage(worker.process.pid!).cpuSeconds - cpuBefore) * 1000;
+      writeFileSync(path.join(outDir, `workflow-thread-${variant.key}.cpuprofile`), JSON.stringify(workflowThread));
+      writeFileSync(path.join(outDir, `main-thread-${variant.key}.cpuprofile`), JSON.stringify(mainThread));
       const bundle = bundleFile(workDir, variant.key);
       return { variant, processMs, threads: { 'workflow thread': cpuByCategory(workflowThread, bundle), 'main thread': cpuByCategory(mainThread, bundle) } };
     }),
