@@ -51,7 +51,7 @@ const SPECIAL_FRAMES = new Map([
 /** Frames outside the bundle, by script URL (or function name), first match wins. */
 const URL_CATEGORIES: [RegExp, string][] = [
   [/__TEMPORAL_CALL_INTO_SCOPE|evalmachine/, 'VM context swap (globals per workflow)'],
-  [/reusable-vm\.js|vm-shared\.js|threaded-vm\.js|workflow\/vm\.js/, 'SDK: entering the VM'],
+  [/reusable-vm\.js|vm-shared\.js|threaded-vm\.js|workflow\/vm\.js/, 'SDK: entering the VM (vm.runInContext and around it)'],
   [/@temporalio\/proto|protobufjs|long\/|@protobufjs/, 'activation decode / completion encode (protobuf)'],
   [/node_modules\/source-map\//, 'source map lookups (stack traces)'],
   [/workflow-worker-thread/, 'SDK: thread messaging'],
@@ -63,13 +63,16 @@ const URL_CATEGORIES: [RegExp, string][] = [
 ];
 
 function bundleCategory(module: string | undefined): string {
-  if (!module) return 'bundle: webpack runtime';
+  if (!module) return 'bundle: webpack runtime and entry point';
   if (/\/(workflows|contract)\//.test(module) && !module.includes('node_modules')) return 'workflow code';
   if (/@temporalio\/workflow\/lib\/(worker-interface|internals|cancellation-scope|flags|global-overrides)/.test(module)) return 'SDK in the VM: activation handling';
   return 'SDK in the VM: other (workflow API, payloads)';
 }
 
-/** The webpack module a 0-based line of the bundle belongs to: modules start at lines like `/***\/ "./path.js":`. */
+/**
+ * The webpack module a 0-based line of the bundle belongs to: each module starts at a line `/***\/ "./path.js"`, and a
+ * line of asterisks ends the modules (webpack's runtime and the entry point follow).
+ */
 function bundleModules(bundleFile: string): ((line: number) => string | undefined) | undefined {
   let text: string;
   try {
@@ -77,10 +80,11 @@ function bundleModules(bundleFile: string): ((line: number) => string | undefine
   } catch {
     return undefined;
   }
-  const starts: [number, string][] = [];
+  const starts: [number, string | undefined][] = [];
   text.split('\n').forEach((line, i) => {
-    const match = /^\/\*\*\*\/ "([^"]+)":/.exec(line);
+    const match = /^\/\*\*\*\/ "([^"]+)"/.exec(line);
     if (match) starts.push([i, match[1]]);
+    else if (/^\/\*{40,}\/$/.test(line)) starts.push([i, undefined]);
   });
   return (line) => {
     let found: string | undefined;
