@@ -17,7 +17,8 @@ import { Inspector } from './worker-inspector';
 // worker is measured: RSS by kind, and the V8 heap of its workflow thread and of its main thread after a full
 // collection (over the DevTools protocol, which reaches the workflow thread). The difference from N to 2N, over N,
 // is the cost per source. --snapshots also takes a heap snapshot of each workflow thread and splits it by kind
-// (heap-snapshot-kinds.ts). Memory figures hold up on a busy machine far better than CPU figures do.
+// (heap-snapshot-kinds.ts); --cpu-seconds then profiles both threads of each worker over idle polls and splits the
+// time by cost (cpu-profile-categories.ts). Memory figures hold up on a busy machine far better than CPU figures do.
 // Usage: npm run bench:scale-per-source -- --sources 100 [--interval 60] [--orgs 10] [--snapshots] [--cpu-seconds 60] [--out dir]
 
 const VARIANTS = [
@@ -54,8 +55,8 @@ async function main(): Promise<void> {
   const workers: VariantWorker[] = [];
   // Snapshots and profiles, for DevTools: kept where --out says, else removed with the stack.
   const outDir = values.out ? path.resolve(values.out) : stack.workDir;
-  mkdirSync(outDir, { recursive: true });
   try {
+    mkdirSync(outDir, { recursive: true });
     buildAsTheImage(); // dist/workers/main.js; the bundles are the variants' own, made alike from the sources
     for (const variant of VARIANTS) {
       const options = workflowBundleOptions();
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
           await applySources(stack, worker, Array.from({ length: added }, (_, i) => `${variant.key}-${String(count - added + i).padStart(5, '0')}`), orgCount, interval);
         }
         await until(async () => (await countBackfilled(stack.db)) === count * workers.length, 600, async () => `only ${await countBackfilled(stack.db)} of ${count * workers.length} sources finished their backfill`);
-        // Every source through a few idle polls, so what they hold is what an idle source holds.
+        // Every source through two idle polls, so what they hold is what an idle source holds.
         await sleep(2 * interval * 1000 + 5000);
       }
       for (const entry of workers) entry.measures.push(await measure(entry, count, outDir, values.snapshots));

@@ -34,10 +34,12 @@ async function main(): Promise<void> {
   if (values.cache !== undefined && !/^\d+$/.test(values.cache)) throw new Error('--cache takes a whole number of workflows');
   if (values.heap !== undefined && !/^\d+$/.test(values.heap)) throw new Error('--heap takes a whole number of MiB');
   if (values.allocator !== 'jemalloc' && values.allocator !== 'glibc') throw new Error('--allocator takes jemalloc or glibc');
+  const allocator = values.allocator;
 
   const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
   const { workDir, db, simulator, server, client } = stack;
-  const worker = await startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, heapMiB: values.heap, allocator: values.allocator }).catch(async (err: unknown) => {
+  const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, heapMiB: values.heap, allocator });
+  const worker = await start().catch(async (err: unknown) => {
     await stack.close();
     throw err;
   });
