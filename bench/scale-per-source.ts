@@ -140,7 +140,7 @@ async function profileIdleCycles(workers: VariantWorker[], workDir: string, outD
       const busy = [...categories].filter(([category]) => category !== 'idle');
       const total = busy.reduce((sum, [, micros]) => sum + micros, 0);
       console.log(`    ${thread}: ${(total / 1000 / cycles).toFixed(2)} ms per cycle on the CPU (profiler's view)`);
-      for (const [category, micros] of sortedByTime(busy)) console.log(`      ${category.padEnd(50)} ${(micros / 1000 / cycles).toFixed(3).padStart(7)} ms  ${((100 * micros) / total).toFixed(0).padStart(3)}%`);
+      for (const [category, micros] of sortedByTime(busy)) console.log(`      ${category.padEnd(56)} ${(micros / 1000 / cycles).toFixed(3).padStart(7)} ms  ${((100 * micros) / total).toFixed(0).padStart(3)}%`);
     }
   }
 }
