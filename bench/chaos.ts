@@ -27,7 +27,7 @@ import { createCredentialCipher } from '../store/credentials';
 import { openDatabase } from '../store/database';
 import { WebhookReceiver } from '../harness/webhook-receiver';
 import { quietLogger } from '../harness/test-stack';
-import { WORKFLOWS_PATH } from '../workers/create-worker';
+import { workflowBundleOptions } from '../workers/workflow-bundle-options';
 import { benchWorkDir, insertBenchSource } from './bench-environment';
 import { ProgressMeter, untilAllAsked } from './chaos-pace';
 import { checkAlerts, SilenceSchedule } from './chaos-silences';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   // Workers restart dozens of times. Bundling the workflow code at each start (seconds of CPU on this 2-core machine)
   // starved the running ones into workflow-task timeouts; bundled once, as the image is at build time.
   const workflowBundle = path.join(workDir, 'workflow-bundle.js');
-  writeFileSync(workflowBundle, (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger })).code);
+  writeFileSync(workflowBundle, (await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietLogger })).code);
   // The S3 server and the HTTP receiver of the two outputs, both on loopback, which the workers may reach.
   const outputs = await ChaosOutputs.start(workDir, log);
   const stack = await startClusterStack(log, {

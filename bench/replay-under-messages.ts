@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
-import { WORKFLOWS_PATH } from '../workers/create-worker';
+import { workflowBundleOptions } from '../workers/workflow-bundle-options';
 import { DAY_MS, insertBenchSource, openBenchStack, runBenchWorker } from './bench-environment';
 import { quietLogger } from '../harness/test-stack';
 import { sendMessagesUntilBackfilled } from '../harness/message-storm';
@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   const cipher = createCredentialCipher(randomBytes(32));
   const taskQueue = 'replay-under-messages';
   const worker = await runBenchWorker(stack, { db: stack.db, cipher }, taskQueue);
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const workflowBundle = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietLogger });
   const failures: string[] = [];
   try {
     for (const [trial, org] of stack.simulator.orgs.entries()) {

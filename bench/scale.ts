@@ -1,20 +1,14 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify as toYaml } from 'yaml';
 import { sourceWorkflowId } from '../contract/ids';
-import { WORKER_HEAP_FLAGS } from '../scripts/stack/supervised-worker';
-import { JEMALLOC_PATH, jemallocInstalled, workerAllocatorEnv } from '../scripts/stack/worker-allocator';
 import type { Database } from '../store/database';
-import { countBackfilled, openBenchStack, runSourceCli } from './bench-environment';
+import { countBackfilled, openBenchStack } from './bench-environment';
 import { meanByQuarter, UsageMeter } from './process-usage';
 import { formatByKind, memoryByKind, type MemoryByKind } from './memory-by-kind';
-import { freePort } from '../scripts/stack/processes';
-import { scrape } from '../harness/prometheus';
+import { applySources, buildAsTheImage, sleep, startScaleWorker, stickyCache, until } from './scale-worker';
 
 // N sources on one worker process, compiled as the image runs it, against the simulator, added with `apply -f`, on a
 // dev server and an embedded PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures
@@ -26,7 +20,6 @@ import { scrape } from '../harness/prometheus';
 // Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--heap 512] [--allocator glibc]
 
 const EventType = temporal.api.enums.v1.EventType;
-const ROOT = path.join(__dirname, '..');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -41,43 +34,20 @@ async function main(): Promise<void> {
   if (values.cache !== undefined && !/^\d+$/.test(values.cache)) throw new Error('--cache takes a whole number of workflows');
   if (values.heap !== undefined && !/^\d+$/.test(values.heap)) throw new Error('--heap takes a whole number of MiB');
   if (values.allocator !== 'jemalloc' && values.allocator !== 'glibc') throw new Error('--allocator takes jemalloc or glibc');
-  if (values.allocator === 'jemalloc' && !jemallocInstalled()) throw new Error(`jemalloc is not at ${JEMALLOC_PATH}: apt-get install libjemalloc2, or pass --allocator glibc`);
+  const allocator = values.allocator;
 
   const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
-  const { workDir, database, db, simulator, server, client } = stack;
-  const metricsPort = await freePort();
-  // The worker as the image runs it: dist/ and its prebuilt workflow bundle, without tsx's loader in the way.
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'ignore' });
-  const env = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATABASE_URL: database.url,
-    TEMPORAL_ADDRESS: server.address,
-    TEMPORAL_TASK_QUEUE: 'bench-scale',
-    TEMPORAL_WORKFLOW_BUNDLE: path.join(ROOT, 'dist', 'workflow-bundle.js'),
-    CREDENTIALS_KEY: randomBytes(32).toString('base64'),
-    ATLASSIAN_API_BASE_URL: simulator.url,
-    ALLOW_INSECURE_LOOPBACK_HTTP: 'true',
-    // The simulator is on loopback (bench-environment.ts allows it).
-    OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS,
-    METRICS_PORT: String(metricsPort),
-    WORKFLOW_CACHE_SIZE: values.cache,
-    ...(values.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),
-  };
-  const heapLimit = values.heap ? [`--max-old-space-size=${values.heap}`] : [];
-  const worker = spawn(process.execPath, [...WORKER_HEAP_FLAGS, ...heapLimit, path.join(ROOT, 'dist', 'workers', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let workerOutput = '';
-  worker.stdout.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
-  worker.stderr.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()));
+  const { workDir, db, simulator, server, client } = stack;
+  const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, heapMiB: values.heap, allocator });
+  const worker = await start().catch(async (err: unknown) => {
+    await stack.close();
+    throw err;
+  });
+  const metricsPort = worker.metricsPort;
   try {
-    await until(async () => workerOutput.includes('worker polling'), 120, () => `the worker did not start:\n${workerOutput}`);
-
-    const keys = Object.fromEntries(simulator.orgs.map((org, i) => [`AUDIT_SECRET_SCALE_KEY_${i}`, org.keys.valid]));
-    const file = path.join(workDir, 'sources.yaml');
     const names = Array.from({ length: sources }, (_, i) => `scale-${String(i).padStart(5, '0')}`);
-    writeFileSync(file, toYaml({ sources: names.map((name, i) => ({ name, orgId: simulator.orgs[i % orgCount].id, apiKey: { env: `AUDIT_SECRET_SCALE_KEY_${i % orgCount}` }, interval })) }));
     const addStarted = performance.now();
-    await runSourceCli(['apply', '-f', file], { ...env, ...keys });
+    await applySources(stack, worker, names, orgCount, interval);
     console.log(`${sources} sources on ${orgCount} organizations at a ${interval} s interval, the worker on ${values.allocator}; added with apply in ${((performance.now() - addStarted) / 1000).toFixed(1)} s`);
     await until(async () => (await countBackfilled(db)) === sources, 600, async () => `only ${await countBackfilled(db)} of ${sources} sources finished their backfill`);
     console.log(`all backfills done ${((performance.now() - addStarted) / 1000).toFixed(1)} s after apply began; warming up for ${2 * interval} s`);
@@ -85,11 +55,11 @@ async function main(): Promise<void> {
 
     const measureStart = new Date();
     const cacheAtStart = await stickyCache(metricsPort);
-    const meter = new UsageMeter({ worker: worker.pid!, 'Temporal server': server.process.pid!, ...(postmasterPid(workDir) ? { PostgreSQL: postmasterPid(workDir)! } : {}) });
+    const meter = new UsageMeter({ worker: worker.process.pid!, 'Temporal server': server.process.pid!, ...(postmasterPid(workDir) ? { PostgreSQL: postmasterPid(workDir)! } : {}) });
     // The RSS quarters say whether the worker's memory rises; these samples say in which part.
     const workerMemory: MemoryByKind[] = [];
     const memorySampler = setInterval(() => {
-      const sample = memoryByKind(worker.pid!);
+      const sample = memoryByKind(worker.process.pid!);
       if (!sample) return;
       workerMemory.push(sample);
       // A long run also says where the memory is as it goes: every 10 minutes.
@@ -130,8 +100,7 @@ async function main(): Promise<void> {
       `  one source's idle polls (${history.idleCycles}): ${history.eventsPerIdle.toFixed(1)} history events, ${history.upsertsPerIdle.toFixed(1)} search-attribute upserts and ${history.memosPerIdle.toFixed(1)} memo changes each`,
     );
   } finally {
-    worker.kill('SIGTERM');
-    await new Promise((resolve) => worker.once('close', resolve));
+    await worker.stop();
     await stack.close();
   }
 }
@@ -166,13 +135,6 @@ async function idlePollCost(client: Client, workflowId: string, since: Date) {
   };
 }
 
-/** The SDK's sticky cache counters, from the worker's Prometheus endpoint. */
-async function stickyCache(port: number): Promise<{ size: number; hits: number; misses: number }> {
-  const samples = await scrape(`http://127.0.0.1:${port}/metrics`);
-  const sum = (name: string) => samples.filter((sample) => sample.name === name).reduce((total, sample) => total + sample.value, 0);
-  return { size: sum('temporal_sticky_cache_size'), hits: sum('temporal_sticky_cache_hit'), misses: sum('temporal_sticky_cache_miss') };
-}
-
 function postmasterPid(workDir: string): number | undefined {
   try {
     return Number(readFileSync(path.join(workDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -181,17 +143,7 @@ function postmasterPid(workDir: string): number | undefined {
   }
 }
 
-async function until(check: () => Promise<boolean>, seconds: number, failure: () => string | Promise<string>): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(await failure());
-    await sleep(500);
-  }
-}
-
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);

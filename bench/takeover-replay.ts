@@ -6,7 +6,7 @@ import { statusQuery } from '../contract/source-messages';
 import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher } from '../store/credentials';
 import { MAX_HISTORY_EVENTS_PER_RUN } from '../workflows/run-length';
-import { WORKFLOWS_PATH } from '../workers/create-worker';
+import { workflowBundleOptions } from '../workers/workflow-bundle-options';
 import { DAY_MS, insertBenchSource, median, openBenchStack, runBenchWorker } from './bench-environment';
 import { eventually } from '../harness/sources';
 import { quietLogger } from '../harness/test-stack';
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     await handle.terminate('measured');
     console.log(`${pages} one-event pages backfilled in ${runs.length} runs (history bound ${MAX_HISTORY_EVENTS_PER_RUN} events); replaying each full one:`);
 
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    const workflowBundle = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietLogger });
     // The last run, short and cut off by the terminate, goes first: its time includes the replay worker's start.
     const [warmUp, ...full] = [runs[runs.length - 1], ...runs.slice(0, -1)];
     const replays = Worker.runReplayHistories({ workflowBundle }, [warmUp, ...full].map((history) => ({ workflowId: handle.workflowId, history })));

@@ -6,6 +6,7 @@ import { migrate } from '../store/migrate';
 import { freePort } from '../scripts/stack/processes';
 import { createThrowawayDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
 import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
+import { workflowBundleOptions } from '../workers/workflow-bundle-options';
 import { env, loopbackOnlyNetwork, s3PidFile } from './env';
 import { startTestTemporal, stopProcessGroup, temporalPidFile } from './temporal';
 
@@ -36,7 +37,7 @@ export async function startTestStack({ migrate: migrateSchema = true } = {}): Pr
 
   // Bundling workflow code takes seconds; do it once so that each test's worker starts in milliseconds.
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietLogger });
   const bundlePath = path.join(runDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from './create-worker';
+import { workflowBundleOptions } from './workflow-bundle-options';
 
 /**
  * Build step (`npm run build`): bundles the compiled workflows once, to the file given, for TEMPORAL_WORKFLOW_BUNDLE.
@@ -9,7 +9,7 @@ import { WORKFLOWS_PATH } from './create-worker';
  */
 async function main(outputPath: string | undefined): Promise<void> {
   if (!outputPath) throw new Error('usage: node dist/workers/bundle-workflows.js <output file>');
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const { code } = await bundleWorkflowCode(workflowBundleOptions());
   writeFileSync(outputPath, code);
 }
 

@@ -1,9 +1,7 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { ActivityDependencies, createActivities } from '../activities';
 import { expectedRetryLogging } from './expected-retries';
-
-/** The workflows' entry point: workflows/index.ts under tsx, dist/workflows/index.js once built. */
-export const WORKFLOWS_PATH = require.resolve('../workflows');
+import { workflowBundleOptions } from './workflow-bundle-options';
 
 export interface WorkerSettings {
   connection: NativeConnection;
@@ -17,11 +15,15 @@ export interface WorkerSettings {
 
 /** One worker runs both the workflows and the activities of the task queue; scale out by running more of them. */
 export async function createWorker(settings: WorkerSettings, deps: ActivityDependencies): Promise<Worker> {
+  const { workflowsPath, preloadModules } = workflowBundleOptions();
   return Worker.create({
     connection: settings.connection,
     namespace: settings.namespace,
     taskQueue: settings.taskQueue,
-    ...(settings.workflowBundlePath ? { workflowBundle: { codePath: settings.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    // bundlerOptions apply only when the worker bundles at start: a prebuilt bundle was made with them already.
+    ...(settings.workflowBundlePath
+      ? { workflowBundle: { codePath: settings.workflowBundlePath } }
+      : { workflowsPath, bundlerOptions: { preloadModules } }),
     activities: createActivities(deps),
     interceptors: { activity: [expectedRetryLogging] },
     maxCachedWorkflows: settings.cachedWorkflows,

@@ -14,7 +14,7 @@ const { loadSourceState, saveSourceSettings } = proxyActivities<Activities>({
 });
 
 /** Placeholder values a fresh start shows until it has read the source's stored state. */
-const NOT_YET_LOADED: CarriedState = {
+const NOT_YET_LOADED: Readonly<CarriedState> = {
   paused: false,
   pollIntervalSeconds: 0,
   pollNowRequested: false,

@@ -19,7 +19,7 @@ const { ingestPage } = proxyLocalActivities<Activities>({
  * Failures that retrying cannot fix: the source stops until an operator rotates the key or resumes it. (A type added
  * here is replay-safe as long as no saved history holds it: no past run could have taken the other branch.)
  */
-const CONFIGURATION_FAILURES = new Set([AUTH_REJECTED, ORG_NOT_FOUND, BAD_REQUEST, CONTENT_STALLED]);
+const CONFIGURATION_FAILURES: ReadonlySet<string> = new Set([AUTH_REJECTED, ORG_NOT_FOUND, BAD_REQUEST, CONTENT_STALLED]);
 
 /** A cycle ends after this many pages even when more wait, so state is published and history checked regularly. */
 export const MAX_PAGES_PER_CYCLE = 50;
