@@ -22,9 +22,10 @@ tools:
 	@scripts/stack/install-debian-packages.sh
 
 # The fast inner loop: types, lint, the import rules and the unit tier (test/**/*.unit.test.ts), no server started.
+# Warm runs reuse tsc's and eslint's caches (in node_modules/.cache), so only what changed is checked again.
 check: install
-	npx tsc --noEmit -p .
-	npx eslint .
+	npx tsc --noEmit -p . --incremental --tsBuildInfoFile node_modules/.cache/tsc/check.tsbuildinfo
+	npx eslint --cache --cache-location node_modules/.cache/eslint/ .
 	npm run --silent lint:imports
 	npx jest --runInBand --config jest.unit.config.js
 
