@@ -10,12 +10,16 @@ export interface SizedEvent {
   bytes: number;
 }
 
+/** A time as whole milliseconds since the epoch (floored, as a Date would hold it): far cheaper to read than its text. */
+const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`;
+
 // The raw body comes as text and is parsed here: its length is then the batch limits' measure for free, where
 // PostgreSQL would turn each jsonb into text a second time to measure it. The organization is the source's, looked up
 // once rather than joined to every row.
 const SELECT_EVENTS = `SELECT e.source_id, e.p_source_label, (SELECT organization_id FROM sources WHERE id = $1) AS organization_id, e.seq, e.event_id,
-            e.event_time, e.processed_at, e.action, e.actor_id, e.actor_name, e.actor_email, e.ip, e.location, e.p_parse_time,
-            e.p_any_ip_addresses, e.p_any_emails, e.p_any_usernames, e.raw::text AS raw_text
+            ${epochMs('e.event_time')} AS event_ms, ${epochMs('e.processed_at')} AS processed_ms, e.action, e.actor_id, e.actor_name,
+            e.actor_email, e.ip, e.location, ${epochMs('e.p_parse_time')} AS parse_ms, e.p_any_ip_addresses, e.p_any_emails, e.p_any_usernames,
+            e.raw::text AS raw_text
        FROM events e`;
 
 /** The claimed range's events, in seq order, as the formats read them. */
@@ -37,18 +41,22 @@ function toStoredEvent(row: Record<string, unknown>, raw: Record<string, unknown
     organizationId: row.organization_id as string,
     seq: Number(row.seq),
     eventId: row.event_id as string,
-    eventTime: (row.event_time as Date).toISOString(),
-    processedAt: row.processed_at ? (row.processed_at as Date).toISOString() : null,
+    eventTime: isoTime(row.event_ms as string),
+    processedAt: row.processed_ms === null ? null : isoTime(row.processed_ms as string),
     action: row.action as string,
     actorId: row.actor_id as string,
     actorName: row.actor_name as string | null,
     actorEmail: row.actor_email as string | null,
     ip: row.ip as string | null,
     location: row.location as Record<string, unknown> | null,
-    parsedAt: (row.p_parse_time as Date).toISOString(),
+    parsedAt: isoTime(row.parse_ms as string),
     anyIpAddresses: row.p_any_ip_addresses as string[],
     anyEmails: row.p_any_emails as string[],
     anyUsernames: row.p_any_usernames as string[],
     raw,
   };
+}
+
+function isoTime(epochMs: string): string {
+  return new Date(Number(epochMs)).toISOString();
 }
