@@ -35,13 +35,15 @@ export function createOutputWaker(db: Database) {
     } catch {
       return;
     }
-    const { client, log } = context;
-    const { taskQueue } = context.info;
-    const wake = (output: OutputRef) => {
-      lastWoken.set(output.id, Date.now());
-      return wakeOutput(client, taskQueue, output);
-    };
+    const { log } = context;
     try {
+      // Read inside the try: an activity run without a client (a test's mock environment) throws here.
+      const { client } = context;
+      const { taskQueue } = context.info;
+      const wake = (output: OutputRef) => {
+        lastWoken.set(output.id, Date.now());
+        return wakeOutput(client, taskQueue, output);
+      };
       let entry = cache.get(sourceId);
       if (!entry || entry.until < Date.now()) {
         entry = { outputs: await activeOutputsOfSource(db, sourceId), until: Date.now() + CACHE_MS };
