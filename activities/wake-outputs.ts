@@ -37,12 +37,10 @@ export function createOutputWaker(db: Database) {
     }
     const { log } = context;
     try {
-      // Read inside the try: an activity run without a client (a test's mock environment) throws here.
-      const { client } = context;
-      const { taskQueue } = context.info;
       const wake = (output: OutputRef) => {
         lastWoken.set(output.id, Date.now());
-        return wakeOutput(client, taskQueue, output);
+        // Read only to wake: an activity run without a client (a mock environment) throws here, and has no outputs.
+        return wakeOutput(context.client, context.info.taskQueue, output);
       };
       let entry = cache.get(sourceId);
       if (!entry || entry.until < Date.now()) {
