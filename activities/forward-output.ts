@@ -3,12 +3,12 @@ import { tellSourceWorkflow, wakeAlertDispatcher } from '../alerts/wake';
 import { reportDestinationRefused, reportForwardingLag, resolveDestinationRefused, resolveForwardingLag } from '../alerts/forwarding-alert';
 import type { ForwardRound, OutputStatusValue } from '../contract/output-workflow';
 import { formatEvent } from '../outputs/formats';
-import { readClaimedEvents } from '../outputs/read-events';
+import { claimReadAhead, nextBatch, readAhead } from '../outputs/next-batch';
 import { DestinationRefused, type Sink } from '../outputs/sink';
 import { createSink } from '../outputs/sinks';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import { advancePosition, claimNextBatch, outputLag, recordSendFailure, type SourceLag } from '../store/output-positions';
+import { advancePosition, outputLag, recordSendFailure, type SourceLag } from '../store/output-positions';
 import { findOutputById, openOutputSecrets, setOutputStatus, sourcesOfOutput, type OutputRecord } from '../store/outputs';
 import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
 
@@ -57,26 +57,21 @@ export function createForwardOutput(deps: ForwardDependencies) {
     try {
       for (const source of sources) {
         current = source;
+        if (batches >= MAX_BATCHES_PER_ROUND || Date.now() - startedAt > MAX_ROUND_MS) {
+          more = true;
+          break;
+        }
         let resolvedRefusal = false;
-        for (;;) {
-          if (batches >= MAX_BATCHES_PER_ROUND || Date.now() - startedAt > MAX_ROUND_MS) {
-            more = true;
-            break;
-          }
-          const next = await claimNextBatch(deps.db, output.id, source.id, output.batching);
-          if ('nothing' in next) break;
-          if ('waitMs' in next) {
-            nextDueInMs = Math.min(nextDueInMs ?? Infinity, next.waitMs);
-            break;
-          }
-          const events = await readClaimedEvents(deps.db, source.id, next.claimed);
+        let next = await nextBatch(deps.db, output.id, source.id, output.batching);
+        while ('claimed' in next) {
+          const { claimed, events } = next;
+          // Behind a full batch more events wait: they are read while this one is sent.
+          const ahead = next.full ? readAhead(deps.db, source.id, claimed, output.batching) : undefined;
+          ahead?.catch(() => undefined);
           if (events.length > 0) {
             const records = events.map((event) => formatEvent(output.format, event));
             try {
-              await sink.send(
-                { outputId: output.id, outputName: output.name, source, firstSeq: next.claimed.afterSeq + 1, lastSeq: next.claimed.throughSeq, events, records },
-                cancellationSignal,
-              );
+              await sink.send({ outputId: output.id, outputName: output.name, source, firstSeq: claimed.afterSeq + 1, lastSeq: claimed.throughSeq, events, records }, cancellationSignal);
             } catch (err) {
               if (err instanceof DestinationRefused) throw err;
               await recordSendFailure(deps.db, output.id, source.id, describe(err));
@@ -84,7 +79,7 @@ export function createForwardOutput(deps: ForwardDependencies) {
             }
           }
           // A range whose events all went (erased, or dropped by retention) moves on with nothing sent.
-          await advancePosition(deps.db, output.id, source.id, next.claimed, events.length);
+          await advancePosition(deps.db, output.id, source.id, claimed, events.length);
           forwarded += events.length;
           batches++;
           metrics.forOutput(output.name).forwarded(source.name, events.length);
@@ -93,8 +88,16 @@ export function createForwardOutput(deps: ForwardDependencies) {
             resolvedRefusal = true;
             if (await resolveDestinationRefused(deps.db.pool, source.id, output.name)) await alertsChanged(source.name);
           }
+          if (batches >= MAX_BATCHES_PER_ROUND || Date.now() - startedAt > MAX_ROUND_MS) {
+            more = true;
+            break;
+          }
+          next =
+            (ahead && (await claimReadAhead(deps.db, output.id, source.id, claimed.throughSeq, await ahead, output.batching))) ??
+            (await nextBatch(deps.db, output.id, source.id, output.batching));
         }
         if (more) break;
+        if ('waitMs' in next) nextDueInMs = Math.min(nextDueInMs ?? Infinity, next.waitMs);
       }
     } catch (err) {
       const refusal = err instanceof DestinationRefused ? err.message : undefined;

@@ -2,34 +2,61 @@ import type { Database } from '../store/database';
 import type { ClaimedRange } from '../store/output-positions';
 import type { StoredEvent } from './stored-event';
 
+type Queryable = Pick<Database, 'query'>;
+
+/** A stored event with the size the batch limits count: the bytes of its raw body as text (UTF-8). */
+export interface SizedEvent {
+  event: StoredEvent;
+  bytes: number;
+}
+
+/** A time as whole milliseconds since the epoch (floored, as a Date would hold it): far cheaper to read than its text. */
+const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`;
+
+// The raw body comes as text and is parsed here: its length is then the batch limits' measure for free, where
+// PostgreSQL would turn each jsonb into text a second time to measure it. The organization is the source's, looked up
+// once rather than joined to every row.
+const SELECT_EVENTS = `SELECT e.source_id, e.p_source_label, (SELECT organization_id FROM sources WHERE id = $1) AS organization_id, e.seq, e.event_id,
+            ${epochMs('e.event_time')} AS event_ms, ${epochMs('e.processed_at')} AS processed_ms, e.action, e.actor_id, e.actor_name,
+            e.actor_email, e.ip, e.location, ${epochMs('e.p_parse_time')} AS parse_ms, e.p_any_ip_addresses, e.p_any_emails, e.p_any_usernames,
+            e.raw::text AS raw_text
+       FROM events e`;
+
 /** The claimed range's events, in seq order, as the formats read them. */
-export async function readClaimedEvents(db: Pick<Database, 'query'>, sourceId: string, range: ClaimedRange): Promise<StoredEvent[]> {
-  const { rows } = await db.query(
-    `SELECT e.source_id, e.p_source_label, s.organization_id, e.seq, e.event_id, e.event_time, e.processed_at, e.action, e.actor_id, e.actor_name,
-            e.actor_email, e.ip, e.location, e.p_parse_time, e.p_any_ip_addresses, e.p_any_emails, e.p_any_usernames, e.raw
-       FROM events e JOIN sources s ON s.id = e.source_id
-      WHERE e.source_id = $1 AND e.seq > $2 AND e.seq <= $3
-      ORDER BY e.seq`,
-    [sourceId, range.afterSeq, range.throughSeq],
-  );
-  return rows.map((row) => ({
-    sourceId: row.source_id,
-    sourceName: row.p_source_label,
-    organizationId: row.organization_id,
+export async function readClaimedEvents(db: Queryable, sourceId: string, range: ClaimedRange): Promise<StoredEvent[]> {
+  const { rows } = await db.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq`, [sourceId, range.afterSeq, range.throughSeq]);
+  return rows.map((row) => toStoredEvent(row, JSON.parse(row.raw_text)));
+}
+
+/** Up to `limit` of the source's events after `afterSeq`, in seq order, each with its size. */
+export async function readEventsAfter(db: Queryable, sourceId: string, afterSeq: number, limit: number): Promise<SizedEvent[]> {
+  const { rows } = await db.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [sourceId, afterSeq, limit]);
+  return rows.map((row) => ({ event: toStoredEvent(row, JSON.parse(row.raw_text)), bytes: Buffer.byteLength(row.raw_text) }));
+}
+
+function toStoredEvent(row: Record<string, unknown>, raw: Record<string, unknown>): StoredEvent {
+  return {
+    sourceId: row.source_id as string,
+    sourceName: row.p_source_label as string,
+    organizationId: row.organization_id as string,
     seq: Number(row.seq),
-    eventId: row.event_id,
-    eventTime: (row.event_time as Date).toISOString(),
-    processedAt: row.processed_at ? (row.processed_at as Date).toISOString() : null,
-    action: row.action,
-    actorId: row.actor_id,
-    actorName: row.actor_name,
-    actorEmail: row.actor_email,
-    ip: row.ip,
-    location: row.location,
-    parsedAt: (row.p_parse_time as Date).toISOString(),
-    anyIpAddresses: row.p_any_ip_addresses,
-    anyEmails: row.p_any_emails,
-    anyUsernames: row.p_any_usernames,
-    raw: row.raw,
-  }));
+    eventId: row.event_id as string,
+    eventTime: isoTime(row.event_ms as string),
+    processedAt: row.processed_ms === null ? null : isoTime(row.processed_ms as string),
+    action: row.action as string,
+    actorId: row.actor_id as string,
+    actorName: row.actor_name as string | null,
+    actorEmail: row.actor_email as string | null,
+    ip: row.ip as string | null,
+    location: row.location as Record<string, unknown> | null,
+    parsedAt: isoTime(row.parse_ms as string),
+    anyIpAddresses: row.p_any_ip_addresses as string[],
+    anyEmails: row.p_any_emails as string[],
+    anyUsernames: row.p_any_usernames as string[],
+    raw,
+  };
+}
+
+function isoTime(epochMs: string): string {
+  return new Date(Number(epochMs)).toISOString();
 }

@@ -10,54 +10,50 @@ export interface ClaimedRange {
 }
 
 /**
- * What the next batch of an output in a source is: a claimed range to send (the one claimed before, if any, so that a
- * retry sends the very same range), a wait while a small batch is still young, or nothing pending.
+ * Whether a batch of the source's events after `afterSeq` is due: one is when it is full (maxEvents events, or
+ * maxBytes by the stored size of the events) or its oldest event was stored maxAge ago, so a trickle of events makes
+ * few, fuller batches. Reads no event body: a woken output asks this on every page a source stores.
  */
-export type NextBatch = { claimed: ClaimedRange } | { waitMs: number } | { nothing: true };
-
-/**
- * Claims the output's next batch in the source: the events after its position in seq order, up to the size limits,
- * written as the claimed range before anything is sent. A batch under both limits waits until its oldest event was
- * stored maxAge ago, so a trickle of events makes few, fuller batches.
- */
-export async function claimNextBatch(db: Queryable, outputId: string, sourceId: string, batching: OutputBatching): Promise<NextBatch> {
-  const position = await readPosition(db, outputId, sourceId);
-  if (position.claimedThroughSeq !== null) return { claimed: { afterSeq: position.deliveredSeq, throughSeq: position.claimedThroughSeq } };
-  const { rows } = await db.query<{ through: string | null; pending: number; full: boolean; oldest_age: number | null }>(
+export async function pendingBatchState(db: Queryable, sourceId: string, afterSeq: number, batching: OutputBatching): Promise<{ due: true } | { waitMs: number } | { nothing: true }> {
+  // pg_column_size is the stored size, known without turning the jsonb into text; the exact cut by the text's bytes
+  // comes when the events are read, so here it only decides whether to cut now or wait.
+  const { rows } = await db.query<{ pending: number; full: boolean; oldest_age: number | null }>(
     `WITH pending AS (
-       SELECT seq, p_parse_time, octet_length(raw::text) AS size FROM events
-        WHERE source_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
-     ), running AS (
-       SELECT seq, p_parse_time, sum(size) OVER (ORDER BY seq) AS bytes, row_number() OVER (ORDER BY seq) AS n FROM pending
+       SELECT p_parse_time, pg_column_size(raw) AS size FROM events WHERE source_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
      )
-     SELECT max(seq) FILTER (WHERE bytes <= $4 OR n = 1) AS through,
-            count(*)::int AS pending,
-            (count(*) >= $3 OR max(bytes) > $4) AS full,
+     SELECT count(*)::int AS pending, (count(*) >= $3 OR sum(size) > $4) AS full,
             extract(epoch FROM now() - min(p_parse_time))::float8 AS oldest_age
-       FROM running`,
-    [sourceId, position.deliveredSeq, batching.maxEvents, batching.maxBytes],
+       FROM pending`,
+    [sourceId, afterSeq, batching.maxEvents, batching.maxBytes],
   );
   const found = rows[0];
-  if (found.pending === 0 || found.through === null) return { nothing: true };
+  if (found.pending === 0) return { nothing: true };
   const youngFor = batching.maxAgeSeconds - (found.oldest_age ?? 0);
   if (!found.full && youngFor > 0) return { waitMs: Math.ceil(youngFor * 1000) };
-  const claimed = await db.query<{ claimed_through_seq: string }>(
-    `UPDATE output_positions SET claimed_through_seq = $4, claimed_at = now()
-      WHERE output_id = $1 AND source_id = $2 AND delivered_seq = $3 AND claimed_through_seq IS NULL
-      RETURNING claimed_through_seq`,
-    [outputId, sourceId, position.deliveredSeq, found.through],
-  );
-  if (claimed.rows.length > 0) return { claimed: { afterSeq: position.deliveredSeq, throughSeq: Number(found.through) } };
-  // Another attempt of the forwarder claimed or advanced meanwhile: what it wrote is the range.
-  return claimNextBatch(db, outputId, sourceId, batching);
+  return { due: true };
 }
 
-interface Position {
+/**
+ * Claims a range as the output's next batch in the source, written before anything is sent, so that a retry sends the
+ * very same range. Applies only where the position is at the range's start with nothing claimed: false means another
+ * attempt of the forwarder claimed or advanced meanwhile, and what it wrote is the range.
+ */
+export async function claimRange(db: Queryable, outputId: string, sourceId: string, range: ClaimedRange): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE output_positions SET claimed_through_seq = $4, claimed_at = now()
+      WHERE output_id = $1 AND source_id = $2 AND delivered_seq = $3 AND claimed_through_seq IS NULL`,
+    [outputId, sourceId, range.afterSeq, range.throughSeq],
+  );
+  return rowCount === 1;
+}
+
+export interface OutputPosition {
   deliveredSeq: number;
   claimedThroughSeq: number | null;
 }
 
-async function readPosition(db: Queryable, outputId: string, sourceId: string): Promise<Position> {
+/** The output's position in the source, made (at seq 0) the first time it is asked for. */
+export async function readPosition(db: Queryable, outputId: string, sourceId: string): Promise<OutputPosition> {
   const { rows } = await db.query<{ delivered_seq: string; claimed_through_seq: string | null }>(
     `WITH created AS (
        INSERT INTO output_positions (output_id, source_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING delivered_seq, claimed_through_seq

@@ -1,7 +1,8 @@
 import type { PoolClient } from 'pg';
 import { insertEvents, insertEventsOneByOne } from '../../store/events';
-import { advancePosition, claimNextBatch } from '../../store/output-positions';
-import { DEFAULT_BATCHING } from '../../store/outputs';
+import { nextBatch } from '../../outputs/next-batch';
+import { advancePosition } from '../../store/output-positions';
+import { DEFAULT_BATCHING, type OutputBatching } from '../../store/outputs';
 import { eventually, openTestDatabase, testCipher } from '../../harness/sources';
 import { row } from '../detections/sample-events';
 import { HttpReceiver } from '../../harness/http-receiver';
@@ -20,6 +21,15 @@ function heldTransaction(db: ReturnType<typeof openTestDatabase>, work: (tx: Poo
     return ids;
   });
   return { release, done, worked: () => worked };
+}
+
+/** The next batch's claimed range (its events checked against it), or the wait, or nothing. */
+async function claimNextBatch(db: ReturnType<typeof openTestDatabase>, outputId: string, sourceId: string, batching: OutputBatching) {
+  const next = await nextBatch(db, outputId, sourceId, batching);
+  if (!('claimed' in next)) return next;
+  expect(next.events.map((event) => event.seq)).toEqual(next.events.map((event) => event.seq).filter((seq) => seq > next.claimed.afterSeq && seq <= next.claimed.throughSeq));
+  expect(next.events[next.events.length - 1].seq).toBe(next.claimed.throughSeq);
+  return { claimed: next.claimed };
 }
 
 describe('seq: per-source insertion order is commit order', () => {

@@ -1,0 +1,74 @@
+import type { Database } from '../store/database';
+import { claimRange, pendingBatchState, readPosition, type ClaimedRange } from '../store/output-positions';
+import type { OutputBatching } from '../store/outputs';
+import { readClaimedEvents, readEventsAfter, type SizedEvent } from './read-events';
+import type { StoredEvent } from './stored-event';
+
+type Queryable = Pick<Database, 'query'>;
+
+/** A claimed range and its events, read once. `full` says it was cut by a limit, so more events likely wait behind it. */
+export interface ClaimedBatch {
+  claimed: ClaimedRange;
+  events: StoredEvent[];
+  full: boolean;
+}
+
+/** What the output sends next in a source: a claimed batch, a wait while a small batch is still young, or nothing. */
+export type NextBatch = ClaimedBatch | { waitMs: number } | { nothing: true };
+
+/**
+ * The output's next batch in the source: the range claimed before, if any, so that a retry sends the very same range;
+ * otherwise, once a batch is due (pendingBatchState), the events after the position up to the limits, claimed before
+ * they are returned and so before anything is sent.
+ */
+export async function nextBatch(db: Queryable, outputId: string, sourceId: string, batching: OutputBatching): Promise<NextBatch> {
+  const position = await readPosition(db, outputId, sourceId);
+  if (position.claimedThroughSeq !== null) {
+    const claimed = { afterSeq: position.deliveredSeq, throughSeq: position.claimedThroughSeq };
+    const events = await readClaimedEvents(db, sourceId, claimed);
+    return { claimed, events, full: events.length >= batching.maxEvents };
+  }
+  const state = await pendingBatchState(db, sourceId, position.deliveredSeq, batching);
+  if (!('due' in state)) return state;
+  const cut = cutToLimits(await readEventsAfter(db, sourceId, position.deliveredSeq, batching.maxEvents), batching);
+  // Every pending event went (erased, or dropped by retention) between the two reads.
+  if (cut.events.length === 0) return { nothing: true };
+  const claimed = { afterSeq: position.deliveredSeq, throughSeq: cut.events[cut.events.length - 1].seq };
+  if (await claimRange(db, outputId, sourceId, claimed)) return { claimed, ...cut };
+  // Another attempt of the forwarder claimed or advanced meanwhile: what it wrote is the range.
+  return nextBatch(db, outputId, sourceId, batching);
+}
+
+/**
+ * Reads the events behind a full batch while that batch is still being sent, so that the next one is ready the moment
+ * the destination acknowledges. Nothing is claimed yet: that waits for the position to move (claimReadAhead).
+ */
+export function readAhead(db: Queryable, sourceId: string, after: ClaimedRange, batching: OutputBatching): Promise<SizedEvent[]> {
+  return readEventsAfter(db, sourceId, after.throughSeq, batching.maxEvents);
+}
+
+/**
+ * Claims what readAhead read as the next batch when it is a full one, the position having moved to its start. Anything
+ * else (a batch under the limits, whose age decides, or a claim lost to another attempt) is left to nextBatch.
+ */
+export async function claimReadAhead(db: Queryable, outputId: string, sourceId: string, afterSeq: number, ahead: SizedEvent[], batching: OutputBatching): Promise<ClaimedBatch | undefined> {
+  const cut = cutToLimits(ahead, batching);
+  if (!cut.full) return undefined;
+  const claimed = { afterSeq, throughSeq: cut.events[cut.events.length - 1].seq };
+  return (await claimRange(db, outputId, sourceId, claimed)) ? { claimed, ...cut } : undefined;
+}
+
+/**
+ * Events in seq order, cut where their bytes pass maxBytes (a single event larger than that goes alone). Full when a
+ * limit cut it: maxEvents events read, or bytes left behind.
+ */
+function cutToLimits(pending: SizedEvent[], batching: OutputBatching): { events: StoredEvent[]; full: boolean } {
+  const events: StoredEvent[] = [];
+  let bytes = 0;
+  for (const { event, bytes: size } of pending) {
+    bytes += size;
+    if (bytes > batching.maxBytes && events.length > 0) return { events, full: true };
+    events.push(event);
+  }
+  return { events, full: pending.length >= batching.maxEvents || bytes > batching.maxBytes };
+}
