@@ -35,3 +35,6 @@ export const WATCHDOG_PUBLISHES_CHANGES = 'watchdog-publishes-changes';
 
 /** A run continues-as-new past 300 history events (before: 1,000), so that a worker taking a source over replays less. */
 export const SHORTER_RUNS = 'shorter-runs';
+
+/** Pages are asked for a batch at a time, in one local activity each (before: one page per local activity). */
+export const PAGES_IN_BATCHES = 'pages-in-batches';

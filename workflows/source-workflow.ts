@@ -3,10 +3,10 @@ import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-me
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
-import { CHANGES_BEFORE_HANDED_WORK, MESSAGES_APPLIED_BY_LOOP, SHORTER_RUNS, WATCHDOG_TOLD_SPARINGLY } from './patches';
+import { CHANGES_BEFORE_HANDED_WORK, MESSAGES_APPLIED_BY_LOOP, PAGES_IN_BATCHES, SHORTER_RUNS, WATCHDOG_TOLD_SPARINGLY } from './patches';
 import { MAX_HISTORY_EVENTS_PER_RUN, MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS, runIsLong } from './run-length';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
-import { SourceController } from './source-controller';
+import { PAGES_PER_ACTIVITY, SourceController } from './source-controller';
 import { rejectBadInterval, sourceLoopBeforeHandedWork } from './source-loop-before-handed-work';
 
 /**
@@ -23,8 +23,9 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   for (const change of CHANGES_BEFORE_HANDED_WORK) patched(change);
   const watchdogToldSparingly = patched(WATCHDOG_TOLD_SPARINGLY);
   const maxHistoryEvents = patched(SHORTER_RUNS) ? MAX_HISTORY_EVENTS_PER_RUN : MAX_HISTORY_EVENTS_PER_RUN_BEFORE_SHORTER_RUNS;
+  const pagesPerActivity = patched(PAGES_IN_BATCHES) ? PAGES_PER_ACTIVITY : 1;
 
-  const source = new SourceController(input);
+  const source = new SourceController(input, pagesPerActivity);
   const alerting = new SourceAlerting(input, source.state, () => source.publish(), { watchdogToldSparingly });
   const handOver = <T>(work: () => Promise<T> | T): Promise<T> => source.handedWork.submit(async () => work());
   // Before the first await, so that no query fails and no signal waits.
