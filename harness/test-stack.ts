@@ -31,7 +31,7 @@ export async function startTestStack(): Promise<void> {
 
   // Bundling workflow code takes seconds; do it once so that each test's worker starts in milliseconds.
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: quietLogger });
+  const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
   const bundlePath = path.join(runDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 
