@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { PageSummary } from '../contract/source-workflow';
 
 /**
@@ -7,19 +8,20 @@ import type { PageSummary } from '../contract/source-workflow';
 const BATCH_BUDGET_MS = 10_000;
 
 /**
- * Several pages in one local activity, each ingested and committed on its own exactly as ingestPage does. A page costs
- * the workflow a round trip to its thread and a marker in history; during a backfill that round trip is a large share
- * of a page, so the workflow asks for pages a batch at a time. The batch ends at the end of the stream, at `maxPages`,
- * after BATCH_BUDGET_MS, or when the worker begins to stop (the next call then hands the page back). A failing page
- * fails the batch as it would fail a single page: the pages before it are committed, and the retry begins after them.
+ * Several pages (at least one) in one local activity, each ingested and committed on its own exactly as ingestPage
+ * does. A page costs the workflow a round trip to its thread and a marker in history; during a backfill that round
+ * trip is a large share of a page, so the workflow asks for pages a batch at a time. The batch ends at the end of the
+ * stream, at `maxPages`, after BATCH_BUDGET_MS, when the activity is cancelled, or when the worker begins to stop (the
+ * next call then hands the page back). A failing page fails the batch as it would fail a single page: the pages before
+ * it are committed, and the retry begins after them.
  */
 export function createIngestPages(ingestPage: (input: { sourceId: string }) => Promise<PageSummary>, workerStopping?: AbortSignal) {
   return async function ingestPages({ sourceId, maxPages }: { sourceId: string; maxPages: number }): Promise<PageSummary> {
     const startedAt = Date.now();
+    const { cancellationSignal } = Context.current();
     let batch = { ...(await ingestPage({ sourceId })), pages: 1 };
-    while (batch.hasMore && batch.pages < maxPages && Date.now() - startedAt < BATCH_BUDGET_MS && !workerStopping?.aborted) {
-      batch = addPage(batch, await ingestPage({ sourceId }));
-    }
+    const goOn = () => batch.hasMore && batch.pages < maxPages && Date.now() - startedAt < BATCH_BUDGET_MS && !cancellationSignal.aborted && !workerStopping?.aborted;
+    while (goOn()) batch = addPage(batch, await ingestPage({ sourceId }));
     return batch;
   };
 }
