@@ -2,7 +2,6 @@ import { createAlertActivities } from './alerts';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { createIngestPage } from './ingest-page';
-import { createIngestPages } from './ingest-pages';
 import type { InsertedEventsHook } from '../store/events';
 import type { WebUiLinks } from '../alerts/notice-payload';
 import { createSourceStateActivities } from './source-state';
@@ -29,10 +28,8 @@ export interface ActivityDependencies {
 
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */
 export function createActivities(deps: ActivityDependencies) {
-  const ingestPage = createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db) });
   return {
-    ingestPage,
-    ingestPages: createIngestPages(ingestPage, deps.workerStopping),
+    ingestPage: createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db) }),
     forwardOutput: createForwardOutput(deps),
     ...createOutputStateActivities(deps.db),
     ...createSourceStateActivities(deps.db),

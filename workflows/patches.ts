@@ -35,9 +35,6 @@ export const WATCHDOG_PUBLISHES_CHANGES = 'watchdog-publishes-changes';
 /** A run continues-as-new past 300 history events (before: 1,000), so that a worker taking a source over replays less. */
 export const SHORTER_RUNS = 'shorter-runs';
 
-/** Pages are asked for a batch at a time, in one local activity each (before: one page per local activity). */
-export const PAGES_IN_BATCHES = 'pages-in-batches';
-
 /** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
@@ -55,5 +52,4 @@ export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; de
   [WATCHDOG_TOLD_SPARINGLY]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [WATCHDOG_PUBLISHES_CHANGES]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [SHORTER_RUNS]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
-  [PAGES_IN_BATCHES]: { introducedIn: 'v0.2.0' },
 };

@@ -3,7 +3,7 @@ import type { Activities } from '../activities';
 import type { CarriedState, SourceWorkflowInput } from '../contract/source-workflow';
 import { HandedWork } from './handed-work';
 import { untilNextGridPoint } from './poll-grid';
-import { type CycleOutcome, runPageCycle } from './source-pages';
+import { type CycleOutcome, ingestPages } from './source-pages';
 import { SourceVisibility } from './source-visibility';
 import { momentOrHandedWork, UpdatableTimer, waitHandlingWork } from './updatable-timer';
 
@@ -43,10 +43,7 @@ export class SourceController {
   /** The latest wait between cycles: an interval change moves its deadline, and the status shows it. */
   private timer: UpdatableTimer | undefined;
 
-  constructor(
-    private readonly input: SourceWorkflowInput,
-    private readonly pagesPerActivity: number,
-  ) {
+  constructor(private readonly input: SourceWorkflowInput) {
     this.state = input.carried ?? { ...NOT_YET_LOADED };
     this.visibility = new SourceVisibility(input, this.state, () => this.timer?.deadline);
   }
@@ -98,7 +95,7 @@ export class SourceController {
     this.state.pollNowRequested = false;
     this.cycleStartedAt = Date.now();
     await this.visibility.setPhase(this.state.backfillCompleted ? 'polling' : 'backfilling');
-    return runPageCycle(this.input.sourceId, this.state, this.visibility, this.pagesPerActivity);
+    return ingestPages(this.input.sourceId, this.state, this.visibility);
   }
 
   async waitWhilePaused(): Promise<void> {
