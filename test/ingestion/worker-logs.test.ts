@@ -54,12 +54,13 @@ describe('the worker log', () => {
       await worker.ready();
       const org = simulator.orgs[0];
       const source = await createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url });
-      // Every request is refused, without a hint of when to come back: the first page backs off, attempt after attempt.
-      simulator.setRateLimit({ requestsPerMinute: 0, form: 'none' });
+      // The first requests are refused without a hint of when to come back: the first page backs off, attempt after
+      // attempt, and goes through once the refusals are spent.
+      simulator.setRateLimit({ form: 'none' });
+      simulator.failNext({ kind: 'rate-limited', count: 3 });
       const handle = await startSourceWorkflow(client, source, worker.taskQueue);
       const throttledLines = () => count(parseLines(worker.output), (line) => line.failureType === RATE_LIMITED);
       await eventually(async () => throttledLines(), (n) => n >= 2, 30_000, 50);
-      simulator.setRateLimit({ requestsPerMinute: 60_000 });
 
       // A later page meets two 5xx answers and then a page the client cannot read, then goes through.
       await eventually(() => countEvents(db, source.id), (n) => n > 0, 30_000, 50);
