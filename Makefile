@@ -1,4 +1,4 @@
-# The three entry points of the README. Each installs what is missing first.
+# The entry points of the README (demo, up, test, check). Each installs what is missing first.
 .PHONY: install node tools build check test demo up lint bench reset
 
 # Every target runs on the Node of .node-version (the image's too), fetched once into the per-user cache and put first

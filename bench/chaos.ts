@@ -37,10 +37,8 @@ const quick = process.argv.includes('--quick');
 /**
  * The backfill is held to a steady pace by the API's latency (small pages, each answered after a second or two,
  * under the requests a minute allowed), so that it lasts as long as the faults and a fault's cost shows as the
- * time a source stores nothing. The full run's load is what this 2-core machine carries with the Temporal server,
- * PostgreSQL and three workers on it: beyond, every process slows and the figures measure the machine. (20 pages a
- * second of 60 events each kept the load average above 8: workflow tasks missed their 5 s timeout and sources
- * stalled for 20 s and more after faults.)
+ * time a source stores nothing. The full run's load is what a 2-core machine carries with the Temporal server,
+ * PostgreSQL and three workers: beyond, every process slows and the figures measure the machine, not recovery.
  */
 const PROFILE = quick
   ? { backfillSources: 10, eventsPerSource: 5_200, pageSize: 80, apiLatencyMs: 1500, silentSources: 2, processFaults: 7, settleSeconds: 4, watchSeconds: 20, silenceWindowSeconds: 40, outageSeconds: 30, betweenOutagesSeconds: 20 }
@@ -78,7 +76,7 @@ async function main(): Promise<void> {
     faults: { serverErrorRate: 0.01, serverErrorStatus: 503, resetRate: 0.005, truncatedJsonRate: 0.005, repeatEventRate: 0.01, latencyMs: PROFILE.apiLatencyMs },
   });
   const receiver = await WebhookReceiver.start();
-  // Workers restart dozens of times. Bundling the workflow code at each start (seconds of CPU on this 2-core machine)
+  // Workers restart dozens of times. Bundling the workflow code at each start (seconds of CPU each)
   // starved the running ones into workflow-task timeouts; bundled once, as the image is at build time.
   const workflowBundle = path.join(workDir, 'workflow-bundle.js');
   writeFileSync(workflowBundle, (await bundleWorkflowCode({ ...workflowBundleOptions(), logger: quietLogger })).code);

@@ -9,8 +9,8 @@ import { WorkerSupervisor } from './worker-supervisor';
 
 /**
  * A worker's young generation, larger than the default. A page of 500 events allocates a few megabytes that die young;
- * with the default semi-space the collector runs several times a page and costs a fifth of the worker's CPU time
- * during a backfill (measured with bench:backfill). The image's CMD (Dockerfile) passes the same.
+ * with the default semi-space the collector runs several times a page, a large share of a backfill's CPU
+ * (`npm run bench:backfill` shows it). The image's CMD (Dockerfile) passes the same.
  */
 export const WORKER_HEAP_FLAGS = ['--max-semi-space-size=64'];
 

@@ -4,8 +4,8 @@ import { machine } from 'node:os';
 /**
  * Where Debian's jemalloc (package libjemalloc2) lives on this machine's architecture. Workers run on it, preloaded,
  * as the image's do (Dockerfile): with glibc's malloc a worker's native memory (the SDK's Rust core, Node's buffers)
- * sat in per-thread arenas that kept what was freed, about 200 MiB more at 1,000 sources, and rose faster (README,
- * "Sizing a worker").
+ * sat in per-thread arenas that kept what was freed, so it grew with the sources a worker runs; jemalloc returns it
+ * (docs/sizing.md).
  */
 export const JEMALLOC_PATH = `/usr/lib/${machine()}-linux-gnu/libjemalloc.so.2`;
 
