@@ -1,12 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Client } from '@temporalio/client';
 import { randomAdminIdentity, startS3Server, type S3Server, type S3ServerOptions } from '../scripts/stack/s3-server';
 import { resolveSeaweedfs } from '../scripts/stack/seaweedfs-binary';
+import { HttpReceiver, type ReceivedBatch } from '../harness/http-receiver';
 import { startOutputWorkflow } from '../cli/start-output-workflow';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
@@ -164,37 +163,15 @@ function countIds(ndjson: string, counts: Map<string, number>): void {
 }
 
 /** An HTTP destination that keeps only how often each event id arrived; down means connections refused. */
-class CountingReceiver {
+class CountingReceiver extends HttpReceiver {
   readonly counts = new Map<string, number>();
   posts = 0;
-  private server: Server | undefined;
-  private port = 0;
 
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/chaos-output`;
-  }
-
-  async up(): Promise<void> {
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        countIds((req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString('utf8'), this.counts);
-        this.posts++;
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen({ port: this.port, host: '127.0.0.1' }, resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+  protected override take(batch: ReceivedBatch): void {
+    for (const record of batch.records) {
+      const id = String(record.id);
+      this.counts.set(id, (this.counts.get(id) ?? 0) + 1);
+    }
+    this.posts++;
   }
 }
