@@ -9,14 +9,21 @@ export type ReingestOutcome =
   | { id: number; outcome: 'held'; source: string; reason: QuarantineReason; detail: string }
   | { id: number; outcome: 'not-held' };
 
+export interface Reingested {
+  outcomes: ReingestOutcome[];
+  /** The ids of the sources that gained events: their outputs have something new to forward. */
+  sourcesWithNewEvents: string[];
+}
+
 /**
  * Runs the current code's rules again on each held event's text: what now stores is inserted (once: a stored id is
  * never overwritten) and marked re-ingested; what still fails stays held, with the reason the current code gives.
  * One transaction per event, so one event's trouble never undoes another's.
  */
-export async function reingestQuarantined(db: Database, ids: readonly number[]): Promise<ReingestOutcome[]> {
+export async function reingestQuarantined(db: Database, ids: readonly number[]): Promise<Reingested> {
   const outcomes: ReingestOutcome[] = [];
   const touched = new Map<string, string>();
+  const sourcesWithNewEvents = new Set<string>();
   for (const id of ids) {
     outcomes.push(
       await db.withTransaction(async (tx): Promise<ReingestOutcome> => {
@@ -35,6 +42,7 @@ export async function reingestQuarantined(db: Database, ids: readonly number[]):
         if (insertedIds.length === 0) return hold('duplicate_id', 'an event with the same id is stored already');
         await tx.query('UPDATE checkpoints SET events_ingested = events_ingested + 1, updated_at = now() WHERE source_id = $1', [held.sourceId]);
         await markReingested(tx, id);
+        sourcesWithNewEvents.add(held.sourceId);
         return { id, outcome: 'stored', source: held.sourceName, eventId: row.eventId };
       }),
     );
@@ -42,5 +50,5 @@ export async function reingestQuarantined(db: Database, ids: readonly number[]):
   for (const [sourceId, name] of touched) {
     await db.withTransaction(async (tx) => refreshHeldEventsAlert(tx, { id: sourceId, name }, await countHeld(tx, sourceId)));
   }
-  return outcomes;
+  return { outcomes, sourcesWithNewEvents: [...sourcesWithNewEvents] };
 }
