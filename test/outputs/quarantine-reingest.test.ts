@@ -14,12 +14,13 @@ import { createIdleSource } from './stored-rows';
 // Events that `quarantine reingest` stores wake the outputs that take their source, as a page's insert does: an idle
 // output waits 5 minutes on its own timer, so an event that arrives within seconds was woken for.
 
-/** A NUL in a name, which an older release held back and the current rules store. */
+/** A NUL in a name, which an older release held back and the current rules store; of this month, which the source has. */
 async function heldEventOf(db: Database, source: SourceRecord, eventId: string): Promise<void> {
+  const now = new Date().toISOString();
   const raw = JSON.stringify({
     id: eventId,
     type: 'events',
-    attributes: { time: '2026-11-01T10:00:00Z', processedAt: '2026-11-01T10:00:01Z', action: 'user_login', actor: { id: 'held-actor', name: 'mallory\u0000' } },
+    attributes: { time: now, processedAt: now, action: 'user_login', actor: { id: 'held-actor', name: 'mallory\u0000' } },
   });
   await db.withTransaction((tx) => quarantineEvents(tx, source.id, [{ eventId, reason: 'database', detail: 'as an older release held it', raw }]));
 }
