@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { OperatorError } from '../../config/operator-error';
+import { OperatorError, printable } from '../../config/operator-error';
 import { listQuarantined, type QuarantinedEvent } from '../../store/quarantine';
 import { CliContext, describeCause } from '../context';
 import { requireSource } from '../lookup';
@@ -98,10 +98,4 @@ function parseHeldId(text: string): number {
 function shownEventId(event: QuarantinedEvent): string {
   if (event.eventId === null) return '-';
   return printable(event.eventId.length > SHOWN_ID_LENGTH ? `${event.eventId.slice(0, SHOWN_ID_LENGTH)}…` : event.eventId);
-}
-
-/** Event content is the attacker's: control characters (escape sequences, new lines) are shown escaped, never run. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what it escapes
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
