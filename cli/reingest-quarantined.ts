@@ -1,7 +1,10 @@
 import { reconsiderHeldEvent, type QuarantineReason } from '../atlassian/storable';
+import { parseRfc3339 } from '../atlassian/schema';
 import { refreshHeldEventsAlert } from '../alerts/quarantine-alert';
 import type { Database } from '../store/database';
+import { createEventMonthsFor } from '../store/event-partitions';
 import { insertEventsOneByOne } from '../store/events';
+import { monthOf } from '../store/retention';
 import { countHeld, lockHeldEvent, markReingested, updateHeldReason } from '../store/quarantine';
 
 export type ReingestOutcome =
@@ -36,6 +39,10 @@ export async function reingestQuarantined(db: Database, ids: readonly number[]):
         };
         const row = reconsiderHeldEvent(held.raw);
         if ('reason' in row) return hold(row.reason, row.detail);
+        // Held during a backfill, it may be older than the source's first month: the month is made as a page makes
+        // it, and one past the source's retention is never made, so the event stays held as expired.
+        const month = monthOf(new Date(parseRfc3339(row.eventTime)));
+        if ((await createEventMonthsFor(db, held.sourceId, [month], new Date())).length > 0) return hold('expired', `its month ${month} is past the source's retention`);
         const { insertedIds, refused } = await insertEventsOneByOne(tx, held.sourceId, held.sourceName, [row]);
         if (refused.length > 0) return hold('database', `PostgreSQL refused it (SQLSTATE ${refused[0].sqlState}): ${refused[0].message}`);
         // Another event holds this id: the first one stored stays, this one stays held for the operator to compare.
