@@ -11,10 +11,13 @@ import type { Database } from '../store/database';
 import { advancePosition, outputLag, recordSendFailure, type SourceLag } from '../store/output-positions';
 import { findOutputById, openOutputSecrets, setOutputStatus, sourcesOfOutput, type OutputRecord } from '../store/outputs';
 import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
+import { heartbeatingEvery } from './heartbeating';
 
-/** A round's work is bounded so that the workflow sees pause and stop between rounds, and heartbeats stay frequent. */
+/** A round's work is bounded so that the workflow sees pause and stop between rounds. */
 const MAX_BATCHES_PER_ROUND = 50;
 const MAX_ROUND_MS = 60_000;
+/** Several times within forwardOutput's heartbeat timeout (10 s, workflows/output-workflow.ts): a late timer on a busy worker still makes it. */
+const HEARTBEAT_EVERY_MS = 2_000;
 /** Under this lag an output counts as caught up: a batch's age limit and the poll make a few seconds normal. */
 const CAUGHT_UP_SECONDS = 60;
 
@@ -33,7 +36,11 @@ type SourceRef = { id: string; name: string; organizationId: string };
  */
 export function createForwardOutput(deps: ForwardDependencies) {
   const metrics = deps.metrics ?? noProductMetrics;
-  return async function forwardOutput({ outputId }: { outputId: string }): Promise<ForwardRound> {
+  return function forwardOutput({ outputId }: { outputId: string }): Promise<ForwardRound> {
+    return heartbeatingEvery(HEARTBEAT_EVERY_MS, () => forwardRound(outputId));
+  };
+
+  async function forwardRound(outputId: string): Promise<ForwardRound> {
     const output = await findOutputById(deps.db, outputId);
     if (!output) return { status: 'removed', statusReason: null, forwarded: 0, batches: 0, more: false, nextDueInMs: null, backlogEvents: 0, lagSeconds: 0 };
     const before = await checkLag(deps.db, output, metrics);
@@ -83,7 +90,6 @@ export function createForwardOutput(deps: ForwardDependencies) {
           forwarded += events.length;
           batches++;
           metrics.forOutput(output.name).forwarded(source.name, events.length);
-          Context.current().heartbeat({ batches });
           if (!resolvedRefusal) {
             resolvedRefusal = true;
             if (await resolveDestinationRefused(deps.db.pool, source.id, output.name)) await alertsChanged(source.name);
@@ -108,7 +114,7 @@ export function createForwardOutput(deps: ForwardDependencies) {
     }
     const after = forwarded > 0 ? await checkLag(deps.db, output, metrics) : before;
     return summary('active', null, forwarded, batches, more, nextDueInMs, after);
-  };
+  }
 }
 
 /** The output stops on a refusal: paused with the reason, a forwarding alert per source that waits on it. */

@@ -53,7 +53,8 @@ export function parseWebhookUrl(text: string): string {
   try {
     url = new URL(text.trim());
   } catch {
-    throw new WebhookUrlError(`webhook URL "${redactUrl(text)}" is not a URL`);
+    // Not even its start is shown: text that is no URL may be a token given in its place.
+    throw new WebhookUrlError('webhook URL cannot be read as a URL (its text is not shown: it may hold a secret)');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WebhookUrlError(`webhook URL must be http(s), got ${url.protocol}`);
   if (!url.hostname) throw new WebhookUrlError('webhook URL has no host');
@@ -62,14 +63,14 @@ export function parseWebhookUrl(text: string): string {
 
 /**
  * A webhook URL is a credential (Slack's carry their token in the path): shown as scheme, host and port only.
- * Text that is no URL at all is cut short instead.
+ * Text that is no URL at all shows nothing: it may be a token.
  */
 export function redactUrl(text: string): string {
   try {
     const url = new URL(text);
     return `${url.protocol}//${url.host}/…`;
   } catch {
-    return text.length > 12 ? `${text.slice(0, 12)}…` : text;
+    return '…';
   }
 }
 

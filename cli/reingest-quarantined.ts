@@ -1,7 +1,10 @@
 import { reconsiderHeldEvent, type QuarantineReason } from '../atlassian/storable';
+import { parseRfc3339 } from '../atlassian/schema';
 import { refreshHeldEventsAlert } from '../alerts/quarantine-alert';
 import type { Database } from '../store/database';
+import { createEventMonthsFor } from '../store/event-partitions';
 import { insertEventsOneByOne } from '../store/events';
+import { monthOf } from '../store/retention';
 import { countHeld, lockHeldEvent, markReingested, updateHeldReason } from '../store/quarantine';
 
 export type ReingestOutcome =
@@ -9,14 +12,21 @@ export type ReingestOutcome =
   | { id: number; outcome: 'held'; source: string; reason: QuarantineReason; detail: string }
   | { id: number; outcome: 'not-held' };
 
+export interface Reingested {
+  outcomes: ReingestOutcome[];
+  /** The ids of the sources that gained events: their outputs have something new to forward. */
+  sourcesWithNewEvents: string[];
+}
+
 /**
  * Runs the current code's rules again on each held event's text: what now stores is inserted (once: a stored id is
  * never overwritten) and marked re-ingested; what still fails stays held, with the reason the current code gives.
  * One transaction per event, so one event's trouble never undoes another's.
  */
-export async function reingestQuarantined(db: Database, ids: readonly number[]): Promise<ReingestOutcome[]> {
+export async function reingestQuarantined(db: Database, ids: readonly number[]): Promise<Reingested> {
   const outcomes: ReingestOutcome[] = [];
   const touched = new Map<string, string>();
+  const sourcesWithNewEvents = new Set<string>();
   for (const id of ids) {
     outcomes.push(
       await db.withTransaction(async (tx): Promise<ReingestOutcome> => {
@@ -29,12 +39,17 @@ export async function reingestQuarantined(db: Database, ids: readonly number[]):
         };
         const row = reconsiderHeldEvent(held.raw);
         if ('reason' in row) return hold(row.reason, row.detail);
+        // Held during a backfill, it may be older than the source's first month: the month is made as a page makes
+        // it, and one past the source's retention is never made, so the event stays held as expired.
+        const month = monthOf(new Date(parseRfc3339(row.eventTime)));
+        if ((await createEventMonthsFor(db, held.sourceId, [month], new Date())).length > 0) return hold('expired', `its month ${month} is past the source's retention`);
         const { insertedIds, refused } = await insertEventsOneByOne(tx, held.sourceId, held.sourceName, [row]);
         if (refused.length > 0) return hold('database', `PostgreSQL refused it (SQLSTATE ${refused[0].sqlState}): ${refused[0].message}`);
         // Another event holds this id: the first one stored stays, this one stays held for the operator to compare.
         if (insertedIds.length === 0) return hold('duplicate_id', 'an event with the same id is stored already');
         await tx.query('UPDATE checkpoints SET events_ingested = events_ingested + 1, updated_at = now() WHERE source_id = $1', [held.sourceId]);
         await markReingested(tx, id);
+        sourcesWithNewEvents.add(held.sourceId);
         return { id, outcome: 'stored', source: held.sourceName, eventId: row.eventId };
       }),
     );
@@ -42,5 +57,5 @@ export async function reingestQuarantined(db: Database, ids: readonly number[]):
   for (const [sourceId, name] of touched) {
     await db.withTransaction(async (tx) => refreshHeldEventsAlert(tx, { id: sourceId, name }, await countHeld(tx, sourceId)));
   }
-  return outcomes;
+  return { outcomes, sourcesWithNewEvents: [...sourcesWithNewEvents] };
 }

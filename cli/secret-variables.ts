@@ -31,3 +31,9 @@ export function parseSecretVariable(flag: string, name: string, env: NodeJS.Proc
 export function secretVariableFor(sourceName: string, what: 'API_KEY' | 'WEBHOOK_SECRET' | 'WEBHOOK_URL' | 'SLACK_WEBHOOK_URL'): string {
   return `${SECRET_VARIABLE_PREFIX}${sourceName.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_${what}`;
 }
+
+/** AUDIT_SECRET_OUTPUT_SIEM_URL for the url of output siem: its own prefix, so that no source's variable is also an output's. */
+export function outputSecretVariableFor(outputName: string, secret: string): string {
+  const upper = (text: string) => text.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase().replace(/[^A-Z0-9]/g, '_');
+  return `${SECRET_VARIABLE_PREFIX}OUTPUT_${upper(outputName)}_${upper(secret)}`;
+}

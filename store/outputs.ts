@@ -112,6 +112,12 @@ export async function openOutputSecrets(db: Pick<Database, 'query'>, cipher: Cre
   return Object.fromEntries(rows.map((row) => [row.name, cipher.open(row.sealed, outputSecretContext(outputId, row.name))]));
 }
 
+/** The names of the secrets each output holds, none opened: what `export` writes references for. */
+export async function listOutputSecretNames(db: Pick<Database, 'query'>): Promise<Map<string, string[]>> {
+  const { rows } = await db.query<{ output_id: string; names: string[] }>('SELECT output_id, array_agg(name ORDER BY name) AS names FROM output_secrets GROUP BY output_id');
+  return new Map(rows.map((row) => [row.output_id, row.names]));
+}
+
 export async function findOutputById(db: Pick<Database, 'query'>, id: string): Promise<OutputRecord | undefined> {
   const { rows } = await db.query(`${SELECT_OUTPUTS} WHERE o.id = $1`, [id]);
   return rows.length ? toOutput(rows[0]) : undefined;

@@ -6,15 +6,19 @@ import { OutputBacklogEvents, OutputLagSeconds, OutputName, OutputStatus } from 
 import { ChangeOnlyPublisher } from './change-only-publisher';
 
 /**
- * A round sends at most a minute of batches and heartbeats after each; a send that keeps failing is retried with
- * back-off a few times, then the workflow waits on its own timer, so pause and stop are heard within minutes even
- * while the destination is down. Nothing is lost meanwhile: the claimed batch and the backlog wait in PostgreSQL.
+ * A send that keeps failing is retried with back-off a few times, then the workflow waits on its own timer, so pause
+ * and stop are heard within minutes even while the destination is down. Nothing is lost meanwhile: the claimed batch
+ * and the backlog wait in PostgreSQL.
  */
-const { forwardOutput, setOutputState } = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 },
-});
+const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 } as const;
+const { setOutputState } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '2 minutes', retry });
+/**
+ * A round sends at most a minute of batches and heartbeats every 2 s whatever it awaits, a long send or an ack
+ * included. So a heartbeat missing for 10 s means its worker died, and the claimed batch is sent again from another
+ * worker within seconds rather than minutes. Options are not replayed: a new value reaches running outputs with their
+ * next round, and their histories replay unchanged.
+ */
+const { forwardOutput } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', retry });
 
 /** An idle output wakes this rarely on its own: new events wake it by signal, so the timer only bounds a lost signal. */
 export const IDLE_WAIT_MS = 5 * 60_000;

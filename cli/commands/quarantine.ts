@@ -1,10 +1,11 @@
 import { Command } from 'commander';
-import { OperatorError } from '../../config/operator-error';
+import { OperatorError, printable } from '../../config/operator-error';
 import { listQuarantined, type QuarantinedEvent } from '../../store/quarantine';
-import { CliContext } from '../context';
+import { CliContext, describeCause } from '../context';
 import { requireSource } from '../lookup';
 import { formatTime, printJson, printLine, printResult, printTable } from '../output';
 import { reingestQuarantined, type ReingestOutcome } from '../reingest-quarantined';
+import { wakeOutputsOfSources } from '../wake-outputs';
 
 /** An event id is shown whole in JSON only: a table row stays one line. */
 const SHOWN_ID_LENGTH = 40;
@@ -61,11 +62,21 @@ async function reingestCommand(context: CliContext, idTexts: string[], options: 
     ? (await listQuarantined(db, { sourceId: (await requireSource(db, options.source)).id })).map((event) => event.id)
     : idTexts.map(parseHeldId);
   if (ids.length === 0) return printResult(context.outputFormat(), { reingested: [] }, `no held events for ${options.source}`);
-  const outcomes = await reingestQuarantined(db, ids);
+  const { outcomes, sourcesWithNewEvents } = await reingestQuarantined(db, ids);
   const missing = outcomes.filter((o) => o.outcome === 'not-held').map((o) => o.id);
   // Printed before a refusal, which follows on stderr: what was stored is stored either way.
   if (missing.length < outcomes.length) printResult(context.outputFormat(), { reingested: outcomes }, outcomes.map(describeOutcome));
+  if (sourcesWithNewEvents.length > 0) await wakeOutputs(context, sourcesWithNewEvents);
   if (missing.length > 0) throw new OperatorError(`not held (unknown, or re-ingested already): ${missing.join(', ')}; \`quarantine\` lists the held events`);
+}
+
+/** The outputs forward the stored events now instead of at their idle timer; the events are stored either way. */
+async function wakeOutputs(context: CliContext, sourceIds: string[]): Promise<void> {
+  try {
+    await wakeOutputsOfSources(await context.database(), () => context.temporal(), context.environment().TEMPORAL_TASK_QUEUE, sourceIds);
+  } catch (err) {
+    process.stderr.write(`note: could not wake the outputs (${describeCause(err)}); they forward the events at their next round\n`);
+  }
 }
 
 function describeOutcome(o: ReingestOutcome): string {
@@ -87,10 +98,4 @@ function parseHeldId(text: string): number {
 function shownEventId(event: QuarantinedEvent): string {
   if (event.eventId === null) return '-';
   return printable(event.eventId.length > SHOWN_ID_LENGTH ? `${event.eventId.slice(0, SHOWN_ID_LENGTH)}…` : event.eventId);
-}
-
-/** Event content is the attacker's: control characters (escape sequences, new lines) are shown escaped, never run. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what it escapes
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

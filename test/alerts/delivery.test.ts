@@ -263,7 +263,7 @@ describe('alert delivery', () => {
     const source = await newSource();
     expect(parseWebhookUrl('https://hooks.example.com/services/T0/B0/x')).toBe('https://hooks.example.com/services/T0/B0/x');
     for (const bad of ['ftp://example.com/hook', 'javascript:alert(1)', 'file:///etc/passwd', 'not a url']) {
-      expect(() => parseWebhookUrl(bad)).toThrow(/http\(s\)|not a URL/);
+      expect(() => parseWebhookUrl(bad)).toThrow(/http\(s\)|cannot be read as a URL/);
       await expect(setSourceDestination(db.pool, testCipher, source.id, 'webhook', bad)).rejects.toThrow();
     }
     await expect(publishGlobalDestinations(db, testCipher, { webhook: 'ftp://example.com/hook' })).rejects.toThrow(/http\(s\)/);

@@ -102,6 +102,15 @@ describe('atlassian-audit quarantine', () => {
     expect(succeeded(await cli(['quarantine', '--source', source.name]))).toBe(`no held events for ${source.name}\n`);
   });
 
+  it('stores a held event older than the source\'s first month, making its month as a page would', async () => {
+    const monthsAgo = new Date(Date.now() - 150 * 24 * 3600_000).toISOString();
+    const source = await sourceWithHeldEvents(db, [{ id: 'held-old', reason: 'database', raw: event('held-old', { time: monthsAgo, processedAt: monthsAgo, actor: { id: 'x', name: 'old\u0000' } }) }]);
+    const result = JSON.parse(succeeded(await cli(['quarantine', 'reingest', '--source', source.name, '-o', 'json'])));
+    expect(result).toEqual({ reingested: [{ id: expect.any(Number), outcome: 'stored', source: source.name, eventId: 'held-old' }] });
+    const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE source_id = $1 AND event_id = 'held-old'", [source.id]);
+    expect(rows[0].n).toBe(1);
+  });
+
   it('routes the quarantine kind like the others: a destination that takes only it hears of the alert', async () => {
     const source = await createTestSource(db, { organizationId: randomUUID(), apiKey: 'simkey_unused', apiBaseUrl: 'http://127.0.0.1:9' });
     await setSourceDestination(db.pool, testCipher, source.id, 'webhook', 'http://127.0.0.1:9/quarantine-only', { kinds: ['quarantine'] });
