@@ -88,6 +88,12 @@ describe('the modules preloaded into the workflow thread', () => {
     expect(files.flatMap((file) => moduleLevelState(file, readFileSync(path.join(root, file), 'utf8')))).toEqual([]);
   });
 
+  it('let the stack-trace limit module set that one global and nothing else', () => {
+    const file = ts.createSourceFile(STACK_TRACE_LIMIT_FILE, readFileSync(path.join(root, STACK_TRACE_LIMIT_FILE), 'utf8'), ts.ScriptTarget.ES2022, true);
+    const statements = file.statements.filter((statement) => !ts.isExportDeclaration(statement)).map((statement) => statement.getText(file));
+    expect(statements).toEqual([expect.stringMatching(/^Reflect\.deleteProperty\(Error, 'stackTraceLimit'\);$|^Error\.stackTraceLimit = \d+;$/)]);
+  });
+
   it.each([
     ['let counter = 0;', 'module-level let'],
     ['export let latest: string | undefined;', 'module-level let'],
