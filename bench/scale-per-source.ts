@@ -40,7 +40,7 @@ const VARIANTS: readonly Variant[] = [
   { key: 'stack-4', label: 'preloaded, stack limit 4', preload: true, stackTraceLimit: 4 },
   { key: 'stack-2', label: 'preloaded, stack limit 2', preload: true, stackTraceLimit: 2 },
   { key: 'stack-0', label: 'preloaded, stack limit 0', preload: true, stackTraceLimit: 0 },
-  { key: 'stack-none', label: 'preloaded, no stack limit', preload: true, stackTraceLimit: 'none' },
+  { key: 'stack-none', label: 'preloaded, no stacks (shipped)', preload: true, stackTraceLimit: 'none' },
 ];
 
 interface VariantWorker {
