@@ -27,20 +27,17 @@ interface Variant {
   key: string;
   label: string;
   preload: boolean;
-  /**
-   * Error.stackTraceLimit in the workflow context (workflows/stack-trace-limit.ts); undefined: V8's own, 10; 'none':
-   * deleted, which V8 takes as no stack at all.
-   */
-  stackTraceLimit?: number | 'none';
+  /** Error.stackTraceLimit in the workflow context; without it, the product's (workflows/stack-trace-limit.ts: none). */
+  stackTraceLimit?: number;
 }
 
 const VARIANTS: readonly Variant[] = [
   { key: 'copies', label: 'modules per workflow', preload: false },
-  { key: 'stack-10', label: 'preloaded, stack limit 10', preload: true },
+  { key: 'stack-10', label: "preloaded, stack limit 10 (V8's)", preload: true, stackTraceLimit: 10 },
   { key: 'stack-4', label: 'preloaded, stack limit 4', preload: true, stackTraceLimit: 4 },
   { key: 'stack-2', label: 'preloaded, stack limit 2', preload: true, stackTraceLimit: 2 },
   { key: 'stack-0', label: 'preloaded, stack limit 0', preload: true, stackTraceLimit: 0 },
-  { key: 'stack-none', label: 'preloaded, no stacks (shipped)', preload: true, stackTraceLimit: 'none' },
+  { key: 'shipped', label: 'preloaded, no stacks (shipped)', preload: true },
 ];
 
 interface VariantWorker {
@@ -162,18 +159,14 @@ async function profileIdleCycles(workers: VariantWorker[], workDir: string, outD
   }
 }
 
-/**
- * The product's bundle options, with nothing preloaded, or with the stack-trace limit module swapped for one of the
- * variant's depth (or left out, for V8's own).
- */
+/** The product's bundle options, with nothing preloaded, or with the stack-trace limit swapped for the variant's. */
 function variantBundleOptions(variant: Variant, workDir: string): ReturnType<typeof workflowBundleOptions> {
   const options = workflowBundleOptions();
   if (!variant.preload) return { ...options, preloadModules: [] };
-  const modules = options.preloadModules.filter((module) => module !== STACK_TRACE_LIMIT_PATH);
-  if (variant.stackTraceLimit === undefined) return { ...options, preloadModules: modules };
+  if (variant.stackTraceLimit === undefined) return options;
   const limitModule = path.join(workDir, `stack-trace-limit-${variant.stackTraceLimit}.js`);
-  writeFileSync(limitModule, variant.stackTraceLimit === 'none' ? 'delete Error.stackTraceLimit;\n' : `Error.stackTraceLimit = ${variant.stackTraceLimit};\n`);
-  return { ...options, preloadModules: [limitModule, ...modules] };
+  writeFileSync(limitModule, `Error.stackTraceLimit = ${variant.stackTraceLimit};\n`);
+  return { ...options, preloadModules: options.preloadModules.map((module) => (module === STACK_TRACE_LIMIT_PATH ? limitModule : module)) };
 }
 
 function unknownVariant(key: string): never {
