@@ -2,7 +2,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { workflowBundleOptions } from '../workers/workflow-bundle-options';
+import { STACK_TRACE_LIMIT_PATH, workflowBundleOptions } from '../workers/workflow-bundle-options';
 import { countBackfilled, openBenchStack } from './bench-environment';
 import { cpuByCategory } from './cpu-profile-categories';
 import { heapByKind, type HeapByKind, type Kind } from './heap-snapshot-kinds';
@@ -12,22 +12,36 @@ import { applySources, buildAsTheImage, sleep, startScaleWorker, stickyCache, un
 import { Inspector } from './worker-inspector';
 
 // What one more cached idle source costs a worker, lever by lever: a worker per variant of the workflow bundle (with
-// and without preloaded modules, workers/workflow-bundle-options.ts), side by side on one dev server, one PostgreSQL
+// and without preloaded modules, workers/workflow-bundle-options.ts, and at several depths of the stack the SDK's
+// promise hook captures per promise, workflows/stack-trace-limit.ts), side by side on one dev server, one PostgreSQL
 // and one simulator whose organizations stay quiet. Each gets N sources, then N more; once all have polled idle, each
 // worker is measured: RSS by kind, and the V8 heap of its workflow thread and of its main thread after a full
 // collection (over the DevTools protocol, which reaches the workflow thread). The difference from N to 2N, over N,
 // is the cost per source. --snapshots also takes a heap snapshot of each workflow thread and splits it by kind
 // (heap-snapshot-kinds.ts); --cpu-seconds then profiles both threads of each worker over idle polls and splits the
 // time by cost (cpu-profile-categories.ts). Memory figures hold up on a busy machine far better than CPU figures do.
-// Usage: npm run bench:scale-per-source -- --sources 100 [--interval 60] [--orgs 10] [--snapshots] [--cpu-seconds 60] [--out dir]
+// Usage: npm run bench:scale-per-source -- --sources 100 [--interval 60] [--orgs 10] [--snapshots] [--cpu-seconds 60]
+//   [--variants copies,stack-10,...] [--out dir]
 
-const VARIANTS = [
+interface Variant {
+  key: string;
+  label: string;
+  preload: boolean;
+  /** Error.stackTraceLimit in the workflow context; without it, the product's (workflows/stack-trace-limit.ts: none). */
+  stackTraceLimit?: number;
+}
+
+const VARIANTS: readonly Variant[] = [
   { key: 'copies', label: 'modules per workflow', preload: false },
-  { key: 'preload', label: 'modules preloaded', preload: true },
-] as const;
+  { key: 'stack-10', label: "preloaded, stack limit 10 (V8's)", preload: true, stackTraceLimit: 10 },
+  { key: 'stack-4', label: 'preloaded, stack limit 4', preload: true, stackTraceLimit: 4 },
+  { key: 'stack-2', label: 'preloaded, stack limit 2', preload: true, stackTraceLimit: 2 },
+  { key: 'stack-0', label: 'preloaded, stack limit 0', preload: true, stackTraceLimit: 0 },
+  { key: 'shipped', label: 'preloaded, no stacks (shipped)', preload: true },
+];
 
 interface VariantWorker {
-  variant: (typeof VARIANTS)[number];
+  variant: Variant;
   worker: ScaleWorker;
   inspector: Inspector;
   /** The inspector's sessions of the worker's workflow threads. */
@@ -46,10 +60,11 @@ interface Measure {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sources: { type: 'string', default: '100' }, interval: { type: 'string', default: '60' }, orgs: { type: 'string', default: '10' }, snapshots: { type: 'boolean', default: false }, 'cpu-seconds': { type: 'string', default: '0' }, out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { sources: { type: 'string', default: '100' }, interval: { type: 'string', default: '60' }, orgs: { type: 'string', default: '10' }, snapshots: { type: 'boolean', default: false }, 'cpu-seconds': { type: 'string', default: '0' }, variants: { type: 'string', default: VARIANTS.map((v) => v.key).join(',') }, out: { type: 'string' } } });
   const [sources, interval, orgCount, cpuSeconds] = [values.sources, values.interval, values.orgs, values['cpu-seconds']].map(Number);
   if (![sources, interval, orgCount].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--sources, --interval and --orgs take positive whole numbers');
   if (!Number.isInteger(cpuSeconds) || cpuSeconds < 0) throw new Error('--cpu-seconds takes a whole number of seconds');
+  const variants = values.variants.split(',').map((key) => VARIANTS.find((v) => v.key === key) ?? unknownVariant(key));
 
   const stack = await openBenchStack('per-source', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
   const workers: VariantWorker[] = [];
@@ -58,16 +73,15 @@ async function main(): Promise<void> {
   try {
     mkdirSync(outDir, { recursive: true });
     buildAsTheImage(); // dist/workers/main.js; the bundles are the variants' own, made alike from the sources
-    for (const variant of VARIANTS) {
-      const options = workflowBundleOptions();
+    for (const variant of variants) {
       const bundle = bundleFile(stack.workDir, variant.key);
-      writeFileSync(bundle, (await bundleWorkflowCode({ ...options, preloadModules: variant.preload ? options.preloadModules : [], logger: quietLogger })).code);
+      writeFileSync(bundle, (await bundleWorkflowCode({ ...variantBundleOptions(variant, stack.workDir), logger: quietLogger })).code);
       // One after the other: each worker migrates the store as it starts.
       const worker = await startScaleWorker(stack, { taskQueue: `bench-per-source-${variant.key}`, workflowBundle: bundle, allocator: 'jemalloc', inspect: true });
       const inspector = await Inspector.open(worker.inspectorUrl!);
       workers.push({ variant, worker, inspector, workflowThreads: await inspector.workerThreads('workflow-worker-thread'), measures: [] });
     }
-    console.log(`${VARIANTS.map((v) => v.label).join(' / ')}: a worker each, sources at a ${interval} s interval on ${orgCount} quiet organizations`);
+    console.log(`${variants.map((v) => v.label).join(' / ')}: a worker each, sources at a ${interval} s interval on ${orgCount} quiet organizations`);
 
     for (const count of [0, sources, 2 * sources]) {
       const added = count - (workers[0].measures.at(-1)?.sources ?? 0);
@@ -143,6 +157,20 @@ async function profileIdleCycles(workers: VariantWorker[], workDir: string, outD
       for (const [category, micros] of sortedByTime(busy)) console.log(`      ${category.padEnd(56)} ${(micros / 1000 / cycles).toFixed(3).padStart(7)} ms  ${((100 * micros) / total).toFixed(0).padStart(3)}%`);
     }
   }
+}
+
+/** The product's bundle options, with nothing preloaded, or with the stack-trace limit swapped for the variant's. */
+function variantBundleOptions(variant: Variant, workDir: string): ReturnType<typeof workflowBundleOptions> {
+  const options = workflowBundleOptions();
+  if (!variant.preload) return { ...options, preloadModules: [] };
+  if (variant.stackTraceLimit === undefined) return options;
+  const limitModule = path.join(workDir, `stack-trace-limit-${variant.stackTraceLimit}.js`);
+  writeFileSync(limitModule, `Error.stackTraceLimit = ${variant.stackTraceLimit};\n`);
+  return { ...options, preloadModules: options.preloadModules.map((module) => (module === STACK_TRACE_LIMIT_PATH ? limitModule : module)) };
+}
+
+function unknownVariant(key: string): never {
+  throw new Error(`--variants takes keys among ${VARIANTS.map((v) => v.key).join(', ')}; not ${key}`);
 }
 
 const sortedByTime = (categories: [string, number][]): [string, number][] => [...categories].sort((a, b) => b[1] - a[1]);

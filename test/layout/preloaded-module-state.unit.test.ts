@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { WORKFLOWS_PATH, workflowBundleOptions } from '../../workers/workflow-bundle-options';
+import { STACK_TRACE_LIMIT_PATH, WORKFLOWS_PATH, workflowBundleOptions } from '../../workers/workflow-bundle-options';
 
 // The workflow bundle preloads the workflow and contract modules (workers/workflow-bundle-options.ts): each is evaluated
 // once per workflow thread and shared by every cached workflow. State at module level would then be shared between
@@ -11,6 +11,8 @@ import { WORKFLOWS_PATH, workflowBundleOptions } from '../../workers/workflow-bu
 
 const root = path.join(__dirname, '..', '..');
 const PRELOADED_ROOMS = ['workflows', 'contract'];
+/** The one module whose whole job is a statement at module level: it sets one global, the same for every workflow. */
+const STACK_TRACE_LIMIT_FILE = path.join('workflows', 'stack-trace-limit.ts');
 
 /** Module-level calls that return descriptions or proxies holding no state of their own (the SDK's factories). */
 const STATELESS_FACTORIES = new Set(['defineSignal', 'defineQuery', 'defineUpdate', 'defineSearchAttributeKey', 'proxyActivities', 'proxyLocalActivities', 'Object.freeze']);
@@ -75,15 +77,21 @@ function sourceFiles(room: string): string[] {
 }
 
 describe('the modules preloaded into the workflow thread', () => {
-  it('are the workflows, which import only the contract and the SDK, and the SDK', () => {
+  it('are the stack-trace limit, the workflows, which import only the contract and the SDK, and the SDK', () => {
     // Anything else preloaded needs this check to cover it too.
-    expect(workflowBundleOptions().preloadModules).toEqual([WORKFLOWS_PATH, '@temporalio/workflow']);
+    expect(workflowBundleOptions().preloadModules).toEqual([STACK_TRACE_LIMIT_PATH, WORKFLOWS_PATH, '@temporalio/workflow']);
   });
 
   it('hold no module-level mutable state in workflows/ and contract/', () => {
-    const files = PRELOADED_ROOMS.flatMap(sourceFiles);
+    const files = PRELOADED_ROOMS.flatMap(sourceFiles).filter((file) => file !== STACK_TRACE_LIMIT_FILE);
     expect(files.length).toBeGreaterThan(10);
     expect(files.flatMap((file) => moduleLevelState(file, readFileSync(path.join(root, file), 'utf8')))).toEqual([]);
+  });
+
+  it('let the stack-trace limit module set that one global and nothing else', () => {
+    const file = ts.createSourceFile(STACK_TRACE_LIMIT_FILE, readFileSync(path.join(root, STACK_TRACE_LIMIT_FILE), 'utf8'), ts.ScriptTarget.ES2022, true);
+    const statements = file.statements.filter((statement) => !ts.isExportDeclaration(statement)).map((statement) => statement.getText(file));
+    expect(statements).toEqual([expect.stringMatching(/^Reflect\.deleteProperty\(Error, 'stackTraceLimit'\);$|^Error\.stackTraceLimit = \d+;$/)]);
   });
 
   it.each([
