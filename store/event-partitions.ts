@@ -122,8 +122,8 @@ export async function createEventMonthsFor(db: Database, sourceId: string, month
 }
 
 /**
- * Gathers the planner's statistics of those of the source's months ('YYYY-MM') that hold rows but have none yet, and
- * returns their tables. A month made empty and filled by a backfill has none until autovacuum's next round (a minute
+ * Gathers the planner's statistics of those of the source's months ('YYYY-MM') that have none yet, and returns their
+ * tables. The caller names months it has just filled: ANALYZE of an empty month leaves it without statistics still. A month made empty and filled by a backfill has none until autovacuum's next round (a minute
  * or more): meanwhile PostgreSQL takes `source_id = $1` for a selective condition and looks a page's ids up by
  * reading the whole month's primary key, which makes each page slower than the one before it. With statistics, it
  * knows the month holds one source and probes the event_id index instead.
