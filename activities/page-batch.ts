@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import type { PageSummary } from '../contract/source-workflow';
 
 /**
@@ -22,7 +22,7 @@ export interface IngestPageInput {
  *
  * Only the batch's first page can fail it. A later page that fails ends the batch instead, which returns the pages
  * committed before it: the failing page is then the first of the next activity, with a retry budget of its own, as it
- * would have with one page per activity. Its error is met again there, retried and reported as usual.
+ * would have with one page per activity. Its error is met again there and retried as usual.
  */
 export function inBatches(ingestOnePage: (input: { sourceId: string }) => Promise<PageSummary>, workerStopping?: AbortSignal) {
   return async function ingestPage({ sourceId, maxPages = 1 }: IngestPageInput): Promise<PageSummary> {
@@ -35,7 +35,8 @@ export function inBatches(ingestOnePage: (input: { sourceId: string }) => Promis
       let page: PageSummary;
       try {
         page = await ingestOnePage({ sourceId });
-      } catch {
+      } catch (err) {
+        logPageEndingBatch(err);
         break;
       }
       batch = addPage(batch, page);
@@ -43,6 +44,18 @@ export function inBatches(ingestOnePage: (input: { sourceId: string }) => Promis
     }
     return pages > 1 ? { ...batch, pages } : batch;
   };
+}
+
+/**
+ * The activity does not fail, so the SDK and the worker's retry logging say nothing of this attempt: one line here, as
+ * they would write it, keeps every failed page in the log.
+ */
+function logPageEndingBatch(err: unknown): void {
+  const message = `${err instanceof Error ? err.message : String(err)}; the batch ends before this page, which the next activity tries again`;
+  if (!(err instanceof ApplicationFailure)) return log.warn(message);
+  // The client's errors put their small plain fields (status, Atlassian code, reason) in the first detail.
+  const { status, code, reason } = (err.details?.[0] ?? {}) as { status?: number | null; code?: string | null; reason?: string };
+  log.warn(message, { failureType: err.type, status, code: code ?? undefined, reason });
 }
 
 /** The counts add up; the rest is the checkpoint's as of the later page. */
