@@ -2,6 +2,7 @@ import { createAlertActivities } from './alerts';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { createIngestPage } from './ingest-page';
+import { inBatches } from './page-batch';
 import type { InsertedEventsHook } from '../store/events';
 import type { WebUiLinks } from '../alerts/notice-payload';
 import { createSourceStateActivities } from './source-state';
@@ -29,7 +30,7 @@ export interface ActivityDependencies {
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */
 export function createActivities(deps: ActivityDependencies) {
   return {
-    ingestPage: createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db) }),
+    ingestPage: inBatches(createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db) }), deps.workerStopping),
     forwardOutput: createForwardOutput(deps),
     ...createOutputStateActivities(deps.db),
     ...createSourceStateActivities(deps.db),

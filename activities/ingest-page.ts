@@ -1,5 +1,5 @@
 import { apiKeyContext } from '../store/credentials';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { BAD_REQUEST, PAGE_HANDED_BACK, SOURCE_REMOVED } from '../contract/failure-types';
 import { apiBaseUrlProblem } from '../config/api-base-urls';
@@ -20,7 +20,7 @@ import { ApiPacer, budgetOf } from '../store/api-pacing';
 import { advanceCheckpoint, Checkpoint, loadCheckpoint, recordContentFailure } from '../store/checkpoints';
 import { insertEvents, insertEventsOneByOne, isContentRefusal, type InsertedEventsHook, type RefusedEvent } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
-import { createEventMonthsFor, isMissingEventMonth } from '../store/event-partitions';
+import { analyzeEventMonthsWithoutStatistics, createEventMonthsFor, isMissingEventMonth } from '../store/event-partitions';
 import type { EventRow } from '../atlassian/normalize';
 import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
 
@@ -138,7 +138,8 @@ export function createIngestPage(deps: IngestDependencies) {
             ? await deps.onEventsInserted.run(tx, source, stored.filter((row) => inserted.has(row.eventId)), advanced.returned)
             : { alertsOpened: 0 };
         const alertsChanged = (await quarantineReport.tell(tx, source, held.length, page.cursorRepeated === true)) + hook.alertsOpened;
-        return { inserted: inserted.size, held, checkpoint: advanced.checkpoint, alertsChanged, rulesFired: hook.rulesFired ?? [] };
+        const insertedMonths = stored.filter((row) => inserted.has(row.eventId)).map((row) => monthOf(row.eventTime));
+        return { inserted: inserted.size, insertedMonths, held, checkpoint: advanced.checkpoint, alertsChanged, rulesFired: hook.rulesFired ?? [] };
       });
     const storeOrHoldRefused = async () => {
       try {
@@ -164,6 +165,12 @@ export function createIngestPage(deps: IngestDependencies) {
       saved = await storeOrHoldRefused();
     }
     quarantineReport.committed(source.id, page.cursorRepeated === true);
+    // After the commit, so that no page waits on it: the next page's look-up of its ids needs the months' statistics.
+    if (saved.inserted > 0) {
+      await analyzeEventMonthsWithoutStatistics(deps.db, source.id, saved.insertedMonths).catch((err: Error) => {
+        log.warn(`the statistics of the months the page filled were not gathered: ${err.message}`);
+      });
+    }
     sourceMetrics.pageStored({
       fetched,
       inserted: saved.inserted,

@@ -13,6 +13,8 @@ export interface PageSummary {
   backfillPercent: number;
   /** Events of the page newly held in the quarantine; absent from summaries recorded before it existed. */
   quarantined?: number;
+  /** How many pages the summary covers (a batch, see PAGES_IN_BATCHES); absent for one page. */
+  pages?: number;
 }
 
 export type SourcePhase = 'starting' | 'backfilling' | 'polling' | 'waiting' | 'paused' | 'failed' | 'stopping';

@@ -121,6 +121,25 @@ export async function createEventMonthsFor(db: Database, sourceId: string, month
   return rows.filter((row) => row.expired).map((row) => row.month);
 }
 
+/**
+ * Gathers the planner's statistics of those of the source's months ('YYYY-MM') that have none yet, and returns their
+ * tables. The caller names months it has just filled: ANALYZE of an empty month leaves it without statistics still. A month made empty and filled by a backfill has none until autovacuum's next round (a minute
+ * or more): meanwhile PostgreSQL takes `source_id = $1` for a selective condition and looks a page's ids up by
+ * reading the whole month's primary key, which makes each page slower than the one before it. With statistics, it
+ * knows the month holds one source and probes the event_id index instead.
+ */
+export async function analyzeEventMonthsWithoutStatistics(db: Pick<Database, 'query'>, sourceId: string, months: readonly string[]): Promise<string[]> {
+  const { rows } = await db.query<{ table: string }>(
+    `SELECT m.name AS table
+       FROM unnest($2::text[]) AS month, event_month_name($1, (month || '-01')::date) AS m(name)
+      WHERE to_regclass(m.name) IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = m.name)`,
+    [sourceId, [...new Set(months)]],
+  );
+  for (const { table } of rows) await db.query(`ANALYZE ${quoteIdent(table)}`);
+  return rows.map(({ table }) => table);
+}
+
 function monthOfTable(table: string): string {
   const yyyymm = table.slice(-6);
   return `${yyyymm.slice(0, 4)}-${yyyymm.slice(4)}`;

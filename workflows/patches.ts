@@ -35,6 +35,13 @@ export const WATCHDOG_PUBLISHES_CHANGES = 'watchdog-publishes-changes';
 /** A run continues-as-new past 300 history events (before: 1,000), so that a worker taking a source over replays less. */
 export const SHORTER_RUNS = 'shorter-runs';
 
+/**
+ * Pages are asked for a batch at a time, in one ingestPage local activity each (before: one page per activity). A
+ * batch ends at its first failing page once a page of it committed, so that a failing page keeps a retry budget of its
+ * own (activities/page-batch.ts).
+ */
+export const PAGES_IN_BATCHES = 'pages-in-batches';
+
 /** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
@@ -52,4 +59,5 @@ export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; de
   [WATCHDOG_TOLD_SPARINGLY]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [WATCHDOG_PUBLISHES_CHANGES]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [SHORTER_RUNS]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
+  [PAGES_IN_BATCHES]: { introducedIn: 'v0.2.0' },
 };

@@ -43,7 +43,10 @@ export class SourceController {
   /** The latest wait between cycles: an interval change moves its deadline, and the status shows it. */
   private timer: UpdatableTimer | undefined;
 
-  constructor(private readonly input: SourceWorkflowInput) {
+  constructor(
+    private readonly input: SourceWorkflowInput,
+    private readonly pagesPerActivity: number,
+  ) {
     this.state = input.carried ?? { ...NOT_YET_LOADED };
     this.visibility = new SourceVisibility(input, this.state, () => this.timer?.deadline);
   }
@@ -95,7 +98,7 @@ export class SourceController {
     this.state.pollNowRequested = false;
     this.cycleStartedAt = Date.now();
     await this.visibility.setPhase(this.state.backfillCompleted ? 'polling' : 'backfilling');
-    return ingestPages(this.input.sourceId, this.state, this.visibility);
+    return ingestPages(this.input.sourceId, this.state, this.visibility, this.pagesPerActivity);
   }
 
   async waitWhilePaused(): Promise<void> {

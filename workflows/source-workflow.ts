@@ -1,10 +1,11 @@
-import { allHandlersFinished, continueAsNew, deprecatePatch, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, continueAsNew, deprecatePatch, patched, setHandler } from '@temporalio/workflow';
 import { alertsChangedSignal, setSilenceAlarmUpdate } from '../contract/alert-messages';
 import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
 import {
   MESSAGES_APPLIED_BY_LOOP,
+  PAGES_IN_BATCHES,
   POLLS_ON_A_GRID,
   PUBLISH_ONLY_CHANGES,
   RUN_BOUNDED_BY_HISTORY,
@@ -15,6 +16,7 @@ import {
 import { runIsLong } from './run-length';
 import { SourceAlerting, validateAlarmChange } from './source-alerting';
 import { SourceController } from './source-controller';
+import { PAGES_PER_ACTIVITY } from './source-pages';
 
 /**
  * The long-lived workflow of one log source: ingest pages until caught up, publish progress, wait out the interval on
@@ -33,8 +35,9 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   deprecatePatch(RUN_BOUNDED_BY_HISTORY);
   deprecatePatch(WATCHDOG_TOLD_SPARINGLY);
   deprecatePatch(SHORTER_RUNS);
+  const pagesPerActivity = patched(PAGES_IN_BATCHES) ? PAGES_PER_ACTIVITY : 1;
 
-  const source = new SourceController(input);
+  const source = new SourceController(input, pagesPerActivity);
   const alerting = new SourceAlerting(input, source.state, () => source.visibility.publish());
   const handOver = <T>(work: () => Promise<T> | T): Promise<T> => source.handedWork.submit(async () => work());
   // Before the first await, so that no query fails and no signal waits.

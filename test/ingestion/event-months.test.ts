@@ -34,3 +34,13 @@ it('makes the month of a late event on demand and stores it; holds an id re-sent
     );
     expect(held).toEqual([{ reason: 'duplicate_id', time: RESENT }]);
   }));
+
+it('gathers the statistics of the months a backfill filled, which autovacuum would leave missing for a minute or more', () =>
+  afterBackfill({ seed: 2713, count: 40, spanMs: DAY_MS }, async ({ db, source }) => {
+    const { rows: unmeasured } = await db.query(
+      `SELECT m.name FROM (SELECT DISTINCT event_month_name(source_id, date_trunc('month', event_time AT TIME ZONE 'UTC')::date) AS name FROM events WHERE source_id = $1) m
+        WHERE NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = m.name)`,
+      [source.id],
+    );
+    expect(unmeasured).toEqual([]);
+  }));

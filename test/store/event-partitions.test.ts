@@ -1,5 +1,5 @@
 import type { EventRow } from '../../atlassian/normalize';
-import { createEventMonthsFor, dropEventMonth, ensureEventPartitions, eventMonthsOf, isMissingEventMonth } from '../../store/event-partitions';
+import { analyzeEventMonthsWithoutStatistics, createEventMonthsFor, dropEventMonth, ensureEventPartitions, eventMonthsOf, isMissingEventMonth } from '../../store/event-partitions';
 import { insertEvents } from '../../store/events';
 import { placeLegalHold, releaseLegalHold, setSourceRetentionDays } from '../../store/retention';
 import { deleteSource, insertSource, newSourceKey, type SourceRecord } from '../../store/sources';
@@ -131,6 +131,27 @@ it('an event whose month has no partition fails as a missing month; the month is
   expect(expired).toEqual(['2019-06']);
   expect((await eventMonthsOf(own.db, source.id)).map((m) => m.month)).not.toContain('2019-06');
   expect((await eventMonthsOf(own.db, source.id)).map((m) => m.month)).toContain(monthNow(-3));
+});
+
+it('gathers the statistics of a filled month that has none, once, so that a page looks its ids up by the event_id index', async () => {
+  const source = await newSource(0);
+  const now = Date.now();
+  // Enough rows that reading the month whole costs more than 500 probes of an index.
+  for (let batch = 0; batch < 4; batch++) {
+    await insert(source, Array.from({ length: 5000 }, (_, i) => event(`stat-${batch}-${i}`, new Date(now - (batch * 5000 + i) * 100).toISOString())));
+  }
+  const months = [...new Set([monthNow(0), new Date(now - 20_000 * 100).toISOString().slice(0, 7)])];
+  const analyzed = await analyzeEventMonthsWithoutStatistics(own.db, source.id, months);
+  expect(analyzed.sort()).toEqual((await eventMonthsOf(own.db, source.id)).filter((m) => months.includes(m.month)).map((m) => m.table).sort());
+  expect(await analyzeEventMonthsWithoutStatistics(own.db, source.id, months)).toEqual([]);
+
+  // The look-up of store/events.ts, as a page of 500 ids runs it.
+  const ids = Array.from({ length: 500 }, (_, i) => `page-${i}`);
+  const { rows } = await own.db.query<{ 'QUERY PLAN': string }>('EXPLAIN SELECT event_id, event_time FROM stored_events WHERE source_id = $1 AND event_id = ANY($2::text[])', [source.id, ids]);
+  const monthScans = rows.map((row) => row['QUERY PLAN']).filter((line) => line.includes(' Scan ') && line.includes(`_${monthNow(0).replace('-', '')}`));
+  expect(monthScans.length).toBeGreaterThan(0);
+  expect(monthScans.filter((line) => line.includes('Index Scan') && !line.includes('_event_id_idx'))).toEqual([]);
+  expect(monthScans.filter((line) => line.includes('Seq Scan'))).toEqual([]);
 });
 
 it('purging a source drops its partition whole', async () => {
