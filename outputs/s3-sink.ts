@@ -73,7 +73,7 @@ export function createS3Sink(options: S3SinkOptions): Sink {
 }
 
 async function put(client: S3Client, bucket: string, batch: OutgoingBatch, object: DayObject, signal: AbortSignal): Promise<void> {
-  const body = await gzipAsync(object.records.map((record) => JSON.stringify(record)).join('\n') + '\n');
+  const body = await gzipAsync(object.records.join('\n') + '\n');
   try {
     await client.send(
       new PutObjectCommand({
