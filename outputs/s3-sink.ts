@@ -10,6 +10,11 @@ import type { S3Secrets, S3Settings } from './s3-settings';
 import { DestinationRefused, type OutgoingBatch, type Sink } from './sink';
 
 const gzipAsync = promisify(gzip);
+/**
+ * Level 3 takes about half the CPU of zlib's default (6) for objects about a fifth larger: forwarding shares two cores
+ * with ingestion, and stored bytes cost less than those cores.
+ */
+const GZIP_LEVEL = 3;
 
 export interface S3SinkOptions {
   settings: S3Settings;
@@ -73,7 +78,7 @@ export function createS3Sink(options: S3SinkOptions): Sink {
 }
 
 async function put(client: S3Client, bucket: string, batch: OutgoingBatch, object: DayObject, signal: AbortSignal): Promise<void> {
-  const body = await gzipAsync(object.records.join('\n') + '\n');
+  const body = await gzipAsync(object.records.join('\n') + '\n', { level: GZIP_LEVEL });
   try {
     await client.send(
       new PutObjectCommand({
