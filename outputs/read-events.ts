@@ -1,6 +1,6 @@
 import type { Database } from '../store/database';
 import type { ClaimedRange } from '../store/output-positions';
-import type { StoredEvent } from './stored-event';
+import { parsedOnUse, type StoredEvent } from './stored-event';
 
 type Queryable = Pick<Database, 'query'>;
 type Transactional = Pick<Database, 'withTransaction'>;
@@ -46,9 +46,7 @@ export async function readEventsAfter(db: Transactional, sourceId: string, after
 }
 
 function toStoredEvent(row: Record<string, unknown>): StoredEvent {
-  const rawText = row.raw_text as string;
-  let raw: Record<string, unknown> | undefined;
-  return {
+  return parsedOnUse({
     sourceId: row.source_id as string,
     sourceName: row.p_source_label as string,
     organizationId: row.organization_id as string,
@@ -66,11 +64,8 @@ function toStoredEvent(row: Record<string, unknown>): StoredEvent {
     anyIpAddresses: row.p_any_ip_addresses as string[],
     anyEmails: row.p_any_emails as string[],
     anyUsernames: row.p_any_usernames as string[],
-    rawText,
-    get raw() {
-      return (raw ??= JSON.parse(rawText) as Record<string, unknown>);
-    },
-  };
+    rawText: row.raw_text as string,
+  });
 }
 
 function isoTime(epochMs: string): string {

@@ -11,8 +11,8 @@ import { DestinationRefused, type OutgoingBatch, type Sink } from './sink';
 
 const gzipAsync = promisify(gzip);
 /**
- * Level 3 takes about half the CPU of zlib's default (6) for objects about a fifth larger: forwarding shares two cores
- * with ingestion, and stored bytes cost less than those cores.
+ * A fast level rather than zlib's default (6): forwarding shares the worker's cores with ingestion, and somewhat larger
+ * objects in a bucket cost less than the CPU that would shrink them.
  */
 const GZIP_LEVEL = 3;
 

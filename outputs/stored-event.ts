@@ -30,3 +30,14 @@ export interface StoredEvent {
   /** rawText parsed. Read from the store, it is parsed on first use: the raw format splices the text instead. */
   readonly raw: Record<string, unknown>;
 }
+
+/** A stored event whose raw body is parsed on first use, once: the raw format sends the text and never needs it parsed. */
+export function parsedOnUse(fields: Omit<StoredEvent, 'raw'>): StoredEvent {
+  let raw: Record<string, unknown> | undefined;
+  return {
+    ...fields,
+    get raw() {
+      return (raw ??= JSON.parse(fields.rawText) as Record<string, unknown>);
+    },
+  };
+}

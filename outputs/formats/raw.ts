@@ -7,10 +7,10 @@ export const LOG_TYPE = 'Atlassian.Audit';
  * The Atlassian event as received, plus the product's `p_` fields, as JSON text. Atlassian's own members come first
  * and win: a `p_` field is added only where the event has no member of that name.
  *
- * The stored text goes out as it is, the `p_` fields spliced in before its closing brace: parsing every event and
- * serializing it again was most of what forwarding in this format cost. PostgreSQL's jsonb output holds no duplicate
- * members and never escapes a letter, so a text in which `"p_` appears nowhere has no `p_` member of its own; a text in
- * which it appears (in a member's name or in a value) is parsed, so that its members are seen.
+ * The stored text goes out as it is, the `p_` fields spliced in before its closing brace, so that forwarding does not
+ * parse and serialize every event again. PostgreSQL's jsonb output holds no duplicate members and never escapes a
+ * letter, so a text in which `"p_` appears nowhere has no `p_` member of its own; a text in which it appears (in a
+ * member's name or in a value) is parsed, so that its members are seen.
  */
 export function rawRecord(event: StoredEvent): string {
   const text = event.rawText;
