@@ -34,7 +34,7 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
     async send(batch: OutgoingBatch, signal: AbortSignal): Promise<void> {
-      const ndjson = batch.records.map((record) => JSON.stringify(record)).join('\n') + '\n';
+      const ndjson = batch.records.join('\n') + '\n';
       const body = options.gzip ? await gzipAsync(ndjson) : Buffer.from(ndjson);
       const messageId = `${batch.outputName}-${batch.source.id}-${batch.firstSeq}-${batch.lastSeq}`;
       const headers: Record<string, string> = {

@@ -4,7 +4,7 @@ import type { OutputBatching } from '../store/outputs';
 import { readClaimedEvents, readEventsAfter, type SizedEvent } from './read-events';
 import type { StoredEvent } from './stored-event';
 
-type Queryable = Pick<Database, 'query'>;
+type Store = Pick<Database, 'query' | 'withTransaction'>;
 
 /** A claimed range and its events, read once. `full` says it was cut by a limit, so more events likely wait behind it. */
 export interface ClaimedBatch {
@@ -21,7 +21,7 @@ export type NextBatch = ClaimedBatch | { waitMs: number } | { nothing: true };
  * otherwise, once a batch is due (pendingBatchState), the events after the position up to the limits, claimed before
  * they are returned and so before anything is sent.
  */
-export async function nextBatch(db: Queryable, outputId: string, sourceId: string, batching: OutputBatching): Promise<NextBatch> {
+export async function nextBatch(db: Store, outputId: string, sourceId: string, batching: OutputBatching): Promise<NextBatch> {
   const position = await readPosition(db, outputId, sourceId);
   if (position.claimedThroughSeq !== null) {
     const claimed = { afterSeq: position.deliveredSeq, throughSeq: position.claimedThroughSeq };
@@ -43,7 +43,7 @@ export async function nextBatch(db: Queryable, outputId: string, sourceId: strin
  * Reads the events behind a full batch while that batch is still being sent, so that the next one is ready the moment
  * the destination acknowledges. Nothing is claimed yet: that waits for the position to move (claimReadAhead).
  */
-export function readAhead(db: Queryable, sourceId: string, after: ClaimedRange, batching: OutputBatching): Promise<SizedEvent[]> {
+export function readAhead(db: Store, sourceId: string, after: ClaimedRange, batching: OutputBatching): Promise<SizedEvent[]> {
   return readEventsAfter(db, sourceId, after.throughSeq, batching.maxEvents);
 }
 
@@ -51,7 +51,7 @@ export function readAhead(db: Queryable, sourceId: string, after: ClaimedRange, 
  * Claims what readAhead read as the next batch when it is a full one, the position having moved to its start. Anything
  * else (a batch under the limits, whose age decides, or a claim lost to another attempt) is left to nextBatch.
  */
-export async function claimReadAhead(db: Queryable, outputId: string, sourceId: string, afterSeq: number, ahead: SizedEvent[], batching: OutputBatching): Promise<ClaimedBatch | undefined> {
+export async function claimReadAhead(db: Store, outputId: string, sourceId: string, afterSeq: number, ahead: SizedEvent[], batching: OutputBatching): Promise<ClaimedBatch | undefined> {
   const cut = cutToLimits(ahead, batching);
   if (!cut.full) return undefined;
   const claimed = { afterSeq, throughSeq: cut.events[cut.events.length - 1].seq };

@@ -1,8 +1,9 @@
 import type { Database } from '../store/database';
 import type { ClaimedRange } from '../store/output-positions';
-import type { StoredEvent } from './stored-event';
+import { parsedOnUse, type StoredEvent } from './stored-event';
 
 type Queryable = Pick<Database, 'query'>;
+type Transactional = Pick<Database, 'withTransaction'>;
 
 /** A stored event with the size the batch limits count: the bytes of its raw body as text (UTF-8). */
 export interface SizedEvent {
@@ -13,9 +14,9 @@ export interface SizedEvent {
 /** A time as whole milliseconds since the epoch (floored, as a Date would hold it): far cheaper to read than its text. */
 const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`;
 
-// The raw body comes as text and is parsed here: its length is then the batch limits' measure for free, where
-// PostgreSQL would turn each jsonb into text a second time to measure it. The organization is the source's, looked up
-// once rather than joined to every row.
+// The raw body comes as text: its length is then the batch limits' measure for free, where PostgreSQL would turn each
+// jsonb into text a second time to measure it, and the raw format sends the text itself, never parsed. The
+// organization is the source's, looked up once rather than joined to every row.
 const SELECT_EVENTS = `SELECT e.source_id, e.p_source_label, (SELECT organization_id FROM sources WHERE id = $1) AS organization_id, e.seq, e.event_id,
             ${epochMs('e.event_time')} AS event_ms, ${epochMs('e.processed_at')} AS processed_ms, e.action, e.actor_id, e.actor_name,
             e.actor_email, e.ip, e.location, ${epochMs('e.p_parse_time')} AS parse_ms, e.p_any_ip_addresses, e.p_any_emails, e.p_any_usernames,
@@ -25,17 +26,27 @@ const SELECT_EVENTS = `SELECT e.source_id, e.p_source_label, (SELECT organizatio
 /** The claimed range's events, in seq order, as the formats read them. */
 export async function readClaimedEvents(db: Queryable, sourceId: string, range: ClaimedRange): Promise<StoredEvent[]> {
   const { rows } = await db.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq`, [sourceId, range.afterSeq, range.throughSeq]);
-  return rows.map((row) => toStoredEvent(row, JSON.parse(row.raw_text)));
+  return rows.map(toStoredEvent);
 }
 
-/** Up to `limit` of the source's events after `afterSeq`, in seq order, each with its size. */
-export async function readEventsAfter(db: Queryable, sourceId: string, afterSeq: number, limit: number): Promise<SizedEvent[]> {
-  const { rows } = await db.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [sourceId, afterSeq, limit]);
-  return rows.map((row) => ({ event: toStoredEvent(row, JSON.parse(row.raw_text)), bytes: Buffer.byteLength(row.raw_text) }));
+/**
+ * Up to `limit` of the source's events after `afterSeq`, in seq order, each with its size.
+ *
+ * Sorting is off for the read, so that the planner walks the (source_id, seq) index, which holds the order, and stops
+ * after `limit` rows. Left to its estimates, it sorts every event of the source after `afterSeq` whenever a partition
+ * has no statistics yet (one that a backfill has just filled, before autovacuum analyzes it): each batch then costs the
+ * whole backlog.
+ */
+export async function readEventsAfter(db: Transactional, sourceId: string, afterSeq: number, limit: number): Promise<SizedEvent[]> {
+  const { rows } = await db.withTransaction(async (tx) => {
+    await tx.query('SET LOCAL enable_sort = off');
+    return tx.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [sourceId, afterSeq, limit]);
+  });
+  return rows.map((row) => ({ event: toStoredEvent(row), bytes: Buffer.byteLength(row.raw_text as string) }));
 }
 
-function toStoredEvent(row: Record<string, unknown>, raw: Record<string, unknown>): StoredEvent {
-  return {
+function toStoredEvent(row: Record<string, unknown>): StoredEvent {
+  return parsedOnUse({
     sourceId: row.source_id as string,
     sourceName: row.p_source_label as string,
     organizationId: row.organization_id as string,
@@ -53,8 +64,8 @@ function toStoredEvent(row: Record<string, unknown>, raw: Record<string, unknown
     anyIpAddresses: row.p_any_ip_addresses as string[],
     anyEmails: row.p_any_emails as string[],
     anyUsernames: row.p_any_usernames as string[],
-    raw,
-  };
+    rawText: row.raw_text as string,
+  });
 }
 
 function isoTime(epochMs: string): string {

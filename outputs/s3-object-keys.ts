@@ -4,7 +4,8 @@ import type { StoredEvent } from './stored-event';
 /** One object of a batch: the records of the batch's events that happened on one UTC day. */
 export interface DayObject {
   key: string;
-  records: Record<string, unknown>[];
+  /** JSON text, one record a line. */
+  records: string[];
 }
 
 /**
@@ -20,7 +21,7 @@ const SEQ_WIDTH = 16;
  * first attempt: a retry writes the very same keys, replacing rather than adding.
  */
 export function dayObjects(batch: OutgoingBatch, prefix: string): DayObject[] {
-  const byDay = new Map<string, Record<string, unknown>[]>();
+  const byDay = new Map<string, string[]>();
   batch.events.forEach((event, i) => {
     const day = dayOf(event);
     const records = byDay.get(day);

@@ -16,7 +16,8 @@ export interface OutgoingBatch {
   lastSeq: number;
   /** Parallel to `records`: each record's event, for keys, times and ids. */
   events: StoredEvent[];
-  records: Record<string, unknown>[];
+  /** Each event's record as JSON text, one line (formatEvent). */
+  records: string[];
 }
 
 /** A destination. `send` resolves once the destination acknowledged the whole batch, and throws otherwise. */

@@ -165,7 +165,10 @@ export class SplunkHecSink implements Sink {
   }
 }
 
-/** One JSON object per event, newline-ended, as HEC's event endpoint takes them one after another. */
+/**
+ * One JSON object per event, newline-ended, as HEC's event endpoint takes them one after another. The record, already
+ * JSON text, is spliced in as the envelope's last member rather than parsed and serialized again.
+ */
 function eventLines(batch: OutgoingBatch, settings: SplunkHecSettings): Buffer[] {
   return batch.records.map((record, i) => {
     const event = batch.events[i];
@@ -180,9 +183,8 @@ function eventLines(batch: OutgoingBatch, settings: SplunkHecSettings): Buffer[]
       ...(settings.index ? { index: settings.index } : {}),
       // Indexed, so that `event_id::<id>` finds an event and `dedup event_id` drops a resent one, in any format.
       fields: { event_id: event.eventId },
-      event: record,
     };
-    return Buffer.from(`${JSON.stringify(envelope)}\n`);
+    return Buffer.from(`${JSON.stringify(envelope).slice(0, -1)},"event":${record}}\n`);
   });
 }
 

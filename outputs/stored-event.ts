@@ -1,6 +1,7 @@
 /**
- * An event as the store holds it, read back for an output: what every format is made from. `raw` is the Atlassian
- * event as received (made storable), parsed; `seq` is the source's insertion order, the order outputs forward in.
+ * An event as the store holds it, read back for an output: what every format is made from. `rawText` is the Atlassian
+ * event as received (made storable), as JSON text, and `raw` the same parsed; `seq` is the source's insertion order,
+ * the order outputs forward in.
  */
 export interface StoredEvent {
   sourceId: string;
@@ -24,5 +25,19 @@ export interface StoredEvent {
   anyIpAddresses: string[];
   anyEmails: string[];
   anyUsernames: string[];
-  raw: Record<string, unknown>;
+  /** A JSON object's text; read from the store, PostgreSQL's output of the jsonb column. */
+  rawText: string;
+  /** rawText parsed. Read from the store, it is parsed on first use: the raw format splices the text instead. */
+  readonly raw: Record<string, unknown>;
+}
+
+/** A stored event whose raw body is parsed on first use, once: the raw format sends the text and never needs it parsed. */
+export function parsedOnUse(fields: Omit<StoredEvent, 'raw'>): StoredEvent {
+  let raw: Record<string, unknown> | undefined;
+  return {
+    ...fields,
+    get raw() {
+      return (raw ??= JSON.parse(fields.rawText) as Record<string, unknown>);
+    },
+  };
 }

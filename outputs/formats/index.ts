@@ -4,17 +4,17 @@ import { ecsRecord } from './ecs';
 import { ocsfRecord } from './ocsf';
 import { rawRecord } from './raw';
 
-const FORMATTERS: Record<OutputFormat, (event: StoredEvent) => Record<string, unknown>> = {
+const FORMATTERS: Record<OutputFormat, (event: StoredEvent) => string> = {
   raw: rawRecord,
-  ecs: ecsRecord,
-  ocsf: ocsfRecord,
+  ecs: (event) => JSON.stringify(ecsRecord(event)),
+  ocsf: (event) => JSON.stringify(ocsfRecord(event)),
 };
 
 /**
- * One stored event as one record of an output's format. Pure: the same event gives the same record (no clock, no
- * randomness), every record carries the event id for receivers that drop duplicates, and the event is not changed.
- * Records share the event's nested raw objects rather than copying them.
+ * One stored event as one record of an output's format, as the JSON text sinks send (one line: JSON text escapes
+ * every newline). Pure: the same event gives the same text (no clock, no randomness), every record carries the event
+ * id for receivers that drop duplicates, and the event is not changed.
  */
-export function formatEvent(format: OutputFormat, event: StoredEvent): Record<string, unknown> {
+export function formatEvent(format: OutputFormat, event: StoredEvent): string {
   return FORMATTERS[format](event);
 }

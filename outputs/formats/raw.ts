@@ -4,12 +4,28 @@ import type { StoredEvent } from '../stored-event';
 export const LOG_TYPE = 'Atlassian.Audit';
 
 /**
- * The Atlassian event as received, plus the product's `p_` fields. Atlassian's own members come first and win: a `p_`
- * field is added only where the event has no member of that name. Only the top level is copied.
+ * The Atlassian event as received, plus the product's `p_` fields, as JSON text. Atlassian's own members come first
+ * and win: a `p_` field is added only where the event has no member of that name.
+ *
+ * The stored text goes out as it is, the `p_` fields spliced in before its closing brace, so that forwarding does not
+ * parse and serialize every event again. PostgreSQL's jsonb output holds no duplicate members and never escapes a
+ * letter, so a text in which `"p_` appears nowhere has no `p_` member of its own; a text in which it appears (in a
+ * member's name or in a value) is parsed, so that its members are seen.
  */
-export function rawRecord(event: StoredEvent): Record<string, unknown> {
+export function rawRecord(event: StoredEvent): string {
+  const text = event.rawText;
+  if (text.startsWith('{"') && text.endsWith('}') && !text.includes('"p_')) {
+    return `${text.slice(0, -1)},${JSON.stringify(productFields(event)).slice(1)}`;
+  }
   const record: Record<string, unknown> = { ...event.raw };
-  const productFields: Record<string, unknown> = {
+  for (const [name, value] of Object.entries(productFields(event))) {
+    if (!Object.hasOwn(record, name)) record[name] = value;
+  }
+  return JSON.stringify(record);
+}
+
+function productFields(event: StoredEvent): Record<string, unknown> {
+  return {
     p_log_type: LOG_TYPE,
     p_event_time: event.eventTime,
     p_parse_time: event.parsedAt,
@@ -21,8 +37,4 @@ export function rawRecord(event: StoredEvent): Record<string, unknown> {
     p_any_emails: event.anyEmails,
     p_any_usernames: event.anyUsernames,
   };
-  for (const [name, value] of Object.entries(productFields)) {
-    if (!Object.hasOwn(record, name)) record[name] = value;
-  }
-  return record;
 }

@@ -12,6 +12,7 @@ import { listObjects, newBucket, recordsOf, s3Client, S3_START_TIMEOUT_MS, start
 const SOURCE = { id: '0b6f1f9e-5d0c-4e55-9a53-3c1b8f0a7d21', name: 'acme', organizationId: 'org-1234' };
 
 function event(seq: number, eventTime: string): StoredEvent {
+  const raw = { id: `event-${seq}`, attributes: { time: eventTime } };
   return {
     sourceId: SOURCE.id,
     sourceName: SOURCE.name,
@@ -30,14 +31,15 @@ function event(seq: number, eventTime: string): StoredEvent {
     anyIpAddresses: ['203.0.113.7'],
     anyEmails: ['ada@example.com'],
     anyUsernames: ['Ada'],
-    raw: { id: `event-${seq}`, attributes: { time: eventTime } },
+    rawText: JSON.stringify(raw),
+    raw,
   };
 }
 
 /** Seqs 11-14: two events on 8 March, then a late one from 7 March, then 8 March again. */
 function twoDayBatch(): OutgoingBatch {
   const events = [event(11, '2026-03-08T09:00:00.000Z'), event(12, '2026-03-08T23:59:59.999Z'), event(13, '2026-03-07T22:10:00.000Z'), event(14, '2026-03-08T00:00:00.000Z')];
-  return { outputId: 'output-1', outputName: 'lake', source: SOURCE, firstSeq: 11, lastSeq: 14, events, records: events.map((e) => ({ id: e.eventId, time: e.eventTime })) };
+  return { outputId: 'output-1', outputName: 'lake', source: SOURCE, firstSeq: 11, lastSeq: 14, events, records: events.map((e) => JSON.stringify({ id: e.eventId, time: e.eventTime })) };
 }
 
 const NAME = `${SOURCE.id}-0000000000000011-0000000000000014.json.gz`;
@@ -92,7 +94,7 @@ describe('S3 output against a real S3-compatible server (SeaweedFS)', () => {
     const bucket = await newBucket(s3);
     const events = [event(1, 'not a time')];
     const sink = sinkFor(bucket, adminKeys(), { prefix: '' });
-    await sink.send({ outputId: 'o', outputName: 'lake', source: SOURCE, firstSeq: 1, lastSeq: 1, events, records: [{ id: 'event-1' }] }, signal);
+    await sink.send({ outputId: 'o', outputName: 'lake', source: SOURCE, firstSeq: 1, lastSeq: 1, events, records: ['{"id":"event-1"}'] }, signal);
     await sink.close?.();
     expect((await listObjects(client, bucket)).map((o) => o.key)).toEqual([`org=org-1234/year=2026/month=03/day=10/${SOURCE.id}-0000000000000001-0000000000000001.json.gz`]);
   });

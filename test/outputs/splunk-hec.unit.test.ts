@@ -13,6 +13,7 @@ const LOCAL = { ALLOW_INSECURE_LOOPBACK_HTTP: 'true' };
 const OUTPUT_ID = '5c0a2f3e-6f6e-4d7c-9a51-2b8d1f0e9c47';
 
 function storedEvent(i: number, payload = ''): StoredEvent {
+  const raw = { id: `event-${i}`, payload };
   return {
     sourceId: 'source-1',
     sourceName: 'acme',
@@ -31,7 +32,8 @@ function storedEvent(i: number, payload = ''): StoredEvent {
     anyIpAddresses: ['203.0.113.7'],
     anyEmails: ['ada@example.com'],
     anyUsernames: ['Ada'],
-    raw: { id: `event-${i}`, payload },
+    rawText: JSON.stringify(raw),
+    raw,
   };
 }
 
@@ -45,7 +47,7 @@ function batchOf(count: number, payloadBytes = 0): OutgoingBatch {
     firstSeq: 1,
     lastSeq: count,
     events,
-    records: events.map((event) => ({ id: event.eventId, action: event.action, payload: event.raw.payload })),
+    records: events.map((event) => JSON.stringify({ id: event.eventId, action: event.action, payload: event.raw.payload })),
   };
 }
 
@@ -99,7 +101,7 @@ describe('Splunk HEC sink', () => {
         sourcetype: 'atlassian:audit',
         index: 'atlassian_audit',
         fields: { event_id: event.eventId },
-        event: batch.records[i],
+        event: JSON.parse(batch.records[i]),
       })),
     );
     // Milliseconds survive: 10:15:30.123 is sent as seconds with three decimals.

@@ -40,12 +40,12 @@ test('the golden set covers the actions and actors the issue names', () => {
     'marketplace_app_installed', 'user_invitation_sent', 'added_org_admin']) {
     expect(actions).toContain(action);
   }
-  const ecs = (e: StoredEvent) => formatEvent('ecs', e) as { event: { category: string[] }; user?: { id?: string } };
+  const ecs = (e: StoredEvent) => JSON.parse(formatEvent('ecs', e)) as { event: { category: string[] }; user?: { id?: string } };
   // A system actor, an app actor, an event without a location, and an action no rule knows.
   expect(inputs.some((e) => e.actorEmail === 'Atlassian app' && ecs(e).user?.id === undefined)).toBe(true);
   expect(inputs.some((e) => (e.raw.attributes as { actor: { app?: unknown } }).actor.app !== undefined && ecs(e).user?.id === undefined)).toBe(true);
   expect(inputs.some((e) => e.location === null)).toBe(true);
-  expect(inputs.some((e) => (formatEvent('ocsf', e) as { class_uid: number; status_id: number }).status_id === 0)).toBe(true);
+  expect(inputs.some((e) => (JSON.parse(formatEvent('ocsf', e)) as { class_uid: number; status_id: number }).status_id === 0)).toBe(true);
 });
 
 function deepFreeze<T>(value: T): T {
@@ -67,8 +67,8 @@ test('formatting changes no event, gives the same record twice, and every record
     const event = deepFreeze(readInput(name));
     for (const format of FORMATS) {
       const first = formatEvent(format, event);
-      expect(JSON.stringify(formatEvent(format, event))).toBe(JSON.stringify(first));
-      expect(idOf[format](first)).toBe(event.eventId);
+      expect(formatEvent(format, event)).toBe(first);
+      expect(idOf[format](JSON.parse(first))).toBe(event.eventId);
     }
   }
 });
@@ -82,12 +82,12 @@ test('no raw shape makes a format throw or lose the event id', () => {
     message: anything,
   });
   fc.assert(
-    fc.property(rawShape, fc.string({ maxLength: 40 }), fc.oneof(fc.constant(null), fc.string({ maxLength: 20 })), (raw, action, ip) => {
-      const event: StoredEvent = { ...base, action, ip, location: null, actorEmail: ip, raw: raw as Record<string, unknown> };
+    fc.property(rawShape, fc.string({ maxLength: 40 }), fc.oneof(fc.constant(null), fc.string({ maxLength: 20 })), (shape, action, ip) => {
+      // As the store holds it: JSON text, and that text parsed.
+      const rawText = JSON.stringify(shape);
+      const event: StoredEvent = { ...base, action, ip, location: null, actorEmail: ip, rawText, raw: JSON.parse(rawText) as Record<string, unknown> };
       for (const format of FORMATS) {
-        const record = formatEvent(format, event);
-        expect(format === 'raw' ? record.id : idOf[format](record)).toBe(base.eventId);
-        expect(() => JSON.stringify(record)).not.toThrow();
+        expect(idOf[format](JSON.parse(formatEvent(format, event)))).toBe(base.eventId);
       }
     }),
     { numRuns: 300 },
