@@ -3,7 +3,6 @@ import type { ClaimedRange } from '../store/output-positions';
 import { parsedOnUse, type StoredEvent } from './stored-event';
 
 type Queryable = Pick<Database, 'query'>;
-type Transactional = Pick<Database, 'withTransaction'>;
 
 /** A stored event with the size the batch limits count: the bytes of its raw body as text (UTF-8). */
 export interface SizedEvent {
@@ -29,19 +28,9 @@ export async function readClaimedEvents(db: Queryable, sourceId: string, range: 
   return rows.map(toStoredEvent);
 }
 
-/**
- * Up to `limit` of the source's events after `afterSeq`, in seq order, each with its size.
- *
- * Sorting is off for the read, so that the planner walks the (source_id, seq) index, which holds the order, and stops
- * after `limit` rows. Left to its estimates, it sorts every event of the source after `afterSeq` whenever a partition
- * has no statistics yet (one that a backfill has just filled, before autovacuum analyzes it): each batch then costs the
- * whole backlog.
- */
-export async function readEventsAfter(db: Transactional, sourceId: string, afterSeq: number, limit: number): Promise<SizedEvent[]> {
-  const { rows } = await db.withTransaction(async (tx) => {
-    await tx.query('SET LOCAL enable_sort = off');
-    return tx.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [sourceId, afterSeq, limit]);
-  });
+/** Up to `limit` of the source's events after `afterSeq`, in seq order, each with its size. */
+export async function readEventsAfter(db: Queryable, sourceId: string, afterSeq: number, limit: number): Promise<SizedEvent[]> {
+  const { rows } = await db.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [sourceId, afterSeq, limit]);
   return rows.map((row) => ({ event: toStoredEvent(row), bytes: Buffer.byteLength(row.raw_text as string) }));
 }
 
