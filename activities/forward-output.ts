@@ -15,7 +15,7 @@ import { heartbeatingEvery } from './heartbeating';
 
 /** A round's work is bounded so that the workflow sees pause and stop between rounds. */
 const MAX_BATCHES_PER_ROUND = 50;
-const MAX_ROUND_MS = 60_000;
+export const MAX_ROUND_MS = 60_000;
 /** Several times within forwardOutput's heartbeat timeout (10 s, workflows/output-workflow.ts): a late timer on a busy worker still makes it. */
 const HEARTBEAT_EVERY_MS = 2_000;
 /** Under this lag an output counts as caught up: a batch's age limit and the poll make a few seconds normal. */

@@ -15,7 +15,7 @@ import { describeFetchError } from '../config/fetch-error';
 
 const gzip = promisify(gzipCallback);
 
-const REQUEST_TIMEOUT_MS = 30_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
 /** Ack queries start this far apart and double up to ACK_POLL_MAX_MS: an indexer takes seconds, not milliseconds. */
 const ACK_POLL_FIRST_MS = 200;
 const ACK_POLL_MAX_MS = 2_000;

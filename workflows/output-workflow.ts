@@ -13,12 +13,17 @@ import { ChangeOnlyPublisher } from './change-only-publisher';
 const retry = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 6 } as const;
 const { setOutputState } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '2 minutes', retry });
 /**
- * A round sends at most a minute of batches and heartbeats every 2 s whatever it awaits, a long send or an ack
- * included. So a heartbeat missing for 10 s means its worker died, and the claimed batch is sent again from another
- * worker within seconds rather than minutes. Options are not replayed: a new value reaches running outputs with their
- * next round, and their histories replay unchanged.
+ * A round starts batches for at most a minute, and its last batch may then wait for Splunk's acknowledgements as long as
+ * the output allows (up to 10 minutes): the round's timeout leaves room for both, so a slow indexer is waited for rather
+ * than sent the same batch again every few minutes, never getting through.
  */
-const { forwardOutput } = proxyActivities<Activities>({ startToCloseTimeout: '5 minutes', heartbeatTimeout: '10 seconds', retry });
+export const FORWARD_ROUND_TIMEOUT = '15 minutes';
+/**
+ * A round heartbeats every 2 s whatever it awaits, a long send or an ack included. So a heartbeat missing for 10 s means
+ * its worker died, and the claimed batch is sent again from another worker within seconds rather than minutes. Options
+ * are not replayed: a new value reaches running outputs with their next round, and their histories replay unchanged.
+ */
+const { forwardOutput } = proxyActivities<Activities>({ startToCloseTimeout: FORWARD_ROUND_TIMEOUT, heartbeatTimeout: '10 seconds', retry });
 
 /** An idle output wakes this rarely on its own: new events wake it by signal, so the timer only bounds a lost signal. */
 export const IDLE_WAIT_MS = 5 * 60_000;

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { outboundPolicy } from '../../config/outbound-guard';
 import { DestinationRefused, type OutgoingBatch } from '../../outputs/sink';
-import { parseSplunkHecSettings, type SplunkHecSettings } from '../../outputs/splunk-hec-settings';
-import { hecChannelFor, SplunkHecSink, SplunkHecUnavailable } from '../../outputs/splunk-hec-sink';
+import { MAX_ACK_TIMEOUT_SECONDS, parseSplunkHecSettings, type SplunkHecSettings } from '../../outputs/splunk-hec-settings';
+import { hecChannelFor, REQUEST_TIMEOUT_MS, SplunkHecSink, SplunkHecUnavailable } from '../../outputs/splunk-hec-sink';
+import { MAX_ROUND_MS } from '../../activities/forward-output';
+import { FORWARD_ROUND_TIMEOUT } from '../../workflows/output-workflow';
+import { msToNumber } from '@temporalio/common/lib/time';
 import type { StoredEvent } from '../../outputs/stored-event';
 import { HecReceiver } from '../../harness/hec-receiver';
 import { eventually } from '../../harness/sources';
@@ -249,5 +252,13 @@ describe('Splunk HEC settings', () => {
   ])('refuses %j in one line', (input, message) => {
     expect(() => parseSplunkHecSettings(input, {})).toThrow(message);
     expect(message).not.toContain('\n');
+  });
+});
+
+describe("a round's timeout", () => {
+  it('leaves room for a minute of batches and then the longest acknowledgement wait an output may set', () => {
+    // The last batch of a round: its request, the wait for its acks, and the ack query that finds them.
+    const longestRound = MAX_ROUND_MS + REQUEST_TIMEOUT_MS + MAX_ACK_TIMEOUT_SECONDS * 1000 + REQUEST_TIMEOUT_MS;
+    expect(msToNumber(FORWARD_ROUND_TIMEOUT)).toBeGreaterThan(longestRound);
   });
 });
