@@ -52,17 +52,15 @@ export async function resolveRepeatedCursorAlert(q: Queryable, sourceId: string)
 
 /**
  * After held events were re-ingested by hand: resolves the source's alert when none is held any more, else brings the
- * open alert's count down. Never opens one: an operator who resolved it has seen it.
+ * open alert's count down. Never opens one: an operator who resolved it has seen it. Says whether it resolved it.
  */
-export async function refreshHeldEventsAlert(q: Queryable, source: SourceRef, held: number): Promise<void> {
-  if (held === 0) {
-    await resolveHeldEventsAlert(q, source.id);
-    return;
-  }
+export async function refreshHeldEventsAlert(q: Queryable, source: SourceRef, held: number): Promise<boolean> {
+  if (held === 0) return resolveHeldEventsAlert(q, source.id);
   await q.query(
     `UPDATE alerts SET title = $3, details = $4 WHERE source_id = $1 AND kind = 'quarantine' AND dedup_key = $2 AND status = 'open'`,
     [source.id, HELD, heldTitle(source, held), JSON.stringify({ held })],
   );
+  return false;
 }
 
 function heldTitle(source: SourceRef, held: number): string {

@@ -6,6 +6,7 @@ import { createEventMonthsFor } from '../store/event-partitions';
 import { insertEventsOneByOne } from '../store/events';
 import { monthOf } from '../store/retention';
 import { countHeld, lockHeldEvent, markReingested, updateHeldReason } from '../store/quarantine';
+import { detectInReingested } from '../detections/reingested';
 
 export type ReingestOutcome =
   | { id: number; outcome: 'stored'; source: string; eventId: string }
@@ -16,17 +17,25 @@ export interface Reingested {
   outcomes: ReingestOutcome[];
   /** The ids of the sources that gained events: their outputs have something new to forward. */
   sourcesWithNewEvents: string[];
+  /**
+   * Alerts opened (by the sources' detection packs, on the events stored now) or resolved (held events, none left):
+   * their notices are due now.
+   */
+  alertsChanged: number;
 }
 
 /**
  * Runs the current code's rules again on each held event's text: what now stores is inserted (once: a stored id is
  * never overwritten) and marked re-ingested; what still fails stays held, with the reason the current code gives.
- * One transaction per event, so one event's trouble never undoes another's.
+ * One transaction per event, so one event's trouble never undoes another's. An event stored now is evaluated by its
+ * source's enabled detection packs in the same transaction, as a page's events are: a crafted event that was held
+ * first must not slip past the rules by being re-ingested.
  */
 export async function reingestQuarantined(db: Database, ids: readonly number[]): Promise<Reingested> {
   const outcomes: ReingestOutcome[] = [];
   const touched = new Map<string, string>();
   const sourcesWithNewEvents = new Set<string>();
+  let alertsChanged = 0;
   for (const id of ids) {
     outcomes.push(
       await db.withTransaction(async (tx): Promise<ReingestOutcome> => {
@@ -49,13 +58,14 @@ export async function reingestQuarantined(db: Database, ids: readonly number[]):
         if (insertedIds.length === 0) return hold('duplicate_id', 'an event with the same id is stored already');
         await tx.query('UPDATE checkpoints SET events_ingested = events_ingested + 1, updated_at = now() WHERE source_id = $1', [held.sourceId]);
         await markReingested(tx, id);
+        alertsChanged += await detectInReingested(tx, { id: held.sourceId, name: held.sourceName }, row);
         sourcesWithNewEvents.add(held.sourceId);
         return { id, outcome: 'stored', source: held.sourceName, eventId: row.eventId };
       }),
     );
   }
   for (const [sourceId, name] of touched) {
-    await db.withTransaction(async (tx) => refreshHeldEventsAlert(tx, { id: sourceId, name }, await countHeld(tx, sourceId)));
+    if (await db.withTransaction(async (tx) => refreshHeldEventsAlert(tx, { id: sourceId, name }, await countHeld(tx, sourceId)))) alertsChanged++;
   }
-  return { outcomes, sourcesWithNewEvents: [...sourcesWithNewEvents] };
+  return { outcomes, sourcesWithNewEvents: [...sourcesWithNewEvents], alertsChanged };
 }

@@ -6,6 +6,7 @@ import { requireSource } from '../lookup';
 import { formatTime, printJson, printLine, printResult, printTable } from '../output';
 import { reingestQuarantined, type ReingestOutcome } from '../reingest-quarantined';
 import { wakeOutputsOfSources } from '../wake-outputs';
+import { wakeDispatcherOf } from '../../alerts/wake';
 
 /** An event id is shown whole in JSON only: a table row stays one line. */
 const SHOWN_ID_LENGTH = 40;
@@ -62,20 +63,25 @@ async function reingestCommand(context: CliContext, idTexts: string[], options: 
     ? (await listQuarantined(db, { sourceId: (await requireSource(db, options.source)).id })).map((event) => event.id)
     : idTexts.map(parseHeldId);
   if (ids.length === 0) return printResult(context.outputFormat(), { reingested: [] }, `no held events for ${options.source}`);
-  const { outcomes, sourcesWithNewEvents } = await reingestQuarantined(db, ids);
+  const { outcomes, sourcesWithNewEvents, alertsChanged } = await reingestQuarantined(db, ids);
   const missing = outcomes.filter((o) => o.outcome === 'not-held').map((o) => o.id);
   // Printed before a refusal, which follows on stderr: what was stored is stored either way.
   if (missing.length < outcomes.length) printResult(context.outputFormat(), { reingested: outcomes }, outcomes.map(describeOutcome));
-  if (sourcesWithNewEvents.length > 0) await wakeOutputs(context, sourcesWithNewEvents);
+  if (sourcesWithNewEvents.length > 0 || alertsChanged > 0) await wakeWorkflows(context, sourcesWithNewEvents, alertsChanged > 0);
   if (missing.length > 0) throw new OperatorError(`not held (unknown, or re-ingested already): ${missing.join(', ')}; \`quarantine\` lists the held events`);
 }
 
-/** The outputs forward the stored events now instead of at their idle timer; the events are stored either way. */
-async function wakeOutputs(context: CliContext, sourceIds: string[]): Promise<void> {
+/**
+ * The outputs forward the stored events now instead of at their idle timer, and the alert dispatcher sends the notices
+ * of the alerts that changed now instead of at its next sweep; the events and alerts are stored either way.
+ */
+async function wakeWorkflows(context: CliContext, sourceIds: string[], alertsChanged: boolean): Promise<void> {
+  const taskQueue = context.environment().TEMPORAL_TASK_QUEUE;
   try {
-    await wakeOutputsOfSources(await context.database(), () => context.temporal(), context.environment().TEMPORAL_TASK_QUEUE, sourceIds);
+    await wakeOutputsOfSources(await context.database(), () => context.temporal(), taskQueue, sourceIds);
+    if (alertsChanged) await wakeDispatcherOf((await context.temporal()).workflow, taskQueue);
   } catch (err) {
-    process.stderr.write(`note: could not wake the outputs (${describeCause(err)}); they forward the events at their next round\n`);
+    process.stderr.write(`note: could not wake the outputs and the alert dispatcher (${describeCause(err)}); they forward the events and send the notices at their next round\n`);
   }
 }
 

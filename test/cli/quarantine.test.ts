@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { setSourceDestination } from '../../alerts/destinations';
 import { reportHeldEvents } from '../../alerts/quarantine-alert';
 import type { Database } from '../../store/database';
+import { alertDispatcherWorkflowId } from '../../contract/ids';
+import { wakeDispatcherSignal } from '../../contract/alert-messages';
+import { enablePack } from '../../detections/store';
+import { connectClient } from '../../harness/worker';
 import { quarantineEvents } from '../../store/quarantine';
 import type { SourceRecord } from '../../store/sources';
 import { createTestSource, testCipher } from '../../harness/sources';
@@ -109,6 +113,34 @@ describe('atlassian-audit quarantine', () => {
     expect(result).toEqual({ reingested: [{ id: expect.any(Number), outcome: 'stored', source: source.name, eventId: 'held-old' }] });
     const { rows } = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM events WHERE source_id = $1 AND event_id = 'held-old'", [source.id]);
     expect(rows[0].n).toBe(1);
+  });
+
+  it("runs the source's detection packs over what it stores, as a page would: a held event does not slip past the rules", async () => {
+    const risky = event('held-token', { action: 'api_token_created', actor: { id: 'held-actor', name: 'mallory\u0000' } });
+    const plain = event('held-login', { actor: { id: 'held-actor', name: 'mallory\u0000' } });
+    const source = await sourceWithHeldEvents(db, [
+      { id: 'held-token', reason: 'database', raw: risky },
+      { id: 'held-login', reason: 'database', raw: plain },
+    ]);
+    await enablePack(db, source.id, 'atlassian-core');
+    // A task queue of its own, where no worker polls: the dispatcher the command wakes stays to be looked at.
+    const taskQueue = `reingest-${randomUUID()}`;
+    const run = await runCli(['quarantine', 'reingest', '--source', source.name, '-o', 'json'], { env: cliEnvironment(taskQueue, 'http://127.0.0.1:9') });
+    expect(JSON.parse(succeeded(run)).reingested.map((o: { outcome: string }) => o.outcome)).toEqual(['stored', 'stored']);
+    const { rows: detections } = await db.query<{ rule_id: string; event_id: string }>('SELECT rule_id, event_id FROM detections WHERE source_id = $1', [source.id]);
+    expect(detections).toEqual([{ rule_id: 'api-token-created', event_id: 'held-token' }]);
+    const { rows: alerts } = await db.query<{ kind: string; status: string }>("SELECT kind, status FROM alerts WHERE source_id = $1 AND kind <> 'quarantine'", [source.id]);
+    expect(alerts).toEqual([{ kind: 'detection', status: 'open' }]);
+    // Their notices go out now, not at the dispatcher's next sweep.
+    const client = await connectClient();
+    try {
+      const dispatcher = client.workflow.getHandle(alertDispatcherWorkflowId(taskQueue));
+      const signals = (await dispatcher.fetchHistory()).events?.filter((e) => e.workflowExecutionSignaledEventAttributes).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName);
+      expect(signals).toEqual([wakeDispatcherSignal.name]);
+      await dispatcher.terminate('test done');
+    } finally {
+      await client.connection.close();
+    }
   });
 
   it('routes the quarantine kind like the others: a destination that takes only it hears of the alert', async () => {

@@ -68,7 +68,7 @@ describe('quarantine reingest and outputs', () => {
 
     const run = await runCli(['quarantine', 'reingest', '--source', source.name], { env: cliEnvironment('no-worker-needed', 'http://127.0.0.1:9', { TEMPORAL_ADDRESS: '127.0.0.1:9' }) });
     expect(succeeded(run)).toMatch(/: stored \(/);
-    expect(run.stderr).toMatch(/^note: could not wake the outputs \(cannot reach Temporal at 127\.0\.0\.1:9 .*\); they forward the events at their next round\n$/);
+    expect(run.stderr).toMatch(/^note: could not wake the outputs and the alert dispatcher \(cannot reach Temporal at 127\.0\.0\.1:9 .*\); they forward the events and send the notices at their next round\n$/);
     const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE source_id = $1', [source.id]);
     expect(rows[0].n).toBe(1);
   });
