@@ -3,6 +3,7 @@ import { formatEvent } from './formats';
 import { rawRecord, spliceable, splicedRawRecord } from './formats/raw';
 import { epochMs, isoTime, readEvents, spanClause, type EventSpan } from './read-events';
 import type { BatchEvent, OutputFormat } from './sink';
+import type { StoredEvent } from './stored-event';
 
 type Queryable = Pick<Database, 'query'>;
 
@@ -36,24 +37,17 @@ const SELECT_RAW = `SELECT e.seq, e.event_id, ${epochMs('e.event_time')} AS even
 async function readRawRecords(db: Queryable, sourceId: string, span: EventSpan): Promise<SizedRecord[]> {
   const { clause, params } = spanClause(sourceId, span);
   const { rows } = await db.query<{ seq: string; event_id: string; event_ms: string; parse_ms: string; raw_text: string; later_fields: string }>(`${SELECT_RAW} ${clause}`, params);
-  const records: SizedRecord[] = [];
-  const unspliceable: number[] = [];
-  for (const row of rows) {
+  const read = rows.map((row) => {
     const event = { seq: Number(row.seq), eventId: row.event_id, eventTime: isoTime(row.event_ms), parsedAt: isoTime(row.parse_ms) };
-    const bytes = Buffer.byteLength(row.raw_text);
-    if (spliceable(row.raw_text)) {
-      records.push({ event, record: splicedRawRecord(row.raw_text, event.eventTime, event.parsedAt, row.later_fields), bytes });
-    } else {
-      unspliceable.push(event.seq);
-      records.push({ event, record: '', bytes });
-    }
-  }
-  if (unspliceable.length === 0) return records;
-  const whole = new Map((await readEvents(db, sourceId, { seqs: unspliceable })).map(({ event }) => [event.seq, event]));
-  // An event erased between the two reads is kept out, as a read after the erasure would not find it.
-  return records.flatMap((read) => {
-    if (read.record !== '') return [read];
-    const event = whole.get(read.event.seq);
-    return event ? [{ ...read, record: rawRecord(event) }] : [];
+    const record = spliceable(row.raw_text) ? splicedRawRecord(row.raw_text, event.eventTime, event.parsedAt, row.later_fields) : undefined;
+    return { event, record, bytes: Buffer.byteLength(row.raw_text) };
+  });
+  const unspliceable = read.filter((r) => r.record === undefined).map((r) => r.event.seq);
+  const whole = unspliceable.length === 0 ? new Map<number, StoredEvent>() : new Map((await readEvents(db, sourceId, { seqs: unspliceable })).map(({ event }) => [event.seq, event]));
+  // An event gone between the two reads (erased, or dropped by retention) is left out, as a later read would not find it.
+  return read.flatMap(({ event, record, bytes }) => {
+    if (record !== undefined) return [{ event, record, bytes }];
+    const stored = whole.get(event.seq);
+    return stored ? [{ event, record: rawRecord(stored), bytes }] : [];
   });
 }
