@@ -2,7 +2,6 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { tellSourceWorkflow, wakeAlertDispatcher } from '../alerts/wake';
 import { reportDestinationRefused, reportForwardingLag, resolveDestinationRefused, resolveForwardingLag } from '../alerts/forwarding-alert';
 import type { ForwardRound, OutputStatusValue } from '../contract/output-workflow';
-import { formatEvent } from '../outputs/formats';
 import { claimReadAhead, nextBatch, readAhead } from '../outputs/next-batch';
 import { DestinationRefused, type Sink } from '../outputs/sink';
 import { createSink } from '../outputs/sinks';
@@ -69,14 +68,13 @@ export function createForwardOutput(deps: ForwardDependencies) {
           break;
         }
         let resolvedRefusal = false;
-        let next = await nextBatch(deps.db, output.id, source.id, output.batching);
+        let next = await nextBatch(deps.db, output.id, source.id, output);
         while ('claimed' in next) {
-          const { claimed, events } = next;
+          const { claimed, events, records } = next;
           // Behind a full batch more events wait: they are read while this one is sent.
-          const ahead = next.full ? readAhead(deps.db, source.id, claimed, output.batching) : undefined;
+          const ahead = next.full ? readAhead(deps.db, source.id, claimed, output) : undefined;
           ahead?.catch(() => undefined);
           if (events.length > 0) {
-            const records = events.map((event) => formatEvent(output.format, event));
             try {
               await sink.send({ outputId: output.id, outputName: output.name, source, firstSeq: claimed.afterSeq + 1, lastSeq: claimed.throughSeq, events, records }, cancellationSignal);
             } catch (err) {
@@ -100,7 +98,7 @@ export function createForwardOutput(deps: ForwardDependencies) {
           }
           next =
             (ahead && (await claimReadAhead(deps.db, output.id, source.id, claimed.throughSeq, await ahead, output.batching))) ??
-            (await nextBatch(deps.db, output.id, source.id, output.batching));
+            (await nextBatch(deps.db, output.id, source.id, output));
         }
         if (more) break;
         if ('waitMs' in next) nextDueInMs = Math.min(nextDueInMs ?? Infinity, next.waitMs);

@@ -41,7 +41,7 @@ export interface IngestDependencies {
   /** The largest API response body read; the client's default when unset. */
   maxResponseBytes?: number;
   /** Tells the outputs that take the source that new events were committed (activities/wake-outputs.ts). */
-  wakeOutputs?: (sourceId: string) => Promise<void>;
+  wakeOutputs?: (sourceId: string, inserted: number) => Promise<void>;
 }
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
@@ -181,7 +181,7 @@ export function createIngestPage(deps: IngestDependencies) {
     // Their notices go out, and the source's AlertOpen follows, now rather than at the dispatcher's next sweep.
     if (saved.alertsChanged > 0) await wakeAlertDispatcher();
     // New events reach the outputs within seconds rather than at their next timer.
-    if (saved.inserted > 0) await deps.wakeOutputs?.(source.id);
+    if (saved.inserted > 0) await deps.wakeOutputs?.(source.id, saved.inserted);
 
     return {
       fetched,

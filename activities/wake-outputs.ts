@@ -4,7 +4,7 @@ import { outputWorkflowId } from '../contract/ids';
 import { wakeOutputSignal } from '../contract/output-messages';
 import type { OutputWorkflowInput } from '../contract/output-workflow';
 import type { Database } from '../store/database';
-import { activeOutputsOfSource } from '../store/outputs';
+import { activeOutputsOfSource, type OutputBatching } from '../store/outputs';
 
 /**
  * How long a source's list of outputs is reused: pages of a backfill come seconds apart, and a new output is woken
@@ -13,22 +13,35 @@ import { activeOutputsOfSource } from '../store/outputs';
 const CACHE_MS = 5_000;
 /**
  * An output is woken at most this often by one worker: a backfill stores several pages a second, and each wake costs
- * the output a workflow task and a round that mostly finds a batch still filling. A wake held back is sent when the
- * interval ends, so the events of the last page never wait for the output's idle timer.
+ * the output a workflow task and a round.
  */
 const WAKE_INTERVAL_MS = 1_000;
 
-type OutputRef = { id: string; name: string };
+type OutputRef = { id: string; name: string; batching: OutputBatching };
+/** Sends one output its wake (signalWithStart): the activity's context gives the client and the task queue. */
+export type OutputWake = (context: Context, output: OutputRef) => Promise<void>;
+
+/** What one worker knows of an output's wakes: when it last woke it, how many events it stored since, the held wake. */
+interface WakeState {
+  lastWokenAt: number;
+  eventsSince: number;
+  held?: { dueAt: number; timer: NodeJS.Timeout };
+}
 
 /**
  * After a page committed new events: wakes the workflows of the active outputs that take the source, starting one
  * that is not running. Only a shortcut (each output's own timer comes anyway), so a failure is logged, never raised.
+ *
+ * A wake goes when the output may have a batch due: a full batch's worth of events stored since the last wake, or the
+ * batch age passed since then. A round woken sooner finds a batch still filling, reads that it is young, and waits on
+ * its timer for the batch's age: a workflow task, an activity and their queries for nothing, taken from ingestion
+ * while a backfill runs (bench:forward). A wake held back is sent when it is due, so the events of the last page never
+ * wait for the output's idle timer.
  */
-export function createOutputWaker(db: Database) {
+export function createOutputWaker(db: Database, wakeOutput: OutputWake = signalOutput) {
   const cache = new Map<string, { outputs: OutputRef[]; until: number }>();
-  const lastWoken = new Map<string, number>();
-  const held = new Set<string>();
-  return async function wakeOutputsOf(sourceId: string): Promise<void> {
+  const wakes = new Map<string, WakeState>();
+  return async function wakeOutputsOf(sourceId: string, inserted: number): Promise<void> {
     let context: Context;
     try {
       context = Context.current();
@@ -36,33 +49,43 @@ export function createOutputWaker(db: Database) {
       return;
     }
     const { log } = context;
+    const consider = async (output: OutputRef, state: WakeState): Promise<void> => {
+      const fullBatchStored = state.eventsSince >= output.batching.maxEvents;
+      const dueAt = state.lastWokenAt + Math.max(WAKE_INTERVAL_MS, fullBatchStored ? 0 : output.batching.maxAgeSeconds * 1000);
+      if (dueAt <= Date.now()) {
+        clearTimeout(state.held?.timer);
+        Object.assign(state, { lastWokenAt: Date.now(), eventsSince: 0, held: undefined });
+        await wakeOutput(context, output);
+      } else if (!state.held || dueAt < state.held.dueAt) {
+        clearTimeout(state.held?.timer);
+        const timer = setTimeout(() => {
+          state.held = undefined;
+          consider(output, state).catch((err: Error) => log.warn('could not wake an output; its own timer forwards the events', { output: output.name, error: err.message }));
+        }, dueAt - Date.now());
+        state.held = { dueAt, timer: timer.unref() };
+      }
+    };
     try {
-      const wake = (output: OutputRef) => {
-        lastWoken.set(output.id, Date.now());
-        // Read only to wake: an activity run without a client (a mock environment) throws here, and has no outputs.
-        return wakeOutput(context.client, context.info.taskQueue, output);
-      };
       let entry = cache.get(sourceId);
       if (!entry || entry.until < Date.now()) {
         entry = { outputs: await activeOutputsOfSource(db, sourceId), until: Date.now() + CACHE_MS };
         cache.set(sourceId, entry);
       }
       for (const output of entry.outputs) {
-        const sinceLast = Date.now() - (lastWoken.get(output.id) ?? 0);
-        if (sinceLast >= WAKE_INTERVAL_MS) {
-          await wake(output);
-        } else if (!held.has(output.id)) {
-          held.add(output.id);
-          setTimeout(() => {
-            held.delete(output.id);
-            wake(output).catch((err: Error) => log.warn('could not wake an output; its own timer forwards the events', { output: output.name, error: err.message }));
-          }, WAKE_INTERVAL_MS - sinceLast).unref();
-        }
+        let state = wakes.get(output.id);
+        if (!state) wakes.set(output.id, (state = { lastWokenAt: 0, eventsSince: 0 }));
+        state.eventsSince += inserted;
+        await consider(output, state);
       }
     } catch (err) {
       log.warn('could not wake the outputs of the source; their own timers forward the events', { error: (err as Error).message });
     }
   };
+}
+
+// Read only to wake: an activity run without a client (a mock environment) throws here, and has no outputs.
+function signalOutput(context: Context, output: OutputRef): Promise<void> {
+  return wakeOutput(context.client, context.info.taskQueue, output);
 }
 
 async function wakeOutput(client: Client, taskQueue: string, output: OutputRef): Promise<void> {

@@ -1,16 +1,26 @@
 import type { Database } from '../store/database';
 import { claimRange, pendingBatchState, readPosition, type ClaimedRange } from '../store/output-positions';
 import type { OutputBatching } from '../store/outputs';
-import { readClaimedEvents, readEventsAfter, type SizedEvent } from './read-events';
-import type { StoredEvent } from './stored-event';
+import { readRecords, type SizedRecord } from './read-records';
+import type { BatchEvent, OutputFormat } from './sink';
 
 type Store = Pick<Database, 'query' | 'withTransaction'>;
 
-/** A claimed range and its events, read once. `full` says it was cut by a limit, so more events likely wait behind it. */
+/**
+ * A claimed range and its events with their records in the output's format, read once. `full` says it was cut by a
+ * limit, so more events likely wait behind it.
+ */
 export interface ClaimedBatch {
   claimed: ClaimedRange;
-  events: StoredEvent[];
+  events: BatchEvent[];
+  records: string[];
   full: boolean;
+}
+
+/** What the forwarder reads for: the output's format and batch limits. */
+export interface BatchShape {
+  format: OutputFormat;
+  batching: OutputBatching;
 }
 
 /** What the output sends next in a source: a claimed batch, a wait while a small batch is still young, or nothing. */
@@ -21,37 +31,37 @@ export type NextBatch = ClaimedBatch | { waitMs: number } | { nothing: true };
  * otherwise, once a batch is due (pendingBatchState), the events after the position up to the limits, claimed before
  * they are returned and so before anything is sent.
  */
-export async function nextBatch(db: Store, outputId: string, sourceId: string, batching: OutputBatching): Promise<NextBatch> {
+export async function nextBatch(db: Store, outputId: string, sourceId: string, { format, batching }: BatchShape): Promise<NextBatch> {
   const position = await readPosition(db, outputId, sourceId);
   if (position.claimedThroughSeq !== null) {
     const claimed = { afterSeq: position.deliveredSeq, throughSeq: position.claimedThroughSeq };
-    const events = await readClaimedEvents(db, sourceId, claimed);
-    return { claimed, events, full: events.length >= batching.maxEvents };
+    const read = await readRecords(db, sourceId, format, claimed);
+    return { claimed, ...batchOf(read), full: read.length >= batching.maxEvents };
   }
   const state = await pendingBatchState(db, sourceId, position.deliveredSeq, batching);
   if (!('due' in state)) return state;
-  const cut = cutToLimits(await readEventsAfter(db, sourceId, position.deliveredSeq, batching.maxEvents), batching);
+  const cut = cutToLimits(await readRecords(db, sourceId, format, { afterSeq: position.deliveredSeq, limit: batching.maxEvents }), batching);
   // Every pending event went (erased, or dropped by retention) between the two reads.
   if (cut.events.length === 0) return { nothing: true };
   const claimed = { afterSeq: position.deliveredSeq, throughSeq: cut.events[cut.events.length - 1].seq };
   if (await claimRange(db, outputId, sourceId, claimed)) return { claimed, ...cut };
   // Another attempt of the forwarder claimed or advanced meanwhile: what it wrote is the range.
-  return nextBatch(db, outputId, sourceId, batching);
+  return nextBatch(db, outputId, sourceId, { format, batching });
 }
 
 /**
  * Reads the events behind a full batch while that batch is still being sent, so that the next one is ready the moment
  * the destination acknowledges. Nothing is claimed yet: that waits for the position to move (claimReadAhead).
  */
-export function readAhead(db: Store, sourceId: string, after: ClaimedRange, batching: OutputBatching): Promise<SizedEvent[]> {
-  return readEventsAfter(db, sourceId, after.throughSeq, batching.maxEvents);
+export function readAhead(db: Store, sourceId: string, after: ClaimedRange, { format, batching }: BatchShape): Promise<SizedRecord[]> {
+  return readRecords(db, sourceId, format, { afterSeq: after.throughSeq, limit: batching.maxEvents });
 }
 
 /**
  * Claims what readAhead read as the next batch when it is a full one, the position having moved to its start. Anything
  * else (a batch under the limits, whose age decides, or a claim lost to another attempt) is left to nextBatch.
  */
-export async function claimReadAhead(db: Store, outputId: string, sourceId: string, afterSeq: number, ahead: SizedEvent[], batching: OutputBatching): Promise<ClaimedBatch | undefined> {
+export async function claimReadAhead(db: Store, outputId: string, sourceId: string, afterSeq: number, ahead: SizedRecord[], batching: OutputBatching): Promise<ClaimedBatch | undefined> {
   const cut = cutToLimits(ahead, batching);
   if (!cut.full) return undefined;
   const claimed = { afterSeq, throughSeq: cut.events[cut.events.length - 1].seq };
@@ -62,13 +72,15 @@ export async function claimReadAhead(db: Store, outputId: string, sourceId: stri
  * Events in seq order, cut where their bytes pass maxBytes (a single event larger than that goes alone). Full when a
  * limit cut it: maxEvents events read, or bytes left behind.
  */
-function cutToLimits(pending: SizedEvent[], batching: OutputBatching): { events: StoredEvent[]; full: boolean } {
-  const events: StoredEvent[] = [];
+function cutToLimits(pending: SizedRecord[], batching: OutputBatching): { events: BatchEvent[]; records: string[]; full: boolean } {
   let bytes = 0;
-  for (const { event, bytes: size } of pending) {
+  for (const [i, { bytes: size }] of pending.entries()) {
     bytes += size;
-    if (bytes > batching.maxBytes && events.length > 0) return { events, full: true };
-    events.push(event);
+    if (bytes > batching.maxBytes && i > 0) return { ...batchOf(pending.slice(0, i)), full: true };
   }
-  return { events, full: pending.length >= batching.maxEvents || bytes > batching.maxBytes };
+  return { ...batchOf(pending), full: pending.length >= batching.maxEvents || bytes > batching.maxBytes };
+}
+
+function batchOf(read: SizedRecord[]): { events: BatchEvent[]; records: string[] } {
+  return { events: read.map((r) => r.event), records: read.map((r) => r.record) };
 }

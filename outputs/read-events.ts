@@ -4,6 +4,9 @@ import { parsedOnUse, type StoredEvent } from './stored-event';
 
 type Queryable = Pick<Database, 'query'>;
 
+/** Which of a source's events a read takes: a claimed range, the next `limit` after a seq, or the given seqs. */
+export type EventSpan = ClaimedRange | { afterSeq: number; limit: number } | { seqs: number[] };
+
 /** A stored event with the size the batch limits count: the bytes of its raw body as text (UTF-8). */
 export interface SizedEvent {
   event: StoredEvent;
@@ -11,7 +14,19 @@ export interface SizedEvent {
 }
 
 /** A time as whole milliseconds since the epoch (floored, as a Date would hold it): far cheaper to read than its text. */
-const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`;
+export const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`;
+
+/** The WHERE and ORDER of a span's read of `events e`, with $1 the source id and its own parameters after it. */
+export function spanClause(sourceId: string, span: EventSpan): { clause: string; params: unknown[] } {
+  if ('seqs' in span) return { clause: 'WHERE e.source_id = $1 AND e.seq = ANY($2::bigint[]) ORDER BY e.seq', params: [sourceId, span.seqs] };
+  if ('limit' in span) return { clause: 'WHERE e.source_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3', params: [sourceId, span.afterSeq, span.limit] };
+  return { clause: 'WHERE e.source_id = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq', params: [sourceId, span.afterSeq, span.throughSeq] };
+}
+
+/** A time read as epochMs, as the ISO 8601 text a StoredEvent holds. */
+export function isoTime(epochMs: string): string {
+  return new Date(Number(epochMs)).toISOString();
+}
 
 // The raw body comes as text: its length is then the batch limits' measure for free, where PostgreSQL would turn each
 // jsonb into text a second time to measure it, and the raw format sends the text itself, never parsed. The
@@ -22,15 +37,10 @@ const SELECT_EVENTS = `SELECT e.source_id, e.p_source_label, (SELECT organizatio
             e.raw::text AS raw_text
        FROM events e`;
 
-/** The claimed range's events, in seq order, as the formats read them. */
-export async function readClaimedEvents(db: Queryable, sourceId: string, range: ClaimedRange): Promise<StoredEvent[]> {
-  const { rows } = await db.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq`, [sourceId, range.afterSeq, range.throughSeq]);
-  return rows.map(toStoredEvent);
-}
-
-/** Up to `limit` of the source's events after `afterSeq`, in seq order, each with its size. */
-export async function readEventsAfter(db: Queryable, sourceId: string, afterSeq: number, limit: number): Promise<SizedEvent[]> {
-  const { rows } = await db.query(`${SELECT_EVENTS} WHERE e.source_id = $1 AND e.seq > $2 ORDER BY e.seq LIMIT $3`, [sourceId, afterSeq, limit]);
+/** The span's events, in seq order, as the formats read them, each with its size. */
+export async function readEvents(db: Queryable, sourceId: string, span: EventSpan): Promise<SizedEvent[]> {
+  const { clause, params } = spanClause(sourceId, span);
+  const { rows } = await db.query(`${SELECT_EVENTS} ${clause}`, params);
   return rows.map((row) => ({ event: toStoredEvent(row), bytes: Buffer.byteLength(row.raw_text as string) }));
 }
 
@@ -55,8 +65,4 @@ function toStoredEvent(row: Record<string, unknown>): StoredEvent {
     anyUsernames: row.p_any_usernames as string[],
     rawText: row.raw_text as string,
   });
-}
-
-function isoTime(epochMs: string): string {
-  return new Date(Number(epochMs)).toISOString();
 }

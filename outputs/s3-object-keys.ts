@@ -1,5 +1,4 @@
-import type { OutgoingBatch } from './sink';
-import type { StoredEvent } from './stored-event';
+import type { BatchEvent, OutgoingBatch } from './sink';
 
 /** One object of a batch: the records of the batch's events that happened on one UTC day. */
 export interface DayObject {
@@ -34,7 +33,7 @@ export function dayObjects(batch: OutgoingBatch, prefix: string): DayObject[] {
 }
 
 /** The day's path part; an event time that is not a time (hostile content is stored too) falls back to when it was stored. */
-function dayOf(event: StoredEvent): string {
+function dayOf(event: BatchEvent): string {
   let time = new Date(event.eventTime);
   if (Number.isNaN(time.getTime())) time = new Date(event.parsedAt);
   const year = String(time.getUTCFullYear()).padStart(4, '0');

@@ -1,5 +1,8 @@
 import type { StoredEvent } from './stored-event';
 
+/** What a sink reads of a batch's event beside its record: its place, its id, and its times (object keys, HEC's time). */
+export type BatchEvent = Pick<StoredEvent, 'seq' | 'eventId' | 'eventTime' | 'parsedAt'>;
+
 /** The formats an output can write; each turns a stored event into one JSON record. */
 export type OutputFormat = 'raw' | 'ecs' | 'ocsf';
 
@@ -15,7 +18,7 @@ export interface OutgoingBatch {
   firstSeq: number;
   lastSeq: number;
   /** Parallel to `records`: each record's event, for keys, times and ids. */
-  events: StoredEvent[];
+  events: BatchEvent[];
   /** Each event's record as JSON text, one line (formatEvent). */
   records: string[];
 }

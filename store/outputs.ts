@@ -154,11 +154,15 @@ export async function sourcesOfOutput(db: Pick<Database, 'query'>, outputId: str
 }
 
 /** The active outputs that take a source: the ones to wake when its events arrive. */
-export async function activeOutputsOfSource(db: Pick<Database, 'query'>, sourceId: string): Promise<{ id: string; name: string }[]> {
-  const { rows } = await db.query<{ id: string; name: string }>(
-    `SELECT o.id, o.name FROM outputs o
+export async function activeOutputsOfSource(db: Pick<Database, 'query'>, sourceId: string): Promise<{ id: string; name: string; batching: OutputBatching }[]> {
+  const { rows } = await db.query<{ id: string; name: string; batch_max_events: number; batch_max_bytes: number; batch_max_age_seconds: number }>(
+    `SELECT o.id, o.name, o.batch_max_events, o.batch_max_bytes, o.batch_max_age_seconds FROM outputs o
       WHERE o.status = 'active' AND (o.all_sources OR EXISTS (SELECT 1 FROM output_sources os WHERE os.output_id = o.id AND os.source_id = $1))`,
     [sourceId],
   );
-  return rows.map((row) => ({ id: row.id, name: row.name }));
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    batching: { maxEvents: row.batch_max_events, maxBytes: row.batch_max_bytes, maxAgeSeconds: row.batch_max_age_seconds },
+  }));
 }

@@ -14,9 +14,7 @@ export const LOG_TYPE = 'Atlassian.Audit';
  */
 export function rawRecord(event: StoredEvent): string {
   const text = event.rawText;
-  if (text.startsWith('{"') && text.endsWith('}') && !text.includes('"p_')) {
-    return `${text.slice(0, -1)},${JSON.stringify(productFields(event)).slice(1)}`;
-  }
+  if (spliceable(text)) return `${text.slice(0, -1)},${JSON.stringify(productFields(event)).slice(1)}`;
   const record: Record<string, unknown> = { ...event.raw };
   for (const [name, value] of Object.entries(productFields(event))) {
     if (!Object.hasOwn(record, name)) record[name] = value;
@@ -24,6 +22,21 @@ export function rawRecord(event: StoredEvent): string {
   return JSON.stringify(record);
 }
 
+/** Whether the stored text takes the product's fields spliced in before its closing brace (see rawRecord). */
+export function spliceable(text: string): boolean {
+  return text.startsWith('{"') && text.endsWith('}') && !text.includes('"p_');
+}
+
+/**
+ * rawRecord of a spliceable text, from the product fields' JSON text that PostgreSQL wrote for the forwarder's read
+ * (outputs/read-raw-records.ts): `laterFields` holds the members after p_parse_time, in productFields' order, from
+ * their leading comma. The times are ISO strings, which JSON writes as they are.
+ */
+export function splicedRawRecord(text: string, eventTime: string, parsedAt: string, laterFields: string): string {
+  return `${text.slice(0, -1)},"p_log_type":"${LOG_TYPE}","p_event_time":"${eventTime}","p_parse_time":"${parsedAt}"${laterFields}}`;
+}
+
+/** The product's fields, in the order every raw record writes them (splicedRawRecord's SQL follows it). */
 function productFields(event: StoredEvent): Record<string, unknown> {
   return {
     p_log_type: LOG_TYPE,

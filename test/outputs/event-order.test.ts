@@ -25,7 +25,7 @@ function heldTransaction(db: ReturnType<typeof openTestDatabase>, work: (tx: Poo
 
 /** The next batch's claimed range (its events checked against it), or the wait, or nothing. */
 async function claimNextBatch(db: ReturnType<typeof openTestDatabase>, outputId: string, sourceId: string, batching: OutputBatching) {
-  const next = await nextBatch(db, outputId, sourceId, batching);
+  const next = await nextBatch(db, outputId, sourceId, { format: 'raw', batching });
   if (!('claimed' in next)) return next;
   expect(next.events.map((event) => event.seq)).toEqual(next.events.map((event) => event.seq).filter((seq) => seq > next.claimed.afterSeq && seq <= next.claimed.throughSeq));
   expect(next.events[next.events.length - 1].seq).toBe(next.claimed.throughSeq);

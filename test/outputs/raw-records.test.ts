@@ -1,5 +1,6 @@
 import { formatEvent } from '../../outputs/formats';
-import { readEventsAfter } from '../../outputs/read-events';
+import { readEvents } from '../../outputs/read-events';
+import { readRecords } from '../../outputs/read-records';
 import { insertEvents } from '../../store/events';
 import { openTestDatabase, testCipher } from '../../harness/sources';
 import { row } from '../detections/sample-events';
@@ -24,7 +25,7 @@ test('a raw record read from PostgreSQL is the stored event with the product fie
       rowWith('"message":{"content":"say \\"p_seq\\""}'),
     ];
     await db.withTransaction((tx) => insertEvents(tx, source.id, source.name, rows));
-    const read = await readEventsAfter(db, source.id, 0, 10);
+    const read = await readEvents(db, source.id, { afterSeq: 0, limit: 10 });
     expect(read).toHaveLength(3);
     const stored = (await db.query<{ raw_text: string }>('SELECT raw::text AS raw_text FROM events WHERE source_id = $1 ORDER BY seq', [source.id])).rows;
     for (const [i, { event }] of read.entries()) {
@@ -47,6 +48,32 @@ test('a raw record read from PostgreSQL is the stored event with the product fie
     // Spliced, the stored text is kept to the digit; parsed, a number past 2^53 would be rounded.
     expect(formatEvent('raw', read[0].event)).toContain('"count": 12345678901234567890');
     expect(JSON.parse(formatEvent('raw', read[1].event))).toMatchObject({ p_seq: -1, p_log_type: 'Forged.Type' });
+  } finally {
+    await db.close();
+  }
+});
+
+test('raw records made with the fields PostgreSQL writes equal the raw format of the events read whole, byte for byte', async () => {
+  const db = openTestDatabase();
+  try {
+    const source = await createIdleSource(db, testCipher);
+    // Text that JSON escapes (quotes, backslashes, control characters) or does not (non-ASCII, U+2028), and empty arrays.
+    const awkward = 'q"uote \\ back\u0001\u001f\t\n\u007f é 😀 \u2028';
+    const rows = [
+      { ...row({ action: 'user_login' }), anyIpAddresses: ['203.0.113.9', '2001:db8::1'], anyEmails: [`a${awkward}@example.com`], anyUsernames: [awkward, ''] },
+      { ...row({ action: 'user_granted_role' }), anyIpAddresses: [], anyEmails: [], anyUsernames: [] },
+      rowWith('"p_seq":-1'),
+      rowWith('"note":"line\\nbreak \\u00e9"'),
+    ];
+    const label = `label ${awkward}`;
+    await db.withTransaction((tx) => insertEvents(tx, source.id, label, rows));
+    const whole = await readEvents(db, source.id, { afterSeq: 0, limit: 10 });
+    for (const span of [{ afterSeq: 0, limit: 10 }, { afterSeq: 0, throughSeq: 4 }]) {
+      const records = await readRecords(db, source.id, 'raw', span);
+      expect(records.map((r) => r.record)).toEqual(whole.map(({ event }) => formatEvent('raw', event)));
+      expect(records.map((r) => [r.event, r.bytes])).toEqual(whole.map(({ event, bytes }) => [{ seq: event.seq, eventId: event.eventId, eventTime: event.eventTime, parsedAt: event.parsedAt }, bytes]));
+    }
+    expect(whole[0].event.sourceName).toBe(label);
   } finally {
     await db.close();
   }
