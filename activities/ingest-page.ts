@@ -11,7 +11,7 @@ import { wakeAlertDispatcher } from '../alerts/wake';
 import { parseRfc3339 } from '../atlassian/schema';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import { canBeRestartPoint, toStorablePage, type QuarantineEntry } from '../atlassian/storable';
+import { canBeRestartPoint, toStorablePage, type QuarantineEntry, type StorablePage } from '../atlassian/storable';
 import { quarantineEvents } from '../store/quarantine';
 import { QuarantineReport } from './quarantine-report';
 import { PageReadAhead } from './page-read-ahead';
@@ -44,6 +44,12 @@ export interface IngestDependencies {
   wakeOutputs?: (sourceId: string) => Promise<void>;
 }
 
+/** A fetched page with its events made storable (or held), ready for its transaction. */
+interface ReadyPage {
+  page: EventsPage;
+  storable: StorablePage;
+}
+
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
   const source = await findSourceById(db, sourceId);
   if (!source || source.status === 'removed') {
@@ -57,7 +63,7 @@ export async function loadSourceOrFail(db: Database, sourceId: string): Promise<
  * returns only counts and times: event bodies never reach workflow history.
  */
 export function createIngestPage(deps: IngestDependencies) {
-  const readAhead = new PageReadAhead();
+  const readAhead = new PageReadAhead<ReadyPage>();
   const pacer = new ApiPacer(deps.db);
   const metrics = deps.metrics ?? noProductMetrics;
   const quarantineReport = new QuarantineReport();
@@ -79,17 +85,19 @@ export function createIngestPage(deps: IngestDependencies) {
     const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)), maxResponseBytes: deps.maxResponseBytes });
 
     // Every request waits for its slot in the organization's pace, the read-ahead's too.
-    const fetchPage = (query: EventsPageQuery, signal?: AbortSignal) =>
-      pacedRequest(pacer, budgetOf(source), info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal), sourceMetrics);
-    let page: EventsPage;
+    const fetchPage = async (query: EventsPageQuery, signal?: AbortSignal): Promise<ReadyPage> => {
+      const page = await pacedRequest(pacer, budgetOf(source), info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal), sourceMetrics);
+      return { page, storable: toStorablePage(page.events, page.rejected) };
+    };
+    let ready: ReadyPage;
     let cursorReset = false;
     try {
       try {
-        page = (await readAhead.take(sourceId, checkpoint.cursor)) ?? (await fetchPage(startingPoint(checkpoint), cancellationSignal));
+        ready = (await readAhead.take(sourceId, checkpoint.cursor)) ?? (await fetchPage(startingPoint(checkpoint), cancellationSignal));
       } catch (err) {
         if (!(err instanceof InvalidCursorError)) throw err;
         cursorReset = true;
-        page = await fetchPage({ from: restartFrom(checkpoint) }, cancellationSignal);
+        ready = await fetchPage({ from: restartFrom(checkpoint) }, cancellationSignal);
       }
     } catch (err) {
       if (isContentFailure(err)) {
@@ -99,12 +107,12 @@ export function createIngestPage(deps: IngestDependencies) {
       throw toApplicationFailure(err, info.attempt);
     }
 
+    const { page, storable } = ready;
     const { nextCursor } = page;
     // A page that hands back its own cursor would be asked for again at once, for ever: it counts as caught up, so the
     // workflow asks again at its next poll, and the operator is told.
     const hasMore = page.hasMore && !page.cursorRepeated;
     if (hasMore && nextCursor) readAhead.start(sourceId, nextCursor, () => fetchPage({ cursor: nextCursor }));
-    const storable = toStorablePage(page.events, page.rejected);
     let rows = storable.rows;
     const quarantined = [...storable.quarantined];
     const fetched = page.events.length + (page.rejected?.length ?? 0);
