@@ -38,12 +38,13 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
         WHERE source_id = $1 RETURNING events_sequenced - $17 AS base
      ),
      page AS (
-       SELECT e.*, r.raw, s.base
+       SELECT e.*, r.raw::jsonb AS raw, s.base
          FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
                      $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $16::text[]) WITH ORDINALITY
                 AS e(event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip, location, ips,
                      emails, usernames, original, n)
-         JOIN jsonb_array_elements($15::jsonb) WITH ORDINALITY AS r(raw, n) USING (n)
+         -- Split as json and each event made jsonb once: splitting a jsonb array copies every event out of it again.
+         JOIN json_array_elements($15::json) WITH ORDINALITY AS r(raw, n) USING (n)
          -- A source without a checkpoint row (none is made without one) fails on the NOT NULL seq, never silently.
          LEFT JOIN sequenced s ON true
      ),
