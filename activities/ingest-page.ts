@@ -15,6 +15,7 @@ import { canBeRestartPoint, toStorablePage, type QuarantineEntry, type StorableP
 import { quarantineEvents } from '../store/quarantine';
 import { QuarantineReport } from './quarantine-report';
 import { PageReadAhead } from './page-read-ahead';
+import { KnownMonths } from './known-months';
 import { pacedRequest } from './paced-requests';
 import { ApiPacer, budgetOf } from '../store/api-pacing';
 import { advanceCheckpoint, Checkpoint, loadCheckpoint, recordContentFailure } from '../store/checkpoints';
@@ -67,6 +68,7 @@ export function createIngestPage(deps: IngestDependencies) {
   const pacer = new ApiPacer(deps.db);
   const metrics = deps.metrics ?? noProductMetrics;
   const quarantineReport = new QuarantineReport();
+  const monthsWithStatistics = new KnownMonths();
   return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
     const { cancellationSignal, info } = Context.current();
     // Pages run back to back in one workflow task, so a stopping worker would start page after page and never drain.
@@ -174,10 +176,13 @@ export function createIngestPage(deps: IngestDependencies) {
     }
     quarantineReport.committed(source.id, page.cursorRepeated === true);
     // After the commit, so that no page waits on it: the next page's look-up of its ids needs the months' statistics.
-    if (saved.inserted > 0) {
-      await analyzeEventMonthsWithoutStatistics(deps.db, source.id, saved.insertedMonths).catch((err: Error) => {
-        log.warn(`the statistics of the months the page filled were not gathered: ${err.message}`);
-      });
+    // A month checked once has them for good, so a backfill asks once per month, not once per page.
+    const monthsToCheck = monthsWithStatistics.unknown(source.id, saved.insertedMonths);
+    if (monthsToCheck.length > 0) {
+      await analyzeEventMonthsWithoutStatistics(deps.db, source.id, monthsToCheck).then(
+        () => monthsWithStatistics.add(source.id, monthsToCheck),
+        (err: Error) => log.warn(`the statistics of the months the page filled were not gathered: ${err.message}`),
+      );
     }
     sourceMetrics.pageStored({
       fetched,
