@@ -18,7 +18,7 @@ import { PageReadAhead } from './page-read-ahead';
 import { KnownMonths } from './known-months';
 import { pacedRequest } from './paced-requests';
 import { ApiPacer, budgetOf } from '../store/api-pacing';
-import { advanceCheckpoint, Checkpoint, loadCheckpoint, recordContentFailure } from '../store/checkpoints';
+import { advanceCheckpoint, Checkpoint, loadSourceWithCheckpoint, recordContentFailure } from '../store/checkpoints';
 import { insertEvents, insertEventsOneByOne, isContentRefusal, type InsertedEventsHook, type RefusedEvent } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
 import { analyzeEventMonthsWithoutStatistics, createEventMonthsFor, isMissingEventMonth } from '../store/event-partitions';
@@ -52,11 +52,15 @@ interface ReadyPage {
 }
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
-  const source = await findSourceById(db, sourceId);
-  if (!source || source.status === 'removed') {
+  return sourceOrFail(sourceId, { source: await findSourceById(db, sourceId) }).source;
+}
+
+/** What was read of a source, unless it is gone: a removed source fails the workflow for good. */
+function sourceOrFail<T extends { source?: SourceRecord }>(sourceId: string, read: T | undefined): T & { source: SourceRecord } {
+  if (!read?.source || read.source.status === 'removed') {
     throw ApplicationFailure.create({ message: `source ${sourceId} no longer exists`, type: SOURCE_REMOVED, nonRetryable: true });
   }
-  return source;
+  return read as T & { source: SourceRecord };
 }
 
 /**
@@ -77,11 +81,11 @@ export function createIngestPage(deps: IngestDependencies) {
     if (deps.workerStopping?.aborted) {
       throw ApplicationFailure.create({ message: 'the worker is shutting down; the page is left to another worker', type: PAGE_HANDED_BACK, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
     }
-    const source = await loadSourceOrFail(deps.db, sourceId);
+    const { source, checkpoint } = sourceOrFail(sourceId, await loadSourceWithCheckpoint(deps.db, sourceId));
     // A row changed behind the CLI's back must not carry the key elsewhere; the workflow stops on it as on a bad request.
     const refused = apiBaseUrlProblem(source.apiBaseUrl);
     if (refused) throw ApplicationFailure.create({ message: `${refused}: the key is not sent`, type: BAD_REQUEST, nonRetryable: true });
-    const checkpoint = await loadCheckpoint(deps.db, sourceId);
+    if (!checkpoint) throw new Error(`source ${sourceId} has no checkpoint`);
     const sourceMetrics = metrics.forSource(source.name);
     // Decrypted per call, not cached: a rotated key is used by the very next page.
     const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)), maxResponseBytes: deps.maxResponseBytes });
