@@ -19,7 +19,7 @@ import { KnownMonths } from './known-months';
 import { pacedRequest } from './paced-requests';
 import { ApiPacer, budgetOf } from '../store/api-pacing';
 import { advanceCheckpoint, Checkpoint, loadSourceWithCheckpoint, recordContentFailure } from '../store/checkpoints';
-import { insertEvents, insertEventsOneByOne, isContentRefusal, type InsertedEventsHook, type RefusedEvent } from '../store/events';
+import { eventColumns, insertEvents, insertEventsOneByOne, isContentRefusal, type EventColumns, type InsertedEventsHook, type RefusedEvent } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
 import { analyzeEventMonthsWithoutStatistics, createEventMonthsFor, isMissingEventMonth } from '../store/event-partitions';
 import type { EventRow } from '../atlassian/normalize';
@@ -45,10 +45,11 @@ export interface IngestDependencies {
   wakeOutputs?: (sourceId: string) => Promise<void>;
 }
 
-/** A fetched page with its events made storable (or held), ready for its transaction. */
+/** A fetched page with its events made storable (or held) and their columns made, ready for its transaction. */
 interface ReadyPage {
   page: EventsPage;
   storable: StorablePage;
+  columns: EventColumns;
 }
 
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
@@ -93,7 +94,8 @@ export function createIngestPage(deps: IngestDependencies) {
     // Every request waits for its slot in the organization's pace, the read-ahead's too.
     const fetchPage = async (query: EventsPageQuery, signal?: AbortSignal): Promise<ReadyPage> => {
       const page = await pacedRequest(pacer, budgetOf(source), info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal), sourceMetrics);
-      return { page, storable: toStorablePage(page.events, page.rejected) };
+      const storable = toStorablePage(page.events, page.rejected);
+      return { page, storable, columns: eventColumns(storable.rows) };
     };
     let ready: ReadyPage;
     let cursorReset = false;
@@ -120,6 +122,7 @@ export function createIngestPage(deps: IngestDependencies) {
     const hasMore = page.hasMore && !page.cursorRepeated;
     if (hasMore && nextCursor) readAhead.start(sourceId, nextCursor, () => fetchPage({ cursor: nextCursor }));
     let rows = storable.rows;
+    let columns = ready.columns;
     const quarantined = [...storable.quarantined];
     const fetched = page.events.length + (page.rejected?.length ?? 0);
     const storeStartedAt = performance.now();
@@ -127,7 +130,7 @@ export function createIngestPage(deps: IngestDependencies) {
       deps.db.withTransaction(async (tx) => {
         const { insertedIds, sameIdOtherTime, refused } = eventByEvent
           ? await insertEventsOneByOne(tx, source.id, source.name, rows)
-          : { ...(await insertEvents(tx, source.id, source.name, rows)), refused: [] };
+          : { ...(await insertEvents(tx, source.id, source.name, rows, columns)), refused: [] };
         const inserted = new Set(insertedIds);
         const notStored = new Set([...refused.map(({ row }) => row), ...sameIdOtherTime]);
         const stored = notStored.size > 0 ? rows.filter((row) => !notStored.has(row)) : rows;
@@ -176,6 +179,7 @@ export function createIngestPage(deps: IngestDependencies) {
       const expired = new Set(await createEventMonthsFor(deps.db, source.id, rows.map((row) => monthOf(row.eventTime)), new Date()));
       quarantined.push(...rows.filter((row) => expired.has(monthOf(row.eventTime))).map(expiredToQuarantine));
       rows = rows.filter((row) => !expired.has(monthOf(row.eventTime)));
+      columns = eventColumns(rows);
       saved = await storeOrHoldRefused();
     }
     quarantineReport.committed(source.id, page.cursorRepeated === true);
