@@ -11,14 +11,15 @@ import { wakeAlertDispatcher } from '../alerts/wake';
 import { parseRfc3339 } from '../atlassian/schema';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
-import { canBeRestartPoint, toStorablePage, type QuarantineEntry } from '../atlassian/storable';
+import { canBeRestartPoint, toStorablePage, type QuarantineEntry, type StorablePage } from '../atlassian/storable';
 import { quarantineEvents } from '../store/quarantine';
 import { QuarantineReport } from './quarantine-report';
 import { PageReadAhead } from './page-read-ahead';
+import { KnownMonths } from './known-months';
 import { pacedRequest } from './paced-requests';
 import { ApiPacer, budgetOf } from '../store/api-pacing';
-import { advanceCheckpoint, Checkpoint, loadCheckpoint, recordContentFailure } from '../store/checkpoints';
-import { insertEvents, insertEventsOneByOne, isContentRefusal, type InsertedEventsHook, type RefusedEvent } from '../store/events';
+import { advanceCheckpoint, Checkpoint, loadSourceWithCheckpoint, recordContentFailure } from '../store/checkpoints';
+import { eventColumns, insertEvents, insertEventsOneByOne, isContentRefusal, type EventColumns, type InsertedEventsHook, type RefusedEvent } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
 import { analyzeEventMonthsWithoutStatistics, createEventMonthsFor, isMissingEventMonth } from '../store/event-partitions';
 import type { EventRow } from '../atlassian/normalize';
@@ -44,12 +45,23 @@ export interface IngestDependencies {
   wakeOutputs?: (sourceId: string, inserted: number) => Promise<void>;
 }
 
+/** A fetched page with its events made storable (or held) and their columns made, ready for its transaction. */
+interface ReadyPage {
+  page: EventsPage;
+  storable: StorablePage;
+  columns: EventColumns;
+}
+
 export async function loadSourceOrFail(db: Database, sourceId: string): Promise<SourceRecord> {
-  const source = await findSourceById(db, sourceId);
-  if (!source || source.status === 'removed') {
+  return sourceOrFail(sourceId, { source: await findSourceById(db, sourceId) }).source;
+}
+
+/** What was read of a source, unless it is gone: a removed source fails the workflow for good. */
+function sourceOrFail<T extends { source?: SourceRecord }>(sourceId: string, read: T | undefined): T & { source: SourceRecord } {
+  if (!read?.source || read.source.status === 'removed') {
     throw ApplicationFailure.create({ message: `source ${sourceId} no longer exists`, type: SOURCE_REMOVED, nonRetryable: true });
   }
-  return source;
+  return read as T & { source: SourceRecord };
 }
 
 /**
@@ -57,10 +69,11 @@ export async function loadSourceOrFail(db: Database, sourceId: string): Promise<
  * returns only counts and times: event bodies never reach workflow history.
  */
 export function createIngestPage(deps: IngestDependencies) {
-  const readAhead = new PageReadAhead();
+  const readAhead = new PageReadAhead<ReadyPage>();
   const pacer = new ApiPacer(deps.db);
   const metrics = deps.metrics ?? noProductMetrics;
   const quarantineReport = new QuarantineReport();
+  const monthsWithStatistics = new KnownMonths();
   return async function ingestPage({ sourceId }: { sourceId: string }): Promise<PageSummary> {
     const { cancellationSignal, info } = Context.current();
     // Pages run back to back in one workflow task, so a stopping worker would start page after page and never drain.
@@ -69,27 +82,30 @@ export function createIngestPage(deps: IngestDependencies) {
     if (deps.workerStopping?.aborted) {
       throw ApplicationFailure.create({ message: 'the worker is shutting down; the page is left to another worker', type: PAGE_HANDED_BACK, nonRetryable: true, category: ApplicationFailureCategory.BENIGN });
     }
-    const source = await loadSourceOrFail(deps.db, sourceId);
+    const { source, checkpoint } = sourceOrFail(sourceId, await loadSourceWithCheckpoint(deps.db, sourceId));
     // A row changed behind the CLI's back must not carry the key elsewhere; the workflow stops on it as on a bad request.
     const refused = apiBaseUrlProblem(source.apiBaseUrl);
     if (refused) throw ApplicationFailure.create({ message: `${refused}: the key is not sent`, type: BAD_REQUEST, nonRetryable: true });
-    const checkpoint = await loadCheckpoint(deps.db, sourceId);
+    if (!checkpoint) throw new Error(`source ${sourceId} has no checkpoint`);
     const sourceMetrics = metrics.forSource(source.name);
     // Decrypted per call, not cached: a rotated key is used by the very next page.
     const client = new AtlassianClient({ baseUrl: source.apiBaseUrl, apiKey: deps.cipher.open(source.apiKeyCiphertext, apiKeyContext(source.id)), maxResponseBytes: deps.maxResponseBytes });
 
     // Every request waits for its slot in the organization's pace, the read-ahead's too.
-    const fetchPage = (query: EventsPageQuery, signal?: AbortSignal) =>
-      pacedRequest(pacer, budgetOf(source), info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal), sourceMetrics);
-    let page: EventsPage;
+    const fetchPage = async (query: EventsPageQuery, signal?: AbortSignal): Promise<ReadyPage> => {
+      const page = await pacedRequest(pacer, budgetOf(source), info.attempt, () => client.fetchEventsPage(source.organizationId, { ...query, limit: PAGE_LIMIT }, signal), sourceMetrics);
+      const storable = toStorablePage(page.events, page.rejected);
+      return { page, storable, columns: eventColumns(storable.rows) };
+    };
+    let ready: ReadyPage;
     let cursorReset = false;
     try {
       try {
-        page = (await readAhead.take(sourceId, checkpoint.cursor)) ?? (await fetchPage(startingPoint(checkpoint), cancellationSignal));
+        ready = (await readAhead.take(sourceId, checkpoint.cursor)) ?? (await fetchPage(startingPoint(checkpoint), cancellationSignal));
       } catch (err) {
         if (!(err instanceof InvalidCursorError)) throw err;
         cursorReset = true;
-        page = await fetchPage({ from: restartFrom(checkpoint) }, cancellationSignal);
+        ready = await fetchPage({ from: restartFrom(checkpoint) }, cancellationSignal);
       }
     } catch (err) {
       if (isContentFailure(err)) {
@@ -99,13 +115,14 @@ export function createIngestPage(deps: IngestDependencies) {
       throw toApplicationFailure(err, info.attempt);
     }
 
+    const { page, storable } = ready;
     const { nextCursor } = page;
     // A page that hands back its own cursor would be asked for again at once, for ever: it counts as caught up, so the
     // workflow asks again at its next poll, and the operator is told.
     const hasMore = page.hasMore && !page.cursorRepeated;
     if (hasMore && nextCursor) readAhead.start(sourceId, nextCursor, () => fetchPage({ cursor: nextCursor }));
-    const storable = toStorablePage(page.events, page.rejected);
     let rows = storable.rows;
+    let columns = ready.columns;
     const quarantined = [...storable.quarantined];
     const fetched = page.events.length + (page.rejected?.length ?? 0);
     const storeStartedAt = performance.now();
@@ -113,7 +130,7 @@ export function createIngestPage(deps: IngestDependencies) {
       deps.db.withTransaction(async (tx) => {
         const { insertedIds, sameIdOtherTime, refused } = eventByEvent
           ? await insertEventsOneByOne(tx, source.id, source.name, rows)
-          : { ...(await insertEvents(tx, source.id, source.name, rows)), refused: [] };
+          : { ...(await insertEvents(tx, source.id, source.name, rows, columns)), refused: [] };
         const inserted = new Set(insertedIds);
         const notStored = new Set([...refused.map(({ row }) => row), ...sameIdOtherTime]);
         const stored = notStored.size > 0 ? rows.filter((row) => !notStored.has(row)) : rows;
@@ -162,14 +179,18 @@ export function createIngestPage(deps: IngestDependencies) {
       const expired = new Set(await createEventMonthsFor(deps.db, source.id, rows.map((row) => monthOf(row.eventTime)), new Date()));
       quarantined.push(...rows.filter((row) => expired.has(monthOf(row.eventTime))).map(expiredToQuarantine));
       rows = rows.filter((row) => !expired.has(monthOf(row.eventTime)));
+      columns = eventColumns(rows);
       saved = await storeOrHoldRefused();
     }
     quarantineReport.committed(source.id, page.cursorRepeated === true);
     // After the commit, so that no page waits on it: the next page's look-up of its ids needs the months' statistics.
-    if (saved.inserted > 0) {
-      await analyzeEventMonthsWithoutStatistics(deps.db, source.id, saved.insertedMonths).catch((err: Error) => {
-        log.warn(`the statistics of the months the page filled were not gathered: ${err.message}`);
-      });
+    // A month checked once has them for good, so a backfill asks once per month, not once per page.
+    const monthsToCheck = monthsWithStatistics.unknown(source.id, saved.insertedMonths);
+    if (monthsToCheck.length > 0) {
+      await analyzeEventMonthsWithoutStatistics(deps.db, source.id, monthsToCheck).then(
+        () => monthsWithStatistics.add(source.id, monthsToCheck),
+        (err: Error) => log.warn(`the statistics of the months the page filled were not gathered: ${err.message}`),
+      );
     }
     sourceMetrics.pageStored({
       fetched,

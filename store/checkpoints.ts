@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { Database } from './database';
+import { toSource, type SourceRecord } from './sources';
 
 export interface Checkpoint {
   cursor: string | null;
@@ -34,6 +35,20 @@ export async function loadCheckpoint(db: Database, sourceId: string): Promise<Ch
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM checkpoints WHERE source_id = $1`, [sourceId]);
   if (rows.length === 0) throw new Error(`source ${sourceId} has no checkpoint`);
   return toCheckpoint(rows[0]);
+}
+
+/**
+ * A source and its checkpoint in one round trip, as a page reads both before anything else; undefined when there is
+ * no such source, and no checkpoint when the source has none.
+ */
+export async function loadSourceWithCheckpoint(db: Database, sourceId: string): Promise<{ source: SourceRecord; checkpoint?: Checkpoint } | undefined> {
+  const { rows } = await db.query(
+    `SELECT s.*, c.* FROM sources s LEFT JOIN LATERAL (SELECT ${COLUMNS}, true AS has_checkpoint FROM checkpoints WHERE source_id = s.id) c ON true
+      WHERE s.id = $1`,
+    [sourceId],
+  );
+  if (rows.length === 0) return undefined;
+  return { source: toSource(rows[0]), ...(rows[0].has_checkpoint ? { checkpoint: toCheckpoint(rows[0]) } : {}) };
 }
 
 export interface PageAdvance {

@@ -26,10 +26,15 @@ export interface InsertedEvents {
  * some seq never sees a smaller one appear later. Every insert into events must come through here (or take the same
  * lock first, as the upgrade's move does). A row not inserted uses up its number: gaps are fine, order is what matters.
  */
-export async function insertEvents(client: PoolClient, sourceId: string, sourceLabel: string, rows: EventRow[]): Promise<InsertedEvents> {
+export async function insertEvents(
+  client: PoolClient,
+  sourceId: string,
+  sourceLabel: string,
+  rows: EventRow[],
+  columns: EventColumns = eventColumns(rows),
+): Promise<InsertedEvents> {
   if (rows.length === 0) return { insertedIds: [], sameIdOtherTime: [] };
-  const column = <K extends keyof EventRow>(key: K) => rows.map((row) => row[key]);
-  const arrayLiterals = (key: 'anyIpAddresses' | 'anyEmails' | 'anyUsernames') => rows.map((row) => toArrayLiteral(row[key]));
+  if (columns.rows !== rows) throw new Error('the columns given to insertEvents were made from other rows');
   const { rows: outcome } = await client.query<{ n: string; stored: boolean }>(
     `WITH sequenced AS (
        -- Joined to every row of the page, so the source's checkpoint row is locked before any row is inserted: every
@@ -38,12 +43,13 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
         WHERE source_id = $1 RETURNING events_sequenced - $17 AS base
      ),
      page AS (
-       SELECT e.*, r.raw, s.base
+       SELECT e.*, r.raw::jsonb AS raw, s.base
          FROM unnest($3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::text[], $9::text[],
                      $10::text[], $11::jsonb[], $12::text[], $13::text[], $14::text[], $16::text[]) WITH ORDINALITY
                 AS e(event_id, event_time, processed_at, action, actor_id, actor_name, actor_email, ip, location, ips,
                      emails, usernames, original, n)
-         JOIN jsonb_array_elements($15::jsonb) WITH ORDINALITY AS r(raw, n) USING (n)
+         -- Split as json and each event made jsonb once: splitting a jsonb array copies every event out of it again.
+         JOIN json_array_elements($15::json) WITH ORDINALITY AS r(raw, n) USING (n)
          -- A source without a checkpoint row (none is made without one) fails on the NOT NULL seq, never silently.
          LEFT JOIN sequenced s ON true
      ),
@@ -63,27 +69,7 @@ export async function insertEvents(client: PoolClient, sourceId: string, sourceL
      SELECT p.n, true AS stored FROM page p JOIN inserted i USING (event_id)
      UNION ALL
      SELECT p.n, false FROM page p JOIN seen ON seen.event_id = p.event_id AND seen.event_time <> p.event_time`,
-    [
-      sourceId,
-      sourceLabel,
-      column('eventId'),
-      column('eventTime'),
-      column('processedAt'),
-      column('action'),
-      column('actorId'),
-      column('actorName'),
-      column('actorEmail'),
-      column('ip'),
-      column('location'),
-      arrayLiterals('anyIpAddresses'),
-      arrayLiterals('anyEmails'),
-      arrayLiterals('anyUsernames'),
-      // The raw events travel as one JSON array: as a text[] parameter, node-postgres would escape every character
-      // of every event in JavaScript, the largest single cost of a page on the worker.
-      `[${column('raw').join(',')}]`,
-      rows.map((row) => row.original ?? null),
-      rows.length,
-    ],
+    [sourceId, sourceLabel, ...columns.values, rows.length],
   );
   const insertedIds: string[] = [];
   const sameIdOtherTime: EventRow[] = [];
@@ -137,11 +123,47 @@ export function isContentRefusal(err: unknown): err is Error & { code: string } 
 }
 
 /**
- * unnest() flattens a two-dimensional array, so each row's list travels as one PostgreSQL array literal that the
- * query casts back to text[]: far cheaper for the server than expanding a jsonb array per row.
+ * A page's rows as insertEvents' parameters $3 to $16, in their order. Made apart from the insert so that a page read
+ * ahead has them made while the page before it is written, and its transaction waits on less.
  */
-function toArrayLiteral(values: string[]): string {
-  return `{${values.map((value) => `"${value.replace(/[\\"]/g, '\\$&')}"`).join(',')}}`;
+export interface EventColumns {
+  /** The rows they were made from: insertEvents refuses columns of other rows. */
+  readonly rows: readonly EventRow[];
+  readonly values: readonly string[];
+}
+
+/**
+ * Each column is one PostgreSQL array literal, built here in one pass rather than by node-postgres from an array.
+ * unnest() flattens a two-dimensional array, so each row's list (addresses, e-mails, user names) is itself a literal
+ * that the query casts back to text[]: far cheaper for the server than expanding a jsonb array per row.
+ */
+export function eventColumns(rows: readonly EventRow[]): EventColumns {
+  const column = (value: (row: EventRow) => string | null) => toArrayLiteral(rows.map(value));
+  return {
+    rows,
+    values: [
+      column((row) => row.eventId),
+      column((row) => row.eventTime),
+      column((row) => row.processedAt),
+      column((row) => row.action),
+      column((row) => row.actorId),
+      column((row) => row.actorName),
+      column((row) => row.actorEmail),
+      column((row) => row.ip),
+      column((row) => row.location),
+      column((row) => toArrayLiteral(row.anyIpAddresses)),
+      column((row) => toArrayLiteral(row.anyEmails)),
+      column((row) => toArrayLiteral(row.anyUsernames)),
+      // The raw events travel as one JSON array: as a text[] parameter, every character of every event would be
+      // escaped in JavaScript, the largest single cost of a page on the worker.
+      `[${rows.map((row) => row.raw).join(',')}]`,
+      column((row) => row.original ?? null),
+    ],
+  };
+}
+
+function toArrayLiteral(values: readonly (string | null)[]): string {
+  return `{${values.map((value) => (value === null ? 'NULL' : `"${value.replace(/[\\"]/g, '\\$&')}"`)).join(',')}}`;
 }
 
 export interface InsertedEventsHook {

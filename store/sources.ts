@@ -29,7 +29,7 @@ export function newSourceKey(cipher: CredentialCipher, apiKey: string): Pick<Sou
   return { id, apiKeyCiphertext: cipher.seal(apiKey, apiKeyContext(id)) };
 }
 
-function toSource(row: Record<string, unknown>): SourceRecord {
+export function toSource(row: Record<string, unknown>): SourceRecord {
   return {
     id: row.id as string,
     name: row.name as string,
