@@ -10,15 +10,14 @@ import { createActivities } from '../activities';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { insertSource, newSourceKey, SourceRecord } from '../store/sources';
-import { startDevServer, type DevServer } from '../scripts/stack/dev-server';
 import { freePort } from '../scripts/stack/processes';
-import { resolveTemporalCli } from '../scripts/stack/temporal-cli';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../harness/simulator';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { createWorker } from '../workers/create-worker';
 import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
+import { startBenchServer, type BenchServer, type ServerKind } from './bench-server';
 
 export const DAY_MS = 24 * 3600_000;
 
@@ -118,13 +117,20 @@ export interface BenchStack {
   /** The benchmark's database, migrated. */
   db: Database;
   simulator: RunningSimulator;
-  server: DevServer;
+  server: BenchServer;
   client: Client;
   close(): Promise<void>;
 }
 
-/** A dev server, a PostgreSQL (see openBenchDatabase) and a simulator, all the benchmark's own; close() removes them. */
-export async function openBenchStack(name: string, simulatorOptions: SimulatorOptions, { keepTemporalState = false } = {}): Promise<BenchStack> {
+/**
+ * A Temporal server (the dev server unless asked), a PostgreSQL (see openBenchDatabase) and a simulator, all the
+ * benchmark's own; close() removes them.
+ */
+export async function openBenchStack(
+  name: string,
+  simulatorOptions: SimulatorOptions,
+  { keepTemporalState = false, server: serverKind = 'dev' }: { keepTemporalState?: boolean; server?: ServerKind } = {},
+): Promise<BenchStack> {
   const workDir = benchWorkDir(name);
   const database = await openBenchDatabase(workDir);
   const db = openDatabase(database.url);
@@ -132,13 +138,7 @@ export async function openBenchStack(name: string, simulatorOptions: SimulatorOp
   // The simulator answers on loopback http and allow-lists itself for this process's workers (harness/simulator.ts).
   process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV] = 'true';
   const simulator = await startSimulator(simulatorOptions);
-  const server = await startDevServer({
-    cliPath: await resolveTemporalCli(),
-    port: await freePort(),
-    // In memory unless asked: a file costs the server writes that a benchmark of the worker does not measure.
-    dbFile: keepTemporalState ? path.join(workDir, 'temporal.db') : undefined,
-    logFile: path.join(workDir, 'temporal.log'),
-  });
+  const server = await startBenchServer(serverKind, workDir, { keepState: keepTemporalState });
   const client = new Client({ connection: await Connection.connect({ address: server.address }) });
   return {
     workDir,

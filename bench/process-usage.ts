@@ -60,14 +60,15 @@ export class UsageMeter {
   }
 
   /** CPU over the span; RSS as the mean and peak of the samples, and the mean of each quarter (is it flat?). */
-  stop(): Record<string, { cores: number; meanRssMiB: number; peakRssMiB: number; rssByQuarterMiB: number[] }> {
+  stop(): Record<string, { cpuSeconds: number; cores: number; meanRssMiB: number; peakRssMiB: number; rssByQuarterMiB: number[] }> {
     clearInterval(this.#timer);
     const seconds = (performance.now() - this.#startedAt) / 1000;
     const mib = (bytes: number) => bytes / 2 ** 20;
     return Object.fromEntries(
       Object.entries(this.roots).map(([name, pid]) => {
         const rss = this.#rss.get(name) ?? [treeUsage(pid).rssBytes];
-        return [name, { cores: (treeUsage(pid).cpuSeconds - this.#start.get(name)!) / seconds, meanRssMiB: mib(mean(rss)), peakRssMiB: mib(Math.max(...rss)), rssByQuarterMiB: meanByQuarter(rss).map(mib) }];
+        const cpuSeconds = treeUsage(pid).cpuSeconds - this.#start.get(name)!;
+        return [name, { cpuSeconds, cores: cpuSeconds / seconds, meanRssMiB: mib(mean(rss)), peakRssMiB: mib(Math.max(...rss)), rssByQuarterMiB: meanByQuarter(rss).map(mib) }];
       }),
     );
   }

@@ -1,11 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sourceWorkflowId } from '../contract/ids';
+import type { RunningSimulator } from '../harness/simulator';
 import type { Database } from '../store/database';
 import { countBackfilled, openBenchStack } from './bench-environment';
+import { postmasterPid, type BenchServer } from './bench-server';
+import { rowsOf, ServerWriteMeter, type ServerWrites } from './server-writes';
 import { meanByQuarter, UsageMeter } from './process-usage';
 import { formatByKind, memoryByKind, type MemoryByKind } from './memory-by-kind';
 import { applySources, buildAsTheImage, sleep, startScaleWorker, stickyCache, until } from './scale-worker';
@@ -17,13 +19,16 @@ import { applySources, buildAsTheImage, sleep, startScaleWorker, stickyCache, un
 // event's processedAt at the API to its row) over every source, and the sticky cache's hits and misses. --cache sets
 // the worker's WORKFLOW_CACHE_SIZE, --heap its V8 old-space limit in MiB, --allocator glibc runs it on glibc's malloc
 // instead of the image's jemalloc.
-// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--heap 512] [--allocator glibc]
+// --server cluster runs it on the cluster profile's Temporal server, on a PostgreSQL of its own, instead of the dev
+// server; either way it prints the server's CPU per cycle, and on the cluster server its PostgreSQL's CPU, transactions,
+// rows (by table) and WAL per cycle. --quiet adds no events while measuring, so that every cycle is an idle one.
+// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--heap 512] [--allocator glibc] [--server cluster] [--quiet]
 
 const EventType = temporal.api.enums.v1.EventType;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' } },
+    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' }, server: { type: 'string', default: 'dev' }, quiet: { type: 'boolean', default: false } },
   });
   const sources = Number(values.sources);
   const interval = Number(values.interval);
@@ -35,8 +40,9 @@ async function main(): Promise<void> {
   if (values.heap !== undefined && !/^\d+$/.test(values.heap)) throw new Error('--heap takes a whole number of MiB');
   if (values.allocator !== 'jemalloc' && values.allocator !== 'glibc') throw new Error('--allocator takes jemalloc or glibc');
   const allocator = values.allocator;
+  if (values.server !== 'dev' && values.server !== 'cluster') throw new Error('--server takes dev or cluster');
 
-  const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } });
+  const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } }, { server: values.server });
   const { workDir, db, simulator, server, client } = stack;
   const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, heapMiB: values.heap, allocator });
   const worker = await start().catch(async (err: unknown) => {
@@ -55,7 +61,15 @@ async function main(): Promise<void> {
 
     const measureStart = new Date();
     const cacheAtStart = await stickyCache(metricsPort);
-    const meter = new UsageMeter({ worker: worker.process.pid!, 'Temporal server': server.process.pid!, ...(postmasterPid(workDir) ? { PostgreSQL: postmasterPid(workDir)! } : {}) });
+    const auditPostgres = postmasterPid(path.join(workDir, 'pg')); // none for DATABASE_URL's server: not ours to measure
+    const meter = new UsageMeter({
+      worker: worker.process.pid!,
+      'Temporal server': server.pid,
+      ...(auditPostgres ? { PostgreSQL: auditPostgres } : {}),
+      ...(server.postgres ? { "Temporal's PG": server.postgres.pid } : {}),
+    });
+    const serverWrites = server.postgres && (await ServerWriteMeter.start(server.postgres.url));
+    const pollsAtStart = pollCount(simulator.requestCounts());
     // The RSS quarters say whether the worker's memory rises; these samples say in which part.
     const workerMemory: MemoryByKind[] = [];
     const memorySampler = setInterval(() => {
@@ -67,15 +81,18 @@ async function main(): Promise<void> {
     }, 30_000);
     let added = 0;
     // One new event per organization per interval, at spread-out moments: every source sees about one per poll. The
-    // first organization stays quiet, so that its sources show what an idle poll costs.
-    const busyOrgs = simulator.orgs.slice(1);
+    // first organization stays quiet, so that its sources show what an idle poll costs; under --quiet, all of them do.
+    const busyOrgs = values.quiet ? [] : simulator.orgs.slice(1);
     const adder = setInterval(() => {
+      if (busyOrgs.length === 0) return;
       simulator.addEvents(busyOrgs[added % busyOrgs.length].id, { count: 1 });
       added++;
-    }, (interval * 1000) / busyOrgs.length);
+    }, (interval * 1000) / Math.max(busyOrgs.length, 1));
     await sleep(measureSeconds * 1000);
     clearInterval(adder);
     const usage = meter.stop();
+    const writes = await serverWrites?.stop();
+    const cycles = pollCount(simulator.requestCounts()) - pollsAtStart;
     clearInterval(memorySampler);
     const cacheAtEnd = await stickyCache(metricsPort);
     const measureEnd = new Date();
@@ -93,12 +110,13 @@ async function main(): Promise<void> {
     console.log(`  worker memory by kind, by quarter of the run: ${formatByKind((kind) => meanByQuarter(workerMemory.map((sample) => sample[kind])).map(mib).join(' / '))}`);
     const [hits, misses] = [cacheAtEnd.hits - cacheAtStart.hits, cacheAtEnd.misses - cacheAtStart.misses];
     console.log(`  sticky cache: ${cacheAtEnd.size} workflows held (size ${values.cache ?? "the SDK's default"}), ${hits} hits and ${misses} misses while measuring (${((100 * misses) / Math.max(hits + misses, 1)).toFixed(1)}% replayed)`);
-    console.log(
+    if (fresh.count > 0) console.log(
       `  freshness (processedAt to row): p50 ${fresh.p50.toFixed(1)} s, p90 ${fresh.p90.toFixed(1)} s, p99 ${fresh.p99.toFixed(1)} s, max ${fresh.max.toFixed(1)} s (target p99 <= ${interval + 2} s)`,
     );
     console.log(
       `  one source's idle polls (${history.idleCycles}): ${history.eventsPerIdle.toFixed(1)} history events, ${history.upsertsPerIdle.toFixed(1)} search-attribute upserts and ${history.memosPerIdle.toFixed(1)} memo changes each`,
     );
+    printServerPerCycle(server, cycles, values.quiet ? 'all idle' : `${added} of them with an event`, usage, writes);
   } finally {
     await worker.stop();
     await stack.close();
@@ -135,12 +153,22 @@ async function idlePollCost(client: Client, workflowId: string, since: Date) {
   };
 }
 
-function postmasterPid(workDir: string): number | undefined {
-  try {
-    return Number(readFileSync(path.join(workDir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return undefined; // DATABASE_URL's server: not ours to measure
-  }
+/** Every source's cycle asks for one page at least (an idle one for exactly one): the events-stream requests. */
+const pollCount = (counts: ReturnType<RunningSimulator['requestCounts']>) => Object.values(counts.byOrg).reduce((sum, org) => sum + (org['events-stream'] ?? 0), 0);
+
+/** The server's side of a cycle: its CPU and, on the cluster server, what its PostgreSQL did, each per cycle. */
+function printServerPerCycle(server: BenchServer, cycles: number, which: string, usage: ReturnType<UsageMeter['stop']>, writes: ServerWrites | undefined): void {
+  const perCycle = (n: number) => n / Math.max(cycles, 1);
+  const cpuMs = (part: string) => `${perCycle(usage[part].cpuSeconds * 1000).toFixed(2)} ms`;
+  const postgresCpu = server.postgres ? `, its PostgreSQL ${cpuMs("Temporal's PG")}` : '';
+  console.log(`  CPU per cycle (${cycles} cycles, ${which}): worker ${cpuMs('worker')}, ${server.kind} server ${cpuMs('Temporal server')}${postgresCpu}`);
+  if (!writes) return;
+  const databases = Object.entries(writes.databases)
+    .map(([name, db]) => `${name} ${perCycle(db.commits).toFixed(2)} transactions and ${perCycle(rowsOf(db)).toFixed(2)} rows (${perCycle(db.inserted).toFixed(2)} inserted, ${perCycle(db.updated).toFixed(2)} updated, ${perCycle(db.deleted).toFixed(2)} deleted)`)
+    .join('; ');
+  console.log(`    PostgreSQL per cycle: ${(perCycle(writes.walBytes) / 1024).toFixed(2)} KiB of WAL; ${databases}`);
+  const tables = writes.tables.slice(0, 8).map((t) => `${t.table} ${perCycle(t.inserted).toFixed(2)}/${perCycle(t.updated).toFixed(2)}/${perCycle(t.deleted).toFixed(2)}`);
+  console.log(`    rows per cycle by table (inserted/updated/deleted): ${tables.join(', ')}`);
 }
 
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
