@@ -42,6 +42,11 @@ export const DEFAULT_LAG_ALERT_SECONDS = 3600;
 const SELECT_OUTPUTS = `SELECT o.*, COALESCE((SELECT array_agg(os.source_id::text ORDER BY os.source_id) FROM output_sources os WHERE os.output_id = o.id), '{}') AS source_ids
   FROM outputs o`;
 
+/** An output row's batch limits, wherever a query reads them. */
+function batchingOf(row: Record<string, unknown>): OutputBatching {
+  return { maxEvents: row.batch_max_events as number, maxBytes: row.batch_max_bytes as number, maxAgeSeconds: row.batch_max_age_seconds as number };
+}
+
 function toOutput(row: Record<string, unknown>): OutputRecord {
   return {
     id: row.id as string,
@@ -51,7 +56,7 @@ function toOutput(row: Record<string, unknown>): OutputRecord {
     settings: row.settings as Record<string, unknown>,
     allSources: row.all_sources as boolean,
     sourceIds: row.source_ids as string[],
-    batching: { maxEvents: row.batch_max_events as number, maxBytes: row.batch_max_bytes as number, maxAgeSeconds: row.batch_max_age_seconds as number },
+    batching: batchingOf(row),
     lagAlertSeconds: row.lag_alert_seconds as number,
     status: row.status as OutputStatusValue,
     statusReason: row.status_reason as string | null,
@@ -155,14 +160,10 @@ export async function sourcesOfOutput(db: Pick<Database, 'query'>, outputId: str
 
 /** The active outputs that take a source: the ones to wake when its events arrive. */
 export async function activeOutputsOfSource(db: Pick<Database, 'query'>, sourceId: string): Promise<{ id: string; name: string; batching: OutputBatching }[]> {
-  const { rows } = await db.query<{ id: string; name: string; batch_max_events: number; batch_max_bytes: number; batch_max_age_seconds: number }>(
+  const { rows } = await db.query(
     `SELECT o.id, o.name, o.batch_max_events, o.batch_max_bytes, o.batch_max_age_seconds FROM outputs o
       WHERE o.status = 'active' AND (o.all_sources OR EXISTS (SELECT 1 FROM output_sources os WHERE os.output_id = o.id AND os.source_id = $1))`,
     [sourceId],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    name: row.name,
-    batching: { maxEvents: row.batch_max_events, maxBytes: row.batch_max_bytes, maxAgeSeconds: row.batch_max_age_seconds },
-  }));
+  return rows.map((row) => ({ id: row.id as string, name: row.name as string, batching: batchingOf(row) }));
 }
