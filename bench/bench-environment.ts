@@ -17,6 +17,7 @@ import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
 import { createWorker } from '../workers/create-worker';
 import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
+import { StartedParts } from '../scripts/stack/started-parts';
 import { startBenchServer, type BenchServer, type ServerKind } from './bench-server';
 
 export const DAY_MS = 24 * 3600_000;
@@ -132,30 +133,28 @@ export async function openBenchStack(
   { keepTemporalState = false, server: serverKind = 'dev' }: { keepTemporalState?: boolean; server?: ServerKind } = {},
 ): Promise<BenchStack> {
   const workDir = benchWorkDir(name);
-  const database = await openBenchDatabase(workDir);
-  const db = openDatabase(database.url);
-  await migrate(db);
-  // The simulator answers on loopback http and allow-lists itself for this process's workers (harness/simulator.ts).
-  process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV] = 'true';
-  const simulator = await startSimulator(simulatorOptions);
-  const server = await startBenchServer(serverKind, workDir, { keepState: keepTemporalState });
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
-  return {
-    workDir,
-    database,
-    db,
-    simulator,
-    server,
-    client,
-    async close() {
-      await client.connection.close();
-      await server.stop();
-      await simulator.close();
-      await db.close();
-      await database.stop();
-      rmSync(workDir, { recursive: true, force: true });
-    },
-  };
+  // A part that fails to start leaves the ones before it stopped, and no temporary folder behind.
+  const started = new StartedParts((line) => console.error(line));
+  started.add('the work folder', async () => rmSync(workDir, { recursive: true, force: true }));
+  try {
+    const database = await openBenchDatabase(workDir);
+    started.add('PostgreSQL', () => database.stop());
+    const db = openDatabase(database.url);
+    started.add('the database pool', () => db.close());
+    await migrate(db);
+    // The simulator answers on loopback http and allow-lists itself for this process's workers (harness/simulator.ts).
+    process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV] = 'true';
+    const simulator = await startSimulator(simulatorOptions);
+    started.add('the simulator', () => simulator.close());
+    const server = await startBenchServer(serverKind, workDir, { keepState: keepTemporalState });
+    started.add('the Temporal server', () => server.stop());
+    const connection = await Connection.connect({ address: server.address });
+    started.add('the client connection', () => connection.close());
+    return { workDir, database, db, simulator, server, client: new Client({ connection }), close: started.stop };
+  } catch (err) {
+    await started.stop();
+    throw err;
+  }
 }
 
 /** A worker in this process on the stack's server; stop() drains it. */
