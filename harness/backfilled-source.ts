@@ -6,9 +6,13 @@ import type { SourceRecord } from '../store/sources';
 import { createTestSource, eventually, openTestDatabase, testActivities } from './sources';
 import { withWorker } from './worker';
 
+/**
+ * Polled hourly: the cases ask for each poll with pollNow and count the requests and events it brings, which a
+ * scheduled poll landing mid-case (every minute, at an offset from the source's id) would add to.
+ */
 export async function backfilledSource(simulator: RunningSimulator, db: Database): Promise<SourceRecord> {
   const org = simulator.orgs[0];
-  return createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, backfillDays: 2 });
+  return createTestSource(db, { organizationId: org.id, apiKey: org.keys.valid, apiBaseUrl: simulator.url, backfillDays: 2, pollIntervalSeconds: 3600 });
 }
 
 export interface Backfilled {
