@@ -75,11 +75,12 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
       continue;
     }
     const outcome = await source.runCycle();
+    let waitedOnServer = false;
     if (outcome.kind !== 'removed') {
-      await alerting.afterCycle(outcome);
+      waitedOnServer = await alerting.afterCycle(outcome);
       source.visibility.publish();
     }
-    await source.waitAfterCycle(outcome);
+    await source.waitAfterCycle(outcome, waitedOnServer);
     if (outcome.kind === 'removed') {
       await alerting.stopping('The source was removed.');
       await settleHandlers();
