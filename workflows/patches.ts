@@ -43,9 +43,8 @@ export const SHORTER_RUNS = 'shorter-runs';
 export const PAGES_IN_BATCHES = 'pages-in-batches';
 
 /**
- * Between two backfilling cycles the loop waits for an activity's round trip, or for none when the cycle's end already
- * waited on the server (before: a 1 ms timer, which the server fires up to a second late). Decided at each backfilling
- * cycle's start, so that a polling run writes no marker for it.
+ * Between two backfilling cycles the loop waits for an activity's round trip (before: a 1 ms timer, which the server
+ * fires up to a second late). Decided at each backfilling cycle's start, so that a polling run writes no marker for it.
  */
 export const BACKFILL_CYCLES_WITHOUT_TIMER = 'backfill-cycles-without-timer';
 

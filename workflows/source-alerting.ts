@@ -41,33 +41,25 @@ export class SourceAlerting {
     await this.syncWatchdog();
   }
 
-  /**
-   * After each cycle: restart the silence window if events were persisted, open or resolve the credentials alert.
-   * True when it waited on the Temporal server for any of it (a signal, a child or an activity).
-   */
-  async afterCycle(outcome: CycleOutcome): Promise<boolean> {
+  /** After each cycle: restart the silence window if events were persisted, open or resolve the credentials alert. */
+  async afterCycle(outcome: CycleOutcome): Promise<void> {
     const alerting = this.alerting;
-    let waitedOnServer = false;
     // Counting what the checkpoint gained, events stored by a lost workflow task's page still resolve an open alert.
     if (outcome.stored > 0 && alerting.silenceEnabled && this.watchdogWantsNews()) {
       this.watchdogToldAt = Date.now();
       const at = new Date().toISOString();
       const told = await getExternalWorkflowHandle(this.watchdogId).signal(eventsPersistedSignal, { at }).then(() => true, () => false);
       if (!told) await this.syncWatchdog();
-      waitedOnServer = true;
     }
     if (outcome.kind === 'rejected') {
       const { openAlerts } = await openCredentialsAlert({ sourceId: this.input.sourceId, failureType: outcome.failureType, reason: outcome.reason });
       alerting.credentialsAlertMaybeOpen = true;
       this.showAlertOpen(openAlerts > 0);
-      waitedOnServer = true;
     } else if ((outcome.kind === 'caught-up' || outcome.kind === 'more-pages') && alerting.credentialsAlertMaybeOpen) {
       const { openAlerts } = await resolveCredentialsAlert({ sourceId: this.input.sourceId });
       alerting.credentialsAlertMaybeOpen = false;
       this.showAlertOpen(openAlerts > 0);
-      waitedOnServer = true;
     }
-    return waitedOnServer;
   }
 
   /** The source is being stopped for removal: its alerts end with it. */

@@ -120,17 +120,15 @@ export class SourceController {
 
   /**
    * The wait that ends every cycle: for the next poll, for a new key, or a moment. Only after it does the loop look
-   * at what handlers handed over (see HandedWork). `waitedOnServer`: the cycle's end already waited on the server.
+   * at what handlers handed over (see HandedWork).
    */
-  async waitAfterCycle(outcome: CycleOutcome, waitedOnServer: boolean): Promise<void> {
+  async waitAfterCycle(outcome: CycleOutcome): Promise<void> {
     if (outcome.kind === 'caught-up' || outcome.kind === 'error') await this.waitForNextPoll();
     // It issues no command before it runs what was handed over, so either way history holds the same ones.
     else if (outcome.kind === 'rejected') await this.waitForRetry();
-    // Messages sent before a signal's or an activity's result are delivered by the time it resolves, as they are by
-    // the moment's timer, which the server fires up to a second late (see activities/between-cycles.ts).
-    else if (outcome.kind === 'more-pages' && this.backfillWithoutTimer) {
-      if (!waitedOnServer) await betweenCycles();
-    }
+    // Messages sent before an activity's result are delivered by the time it resolves, as they are by the moment's
+    // timer, which the server fires up to a second late (see activities/between-cycles.ts).
+    else if (outcome.kind === 'more-pages' && this.backfillWithoutTimer) await betweenCycles();
     // A handed-back page's timer also ends the workflow task, so the stopping worker drains.
     else await momentOrHandedWork(this.handedWork);
   }

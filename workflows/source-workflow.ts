@@ -75,12 +75,11 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
       continue;
     }
     const outcome = await source.runCycle();
-    let waitedOnServer = false;
     if (outcome.kind !== 'removed') {
-      waitedOnServer = await alerting.afterCycle(outcome);
+      await alerting.afterCycle(outcome);
       source.visibility.publish();
     }
-    await source.waitAfterCycle(outcome, waitedOnServer);
+    await source.waitAfterCycle(outcome);
     if (outcome.kind === 'removed') {
       await alerting.stopping('The source was removed.');
       await settleHandlers();
