@@ -1,6 +1,7 @@
 import { createAlertActivities } from './alerts';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
+import { betweenCycles } from './between-cycles';
 import { createIngestPage } from './ingest-page';
 import { inBatches } from './page-batch';
 import type { InsertedEventsHook } from '../store/events';
@@ -31,6 +32,7 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   return {
     ingestPage: inBatches(createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db) }), deps.workerStopping),
+    betweenCycles,
     forwardOutput: createForwardOutput(deps),
     ...createOutputStateActivities(deps.db),
     ...createSourceStateActivities(deps.db),

@@ -12,13 +12,14 @@ import { eventually } from '../harness/sources';
 import { quietLogger } from '../harness/test-stack';
 
 // What a worker that takes a source over (its own worker died, or the task timed out) pays before the next page: it
-// replays the source's whole run. One source backfills one-event pages, so that every page is a marker in history and
-// its runs end at the history bound (MAX_HISTORY_EVENTS_PER_RUN); then each run is replayed, one after another on one
-// replay worker, and timed. Prints each run's events, wall time and CPU time, and the CPU per history event.
-// Usage: npm run bench:takeover-replay -- [--pages 1500]
+// replays the source's whole run. One source backfills one-event pages, enough of them for its runs to end at the
+// history bound (MAX_HISTORY_EVENTS_PER_RUN; a cycle of 50 pages adds about eight events); then each run is replayed,
+// one after another on one replay worker, and timed. Prints each run's events, wall time and CPU time, and the CPU per
+// history event.
+// Usage: npm run bench:takeover-replay -- [--pages 4000]
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { pages: { type: 'string', default: '1500' } } });
+  const { values } = parseArgs({ options: { pages: { type: 'string', default: '4000' } } });
   const pages = Number(values.pages);
   if (!Number.isInteger(pages) || pages < 1) throw new Error('--pages takes a positive whole number');
   Runtime.install({ logger: new DefaultLogger('ERROR') });

@@ -42,6 +42,12 @@ export const SHORTER_RUNS = 'shorter-runs';
  */
 export const PAGES_IN_BATCHES = 'pages-in-batches';
 
+/**
+ * Between two backfilling cycles the loop waits for an activity's round trip (before: a 1 ms timer, which the server
+ * fires up to a second late). Decided at each backfilling cycle's start, so that a polling run writes no marker for it.
+ */
+export const BACKFILL_CYCLES_WITHOUT_TIMER = 'backfill-cycles-without-timer';
+
 /** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
@@ -60,4 +66,5 @@ export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; de
   [WATCHDOG_PUBLISHES_CHANGES]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [SHORTER_RUNS]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [PAGES_IN_BATCHES]: { introducedIn: 'v0.2.0' },
+  [BACKFILL_CYCLES_WITHOUT_TIMER]: { introducedIn: 'v0.2.0' },
 };

@@ -1,14 +1,15 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { CarriedState, SourceWorkflowInput } from '../contract/source-workflow';
 import { HandedWork } from './handed-work';
 import { untilNextGridPoint } from './poll-grid';
+import { BACKFILL_CYCLES_WITHOUT_TIMER } from './patches';
 import { type CycleOutcome, ingestPages } from './source-pages';
 import { SourceVisibility } from './source-visibility';
 import { momentOrHandedWork, UpdatableTimer, waitHandlingWork } from './updatable-timer';
 
 /** Bookkeeping against our own PostgreSQL: retried until it works, since nothing else can proceed without it. */
-const { loadSourceState, saveSourceSettings } = proxyActivities<Activities>({
+const { loadSourceState, saveSourceSettings, betweenCycles } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
@@ -42,6 +43,8 @@ export class SourceController {
   private cycleStartedAt = Date.now();
   /** The latest wait between cycles: an interval change moves its deadline, and the status shows it. */
   private timer: UpdatableTimer | undefined;
+  /** Whether the latest cycle was a backfilling one of BACKFILL_CYCLES_WITHOUT_TIMER. */
+  private backfillWithoutTimer = false;
 
   constructor(
     private readonly input: SourceWorkflowInput,
@@ -98,6 +101,8 @@ export class SourceController {
     this.state.pollNowRequested = false;
     this.cycleStartedAt = Date.now();
     await this.visibility.setPhase(this.state.backfillCompleted ? 'polling' : 'backfilling');
+    // Asked only when a backfilling cycle begins: a polling run writes no marker for it.
+    this.backfillWithoutTimer = !this.state.backfillCompleted && patched(BACKFILL_CYCLES_WITHOUT_TIMER);
     return ingestPages(this.input.sourceId, this.state, this.visibility, this.pagesPerActivity);
   }
 
@@ -121,6 +126,9 @@ export class SourceController {
     if (outcome.kind === 'caught-up' || outcome.kind === 'error') await this.waitForNextPoll();
     // It issues no command before it runs what was handed over, so either way history holds the same ones.
     else if (outcome.kind === 'rejected') await this.waitForRetry();
+    // Messages sent before an activity's result are delivered by the time it resolves, as they are by the moment's
+    // timer, which the server fires up to a second late (see activities/between-cycles.ts).
+    else if (outcome.kind === 'more-pages' && this.backfillWithoutTimer) await betweenCycles();
     // A handed-back page's timer also ends the workflow task, so the stopping worker drains.
     else await momentOrHandedWork(this.handedWork);
   }

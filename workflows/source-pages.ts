@@ -24,8 +24,12 @@ const CONFIGURATION_FAILURES: ReadonlySet<string> = new Set([AUTH_REJECTED, ORG_
 
 /** A cycle ends after this many pages even when more wait, so state is published and history checked regularly. */
 export const MAX_PAGES_PER_CYCLE = 50;
-/** How many pages one local activity ingests under PAGES_IN_BATCHES: the workflow's round trip is paid once for them. */
-export const PAGES_PER_ACTIVITY = 10;
+/**
+ * How many pages one local activity ingests under PAGES_IN_BATCHES: the workflow's round trip is paid once for them.
+ * A cycle's worth, so that a backfill at full speed runs one activity a cycle; the activity's time budget
+ * (activities/page-batch.ts) splits a cycle whose pages the organization's pace spaces out.
+ */
+export const PAGES_PER_ACTIVITY = MAX_PAGES_PER_CYCLE;
 
 type CycleEnd = { kind: 'caught-up' | 'more-pages' | 'handed-back' | 'error' | 'removed' } | { kind: 'rejected'; reason: string; failureType: string };
 /**
