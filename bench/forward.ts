@@ -11,6 +11,8 @@ import { createCredentialCipher, type CredentialCipher } from '../store/credenti
 import type { Database } from '../store/database';
 import { DEFAULT_BATCHING, insertOutput } from '../store/outputs';
 import { DAY_MS, insertBenchSource, median, openBenchStack, plainBackfill, runBenchWorker, type BenchStack } from './bench-environment';
+import { postmasterPid } from './bench-server';
+import { treeUsage } from './process-usage';
 
 // Forwarding into the local S3 server (SeaweedFS) through the output workflow on a real dev server, from a store
 // filled beforehand; then ingestion through the source workflow with one S3 output forwarding the same source as it
@@ -60,11 +62,14 @@ async function main(): Promise<void> {
     }
 
     const ingestRates: Record<'no output' | 'one output', number[]> = { 'no output': [], 'one output': [] };
+    const ingestCpu: Record<'no output' | 'one output', CpuSeconds[]> = { 'no output': [], 'one output': [] };
+    const processes = processesOf(stack, s3);
     for (let round = 1; round <= rounds; round++) {
       for (const variant of round % 2 ? (['no output', 'one output'] as const) : (['one output', 'no output'] as const)) {
-        const seconds = await ingest(stack, deps.cipher, s3, org, variant === 'one output', `${round}`);
+        const { seconds, cpu } = await ingest(stack, deps.cipher, s3, org, variant === 'one output', `${round}`, processes);
         ingestRates[variant].push(eventCount / seconds);
-        console.log(`round ${round} ingestion, ${variant.padEnd(10)}: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s)`);
+        ingestCpu[variant].push(cpu);
+        console.log(`round ${round} ingestion, ${variant.padEnd(10)}: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s); CPU s ${formatCpu(cpu)}`);
       }
     }
     const forwarded = median(forwardRates);
@@ -72,6 +77,7 @@ async function main(): Promise<void> {
     console.log(`median forwarding into S3: ${Math.round(forwarded)} events/s (target at least 20000)`);
     console.log(`median ingestion events/s: no output ${Math.round(without)}, one S3 output ${Math.round(withOutput)}`);
     console.log(`ingestion slowed by the output: ${((1 - withOutput / without) * 100).toFixed(1)}% (target under 10%)`);
+    console.log(`median CPU s the output adds to ingestion, per ${eventCount} events: ${formatCpu(addedCpu(ingestCpu['one output'], ingestCpu['no output']))}`);
   } finally {
     await worker.stop();
     await s3.stop();
@@ -83,20 +89,59 @@ async function main(): Promise<void> {
  * A backfill through the source workflow, timed until its last page is stored; with an output, that output forwards
  * the source while it fills, and must then hold every event.
  */
-async function ingest(stack: BenchStack, cipher: CredentialCipher, s3: S3Server, org: Parameters<typeof insertBenchSource>[3], withOutput: boolean, round: string): Promise<number> {
+async function ingest(
+  stack: BenchStack,
+  cipher: CredentialCipher,
+  s3: S3Server,
+  org: Parameters<typeof insertBenchSource>[3],
+  withOutput: boolean,
+  round: string,
+  processes: Record<string, number>,
+): Promise<{ seconds: number; cpu: CpuSeconds }> {
   const source = await insertBenchSource(stack.db, cipher, `bench-${withOutput ? 'out' : 'none'}-${round}-${Date.now() % 100_000}`, org);
   const output = withOutput ? await addS3Output(stack.db, cipher, s3, source.id) : undefined;
   const outputHandle = output ? await startOutputWorkflow(stack.client, output, TASK_QUEUE) : undefined;
+  const cpuBefore = cpuNow(processes);
   const started = performance.now();
   const handle = await startSourceWorkflow(stack.client, source, TASK_QUEUE);
   await untilSourceBackfilled(stack.db, source.id);
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = cpuNow(processes);
+  const cpu = Object.fromEntries(Object.entries(cpuAfter).map(([name, value]) => [name, value - cpuBefore[name]]));
   await handle.terminate('benchmark done');
   if (output) {
     await untilDelivered(stack.db, output.id, source.id, await maxSeqOf(stack.db, source.id));
     await outputHandle!.terminate('benchmark done');
   }
-  return seconds;
+  return { seconds, cpu };
+}
+
+type CpuSeconds = Record<string, number>;
+
+/**
+ * The processes whose CPU ingestion and forwarding share, by pid: each server with its children (PostgreSQL's backends,
+ * reaped ones included). This process (worker, simulator, S3 client) is read from process.cpuUsage(): its tree holds the
+ * servers.
+ */
+function processesOf(stack: BenchStack, s3: S3Server): Record<string, number> {
+  const postgres = postmasterPid(path.join(stack.workDir, 'pg')); // none for DATABASE_URL's server: not ours to measure
+  return { 'Temporal server': stack.server.pid, ...(postgres ? { PostgreSQL: postgres } : {}), SeaweedFS: s3.process.pid! };
+}
+
+function cpuNow(processes: Record<string, number>): CpuSeconds {
+  const { user, system } = process.cpuUsage();
+  return { 'worker process': (user + system) / 1e6, ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, treeUsage(pid).cpuSeconds])) };
+}
+
+/** Per process, the median CPU of the runs with the output less the median of those without. */
+function addedCpu(withOutput: CpuSeconds[], without: CpuSeconds[]): CpuSeconds {
+  const names = Object.keys(withOutput[0] ?? {});
+  return Object.fromEntries(names.map((name) => [name, median(withOutput.map((c) => c[name])) - median(without.map((c) => c[name]))]));
+}
+
+function formatCpu(cpu: CpuSeconds): string {
+  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  return [...Object.entries(cpu).map(([name, value]) => `${name} ${value.toFixed(2)}`), `total ${total.toFixed(2)}`].join(', ');
 }
 
 /** An output of its own prefix in the one bucket, as outputs sharing a bucket are set up. */
