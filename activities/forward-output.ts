@@ -11,6 +11,7 @@ import { advancePosition, outputLag, recordSendFailure, type SourceLag } from '.
 import { findOutputById, openOutputSecrets, setOutputStatus, sourcesOfOutput, type OutputRecord } from '../store/outputs';
 import { noProductMetrics, type ProductMetrics } from '../observability/product-metrics';
 import { heartbeatingEvery } from './heartbeating';
+import { RoundsInProcess } from './rounds-in-process';
 
 /** A round's work is bounded so that the workflow sees pause and stop between rounds. */
 const MAX_BATCHES_PER_ROUND = 50;
@@ -19,6 +20,11 @@ export const MAX_ROUND_MS = 60_000;
 const HEARTBEAT_EVERY_MS = 2_000;
 /** Under this lag an output counts as caught up: a batch's age limit and the poll make a few seconds normal. */
 const CAUGHT_UP_SECONDS = 60;
+/**
+ * A round that follows a filling source looks again this often without a wake: ingestion on another worker wakes the
+ * workflow, not this round. As often as the waker wakes an output (activities/wake-outputs.ts).
+ */
+const FOLLOW_POLL_MS = 1_000;
 
 export interface ForwardDependencies {
   db: Database;
@@ -33,7 +39,7 @@ type SourceRef = { id: string; name: string; organizationId: string };
  * its position moves, and keeps the output's alerts in step with its lag. Returns counts and lags only. A transient
  * failure is thrown (the activity's retry policy backs off); a refusal pauses the output and alerts.
  */
-export function createForwardOutput(deps: ForwardDependencies) {
+export function createForwardOutput(deps: ForwardDependencies, rounds = new RoundsInProcess()) {
   const metrics = deps.metrics ?? noProductMetrics;
   return function forwardOutput({ outputId }: { outputId: string }): Promise<ForwardRound> {
     return heartbeatingEvery(HEARTBEAT_EVERY_MS, () => forwardRound(outputId));
@@ -60,54 +66,79 @@ export function createForwardOutput(deps: ForwardDependencies) {
     let more = false;
     let nextDueInMs: number | null = null;
     let current: SourceRef | undefined;
-    try {
-      for (const source of sources) {
-        current = source;
-        if (batches >= MAX_BATCHES_PER_ROUND || Date.now() - startedAt > MAX_ROUND_MS) {
-          more = true;
-          break;
+    const overLimits = () => batches >= MAX_BATCHES_PER_ROUND || Date.now() - startedAt > MAX_ROUND_MS;
+    const refusalResolved = new Set<string>();
+
+    /** Sends the source's due batches within the round's limits: whether a batch sent was full, how long one filling waits. */
+    const sendDueBatches = async (source: SourceRef): Promise<{ sentFull?: boolean; waitMs?: number }> => {
+      let sentFull: boolean | undefined;
+      let next = await nextBatch(deps.db, output.id, source.id, output);
+      while ('claimed' in next) {
+        const { claimed, events, records, full } = next;
+        // Behind a full batch more events wait: they are read while this one is sent.
+        const ahead = full ? readAhead(deps.db, source.id, claimed, output) : undefined;
+        ahead?.catch(() => undefined);
+        if (events.length > 0) {
+          try {
+            await sink.send({ outputId: output.id, outputName: output.name, source, firstSeq: claimed.afterSeq + 1, lastSeq: claimed.throughSeq, events, records }, cancellationSignal);
+          } catch (err) {
+            if (err instanceof DestinationRefused) throw err;
+            await recordSendFailure(deps.db, output.id, source.id, describe(err));
+            throw ApplicationFailure.retryable(`output ${output.name}: sending ${source.name}'s events failed: ${describe(err)}`, 'ForwardingFailed');
+          }
+          sentFull = Boolean(sentFull) || full;
         }
-        let resolvedRefusal = false;
-        let next = await nextBatch(deps.db, output.id, source.id, output);
-        while ('claimed' in next) {
-          const { claimed, events, records } = next;
-          // Behind a full batch more events wait: they are read while this one is sent.
-          const ahead = next.full ? readAhead(deps.db, source.id, claimed, output) : undefined;
-          ahead?.catch(() => undefined);
-          if (events.length > 0) {
-            try {
-              await sink.send({ outputId: output.id, outputName: output.name, source, firstSeq: claimed.afterSeq + 1, lastSeq: claimed.throughSeq, events, records }, cancellationSignal);
-            } catch (err) {
-              if (err instanceof DestinationRefused) throw err;
-              await recordSendFailure(deps.db, output.id, source.id, describe(err));
-              throw ApplicationFailure.retryable(`output ${output.name}: sending ${source.name}'s events failed: ${describe(err)}`, 'ForwardingFailed');
-            }
-          }
-          // A range whose events all went (erased, or dropped by retention) moves on with nothing sent.
-          await advancePosition(deps.db, output.id, source.id, claimed, events.length);
-          forwarded += events.length;
-          batches++;
-          metrics.forOutput(output.name).forwarded(source.name, events.length);
-          if (!resolvedRefusal) {
-            resolvedRefusal = true;
-            if (await resolveDestinationRefused(deps.db.pool, source.id, output.name)) await alertsChanged(source.name);
-          }
-          if (batches >= MAX_BATCHES_PER_ROUND || Date.now() - startedAt > MAX_ROUND_MS) {
-            more = true;
-            break;
-          }
-          next =
-            (ahead && (await claimReadAhead(deps.db, output.id, source.id, claimed.throughSeq, await ahead, output.batching))) ??
-            (await nextBatch(deps.db, output.id, source.id, output));
+        // A range whose events all went (erased, or dropped by retention) moves on with nothing sent.
+        await advancePosition(deps.db, output.id, source.id, claimed, events.length);
+        forwarded += events.length;
+        batches++;
+        metrics.forOutput(output.name).forwarded(source.name, events.length);
+        if (!refusalResolved.has(source.id)) {
+          refusalResolved.add(source.id);
+          if (await resolveDestinationRefused(deps.db.pool, source.id, output.name)) await alertsChanged(source.name);
+        }
+        if (overLimits()) {
+          more = true;
+          return { sentFull };
+        }
+        next =
+          (ahead && (await claimReadAhead(deps.db, output.id, source.id, claimed.throughSeq, await ahead, output.batching))) ??
+          (await nextBatch(deps.db, output.id, source.id, output));
+      }
+      return { sentFull, waitMs: 'waitMs' in next ? next.waitMs : undefined };
+    };
+
+    // While the batches sent come full, a source fills faster than they go (a backfill): the round stays to send each
+    // next batch as it fills, rather than ending and having the next wake start a round of its own.
+    let following = false;
+    const wakes = rounds.enter(output.id);
+    try {
+      for (;;) {
+        wakes.takeWake();
+        nextDueInMs = null;
+        let sentFull: boolean | undefined;
+        for (const source of sources) {
+          current = source;
+          if (overLimits()) more = true;
+          if (more) break;
+          const sent = await sendDueBatches(source);
+          if (sent.sentFull !== undefined) sentFull = Boolean(sentFull) || sent.sentFull;
+          if (sent.waitMs !== undefined) nextDueInMs = Math.min(nextDueInMs ?? Infinity, sent.waitMs);
         }
         if (more) break;
-        if ('waitMs' in next) nextDueInMs = Math.min(nextDueInMs ?? Infinity, next.waitMs);
+        if (sentFull !== undefined) following = sentFull;
+        // A wake that came during the pass may be for a source it had already looked at.
+        if (wakes.takeWake()) continue;
+        // Ended here, with no await before the round leaves: a wake after this goes to the workflow as a signal.
+        if (!following || nextDueInMs === null || cancellationSignal.aborted) break;
+        await wakes.wait(Math.min(nextDueInMs, FOLLOW_POLL_MS, MAX_ROUND_MS - (Date.now() - startedAt)), cancellationSignal);
       }
     } catch (err) {
       const refusal = err instanceof DestinationRefused ? err.message : undefined;
       if (refusal === undefined) throw err;
       return refuse(deps.db, output, current ? [current] : [], refusal, before);
     } finally {
+      wakes.leave();
       await sink.close?.();
     }
     const after = forwarded > 0 ? await checkLag(deps.db, output, metrics) : before;

@@ -10,7 +10,8 @@ import { createSourceStateActivities } from './source-state';
 import type { ProductMetrics } from '../observability/product-metrics';
 import { createStoreMaintenanceActivities, type RetentionHold } from './store-maintenance';
 import { createForwardOutput, createOutputStateActivities } from './forward-output';
-import { createOutputWaker } from './wake-outputs';
+import { createOutputWaker, wakeRoundOrSignal } from './wake-outputs';
+import { RoundsInProcess } from './rounds-in-process';
 
 export interface ActivityDependencies {
   db: Database;
@@ -30,10 +31,11 @@ export interface ActivityDependencies {
 
 /** Every activity the workers register, closed over their dependencies (the Temporal samples' factory pattern). */
 export function createActivities(deps: ActivityDependencies) {
+  const rounds = new RoundsInProcess();
   return {
-    ingestPage: inBatches(createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db) }), deps.workerStopping),
+    ingestPage: inBatches(createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db, wakeRoundOrSignal(rounds)) }), deps.workerStopping),
     betweenCycles,
-    forwardOutput: createForwardOutput(deps),
+    forwardOutput: createForwardOutput(deps, rounds),
     ...createOutputStateActivities(deps.db),
     ...createSourceStateActivities(deps.db),
     ...createAlertActivities(deps.db, { cipher: deps.cipher, links: deps.webUiLinks }),

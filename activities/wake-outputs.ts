@@ -5,6 +5,7 @@ import { wakeOutputSignal } from '../contract/output-messages';
 import type { OutputWorkflowInput } from '../contract/output-workflow';
 import type { Database } from '../store/database';
 import { activeOutputsOfSource, type OutputBatching } from '../store/outputs';
+import type { RoundsInProcess } from './rounds-in-process';
 
 /**
  * How long a source's list of outputs is reused: pages of a backfill come seconds apart, and a new output is woken
@@ -80,6 +81,13 @@ export function createOutputWaker(db: Database, wakeOutput: OutputWake = signalO
     } catch (err) {
       log.warn('could not wake the outputs of the source; their own timers forward the events', { error: (err as Error).message });
     }
+  };
+}
+
+/** Wakes a round of the output running in this process, which then needs no signal; else signals its workflow. */
+export function wakeRoundOrSignal(rounds: RoundsInProcess, signal: OutputWake = signalOutput): OutputWake {
+  return async (context, output) => {
+    if (!rounds.wake(output.id)) await signal(context, output);
   };
 }
 

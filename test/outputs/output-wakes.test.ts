@@ -1,9 +1,11 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createOutputWaker } from '../../activities/wake-outputs';
-import type { HttpReceiver } from '../../harness/http-receiver';
-import { openTestDatabase, testCipher } from '../../harness/sources';
+import { createForwardOutput } from '../../activities/forward-output';
+import { RoundsInProcess } from '../../activities/rounds-in-process';
+import { createOutputWaker, wakeRoundOrSignal } from '../../activities/wake-outputs';
+import { HttpReceiver } from '../../harness/http-receiver';
+import { eventually, openTestDatabase, testCipher } from '../../harness/sources';
 import { createHttpOutput } from './output-kit';
-import { createIdleSource } from './stored-rows';
+import { createIdleSource, storeEvents } from './stored-rows';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -39,6 +41,49 @@ test('ingestion wakes an output when a full batch was stored since the last wake
     expect(woken).toHaveLength(3);
     expect(woken[2] - woken[1]).toBeGreaterThanOrEqual(3000);
   } finally {
+    await db.close();
+  }
+});
+
+// While a backfill stores full batches faster than they go, each wake used to start a round: a signal, a workflow task,
+// the output and its lag read again, for one batch. A round now stays while its batches come full, and ingestion in the
+// same worker wakes it directly; its workflow is signalled only when no round of the output runs there.
+test('a round stays while its source fills a batch at a time, woken by ingestion in its process rather than a signal', async () => {
+  const db = openTestDatabase();
+  const receiver = await HttpReceiver.start();
+  try {
+    const source = await createIdleSource(db, testCipher);
+    // A batch age far beyond the test: only a full batch is ever due.
+    const output = await createHttpOutput(db, receiver, { sourceIds: [source.id], batching: { maxEvents: 100, maxAgeSeconds: 600 } });
+    const rounds = new RoundsInProcess();
+    const signalled: number[] = [];
+    const waker = createOutputWaker(
+      db,
+      wakeRoundOrSignal(rounds, async () => {
+        signalled.push(receiver.received.length);
+      }),
+    );
+    const store = async (count: number) => {
+      await storeEvents(db, source, count);
+      await new MockActivityEnvironment().run(waker, source.id, count);
+    };
+    const batchesReceived = (count: number) => eventually(() => Promise.resolve(receiver.received.length), (n) => n === count, 10_000);
+
+    await storeEvents(db, source, 250);
+    const round = new MockActivityEnvironment().run(createForwardOutput({ db, cipher: testCipher }, rounds), { outputId: output.id });
+    await batchesReceived(2); // 50 events left, filling
+    await store(130); // woken in process: a full batch and 80 filling
+    await batchesReceived(3);
+    await store(120); // two full batches, and nothing left: the round ends
+    expect(await round).toMatchObject({ forwarded: 500, batches: 5, more: false });
+    expect(receiver.received.map((batch) => batch.records.length)).toEqual([100, 100, 100, 100, 100]);
+    expect(signalled).toEqual([]);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the waker's once a second
+    await store(100); // no round runs here now: its workflow is signalled
+    expect(signalled).toEqual([5]);
+  } finally {
+    await receiver.close();
     await db.close();
   }
 });
