@@ -1,5 +1,5 @@
 import type { Database } from '../store/database';
-import { claimRange, pendingBatchState, readPosition, type ClaimedRange } from '../store/output-positions';
+import { claimRange, lastSequencedSeq, pendingBatchState, readPosition, type ClaimedRange } from '../store/output-positions';
 import type { OutputBatching } from '../store/outputs';
 import { readRecords, type SizedRecord } from './read-records';
 import type { BatchEvent, OutputFormat } from './sink';
@@ -52,8 +52,13 @@ export async function nextBatch(db: Store, outputId: string, sourceId: string, {
 /**
  * Reads the events behind a full batch while that batch is still being sent, so that the next one is ready the moment
  * the destination acknowledges. Nothing is claimed yet: that waits for the position to move (claimReadAhead).
+ *
+ * Only when a full batch's worth of events may be there: behind a batch of a source that fills as it is forwarded (a
+ * backfill) is mostly part of a batch, which would be read here only to be found not due and read again once it is,
+ * and the read is the costliest statement forwarding asks of PostgreSQL.
  */
-export function readAhead(db: Store, sourceId: string, after: ClaimedRange, { format, batching }: BatchShape): Promise<SizedRecord[]> {
+export async function readAhead(db: Store, sourceId: string, after: ClaimedRange, { format, batching }: BatchShape): Promise<SizedRecord[]> {
+  if ((await lastSequencedSeq(db, sourceId)) - after.throughSeq < batching.maxEvents) return [];
   return readRecords(db, sourceId, format, { afterSeq: after.throughSeq, limit: batching.maxEvents });
 }
 

@@ -34,6 +34,15 @@ export async function pendingBatchState(db: Queryable, sourceId: string, afterSe
 }
 
 /**
+ * The highest seq the source's stored events have been given. An upper bound of what is there to read: events erased,
+ * dropped by retention or found already stored leave their seqs unused.
+ */
+export async function lastSequencedSeq(db: Queryable, sourceId: string): Promise<number> {
+  const { rows } = await db.query<{ seq: string }>('SELECT events_sequenced AS seq FROM checkpoints WHERE source_id = $1', [sourceId]);
+  return Number(rows[0]?.seq ?? 0);
+}
+
+/**
  * Claims a range as the output's next batch in the source, written before anything is sent, so that a retry sends the
  * very same range. Applies only where the position is at the range's start with nothing claimed: false means another
  * attempt of the forwarder claimed or advanced meanwhile, and what it wrote is the range.
