@@ -130,8 +130,10 @@ export function createForwardOutput(deps: ForwardDependencies, rounds = new Roun
         // A wake that came during the pass may be for a source it had already looked at.
         if (wakes.takeWake()) continue;
         // Ended here, with no await before the round leaves: a wake after this goes to the workflow as a signal.
-        if (!following || nextDueInMs === null || cancellationSignal.aborted) break;
+        if (!following || nextDueInMs === null) break;
         await wakes.wait(Math.min(nextDueInMs, FOLLOW_POLL_MS, MAX_ROUND_MS - (Date.now() - startedAt)), cancellationSignal);
+        // Cancelled (the workflow ended, or Temporal gave up on this attempt): nothing more is claimed or sent.
+        if (cancellationSignal.aborted) break;
       }
     } catch (err) {
       const refusal = err instanceof DestinationRefused ? err.message : undefined;
