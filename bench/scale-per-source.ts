@@ -20,8 +20,9 @@ import { Inspector } from './worker-inspector';
 // is the cost per source. --snapshots also takes a heap snapshot of each workflow thread and splits it by kind
 // (heap-snapshot-kinds.ts); --cpu-seconds then profiles both threads of each worker over idle polls and splits the
 // time by cost (cpu-profile-categories.ts). Memory figures hold up on a busy machine far better than CPU figures do.
+// The variant no-watchdog, beside shipped, tells the silence watchdog's share of a source.
 // Usage: npm run bench:scale-per-source -- --sources 100 [--interval 60] [--orgs 10] [--snapshots] [--cpu-seconds 60]
-//   [--variants copies,stack-10,...] [--out dir]
+//   [--variants copies,stack-10,shipped,no-watchdog,...] [--out dir]
 
 interface Variant {
   key: string;
@@ -29,6 +30,8 @@ interface Variant {
   preload: boolean;
   /** Error.stackTraceLimit in the workflow context; without it, the product's (workflows/stack-trace-limit.ts: none). */
   stackTraceLimit?: number;
+  /** The sources' silence alarm, whose watchdog is a second long-lived workflow per source; on unless false. */
+  silenceAlert?: boolean;
 }
 
 const VARIANTS: readonly Variant[] = [
@@ -38,6 +41,7 @@ const VARIANTS: readonly Variant[] = [
   { key: 'stack-2', label: 'preloaded, stack limit 2', preload: true, stackTraceLimit: 2 },
   { key: 'stack-0', label: 'preloaded, stack limit 0', preload: true, stackTraceLimit: 0 },
   { key: 'shipped', label: 'preloaded, no stacks (shipped)', preload: true },
+  { key: 'no-watchdog', label: 'shipped, silence alarm off', preload: true, silenceAlert: false },
 ];
 
 interface VariantWorker {
@@ -87,7 +91,7 @@ async function main(): Promise<void> {
       const added = count - (workers[0].measures.at(-1)?.sources ?? 0);
       if (added > 0) {
         for (const { variant, worker } of workers) {
-          await applySources(stack, worker, Array.from({ length: added }, (_, i) => `${variant.key}-${String(count - added + i).padStart(5, '0')}`), orgCount, interval);
+          await applySources(stack, worker, Array.from({ length: added }, (_, i) => `${variant.key}-${String(count - added + i).padStart(5, '0')}`), orgCount, interval, { silenceAlert: variant.silenceAlert });
         }
         await until(async () => (await countBackfilled(stack.db)) === count * workers.length, 600, async () => `only ${await countBackfilled(stack.db)} of ${count * workers.length} sources finished their backfill`);
         // Every source through two idle polls, so what they hold is what an idle source holds.

@@ -91,11 +91,14 @@ export async function startScaleWorker(stack: BenchStack, options: ScaleWorkerOp
   return worker;
 }
 
-/** Adds sources named `names` to the worker's task queue with `apply -f`, spread over the simulator's organizations. */
-export async function applySources(stack: BenchStack, worker: ScaleWorker, names: string[], orgCount: number, interval: number): Promise<void> {
+/**
+ * Adds sources named `names` to the worker's task queue with `apply -f`, spread over the simulator's organizations;
+ * `silenceAlert: false` leaves them without a silence watchdog.
+ */
+export async function applySources(stack: BenchStack, worker: ScaleWorker, names: string[], orgCount: number, interval: number, options: { silenceAlert?: boolean } = {}): Promise<void> {
   const keys = Object.fromEntries(stack.simulator.orgs.slice(0, orgCount).map((org, i) => [`AUDIT_SECRET_SCALE_KEY_${i}`, org.keys.valid]));
   const file = path.join(stack.workDir, `sources-${names[0]}.yaml`);
-  const sources = names.map((name, i) => ({ name, orgId: stack.simulator.orgs[i % orgCount].id, apiKey: { env: `AUDIT_SECRET_SCALE_KEY_${i % orgCount}` }, interval }));
+  const sources = names.map((name, i) => ({ name, orgId: stack.simulator.orgs[i % orgCount].id, apiKey: { env: `AUDIT_SECRET_SCALE_KEY_${i % orgCount}` }, interval, ...(options.silenceAlert === false ? { silenceAlert: false } : {}) }));
   writeFileSync(file, toYaml({ sources }));
   await runSourceCli(['apply', '-f', file], { ...worker.env, ...keys });
 }
