@@ -42,6 +42,13 @@ export const SHORTER_RUNS = 'shorter-runs';
  */
 export const PAGES_IN_BATCHES = 'pages-in-batches';
 
+/**
+ * A source starts its silence watchdog on the watchdogs' task queue (contract/task-queues.ts), whose workers cache few
+ * workflows (before: on its own queue, where each watchdog stayed cached). A watchdog started before moves there at
+ * its next continue-as-new.
+ */
+export const WATCHDOGS_ON_THEIR_QUEUE = 'watchdogs-on-their-queue';
+
 /** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
@@ -60,4 +67,5 @@ export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; de
   [WATCHDOG_PUBLISHES_CHANGES]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [SHORTER_RUNS]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [PAGES_IN_BATCHES]: { introducedIn: 'v0.2.0' },
+  [WATCHDOGS_ON_THEIR_QUEUE]: { introducedIn: 'v0.2.0' },
 };
