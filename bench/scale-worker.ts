@@ -25,6 +25,8 @@ export interface ScaleWorkerOptions {
   workflowBundle: string;
   /** WORKFLOW_CACHE_SIZE; the SDK's default when unset. */
   cache?: string;
+  /** WATCHDOG_CACHE_SIZE; the product's default when unset. */
+  watchdogCache?: string;
   /** The V8 old-space limit in MiB. */
   heapMiB?: string;
   allocator: 'jemalloc' | 'glibc';
@@ -60,6 +62,7 @@ export async function startScaleWorker(stack: BenchStack, options: ScaleWorkerOp
     OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS,
     METRICS_PORT: String(metricsPort),
     WORKFLOW_CACHE_SIZE: options.cache,
+    WATCHDOG_CACHE_SIZE: options.watchdogCache,
     ...(options.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),
   };
   const flags = [...WORKER_HEAP_FLAGS, ...(options.heapMiB ? [`--max-old-space-size=${options.heapMiB}`] : []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])];
