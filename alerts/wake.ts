@@ -2,6 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type WorkflowClient } from '@temporalio/client';
 import { alertDispatcherWorkflowId, sourceWorkflowId } from '../contract/ids';
 import { alertsChangedSignal, wakeDispatcherSignal } from '../contract/alert-messages';
+import { sourceTaskQueueOf } from '../contract/task-queues';
 
 /** The running activity's context, or undefined when the function was called directly (a script, a test). */
 function activityContext(): Context | undefined {
@@ -13,14 +14,15 @@ function activityContext(): Context | undefined {
 }
 
 /**
- * Asks the alert dispatcher of this activity's task queue to deliver now, starting it if it is not running. Only
- * a shortcut: the dispatcher's own sweep delivers anyway, so a failure here is logged, never raised.
+ * Asks the alert dispatcher of this activity's task queue to deliver now, starting it if it is not running; a silence
+ * watchdog's activity asks its sources' dispatcher. Only a shortcut: the dispatcher's own sweep delivers anyway, so a
+ * failure here is logged, never raised.
  */
 export async function wakeAlertDispatcher(): Promise<void> {
   const context = activityContext();
   if (!context) return;
   try {
-    await wakeDispatcherOf(context.client.workflow, context.info.taskQueue);
+    await wakeDispatcherOf(context.client.workflow, sourceTaskQueueOf(context.info.taskQueue));
   } catch (err) {
     context.log.warn('could not wake the alert dispatcher; its next sweep delivers', { error: (err as Error).message });
   }

@@ -15,7 +15,7 @@ import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../harness/simulator';
 import { openDatabase } from '../store/database';
 import { migrate } from '../store/migrate';
-import { createWorker } from '../workers/create-worker';
+import { createWorkers, runWorkers } from '../workers/create-worker';
 import { createThrowawayDatabase, RunningDatabase, startEmbeddedPostgres } from '../scripts/stack/postgres';
 import { StartedParts } from '../scripts/stack/started-parts';
 import { startBenchServer, type BenchServer, type ServerKind } from './bench-server';
@@ -160,11 +160,12 @@ export async function openBenchStack(
 /** A worker in this process on the stack's server; stop() drains it. */
 export async function runBenchWorker(stack: BenchStack, deps: ActivityDependencies, taskQueue: string): Promise<{ stop(): Promise<void> }> {
   const connection = await NativeConnection.connect({ address: stack.server.address });
-  const worker = await createWorker({ connection, namespace: 'default', taskQueue }, deps);
-  const running = worker.run();
+  const workers = await createWorkers({ connection, namespace: 'default', taskQueue }, deps);
+  const running = runWorkers(workers);
   return {
     async stop() {
-      worker.shutdown();
+      workers.main.shutdown();
+      workers.watchdogs.shutdown();
       await running;
       await connection.close();
     },

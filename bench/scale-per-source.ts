@@ -20,8 +20,10 @@ import { Inspector } from './worker-inspector';
 // is the cost per source. --snapshots also takes a heap snapshot of each workflow thread and splits it by kind
 // (heap-snapshot-kinds.ts); --cpu-seconds then profiles both threads of each worker over idle polls and splits the
 // time by cost (cpu-profile-categories.ts). Memory figures hold up on a busy machine far better than CPU figures do.
+// The variant no-watchdog, beside shipped, tells the silence watchdog's share of a source; watchdogs-cached, what
+// the watchdogs' small cache saves (each watchdog stays cached, as when they ran on their source's queue).
 // Usage: npm run bench:scale-per-source -- --sources 100 [--interval 60] [--orgs 10] [--snapshots] [--cpu-seconds 60]
-//   [--variants copies,stack-10,...] [--out dir]
+//   [--variants copies,stack-10,shipped,no-watchdog,watchdogs-cached,...] [--out dir]
 
 interface Variant {
   key: string;
@@ -29,6 +31,10 @@ interface Variant {
   preload: boolean;
   /** Error.stackTraceLimit in the workflow context; without it, the product's (workflows/stack-trace-limit.ts: none). */
   stackTraceLimit?: number;
+  /** The sources' silence alarm, whose watchdog is a second long-lived workflow per source; on unless false. */
+  silenceAlert?: boolean;
+  /** WATCHDOG_CACHE_SIZE; the product's default (a few) when unset. */
+  watchdogCache?: string;
 }
 
 const VARIANTS: readonly Variant[] = [
@@ -38,6 +44,8 @@ const VARIANTS: readonly Variant[] = [
   { key: 'stack-2', label: 'preloaded, stack limit 2', preload: true, stackTraceLimit: 2 },
   { key: 'stack-0', label: 'preloaded, stack limit 0', preload: true, stackTraceLimit: 0 },
   { key: 'shipped', label: 'preloaded, no stacks (shipped)', preload: true },
+  { key: 'no-watchdog', label: 'shipped, silence alarm off', preload: true, silenceAlert: false },
+  { key: 'watchdogs-cached', label: 'shipped, every watchdog cached', preload: true, watchdogCache: '100000' },
 ];
 
 interface VariantWorker {
@@ -77,7 +85,7 @@ async function main(): Promise<void> {
       const bundle = bundleFile(stack.workDir, variant.key);
       writeFileSync(bundle, (await bundleWorkflowCode({ ...variantBundleOptions(variant, stack.workDir), logger: quietLogger })).code);
       // One after the other: each worker migrates the store as it starts.
-      const worker = await startScaleWorker(stack, { taskQueue: `bench-per-source-${variant.key}`, workflowBundle: bundle, allocator: 'jemalloc', inspect: true });
+      const worker = await startScaleWorker(stack, { taskQueue: `bench-per-source-${variant.key}`, workflowBundle: bundle, allocator: 'jemalloc', inspect: true, watchdogCache: variant.watchdogCache });
       const inspector = await Inspector.open(worker.inspectorUrl!);
       workers.push({ variant, worker, inspector, workflowThreads: await inspector.workerThreads('workflow-worker-thread'), measures: [] });
     }
@@ -87,7 +95,7 @@ async function main(): Promise<void> {
       const added = count - (workers[0].measures.at(-1)?.sources ?? 0);
       if (added > 0) {
         for (const { variant, worker } of workers) {
-          await applySources(stack, worker, Array.from({ length: added }, (_, i) => `${variant.key}-${String(count - added + i).padStart(5, '0')}`), orgCount, interval);
+          await applySources(stack, worker, Array.from({ length: added }, (_, i) => `${variant.key}-${String(count - added + i).padStart(5, '0')}`), orgCount, interval, { silenceAlert: variant.silenceAlert });
         }
         await until(async () => (await countBackfilled(stack.db)) === count * workers.length, 600, async () => `only ${await countBackfilled(stack.db)} of ${count * workers.length} sources finished their backfill`);
         // Every source through two idle polls, so what they hold is what an idle source holds.

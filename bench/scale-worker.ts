@@ -25,6 +25,8 @@ export interface ScaleWorkerOptions {
   workflowBundle: string;
   /** WORKFLOW_CACHE_SIZE; the SDK's default when unset. */
   cache?: string;
+  /** WATCHDOG_CACHE_SIZE; the product's default when unset. */
+  watchdogCache?: string;
   /** The V8 old-space limit in MiB. */
   heapMiB?: string;
   allocator: 'jemalloc' | 'glibc';
@@ -60,6 +62,7 @@ export async function startScaleWorker(stack: BenchStack, options: ScaleWorkerOp
     OUTBOUND_ALLOWED_NETWORKS: process.env.OUTBOUND_ALLOWED_NETWORKS,
     METRICS_PORT: String(metricsPort),
     WORKFLOW_CACHE_SIZE: options.cache,
+    WATCHDOG_CACHE_SIZE: options.watchdogCache,
     ...(options.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),
   };
   const flags = [...WORKER_HEAP_FLAGS, ...(options.heapMiB ? [`--max-old-space-size=${options.heapMiB}`] : []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])];
@@ -91,11 +94,14 @@ export async function startScaleWorker(stack: BenchStack, options: ScaleWorkerOp
   return worker;
 }
 
-/** Adds sources named `names` to the worker's task queue with `apply -f`, spread over the simulator's organizations. */
-export async function applySources(stack: BenchStack, worker: ScaleWorker, names: string[], orgCount: number, interval: number): Promise<void> {
+/**
+ * Adds sources named `names` to the worker's task queue with `apply -f`, spread over the simulator's organizations;
+ * `silenceAlert: false` leaves them without a silence watchdog.
+ */
+export async function applySources(stack: BenchStack, worker: ScaleWorker, names: string[], orgCount: number, interval: number, options: { silenceAlert?: boolean } = {}): Promise<void> {
   const keys = Object.fromEntries(stack.simulator.orgs.slice(0, orgCount).map((org, i) => [`AUDIT_SECRET_SCALE_KEY_${i}`, org.keys.valid]));
   const file = path.join(stack.workDir, `sources-${names[0]}.yaml`);
-  const sources = names.map((name, i) => ({ name, orgId: stack.simulator.orgs[i % orgCount].id, apiKey: { env: `AUDIT_SECRET_SCALE_KEY_${i % orgCount}` }, interval }));
+  const sources = names.map((name, i) => ({ name, orgId: stack.simulator.orgs[i % orgCount].id, apiKey: { env: `AUDIT_SECRET_SCALE_KEY_${i % orgCount}` }, interval, ...(options.silenceAlert === false ? { silenceAlert: false } : {}) }));
   writeFileSync(file, toYaml({ sources }));
   await runSourceCli(['apply', '-f', file], { ...worker.env, ...keys });
 }

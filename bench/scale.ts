@@ -17,18 +17,18 @@ import { applySources, buildAsTheImage, sleep, startScaleWorker, stickyCache, un
 // for a while: CPU and RSS of the worker, the Temporal server and PostgreSQL (with its backends), the worker's memory
 // by kind (V8 heaps, native, files), history events and visibility writes per idle poll of one source, freshness (the
 // event's processedAt at the API to its row) over every source, and the sticky cache's hits and misses. --cache sets
-// the worker's WORKFLOW_CACHE_SIZE, --heap its V8 old-space limit in MiB, --allocator glibc runs it on glibc's malloc
+// the worker's WORKFLOW_CACHE_SIZE, --watchdog-cache its WATCHDOG_CACHE_SIZE, --heap its V8 old-space limit in MiB, --allocator glibc runs it on glibc's malloc
 // instead of the image's jemalloc.
 // --server cluster runs it on the cluster profile's Temporal server, on a PostgreSQL of its own, instead of the dev
 // server; either way it prints the server's CPU per cycle, and on the cluster server its PostgreSQL's CPU, transactions,
 // rows (by table) and WAL per cycle. --quiet adds no events while measuring, so that every cycle is an idle one.
-// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--heap 512] [--allocator glibc] [--server cluster] [--quiet]
+// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--watchdog-cache 10] [--heap 512] [--allocator glibc] [--server cluster] [--quiet]
 
 const EventType = temporal.api.enums.v1.EventType;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' }, server: { type: 'string', default: 'dev' }, quiet: { type: 'boolean', default: false } },
+    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, 'watchdog-cache': { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' }, server: { type: 'string', default: 'dev' }, quiet: { type: 'boolean', default: false } },
   });
   const sources = Number(values.sources);
   const interval = Number(values.interval);
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   const measureSeconds = Number(values.minutes ?? Math.max(3, (6 * interval) / 60)) * 60;
   if (![sources, interval, orgCount, measureSeconds].every((n) => Number.isFinite(n) && n > 0)) throw new Error('--sources, --interval, --minutes and --orgs take positive numbers');
   if (values.cache !== undefined && !/^\d+$/.test(values.cache)) throw new Error('--cache takes a whole number of workflows');
+  if (values['watchdog-cache'] !== undefined && !/^\d+$/.test(values['watchdog-cache'])) throw new Error('--watchdog-cache takes a whole number of workflows');
   if (values.heap !== undefined && !/^\d+$/.test(values.heap)) throw new Error('--heap takes a whole number of MiB');
   if (values.allocator !== 'jemalloc' && values.allocator !== 'glibc') throw new Error('--allocator takes jemalloc or glibc');
   const allocator = values.allocator;
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
 
   const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } }, { server: values.server });
   const { workDir, db, simulator, server, client } = stack;
-  const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, heapMiB: values.heap, allocator });
+  const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, watchdogCache: values['watchdog-cache'], heapMiB: values.heap, allocator });
   const worker = await start().catch(async (err: unknown) => {
     await stack.close();
     throw err;

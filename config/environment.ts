@@ -3,6 +3,7 @@ import { OperatorError } from './operator-error';
 import { allowedNetworksProblem } from './outbound-guard';
 import { resolveTemporalTarget } from './temporal-connection';
 import { z } from 'zod';
+import { isWatchdogTaskQueue, watchdogTaskQueue } from '../contract/task-queues';
 
 /** A TCP port to listen on; the error reads "NAME: must be a port number from 1 to 65535". */
 const NOT_A_PORT = 'must be a port number from 1 to 65535';
@@ -50,7 +51,11 @@ const schema = z.object({
   /** Resolved with the `temporal` CLI's profile and TLS settings by config/temporal-connection.ts. */
   TEMPORAL_ADDRESS: z.string(),
   TEMPORAL_NAMESPACE: z.string(),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('atlassian-audit'),
+  TEMPORAL_TASK_QUEUE: z
+    .string()
+    .min(1)
+    .refine((queue) => !isWatchdogTaskQueue(queue), `must not end as the watchdogs' queue does (${watchdogTaskQueue('')})`)
+    .default('atlassian-audit'),
   ATLASSIAN_API_BASE_URL: apiBaseUrl.default(ATLASSIAN_API_URL),
   /** More base URLs a sources file or --api-base-url may choose, besides Atlassian's and ATLASSIAN_API_BASE_URL. */
   [ALLOWED_BASE_URLS_ENV]: apiBaseUrls.optional(),
@@ -79,10 +84,13 @@ const schema = z.object({
   /** A worker serves /livez, /readyz and the metrics read from PostgreSQL (/metrics) on this port; off when unset. */
   HEALTH_PORT: port().optional(),
   /**
-   * Workflows a worker keeps in memory between their tasks (the SDK's sticky cache, maxCachedWorkflows). A source is
-   * two workflows (itself and its silence watchdog); one evicted replays its run at its next task. docs/sizing.md.
+   * Workflows a worker keeps in memory between their tasks (the SDK's sticky cache, maxCachedWorkflows): a source
+   * workflow each (their silence watchdogs have a cache of their own); one evicted replays its run at its next task.
+   * docs/sizing.md.
    */
   WORKFLOW_CACHE_SIZE: wholeNumber(2).optional(),
+  /** The cache of the worker's second poller, on the silence watchdogs' own task queue; workers/create-worker.ts. */
+  WATCHDOG_CACHE_SIZE: wholeNumber(2).optional(),
   /**
    * Non-public networks that API and webhook requests may reach, comma-separated CIDRs (127.0.0.0/8,::1/128 for the
    * local simulator); none by default. config/outbound-guard.ts reads it where requests are made.

@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
+import { watchdogTaskQueue } from '../contract/task-queues';
 import { env, requiredEnv } from './env';
 
 export interface WorkerContext {
@@ -18,7 +19,8 @@ export async function connectClient(): Promise<Client> {
 
 /**
  * Runs `body` while a worker with the real workflow bundle and the given activities polls a task queue of its own,
- * so that tests never pick up each other's tasks.
+ * so that tests never pick up each other's tasks, and a second one, alike, polls its watchdogs' queue, as a worker
+ * process does (workers/create-worker.ts). `worker` is the first.
  */
 export async function withWorker<T>(
   activities: object,
@@ -29,15 +31,18 @@ export async function withWorker<T>(
   const connection = await NativeConnection.connect({ address: requiredEnv('TEMPORAL_ADDRESS') });
   const client = await connectClient();
   try {
-    const worker = await Worker.create({
-      connection,
-      namespace: requiredEnv('TEMPORAL_NAMESPACE'),
-      taskQueue,
-      workflowBundle: { codePath: requiredEnv(env.workflowBundle) },
-      activities,
-      ...options,
-    });
-    return await worker.runUntil(body({ client, taskQueue, worker }));
+    const create = (queue: string) =>
+      Worker.create({
+        connection,
+        namespace: requiredEnv('TEMPORAL_NAMESPACE'),
+        workflowBundle: { codePath: requiredEnv(env.workflowBundle) },
+        activities,
+        ...options,
+        taskQueue: queue,
+      });
+    const worker = await create(taskQueue);
+    const watchdogs = await create(watchdogTaskQueue(taskQueue));
+    return await watchdogs.runUntil(worker.runUntil(body({ client, taskQueue, worker })));
   } finally {
     await client.connection.close();
     await connection.close();

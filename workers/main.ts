@@ -10,7 +10,7 @@ import { detectionPacks } from '../detections/registry';
 import { publishGlobalDestinations, sealClearDestinations, sealSigningSecret } from '../alerts/destinations';
 import { ensureAlertDispatcher } from './alert-dispatcher';
 import { ensureStoreMaintenanceSchedule } from './store-maintenance-schedule';
-import { createWorker } from './create-worker';
+import { createWorkers, runWorkers } from './create-worker';
 import { installRuntime, startWorkerHealth } from './observability';
 import { ProductMetrics } from '../observability/product-metrics';
 import { createLogger, runtimeLogging } from './logger';
@@ -40,7 +40,7 @@ runMain(async () => {
     throw new OperatorError(await temporal.describeFailure(err));
   });
   // An API key the server takes may still not open the namespace: its first namespaced call tells, in one line.
-  // Other failures are left to createWorker, which reports them as before.
+  // Other failures are left to createWorkers, which reports them as before.
   await connection.workflowService.describeNamespace({ namespace: env.TEMPORAL_NAMESPACE }).catch((err: unknown) => {
     const refusal = temporal.describeRefusal(err);
     if (refusal) throw new OperatorError(refusal);
@@ -51,8 +51,8 @@ runMain(async () => {
   for (const signal of Runtime.instance().options.shutdownSignals) process.once(signal, () => stopping.abort());
   // The events of the previous release move into the partitioned table while this worker ingests.
   upgradeStoreInBackground(db, logger, stopping.signal);
-  const worker = await createWorker({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE, cachedWorkflows: env.WORKFLOW_CACHE_SIZE }, { db, cipher, workerStopping: stopping.signal, maxResponseBytes: env.ATLASSIAN_MAX_RESPONSE_BYTES, onEventsInserted: createDetectionHook({ packs }), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
-  health.attach({ worker });
+  const workers = await createWorkers({ connection, namespace: env.TEMPORAL_NAMESPACE, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowBundlePath: env.TEMPORAL_WORKFLOW_BUNDLE, cachedWorkflows: env.WORKFLOW_CACHE_SIZE, cachedWatchdogs: env.WATCHDOG_CACHE_SIZE }, { db, cipher, workerStopping: stopping.signal, maxResponseBytes: env.ATLASSIAN_MAX_RESPONSE_BYTES, onEventsInserted: createDetectionHook({ packs }), webUiLinks: env.TEMPORAL_UI_URL ? { webUiUrl: env.TEMPORAL_UI_URL, namespace: env.TEMPORAL_NAMESPACE } : undefined, metrics: new ProductMetrics(Runtime.instance().metricMeter) });
+  health.attach({ worker: workers.main });
   // Not fatal: the first alert opened starts the dispatcher too; only the periodic sweep waits for it.
   await ensureAlertDispatcher(connection, env.TEMPORAL_NAMESPACE, env.TEMPORAL_TASK_QUEUE).catch((err: Error) =>
     logger.warn(`could not start the alert dispatcher (${err.message.split('\n')[0]}); the first alert will start it`),
@@ -62,9 +62,13 @@ runMain(async () => {
     logger.warn(`could not create the store maintenance schedule (${err.message.split('\n')[0]}); the next worker start will`),
   );
   // The cache size bounds the worker's memory (docs/sizing.md): said at start, since its default follows the heap.
-  logger.info({ cachedWorkflows: worker.options.maxCachedWorkflows }, `worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
-  // The SDK shuts the worker down gracefully on SIGINT/SIGTERM; run() returns once in-flight tasks are done.
-  await worker.run();
+  const { main, watchdogs } = workers;
+  logger.info(
+    { cachedWorkflows: main.options.maxCachedWorkflows, watchdogTaskQueue: watchdogs.options.taskQueue, cachedWatchdogs: watchdogs.options.maxCachedWorkflows },
+    `worker polling task queue ${env.TEMPORAL_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`,
+  );
+  // The SDK shuts the workers down gracefully on SIGINT/SIGTERM; they return once in-flight tasks are done.
+  await runWorkers(workers);
   await health.close();
   await connection.close();
   await db.close();

@@ -48,6 +48,13 @@ export const PAGES_IN_BATCHES = 'pages-in-batches';
  */
 export const BACKFILL_CYCLES_WITHOUT_TIMER = 'backfill-cycles-without-timer';
 
+/**
+ * A source starts its silence watchdog on the watchdogs' task queue (contract/task-queues.ts), whose workers cache few
+ * workflows (before: on its own queue, where each watchdog stayed cached). A watchdog started before moves there at
+ * its next continue-as-new.
+ */
+export const WATCHDOGS_ON_THEIR_QUEUE = 'watchdogs-on-their-queue';
+
 /** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
@@ -67,4 +74,5 @@ export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; de
   [SHORTER_RUNS]: { introducedIn: 'v0.1.0', deprecatedIn: 'v0.2.0' },
   [PAGES_IN_BATCHES]: { introducedIn: 'v0.2.0' },
   [BACKFILL_CYCLES_WITHOUT_TIMER]: { introducedIn: 'v0.2.0' },
+  [WATCHDOGS_ON_THEIR_QUEUE]: { introducedIn: 'v0.2.0' },
 };

@@ -1,7 +1,8 @@
-import { allHandlersFinished, condition, continueAsNew, deprecatePatch, setHandler } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, deprecatePatch, makeContinueAsNewFunc, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { eventsPersistedSignal, silenceSettingsSignal, silenceWatchdogQuery } from '../contract/alert-messages';
 import type { SilenceWatchdogInput } from '../contract/alert-workflows';
-import { WATCHDOG_PUBLISHES_CHANGES } from './patches';
+import { isWatchdogTaskQueue, watchdogTaskQueue } from '../contract/task-queues';
+import { WATCHDOG_PUBLISHES_CHANGES, WATCHDOGS_ON_THEIR_QUEUE } from './patches';
 import { SilenceWatchdog } from './silence-watchdog-controller';
 
 export { MAX_WAKEUPS_PER_RUN } from './silence-watchdog-controller';
@@ -31,7 +32,7 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
         break;
       case 'continue-as-new':
         await condition(allHandlersFinished);
-        return continueAsNew<typeof silenceWatchdogWorkflow>(watchdog.continuedInput());
+        return continueOnWatchdogQueue(watchdog.continuedInput());
       case 'wait-for-events':
         await watchdog.waitForEvents();
         break;
@@ -43,4 +44,11 @@ export async function silenceWatchdogWorkflow(input: SilenceWatchdogInput): Prom
         break;
     }
   }
+}
+
+/** A watchdog that its source started on the source's own queue (an earlier release) moves to the watchdogs' queue. */
+function continueOnWatchdogQueue(input: SilenceWatchdogInput): Promise<never> {
+  const { taskQueue } = workflowInfo();
+  if (isWatchdogTaskQueue(taskQueue) || !patched(WATCHDOGS_ON_THEIR_QUEUE)) return continueAsNew<typeof silenceWatchdogWorkflow>(input);
+  return makeContinueAsNewFunc<typeof silenceWatchdogWorkflow>({ taskQueue: watchdogTaskQueue(taskQueue) })(input);
 }

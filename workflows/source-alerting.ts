@@ -1,9 +1,11 @@
-import { getExternalWorkflowHandle, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { eventsPersistedSignal, silenceSettingsSignal, type SilenceAlarmChange, type SilenceAlarmSettings } from '../contract/alert-messages';
 import { silenceWatchdogWorkflowId } from '../contract/ids';
 import { silenceWindowProblem } from '../contract/settings';
 import type { CarriedState, SourceAlertingState, SourceWorkflowInput } from '../contract/source-workflow';
+import { watchdogTaskQueue } from '../contract/task-queues';
+import { WATCHDOGS_ON_THEIR_QUEUE } from './patches';
 import { silenceWatchdogWorkflow } from './silence-watchdog';
 import type { CycleOutcome } from './source-pages';
 
@@ -131,6 +133,7 @@ export class SourceAlerting {
         // The default would terminate the watchdog, and its deadline, whenever this workflow continues-as-new.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         staticSummary: `silence watchdog of source ${input.sourceName}`,
+        ...(patched(WATCHDOGS_ON_THEIR_QUEUE) ? { taskQueue: watchdogTaskQueue(workflowInfo().taskQueue) } : {}),
       });
       // Nobody waits for its end; observed only so that an ending by failure is not an unhandled rejection.
       void child.result().catch(() => undefined);
