@@ -7,6 +7,7 @@ import { silenceWatchdogWorkflowId, sourceWorkflowId } from '../../contract/ids'
 import { statusQuery } from '../../contract/source-messages';
 import { watchdogTaskQueue } from '../../contract/task-queues';
 import { silenceWatchdogWorkflow } from '../../workflows/silence-watchdog';
+import { MAX_WAKEUPS_PER_RUN_ON_WATCHDOG_QUEUE } from '../../workflows/silence-watchdog-controller';
 import { createTestSource, eventually, testActivities } from '../../harness/sources';
 import { withWorker } from '../../harness/worker';
 import { useAlertFixture } from './alert-test-kit';
@@ -16,7 +17,7 @@ import { useAlertFixture } from './alert-test-kit';
 describe("the silence watchdogs' task queue", () => {
   let simulator: RunningSimulator;
   let db: Database;
-  useAlertFixture({ seed: 53, orgs: [{}, {}], history: { count: 5, spanMs: 3600_000 } }, (fixture) => ({ simulator, db } = fixture));
+  useAlertFixture({ seed: 53, orgs: [{}, {}, {}], history: { count: 5, spanMs: 3600_000 } }, (fixture) => ({ simulator, db } = fixture));
 
   const sourceOn = (orgIndex: number) => {
     const org = simulator.orgs[orgIndex];
@@ -60,6 +61,33 @@ describe("the silence watchdogs' task queue", () => {
       // The new run is polled there: it answers, with the deadline the signal moved.
       const view = await eventually(() => client.workflow.getHandle(watchdogId).query(silenceWatchdogQuery), (v) => v.deadline !== null);
       expect(view.alertOpen).toBe(false);
+      await client.workflow.getHandle(watchdogId).terminate('test done');
+    });
+  });
+
+  it('continues-as-new there after a few wake-ups, since each wake replays the run, and carries what it knows', async () => {
+    const source = await sourceOn(2);
+    await withWorker(testActivities(db), async ({ client, taskQueue }) => {
+      const watchdogId = silenceWatchdogWorkflowId(sourceWorkflowId(source.name));
+      const watchdog = await client.workflow.start(silenceWatchdogWorkflow, {
+        workflowId: watchdogId,
+        taskQueue: watchdogTaskQueue(taskQueue),
+        args: [{ sourceId: source.id, sourceName: source.name, sourceWorkflowId: sourceWorkflowId(source.name), windowSeconds: 3600 }],
+      });
+      await eventually(() => watchdog.query(silenceWatchdogQuery), (view) => view.deadline !== null);
+      // One word of events at a time, each seen before the next is sent, so that each is a wake-up of its own.
+      const firstNews = Date.now();
+      let at = '';
+      for (let wake = 1; wake <= MAX_WAKEUPS_PER_RUN_ON_WATCHDOG_QUEUE; wake++) {
+        at = new Date(firstNews + wake * 1000).toISOString();
+        await watchdog.signal(eventsPersistedSignal, { at });
+        await eventually(() => client.workflow.getHandle(watchdogId).query(silenceWatchdogQuery), (view) => view.lastEventAt === at);
+      }
+
+      const queues = await eventually(() => queuesOfRuns(client, watchdogId), (runs) => runs.length === 2);
+      expect(queues).toEqual([watchdogTaskQueue(taskQueue), watchdogTaskQueue(taskQueue)]);
+      const view = await eventually(() => client.workflow.getHandle(watchdogId).query(silenceWatchdogQuery), (v) => v.deadline !== null);
+      expect(view).toMatchObject({ alertOpen: false, lastEventAt: at, deadline: new Date(Date.parse(at) + 3600_000).toISOString() });
       await client.workflow.getHandle(watchdogId).terminate('test done');
     });
   });
