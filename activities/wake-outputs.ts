@@ -1,10 +1,7 @@
 import { Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import { outputWorkflowId } from '../contract/ids';
-import { wakeOutputSignal } from '../contract/output-messages';
-import type { OutputWorkflowInput } from '../contract/output-workflow';
 import type { Database } from '../store/database';
 import { activeOutputsOfSource, type OutputBatching } from '../store/outputs';
+import { startOutputWorkflow } from '../outputs/start-output-workflow';
 import type { RoundsInProcess } from './rounds-in-process';
 
 /**
@@ -92,17 +89,6 @@ export function wakeRoundOrSignal(rounds: RoundsInProcess, signal: OutputWake = 
 }
 
 // Read only to wake: an activity run without a client (a mock environment) throws here, and has no outputs.
-function signalOutput(context: Context, output: OutputRef): Promise<void> {
-  return wakeOutput(context.client, context.info.taskQueue, output);
-}
-
-async function wakeOutput(client: Client, taskQueue: string, output: OutputRef): Promise<void> {
-  const input: OutputWorkflowInput = { outputId: output.id, outputName: output.name };
-  await client.workflow.signalWithStart('outputWorkflow', {
-    workflowId: outputWorkflowId(output.name),
-    taskQueue,
-    signal: wakeOutputSignal,
-    args: [input],
-    staticSummary: `forwards events to output ${output.name}`,
-  });
+async function signalOutput(context: Context, output: OutputRef): Promise<void> {
+  await startOutputWorkflow(context.client, output, context.info.taskQueue);
 }

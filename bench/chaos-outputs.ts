@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import { randomAdminIdentity, startS3Server, type S3Server, type S3ServerOptions } from '../scripts/stack/s3-server';
 import { resolveSeaweedfs } from '../scripts/stack/seaweedfs-binary';
 import { HttpReceiver, type ReceivedBatch } from '../harness/http-receiver';
-import { startOutputWorkflow } from '../cli/start-output-workflow';
+import { startOutputWorkflow } from '../outputs/start-output-workflow';
 import type { CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { DEFAULT_BATCHING, insertOutput, type OutputRecord } from '../store/outputs';

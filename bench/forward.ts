@@ -5,7 +5,7 @@ import type { ActivityDependencies } from '../activities';
 import { createDetectionHook } from '../detections/engine';
 import { randomAdminIdentity, startS3Server, type S3Server } from '../scripts/stack/s3-server';
 import { resolveSeaweedfs } from '../scripts/stack/seaweedfs-binary';
-import { startOutputWorkflow } from '../cli/start-output-workflow';
+import { startOutputWorkflow } from '../outputs/start-output-workflow';
 import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';

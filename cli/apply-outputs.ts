@@ -9,7 +9,7 @@ import { OUTPUT_KIND_RULES } from './output-kinds';
 import { outputWorkflowRunning, removeOutput } from './remove-output';
 import { describeRef, readSecret } from './source-file';
 import { DEFAULT_STOP_TIMEOUT_SECONDS } from './remove-source';
-import { startOutputWorkflow } from './start-output-workflow';
+import { startOutputWorkflow } from '../outputs/start-output-workflow';
 
 /** Where a declared output sends, as `outputs add` would store it. */
 interface Destination {

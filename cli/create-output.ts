@@ -6,7 +6,7 @@ import type { Database } from '../store/database';
 import { deleteOutput, findOutputByName, insertOutput, type NewOutput, type OutputRecord } from '../store/outputs';
 import { findSourceByName } from '../store/sources';
 import { describeCause } from './context';
-import { startOutputWorkflow } from './start-output-workflow';
+import { startOutputWorkflow } from '../outputs/start-output-workflow';
 
 /** The ids of the named sources, refused in one line when one does not exist (or was removed). */
 export async function sourceIdsByName(db: Database, names: readonly string[], field: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Database } from '../store/database';
 import { activeOutputsOfSource } from '../store/outputs';
-import { startOutputWorkflow } from './start-output-workflow';
+import { startOutputWorkflow } from '../outputs/start-output-workflow';
 
 /**
  * Events stored outside a page (a re-ingest) wake the active outputs that take their sources, as a page's insert does

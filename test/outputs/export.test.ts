@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { newSigningSecret } from '../../alerts/destinations';
-import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { startOutputWorkflow } from '../../outputs/start-output-workflow';
 import { openOwnDatabase, type OwnDatabase } from '../../harness/own-database';
 import { connectClient } from '../../harness/worker';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';

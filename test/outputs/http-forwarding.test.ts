@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { pollNowSignal, statusQuery } from '../../contract/source-messages';
 import { outputStatusQuery, resumeOutputSignal } from '../../contract/output-messages';
 import { newSigningSecret } from '../../alerts/destinations';
-import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { startOutputWorkflow } from '../../outputs/start-output-workflow';
 import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { HttpReceiver } from '../../harness/http-receiver';
 import { startSimulator } from '../../harness/simulator';

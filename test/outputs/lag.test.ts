@@ -1,6 +1,6 @@
 import { outputStatusQuery } from '../../contract/output-messages';
 import { oldestUndeliveredEventTime } from '../../store/output-positions';
-import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { startOutputWorkflow } from '../../outputs/start-output-workflow';
 import { HttpReceiver } from '../../harness/http-receiver';
 import { eventually, openTestDatabase, testActivities, testCipher } from '../../harness/sources';
 import { replayWithTestBundle, withWorker } from '../../harness/worker';

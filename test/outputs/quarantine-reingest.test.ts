@@ -1,5 +1,5 @@
 import { outputStatusQuery } from '../../contract/output-messages';
-import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { startOutputWorkflow } from '../../outputs/start-output-workflow';
 import { HttpReceiver } from '../../harness/http-receiver';
 import { testActivities } from '../../harness/sources';
 import { withWorker } from '../../harness/worker';

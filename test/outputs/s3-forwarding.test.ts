@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { statusQuery } from '../../contract/source-messages';
-import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { startOutputWorkflow } from '../../outputs/start-output-workflow';
 import { startSourceWorkflow } from '../../cli/start-source-workflow';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';
 import { listObjects, newBucket, recordsOf, s3Client, S3_START_TIMEOUT_MS, testS3, type TestS3 } from '../../harness/s3';

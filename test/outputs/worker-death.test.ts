@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startOutputWorkflow } from '../../cli/start-output-workflow';
+import { startOutputWorkflow } from '../../outputs/start-output-workflow';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';
 import { eventually, openTestDatabase, testCipher } from '../../harness/sources';
 import { connectClient } from '../../harness/worker';
