@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities';
 import { startSourceWorkflow } from '../cli/start-source-workflow';
+import { watchdogTaskQueue } from '../contract/task-queues';
 import { createDetectionHook } from '../detections/engine';
 import { createCredentialCipher } from '../store/credentials';
 import { workflowBundleOptions } from '../workers/workflow-bundle-options';
@@ -43,8 +44,12 @@ async function main(): Promise<void> {
   };
   const connection = await NativeConnection.connect({ address: stack.server.address });
   const { workflowsPath, preloadModules } = workflowBundleOptions();
-  const worker = await Worker.create({ connection, namespace: 'default', taskQueue: TASK_QUEUE, workflowsPath, bundlerOptions: { preloadModules }, activities });
-  const running = worker.run();
+  const { code } = await bundleWorkflowCode({ workflowsPath, preloadModules });
+  // Two pollers, as a worker process has (workers/create-worker.ts): the source's queue, and its watchdog's.
+  const workers = await Promise.all(
+    [TASK_QUEUE, watchdogTaskQueue(TASK_QUEUE)].map((taskQueue) => Worker.create({ connection, namespace: 'default', taskQueue, workflowBundle: { code }, activities })),
+  );
+  const running = Promise.all(workers.map((worker) => worker.run()));
   try {
     const org = { organizationId: simulator.orgs[0].id, apiKey: simulator.orgs[0].keys.valid, apiBaseUrl: simulator.url };
     const source = await insertBenchSource(db, deps.cipher, `phases-${Date.now() % 100_000}`, org);
@@ -73,7 +78,7 @@ async function main(): Promise<void> {
     for (const event of history.events) byType.set(event.type, (byType.get(event.type) ?? 0) + 1);
     for (const [type, n] of [...byType].sort((a, b) => b[1] - a[1])) console.log(`  ${EventType[type].replace('EVENT_TYPE_', '')}: ${n}`);
   } finally {
-    worker.shutdown();
+    for (const worker of workers) worker.shutdown();
     await running;
     await connection.close();
     await stack.close();
