@@ -26,10 +26,11 @@ import { RECORDED_OUTPUT, RECORDED_SOURCE, RECORDED_TASK_QUEUE, recordedWorkflow
 // release whose code runs them (package.json's version unless given). Run it when a release is cut; the folders of
 // the releases still supported stay and keep replaying:
 //   npx tsx test/replay/record-histories.ts [v<major>.<minor>.<patch>]
-// Each history is one run of one workflow. The source goes through backfill, polling, pause/resume, interval and alarm
-// updates, continue-as-new, a rejected key and its rotation, the silence alarm opening and resolving, and a graceful
-// stop; its watchdog and the alert dispatcher through the alarm and the alerts' delivery; the output through forwarding,
-// pause/resume, continue-as-new and stop; the store maintenance through one whole run.
+// Each history is one run of one workflow. The source goes through a backfill of several cycles, polling, pause/resume,
+// interval and alarm updates, continue-as-new, a rejected key and its rotation, the silence alarm opening and
+// resolving, and a graceful stop; its watchdog, on the watchdogs' queue, through the alarm and continue-as-new; the
+// alert dispatcher through the alerts' delivery; the output through forwarding, pause/resume, continue-as-new and
+// stop; the store maintenance through one whole run.
 
 const release = process.argv[2] ?? currentRelease();
 const OUT = path.join(__dirname, 'histories', release);
@@ -38,7 +39,9 @@ async function main(): Promise<void> {
   if (!/^v\d+\.\d+\.\d+$/.test(release)) throw new Error(`usage: record-histories.ts [release], a release such as v1.2.3 (not '${release}')`);
   if (existsSync(OUT)) throw new Error(`${OUT} exists: a release's recordings are kept as they are`);
   await startTestStack();
-  const simulator = await startSimulator({ seed: 61, orgs: [{}], history: { count: 1_200, spanMs: 3600_000 } });
+  // Pages of 10 events: the backfill takes more pages than a cycle asks for (MAX_PAGES_PER_CYCLE), so its cycles end on
+  // the betweenCycles activity, as a real backfill's do, in a run of a few seconds.
+  const simulator = await startSimulator({ seed: 61, orgs: [{}], history: { count: 1_200, spanMs: 3600_000 }, maxPageSize: 10 });
   const receiver = await HttpReceiver.start();
   const db = openTestDatabase();
   try {
@@ -56,14 +59,18 @@ async function main(): Promise<void> {
       const handle = await client.workflow.start(sourceWorkflow, {
         workflowId: sourceWorkflowId(source.name),
         taskQueue,
-        args: [{ sourceId: source.id, sourceName: source.name, organizationId: source.organizationId, maxCyclesPerRun: 3 }],
+        // A watchdog continues-as-new on the watchdogs' queue after its few wake-ups; fewer here, so that it does.
+        args: [{ sourceId: source.id, sourceName: source.name, organizationId: source.organizationId, maxCyclesPerRun: 3, watchdogMaxWakeupsPerRun: 3 }],
       });
       const waiting = () => eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting', 30_000);
-      await waiting();
+      // A poll-now finds the source waiting already, and its query can answer before the signal is handled: waiting
+      // alone may then return before the poll, and the stop below would end the source with events never stored.
+      const polledAll = () => eventually(() => handle.query(statusQuery), (s) => s.phase === 'waiting' && s.eventsIngested === simulator.eventIds(org.id).length, 30_000);
+      await polledAll();
       await eventually(() => openSilenceAlerts(db, source.id), (open) => open === 1, 30_000);
       simulator.addEvents(org.id, { count: 5 });
       await handle.signal(pollNowSignal); // and resolves
-      await waiting();
+      await polledAll();
       await handle.executeUpdate(setIntervalUpdate, { args: [20] });
       await handle.executeUpdate(setSilenceAlarmUpdate, { args: [{ windowSeconds: 4, allowShortWindow: true }] });
       await handle.signal(pauseSignal, 'recording');
@@ -79,7 +86,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < 3; i++) {
         simulator.addEvents(org.id, { count: 3 });
         await handle.signal(pollNowSignal);
-        await waiting();
+        await polledAll();
       }
       await handle.signal(stopSignal);
       await handle.result();
