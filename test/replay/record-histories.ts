@@ -1,5 +1,5 @@
 import { apiKeyContext } from '../../store/credentials';
-import { Client } from '@temporalio/client';
+import { Client, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,11 +16,12 @@ import { withWorker } from '../../harness/worker';
 import { ensureAlertDispatcher } from '../../workers/alert-dispatcher';
 import { outputWorkflow } from '../../workflows/output-workflow';
 import { storeMaintenanceWorkflow } from '../../workflows/store-maintenance';
-import { pauseOutputSignal, resumeOutputSignal, stopOutputSignal } from '../../contract/output-messages';
+import { pauseOutputSignal, resumeOutputSignal, stopOutputSignal, wakeOutputSignal } from '../../contract/output-messages';
 import { HttpReceiver } from '../../harness/http-receiver';
 import { currentRelease } from '../../harness/releases';
 import { PATCH_RELEASES } from '../../workflows/patches';
 import { createHttpOutput } from '../outputs/output-kit';
+import { storeEvents } from '../outputs/stored-rows';
 import { RECORDED_OUTPUT, RECORDED_SOURCE, RECORDED_TASK_QUEUE, recordedWorkflowIds } from './recorded-source';
 
 // Records real histories of every workflow type for the replay test, on a stack of its own, into the folder of the
@@ -31,7 +32,7 @@ import { RECORDED_OUTPUT, RECORDED_SOURCE, RECORDED_TASK_QUEUE, recordedWorkflow
 // interval and alarm updates, continue-as-new, a rejected key and its rotation, the silence alarm opening and
 // resolving, and a graceful stop; its watchdog, on the watchdogs' queue, through the alarm and continue-as-new; the
 // alert dispatcher through the alerts' delivery; the output through forwarding, pause/resume, continue-as-new and
-// stop; the store maintenance through one whole run.
+// stop, those messages during its run's last round; the store maintenance through one whole run.
 
 const release = process.argv[2] ?? currentRelease();
 const OUT = path.join(__dirname, 'histories', release);
@@ -55,7 +56,8 @@ async function main(): Promise<void> {
       const forwarding = await client.workflow.start(outputWorkflow, {
         workflowId: recordedWorkflowIds['output-workflow'],
         taskQueue,
-        args: [{ outputId: output.id, outputName: output.name, maxRoundsPerRun: 4 }],
+        // Two rounds a run: an output that waits has its run's last round ahead of it.
+        args: [{ outputId: output.id, outputName: output.name, maxRoundsPerRun: 2 }],
       });
       const handle = await client.workflow.start(sourceWorkflow, {
         workflowId: sourceWorkflowId(source.name),
@@ -92,9 +94,17 @@ async function main(): Promise<void> {
       await handle.signal(stopSignal);
       await handle.result();
       await eventually(async () => new Set(receiver.accepted().map((record) => record.id)).size, (n) => n === simulator.eventIds(org.id).length, 60_000);
+      // The output's messages come during the last round of its run, whose send the receiver refuses until they are in:
+      // they are applied before the run would continue-as-new (OUTPUT_MESSAGES_BEFORE_NEW_RUN).
+      await eventually(() => isWaiting(forwarding), (waits) => waits, 30_000);
+      receiver.status = 503;
+      await storeEvents(db, source, 1);
+      await forwarding.signal(wakeOutputSignal);
+      await eventually(async () => receiver.received.some((batch) => batch.status === 503), (refused) => refused, 30_000);
       await forwarding.signal(pauseOutputSignal, 'recording');
       await forwarding.signal(resumeOutputSignal);
       await forwarding.signal(stopOutputSignal);
+      receiver.status = 200;
       await forwarding.result();
       await client.workflow.execute(storeMaintenanceWorkflow, { workflowId: recordedWorkflowIds['store-maintenance'], taskQueue, args: [{}] });
       const dispatcher = client.workflow.getHandle(recordedWorkflowIds['alert-dispatcher']);
@@ -112,6 +122,12 @@ async function main(): Promise<void> {
     await simulator.close();
     await stopTestStack();
   }
+}
+
+/** Whether the workflow's latest run waits on its timer, its latest event. */
+async function isWaiting(handle: WorkflowHandle): Promise<boolean> {
+  const { events } = await handle.fetchHistory();
+  return events?.at(-1)?.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED;
 }
 
 async function openSilenceAlerts(db: Database, sourceId: string): Promise<number> {
