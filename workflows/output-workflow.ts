@@ -1,9 +1,10 @@
-import { ActivityFailure, allHandlersFinished, condition, continueAsNew, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, condition, continueAsNew, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { outputStatusQuery, pauseOutputSignal, resumeOutputSignal, stopOutputSignal, wakeOutputSignal, type OutputWorkflowView } from '../contract/output-messages';
 import type { ForwardRound, OutputStatusValue, OutputWorkflowInput } from '../contract/output-workflow';
 import { OutputBacklogEvents, OutputLagSeconds, OutputName, OutputStatus } from '../contract/search-attributes';
 import { ChangeOnlyPublisher } from './change-only-publisher';
+import { OUTPUT_MESSAGES_BEFORE_NEW_RUN } from './patches';
 
 /**
  * A send that keeps failing is retried with back-off a few times, then the workflow waits on its own timer, so pause
@@ -96,7 +97,10 @@ export async function outputWorkflow(input: OutputWorkflowInput): Promise<void> 
     ]);
     setCurrentDetails(describe(view));
 
-    if (round >= (input.maxRoundsPerRun ?? MAX_OUTPUT_ROUNDS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+    const runIsLong = round >= (input.maxRoundsPerRun ?? MAX_OUTPUT_ROUNDS_PER_RUN) || workflowInfo().continueAsNewSuggested;
+    // The new run would start without a pause, resume or stop that came during this round: the loop applies it first.
+    const messageWaits = requested !== undefined || stopping;
+    if (runIsLong && !(messageWaits && patched(OUTPUT_MESSAGES_BEFORE_NEW_RUN))) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof outputWorkflow>(input);
     }

@@ -55,6 +55,13 @@ export const BACKFILL_CYCLES_WITHOUT_TIMER = 'backfill-cycles-without-timer';
  */
 export const WATCHDOGS_ON_THEIR_QUEUE = 'watchdogs-on-their-queue';
 
+/**
+ * A pause, resume or stop that came during the last round of an output's run is applied before the run continues-as-new
+ * (before: the new run started without it, so a stop was lost and the output forwarded on). Asked only when such a
+ * message waits at a run's end, so that most runs write no marker for it.
+ */
+export const OUTPUT_MESSAGES_BEFORE_NEW_RUN = 'output-messages-before-new-run';
+
 /** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
@@ -75,4 +82,5 @@ export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; de
   [PAGES_IN_BATCHES]: { introducedIn: 'v0.2.0' },
   [BACKFILL_CYCLES_WITHOUT_TIMER]: { introducedIn: 'v0.2.0' },
   [WATCHDOGS_ON_THEIR_QUEUE]: { introducedIn: 'v0.2.0' },
+  [OUTPUT_MESSAGES_BEFORE_NEW_RUN]: { introducedIn: 'v0.2.0' },
 };
