@@ -10,14 +10,16 @@ import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { DEFAULT_BATCHING, insertOutput } from '../store/outputs';
-import { DAY_MS, insertBenchSource, median, openBenchStack, plainBackfill, runBenchWorker, type BenchStack } from './bench-environment';
+import { startSimulatorProcess, type SimulatorProcess } from '../harness/simulator-process';
+import { DAY_MS, insertBenchSource, median, openBenchStackWith, plainBackfill, runBenchWorker, type BenchStack } from './bench-environment';
 import { postmasterPid } from './bench-server';
 import { treeUsage } from './process-usage';
 
 // Forwarding into the local S3 server (SeaweedFS) through the output workflow on a real dev server, from a store
 // filled beforehand; then ingestion through the source workflow with one S3 output forwarding the same source as it
-// fills, against no output, alternated over rounds. The simulator, the worker and the S3 client share this process;
-// SeaweedFS runs beside it.
+// fills, against no output, alternated over rounds. The worker and the S3 client share this process, as they do in a
+// worker; the simulator (the API, which a real worker only calls) runs in a process of its own for both, so that its
+// CPU is neither on the worker's thread nor in its figures; SeaweedFS runs beside them.
 // Usage: npm run bench:forward -- [events=100000] [rounds=2]
 
 const TASK_QUEUE = 'bench-forward';
@@ -28,7 +30,9 @@ const S3_BATCHING = { ...DEFAULT_BATCHING, maxEvents: 5_000, maxBytes: 16 * 1024
 async function main(): Promise<void> {
   const eventCount = Number(process.argv[2] ?? 100_000);
   const rounds = Number(process.argv[3] ?? 2);
-  const stack = await openBenchStack('forward', { seed: 9, orgs: [{}], history: { count: eventCount, spanMs: 6 * DAY_MS } }, { keepTemporalState: true });
+  const stack = await openBenchStackWith('forward', () => startSimulatorProcess({ seed: 9, orgs: [{}], history: { count: eventCount, spanMs: 6 * DAY_MS } }), {
+    keepTemporalState: true,
+  });
   const s3 = await startS3Server({
     weedPath: await resolveSeaweedfs((line) => console.log(line)),
     dataDir: path.join(stack.workDir, 's3'),
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
  * the source while it fills, and must then hold every event.
  */
 async function ingest(
-  stack: BenchStack,
+  stack: ForwardStack,
   cipher: CredentialCipher,
   s3: S3Server,
   org: Parameters<typeof insertBenchSource>[3],
@@ -118,14 +122,15 @@ async function ingest(
 
 type CpuSeconds = Record<string, number>;
 
+type ForwardStack = BenchStack<SimulatorProcess>;
+
 /**
  * The processes whose CPU ingestion and forwarding share, by pid: each server with its children (PostgreSQL's backends,
- * reaped ones included). This process (worker, simulator, S3 client) is read from process.cpuUsage(): its tree holds the
- * servers.
+ * reaped ones included). This process (worker, S3 client) is read from process.cpuUsage(): its tree holds the servers.
  */
-function processesOf(stack: BenchStack, s3: S3Server): Record<string, number> {
+function processesOf(stack: ForwardStack, s3: S3Server): Record<string, number> {
   const postgres = postmasterPid(path.join(stack.workDir, 'pg')); // none for DATABASE_URL's server: not ours to measure
-  return { 'Temporal server': stack.server.pid, ...(postgres ? { PostgreSQL: postgres } : {}), SeaweedFS: s3.process.pid! };
+  return { 'Temporal server': stack.server.pid, ...(postgres ? { PostgreSQL: postgres } : {}), SeaweedFS: s3.process.pid!, simulator: stack.simulator.pid };
 }
 
 function cpuNow(processes: Record<string, number>): CpuSeconds {
