@@ -13,7 +13,7 @@ import { DEFAULT_BATCHING, insertOutput } from '../store/outputs';
 import { startSimulatorProcess, type SimulatorProcess } from '../harness/simulator-process';
 import { DAY_MS, insertBenchSource, median, openBenchStackWith, plainBackfill, runBenchWorker, type BenchStack } from './bench-environment';
 import { postmasterPid } from './bench-server';
-import { treeUsage } from './process-usage';
+import { threadCpuSeconds, treeUsage } from './process-usage';
 
 // Forwarding into the local S3 server (SeaweedFS) through the output workflow on a real dev server, from a store
 // filled beforehand; then ingestion through the source workflow with one S3 output forwarding the same source as it
@@ -133,9 +133,19 @@ function processesOf(stack: ForwardStack, s3: S3Server): Record<string, number> 
   return { 'Temporal server': stack.server.pid, ...(postgres ? { PostgreSQL: postgres } : {}), SeaweedFS: s3.process.pid!, simulator: stack.simulator.pid };
 }
 
+/**
+ * The worker's main thread apart: ingestion and forwarding run their JavaScript there, one core at most, while gzip,
+ * the Temporal core's threads and the garbage collector's helpers run beside it in the same process.
+ */
+const MAIN_THREAD = 'of which main thread';
+
 function cpuNow(processes: Record<string, number>): CpuSeconds {
   const { user, system } = process.cpuUsage();
-  return { 'worker process': (user + system) / 1e6, ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, treeUsage(pid).cpuSeconds])) };
+  return {
+    'worker process': (user + system) / 1e6,
+    [MAIN_THREAD]: threadCpuSeconds(process.pid, process.pid),
+    ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, treeUsage(pid).cpuSeconds])),
+  };
 }
 
 /** Per process, the median CPU of the runs with the output less the median of those without. */
@@ -145,7 +155,7 @@ function addedCpu(withOutput: CpuSeconds[], without: CpuSeconds[]): CpuSeconds {
 }
 
 function formatCpu(cpu: CpuSeconds): string {
-  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  const total = Object.entries(cpu).reduce((sum, [name, value]) => (name === MAIN_THREAD ? sum : sum + value), 0);
   return [...Object.entries(cpu).map(([name, value]) => `${name} ${value.toFixed(2)}`), `total ${total.toFixed(2)}`].join(', ');
 }
 
