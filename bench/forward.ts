@@ -50,24 +50,28 @@ async function main(): Promise<void> {
     const org = { organizationId: stack.simulator.orgs[0].id, apiKey: stack.simulator.orgs[0].keys.valid, apiBaseUrl: stack.simulator.url };
     console.log(`${eventCount} simulated events, S3 batches of up to ${S3_BATCHING.maxEvents}, ${rounds} round(s); PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}`);
 
+    const processes = processesOf(stack, s3);
     const forwardRates: number[] = [];
+    const forwardCpu: CpuSeconds[] = [];
     for (let round = 1; round <= rounds; round++) {
       const source = await insertBenchSource(stack.db, deps.cipher, `bench-filled-${round}-${Date.now() % 100_000}`, org);
       await plainBackfill(deps, source.id);
       const maxSeq = await maxSeqOf(stack.db, source.id);
       const output = await addS3Output(stack.db, deps.cipher, s3, source.id);
+      const cpuBefore = cpuNow(processes);
       const started = performance.now();
       const handle = await startOutputWorkflow(stack.client, output, TASK_QUEUE);
       await untilDelivered(stack.db, output.id, source.id, maxSeq);
       const seconds = (performance.now() - started) / 1000;
+      const cpu = cpuSince(cpuBefore, processes);
       await handle.terminate('benchmark done');
       forwardRates.push(eventCount / seconds);
-      console.log(`round ${round} forwarding from a filled store: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s)`);
+      forwardCpu.push(cpu);
+      console.log(`round ${round} forwarding from a filled store: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s); CPU s ${formatCpu(cpu)}`);
     }
 
     const ingestRates: Record<'no output' | 'one output', number[]> = { 'no output': [], 'one output': [] };
     const ingestCpu: Record<'no output' | 'one output', CpuSeconds[]> = { 'no output': [], 'one output': [] };
-    const processes = processesOf(stack, s3);
     for (let round = 1; round <= rounds; round++) {
       for (const variant of round % 2 ? (['no output', 'one output'] as const) : (['one output', 'no output'] as const)) {
         const { seconds, cpu } = await ingest(stack, deps.cipher, s3, org, variant === 'one output', `${round}`, processes);
@@ -79,6 +83,8 @@ async function main(): Promise<void> {
     const forwarded = median(forwardRates);
     const [without, withOutput] = [median(ingestRates['no output']), median(ingestRates['one output'])];
     console.log(`median forwarding into S3: ${Math.round(forwarded)} events/s (target at least 20000)`);
+    // What forwarding costs per event, apart from ingestion: a figure that load on the machine hardly moves, where rates do.
+    console.log(`median CPU s of forwarding ${eventCount} events from a filled store: ${formatCpu(medianCpu(forwardCpu))}`);
     console.log(`median ingestion events/s: no output ${Math.round(without)}, one S3 output ${Math.round(withOutput)}`);
     console.log(`ingestion slowed by the output: ${((1 - withOutput / without) * 100).toFixed(1)}% (target under 10%)`);
     console.log(`median CPU s the output adds to ingestion, per ${eventCount} events: ${formatCpu(addedCpu(ingestCpu['one output'], ingestCpu['no output']))}`);
@@ -110,8 +116,7 @@ async function ingest(
   const handle = await startSourceWorkflow(stack.client, source, TASK_QUEUE);
   await untilSourceBackfilled(stack.db, source.id);
   const seconds = (performance.now() - started) / 1000;
-  const cpuAfter = cpuNow(processes);
-  const cpu = Object.fromEntries(Object.entries(cpuAfter).map(([name, value]) => [name, value - cpuBefore[name]]));
+  const cpu = cpuSince(cpuBefore, processes);
   await handle.terminate('benchmark done');
   if (output) {
     await untilDelivered(stack.db, output.id, source.id, await maxSeqOf(stack.db, source.id));
@@ -148,10 +153,19 @@ function cpuNow(processes: Record<string, number>): CpuSeconds {
   };
 }
 
+function cpuSince(before: CpuSeconds, processes: Record<string, number>): CpuSeconds {
+  return Object.fromEntries(Object.entries(cpuNow(processes)).map(([name, value]) => [name, value - before[name]]));
+}
+
+/** Per process, the median over runs. */
+function medianCpu(runs: CpuSeconds[]): CpuSeconds {
+  return Object.fromEntries(Object.keys(runs[0] ?? {}).map((name) => [name, median(runs.map((c) => c[name]))]));
+}
+
 /** Per process, the median CPU of the runs with the output less the median of those without. */
 function addedCpu(withOutput: CpuSeconds[], without: CpuSeconds[]): CpuSeconds {
-  const names = Object.keys(withOutput[0] ?? {});
-  return Object.fromEntries(names.map((name) => [name, median(withOutput.map((c) => c[name])) - median(without.map((c) => c[name]))]));
+  const [withMedian, withoutMedian] = [medianCpu(withOutput), medianCpu(without)];
+  return Object.fromEntries(Object.keys(withMedian).map((name) => [name, withMedian[name] - withoutMedian[name]]));
 }
 
 function formatCpu(cpu: CpuSeconds): string {
