@@ -35,7 +35,8 @@ const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3
 /**
  * isoTime for the many times of one read, at a fraction of the cost of a Date each: the rows of an ingested page share
  * their parse time, so the last text is kept, and the events of a batch fall on few days, so the last day's part is
- * kept and only the time of day is written. The text is toISOString's, which still writes days outside years 0-9999.
+ * kept and only the time of day is written. The text is toISOString's: a day outside years 0-9999, which it writes with
+ * a sign, is left to it whole.
  */
 export function isoTimeWriter(): (epochMs: string) => string {
   let lastEpochMs: string | undefined;
