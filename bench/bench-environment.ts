@@ -112,12 +112,15 @@ export function runSourceCli(args: string[], env: Record<string, string | undefi
   );
 }
 
-export interface BenchStack {
+/** What every benchmark reads of its simulator, in this process or in one of its own. */
+export type BenchSimulator = Pick<RunningSimulator, 'url' | 'orgs' | 'close'>;
+
+export interface BenchStack<Simulator extends BenchSimulator = RunningSimulator> {
   workDir: string;
   database: RunningDatabase;
   /** The benchmark's database, migrated. */
   db: Database;
-  simulator: RunningSimulator;
+  simulator: Simulator;
   server: BenchServer;
   client: Client;
   close(): Promise<void>;
@@ -127,11 +130,21 @@ export interface BenchStack {
  * A Temporal server (the dev server unless asked), a PostgreSQL (see openBenchDatabase) and a simulator, all the
  * benchmark's own; close() removes them.
  */
-export async function openBenchStack(
+export function openBenchStack(name: string, simulatorOptions: SimulatorOptions, options: BenchStackOptions = {}): Promise<BenchStack> {
+  return openBenchStackWith(name, () => startSimulator(simulatorOptions), options);
+}
+
+interface BenchStackOptions {
+  keepTemporalState?: boolean;
+  server?: ServerKind;
+}
+
+/** openBenchStack with the simulator `startSimulator` starts, such as one in a process of its own. */
+export async function openBenchStackWith<Simulator extends BenchSimulator>(
   name: string,
-  simulatorOptions: SimulatorOptions,
-  { keepTemporalState = false, server: serverKind = 'dev' }: { keepTemporalState?: boolean; server?: ServerKind } = {},
-): Promise<BenchStack> {
+  startSimulator: () => Promise<Simulator>,
+  { keepTemporalState = false, server: serverKind = 'dev' }: BenchStackOptions = {},
+): Promise<BenchStack<Simulator>> {
   const workDir = benchWorkDir(name);
   // A part that fails to start leaves the ones before it stopped, and no temporary folder behind.
   const started = new StartedParts((line) => console.error(line));
@@ -144,7 +157,7 @@ export async function openBenchStack(
     await migrate(db);
     // The simulator answers on loopback http and allow-lists itself for this process's workers (harness/simulator.ts).
     process.env[ALLOW_INSECURE_LOOPBACK_HTTP_ENV] = 'true';
-    const simulator = await startSimulator(simulatorOptions);
+    const simulator = await startSimulator();
     started.add('the simulator', () => simulator.close());
     const server = await startBenchServer(serverKind, workDir, { keepState: keepTemporalState });
     started.add('the Temporal server', () => server.stop());
@@ -158,7 +171,7 @@ export async function openBenchStack(
 }
 
 /** A worker in this process on the stack's server; stop() drains it. */
-export async function runBenchWorker(stack: BenchStack, deps: ActivityDependencies, taskQueue: string): Promise<{ stop(): Promise<void> }> {
+export async function runBenchWorker(stack: BenchStack<BenchSimulator>, deps: ActivityDependencies, taskQueue: string): Promise<{ stop(): Promise<void> }> {
   const connection = await NativeConnection.connect({ address: stack.server.address });
   const workers = await createWorkers({ connection, namespace: 'default', taskQueue }, deps);
   const running = runWorkers(workers);

@@ -10,14 +10,16 @@ import { startSourceWorkflow } from '../cli/start-source-workflow';
 import { createCredentialCipher, type CredentialCipher } from '../store/credentials';
 import type { Database } from '../store/database';
 import { DEFAULT_BATCHING, insertOutput } from '../store/outputs';
-import { DAY_MS, insertBenchSource, median, openBenchStack, plainBackfill, runBenchWorker, type BenchStack } from './bench-environment';
+import { startSimulatorProcess, type SimulatorProcess } from '../harness/simulator-process';
+import { DAY_MS, insertBenchSource, median, openBenchStackWith, plainBackfill, runBenchWorker, type BenchStack } from './bench-environment';
 import { postmasterPid } from './bench-server';
-import { treeUsage } from './process-usage';
+import { threadCpuSeconds, treeUsage } from './process-usage';
 
 // Forwarding into the local S3 server (SeaweedFS) through the output workflow on a real dev server, from a store
 // filled beforehand; then ingestion through the source workflow with one S3 output forwarding the same source as it
-// fills, against no output, alternated over rounds. The simulator, the worker and the S3 client share this process;
-// SeaweedFS runs beside it.
+// fills, against no output, alternated over rounds. The worker and the S3 client share this process, as they do in a
+// worker; the simulator (the API, which a real worker only calls) runs in a process of its own for both, so that its
+// CPU is neither on the worker's thread nor in its figures; SeaweedFS runs beside them.
 // Usage: npm run bench:forward -- [events=100000] [rounds=2]
 
 const TASK_QUEUE = 'bench-forward';
@@ -28,7 +30,9 @@ const S3_BATCHING = { ...DEFAULT_BATCHING, maxEvents: 5_000, maxBytes: 16 * 1024
 async function main(): Promise<void> {
   const eventCount = Number(process.argv[2] ?? 100_000);
   const rounds = Number(process.argv[3] ?? 2);
-  const stack = await openBenchStack('forward', { seed: 9, orgs: [{}], history: { count: eventCount, spanMs: 6 * DAY_MS } }, { keepTemporalState: true });
+  const stack = await openBenchStackWith('forward', () => startSimulatorProcess({ seed: 9, orgs: [{}], history: { count: eventCount, spanMs: 6 * DAY_MS } }), {
+    keepTemporalState: true,
+  });
   const s3 = await startS3Server({
     weedPath: await resolveSeaweedfs((line) => console.log(line)),
     dataDir: path.join(stack.workDir, 's3'),
@@ -46,24 +50,28 @@ async function main(): Promise<void> {
     const org = { organizationId: stack.simulator.orgs[0].id, apiKey: stack.simulator.orgs[0].keys.valid, apiBaseUrl: stack.simulator.url };
     console.log(`${eventCount} simulated events, S3 batches of up to ${S3_BATCHING.maxEvents}, ${rounds} round(s); PostgreSQL ${process.env.DATABASE_URL ? 'from DATABASE_URL' : 'embedded'}`);
 
+    const processes = processesOf(stack, s3);
     const forwardRates: number[] = [];
+    const forwardCpu: CpuSeconds[] = [];
     for (let round = 1; round <= rounds; round++) {
       const source = await insertBenchSource(stack.db, deps.cipher, `bench-filled-${round}-${Date.now() % 100_000}`, org);
       await plainBackfill(deps, source.id);
       const maxSeq = await maxSeqOf(stack.db, source.id);
       const output = await addS3Output(stack.db, deps.cipher, s3, source.id);
+      const cpuBefore = cpuNow(processes);
       const started = performance.now();
       const handle = await startOutputWorkflow(stack.client, output, TASK_QUEUE);
       await untilDelivered(stack.db, output.id, source.id, maxSeq);
       const seconds = (performance.now() - started) / 1000;
+      const cpu = cpuSince(cpuBefore, processes);
       await handle.terminate('benchmark done');
       forwardRates.push(eventCount / seconds);
-      console.log(`round ${round} forwarding from a filled store: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s)`);
+      forwardCpu.push(cpu);
+      console.log(`round ${round} forwarding from a filled store: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s); CPU s ${formatCpu(cpu)}`);
     }
 
     const ingestRates: Record<'no output' | 'one output', number[]> = { 'no output': [], 'one output': [] };
     const ingestCpu: Record<'no output' | 'one output', CpuSeconds[]> = { 'no output': [], 'one output': [] };
-    const processes = processesOf(stack, s3);
     for (let round = 1; round <= rounds; round++) {
       for (const variant of round % 2 ? (['no output', 'one output'] as const) : (['one output', 'no output'] as const)) {
         const { seconds, cpu } = await ingest(stack, deps.cipher, s3, org, variant === 'one output', `${round}`, processes);
@@ -75,6 +83,8 @@ async function main(): Promise<void> {
     const forwarded = median(forwardRates);
     const [without, withOutput] = [median(ingestRates['no output']), median(ingestRates['one output'])];
     console.log(`median forwarding into S3: ${Math.round(forwarded)} events/s (target at least 20000)`);
+    // What forwarding costs per event, apart from ingestion: a figure that load on the machine hardly moves, where rates do.
+    console.log(`median CPU s of forwarding ${eventCount} events from a filled store: ${formatCpu(medianCpu(forwardCpu))}`);
     console.log(`median ingestion events/s: no output ${Math.round(without)}, one S3 output ${Math.round(withOutput)}`);
     console.log(`ingestion slowed by the output: ${((1 - withOutput / without) * 100).toFixed(1)}% (target under 10%)`);
     console.log(`median CPU s the output adds to ingestion, per ${eventCount} events: ${formatCpu(addedCpu(ingestCpu['one output'], ingestCpu['no output']))}`);
@@ -90,7 +100,7 @@ async function main(): Promise<void> {
  * the source while it fills, and must then hold every event.
  */
 async function ingest(
-  stack: BenchStack,
+  stack: ForwardStack,
   cipher: CredentialCipher,
   s3: S3Server,
   org: Parameters<typeof insertBenchSource>[3],
@@ -106,8 +116,7 @@ async function ingest(
   const handle = await startSourceWorkflow(stack.client, source, TASK_QUEUE);
   await untilSourceBackfilled(stack.db, source.id);
   const seconds = (performance.now() - started) / 1000;
-  const cpuAfter = cpuNow(processes);
-  const cpu = Object.fromEntries(Object.entries(cpuAfter).map(([name, value]) => [name, value - cpuBefore[name]]));
+  const cpu = cpuSince(cpuBefore, processes);
   await handle.terminate('benchmark done');
   if (output) {
     await untilDelivered(stack.db, output.id, source.id, await maxSeqOf(stack.db, source.id));
@@ -118,29 +127,49 @@ async function ingest(
 
 type CpuSeconds = Record<string, number>;
 
+type ForwardStack = BenchStack<SimulatorProcess>;
+
 /**
  * The processes whose CPU ingestion and forwarding share, by pid: each server with its children (PostgreSQL's backends,
- * reaped ones included). This process (worker, simulator, S3 client) is read from process.cpuUsage(): its tree holds the
- * servers.
+ * reaped ones included). This process (worker, S3 client) is read from process.cpuUsage(): its tree holds the servers.
  */
-function processesOf(stack: BenchStack, s3: S3Server): Record<string, number> {
+function processesOf(stack: ForwardStack, s3: S3Server): Record<string, number> {
   const postgres = postmasterPid(path.join(stack.workDir, 'pg')); // none for DATABASE_URL's server: not ours to measure
-  return { 'Temporal server': stack.server.pid, ...(postgres ? { PostgreSQL: postgres } : {}), SeaweedFS: s3.process.pid! };
+  return { 'Temporal server': stack.server.pid, ...(postgres ? { PostgreSQL: postgres } : {}), SeaweedFS: s3.process.pid!, simulator: stack.simulator.pid };
 }
+
+/**
+ * The worker's main thread apart: ingestion and forwarding run their JavaScript there, one core at most, while gzip,
+ * the Temporal core's threads and the garbage collector's helpers run beside it in the same process.
+ */
+const MAIN_THREAD = 'of which main thread';
 
 function cpuNow(processes: Record<string, number>): CpuSeconds {
   const { user, system } = process.cpuUsage();
-  return { 'worker process': (user + system) / 1e6, ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, treeUsage(pid).cpuSeconds])) };
+  return {
+    'worker process': (user + system) / 1e6,
+    [MAIN_THREAD]: threadCpuSeconds(process.pid, process.pid),
+    ...Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, treeUsage(pid).cpuSeconds])),
+  };
+}
+
+function cpuSince(before: CpuSeconds, processes: Record<string, number>): CpuSeconds {
+  return Object.fromEntries(Object.entries(cpuNow(processes)).map(([name, value]) => [name, value - before[name]]));
+}
+
+/** Per process, the median over runs. */
+function medianCpu(runs: CpuSeconds[]): CpuSeconds {
+  return Object.fromEntries(Object.keys(runs[0] ?? {}).map((name) => [name, median(runs.map((c) => c[name]))]));
 }
 
 /** Per process, the median CPU of the runs with the output less the median of those without. */
 function addedCpu(withOutput: CpuSeconds[], without: CpuSeconds[]): CpuSeconds {
-  const names = Object.keys(withOutput[0] ?? {});
-  return Object.fromEntries(names.map((name) => [name, median(withOutput.map((c) => c[name])) - median(without.map((c) => c[name]))]));
+  const [withMedian, withoutMedian] = [medianCpu(withOutput), medianCpu(without)];
+  return Object.fromEntries(Object.keys(withMedian).map((name) => [name, withMedian[name] - withoutMedian[name]]));
 }
 
 function formatCpu(cpu: CpuSeconds): string {
-  const total = Object.values(cpu).reduce((a, b) => a + b, 0);
+  const total = Object.entries(cpu).reduce((sum, [name, value]) => (name === MAIN_THREAD ? sum : sum + value), 0);
   return [...Object.entries(cpu).map(([name, value]) => `${name} ${value.toFixed(2)}`), `total ${total.toFixed(2)}`].join(', ');
 }
 

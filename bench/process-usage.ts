@@ -13,9 +13,9 @@ interface ProcStat {
   rssBytes: number;
 }
 
-function readStat(pid: number): ProcStat | undefined {
+function readStat(pid: number, file = `/proc/${pid}/stat`): ProcStat | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(file, 'utf8');
     // The command name may hold spaces and parentheses: the fields start after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
@@ -23,6 +23,11 @@ function readStat(pid: number): ProcStat | undefined {
   } catch {
     return undefined; // gone
   }
+}
+
+/** The CPU seconds of one thread of a process (the main thread's id is the process's): what `top -H` shows. */
+export function threadCpuSeconds(pid: number, tid: number): number {
+  return readStat(tid, `/proc/${pid}/task/${tid}/stat`)?.cpuSeconds ?? 0;
 }
 
 /** A process and every descendant alive now: one figure for a server and its workers or backends. */

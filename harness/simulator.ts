@@ -10,13 +10,19 @@ export type { RunningSimulator, SimulatorOptions } from '../simulator/server';
  */
 export async function startSimulator(options: SimulatorOptions = {}) {
   const simulator = await startApiSimulator(options);
-  setAllowed((urls) => [...urls, simulator.url]);
+  const disallow = allowBaseUrl(simulator.url);
   const close = simulator.close.bind(simulator);
   simulator.close = async () => {
-    setAllowed((urls) => urls.filter((url) => url !== simulator.url));
+    disallow();
     await close();
   };
   return simulator;
+}
+
+/** Adds a simulator's URL to this process's API base URL allowlist; the function returned takes it off again. */
+export function allowBaseUrl(url: string): () => void {
+  setAllowed((urls) => [...urls, url]);
+  return () => setAllowed((urls) => urls.filter((allowed) => allowed !== url));
 }
 
 function setAllowed(change: (urls: string[]) => string[]): void {

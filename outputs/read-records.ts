@@ -1,7 +1,7 @@
 import type { Database } from '../store/database';
 import { formatEvent } from './formats';
 import { rawRecord, spliceable, splicedRawRecord } from './formats/raw';
-import { epochMs, isoTime, readEvents, spanClause, type EventSpan } from './read-events';
+import { epochMs, isoTimeWriter, readEvents, spanClause, type EventSpan } from './read-events';
 import type { BatchEvent, OutputFormat } from './sink';
 import type { StoredEvent } from './stored-event';
 
@@ -37,8 +37,10 @@ const SELECT_RAW = `SELECT e.seq, e.event_id, ${epochMs('e.event_time')} AS even
 async function readRawRecords(db: Queryable, sourceId: string, span: EventSpan): Promise<SizedRecord[]> {
   const { clause, params } = spanClause(sourceId, span);
   const { rows } = await db.query<{ seq: string; event_id: string; event_ms: string; parse_ms: string; raw_text: string; later_fields: string }>(`${SELECT_RAW} ${clause}`, params);
+  const eventTimes = isoTimeWriter();
+  const parseTimes = isoTimeWriter();
   const read = rows.map((row) => {
-    const event = { seq: Number(row.seq), eventId: row.event_id, eventTime: isoTime(row.event_ms), parsedAt: isoTime(row.parse_ms) };
+    const event = { seq: Number(row.seq), eventId: row.event_id, eventTime: eventTimes(row.event_ms), parsedAt: parseTimes(row.parse_ms) };
     const record = spliceable(row.raw_text) ? splicedRawRecord(row.raw_text, event.eventTime, event.parsedAt, row.later_fields) : undefined;
     return { event, record, bytes: Buffer.byteLength(row.raw_text) };
   });

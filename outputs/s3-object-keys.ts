@@ -21,6 +21,7 @@ const SEQ_WIDTH = 16;
  */
 export function dayObjects(batch: OutgoingBatch, prefix: string): DayObject[] {
   const byDay = new Map<string, string[]>();
+  const dayOf = dayPaths();
   batch.events.forEach((event, i) => {
     const day = dayOf(event);
     const records = byDay.get(day);
@@ -30,6 +31,25 @@ export function dayObjects(batch: OutgoingBatch, prefix: string): DayObject[] {
   const name = `${batch.source.id}-${pad(batch.firstSeq)}-${pad(batch.lastSeq)}.json.gz`;
   const org = `org=${keySafe(batch.source.organizationId)}`;
   return [...byDay].map(([day, records]) => ({ key: [prefix, org, day, name].filter(Boolean).join('/'), records }));
+}
+
+/** A time as toISOString writes years 0 to 9999, the form the store's reads give: its first ten characters name its day. */
+const ISO_TIME = /^\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** dayOf, parsing one time per UTC day rather than one per event. */
+function dayPaths(): (event: BatchEvent) => string {
+  const byDate = new Map<string, string>();
+  return (event) => {
+    const time = event.eventTime;
+    if (!ISO_TIME.test(time)) return dayOf(event);
+    const date = time.slice(0, 10);
+    const known = byDate.get(date);
+    if (known !== undefined) return known;
+    const day = dayOf(event);
+    // A date that is no day (a 13th month) falls back to the event's own parse time, which is not the same for all.
+    if (!Number.isNaN(Date.parse(time))) byDate.set(date, day);
+    return day;
+  };
 }
 
 /** The day's path part; an event time that is not a time (hostile content is stored too) falls back to when it was stored. */

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { createGuardedAgents } from '../config/outbound-agents';
 import { environmentPolicy, OutboundRefusedError, type OutboundPolicy } from '../config/outbound-guard';
+import { ndjsonBytes } from './ndjson';
 import { dayObjects, type DayObject } from './s3-object-keys';
 import type { S3Secrets, S3Settings } from './s3-settings';
 import { DestinationRefused, type OutgoingBatch, type Sink } from './sink';
@@ -84,7 +85,7 @@ export function createS3Sink(options: S3SinkOptions): Sink {
 }
 
 async function put(client: S3Client, bucket: string, batch: OutgoingBatch, object: DayObject, signal: AbortSignal): Promise<void> {
-  const body = await gzipAsync(object.records.join('\n') + '\n', { level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
+  const body = await gzipAsync(ndjsonBytes(object.records), { level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES });
   try {
     await client.send(
       new PutObjectCommand({

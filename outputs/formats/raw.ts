@@ -24,7 +24,21 @@ export function rawRecord(event: StoredEvent): string {
 
 /** Whether the stored text takes the product's fields spliced in before its closing brace (see rawRecord). */
 export function spliceable(text: string): boolean {
-  return text.startsWith('{"') && text.endsWith('}') && !text.includes('"p_');
+  return text.startsWith('{"') && text.endsWith('}') && !namesProductField(text);
+}
+
+const QUOTE = 0x22;
+const LETTER_P = 0x70;
+
+/**
+ * Whether `"p_` appears in the text, as includes('"p_') says, several times faster on JSON: a search for a pattern
+ * starts from its first character, and `"` is everywhere in JSON where `_` is rare.
+ */
+function namesProductField(text: string): boolean {
+  for (let i = text.indexOf('_', 2); i >= 0; i = text.indexOf('_', i + 1)) {
+    if (text.charCodeAt(i - 1) === LETTER_P && text.charCodeAt(i - 2) === QUOTE) return true;
+  }
+  return false;
 }
 
 /**

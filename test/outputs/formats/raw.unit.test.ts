@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { rawRecord } from '../../../outputs/formats/raw';
+import { rawRecord, spliceable } from '../../../outputs/formats/raw';
 import type { StoredEvent } from '../../../outputs/stored-event';
 import { readInput } from './golden-cases';
 
@@ -56,5 +56,15 @@ test('any event object gives the record the format defines, in one line', () => 
       expect(JSON.parse(record)).toEqual(expectedRecord(event));
     }),
     { numRuns: 500 },
+  );
+});
+
+test('a text is spliceable exactly when it is an object that does not hold "p_ anywhere', () => {
+  const pieces = fc.constantFrom('{"', '}', '"', 'p', '_', 'p_', '"p', 'x', ' ', '\\');
+  fc.assert(
+    fc.property(fc.array(pieces, { maxLength: 12 }).map((parts) => parts.join('')), (text) => {
+      expect(spliceable(text)).toBe(text.startsWith('{"') && text.endsWith('}') && !text.includes('"p_'));
+    }),
+    { numRuns: 2000 },
   );
 });
