@@ -55,6 +55,15 @@ export const BACKFILL_CYCLES_WITHOUT_TIMER = 'backfill-cycles-without-timer';
  */
 export const WATCHDOGS_ON_THEIR_QUEUE = 'watchdogs-on-their-queue';
 
+/**
+ * A continued run starts quietly: it records no source status that its previous run recorded already (the status is
+ * carried), and it tells a running silence watchdog nothing, since the watchdog already holds the settings the run
+ * carries (before: a status activity and a settings signal at every continue-as-new, and a wake-up of the watchdog,
+ * which on the watchdogs' queue replays its run). It still starts the watchdog if none runs. Decided only by a
+ * continued run, so that a fresh start writes no marker for it.
+ */
+export const CONTINUED_RUNS_START_QUIETLY = 'continued-runs-start-quietly';
+
 /** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
@@ -75,4 +84,5 @@ export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; de
   [PAGES_IN_BATCHES]: { introducedIn: 'v0.2.0' },
   [BACKFILL_CYCLES_WITHOUT_TIMER]: { introducedIn: 'v0.2.0' },
   [WATCHDOGS_ON_THEIR_QUEUE]: { introducedIn: 'v0.2.0' },
+  [CONTINUED_RUNS_START_QUIETLY]: { introducedIn: 'v0.2.0' },
 };
