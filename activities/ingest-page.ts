@@ -18,7 +18,7 @@ import { PageReadAhead } from './page-read-ahead';
 import { KnownMonths } from './known-months';
 import { pacedRequest } from './paced-requests';
 import { ApiPacer, budgetOf } from '../store/api-pacing';
-import { advanceCheckpoint, Checkpoint, loadSourceWithCheckpoint, recordContentFailure } from '../store/checkpoints';
+import { advanceCheckpoint, Checkpoint, loadSourceWithCheckpoint, recordContentFailure, type PageAdvance } from '../store/checkpoints';
 import { eventColumns, insertEvents, insertEventsOneByOne, isContentRefusal, type EventColumns, type InsertedEventsHook, type RefusedEvent } from '../store/events';
 import { findSourceById, SourceRecord } from '../store/sources';
 import { analyzeEventMonthsWithoutStatistics, createEventMonthsFor, isMissingEventMonth } from '../store/event-partitions';
@@ -126,6 +126,17 @@ export function createIngestPage(deps: IngestDependencies) {
     const quarantined = [...storable.quarantined];
     const fetched = page.events.length + (page.rejected?.length ?? 0);
     const storeStartedAt = performance.now();
+    const advanceOf = (stored: EventRow[], inserted: number): PageAdvance => ({
+      expectedPagesFetched: checkpoint.pagesFetched,
+      nextCursor: page.nextCursor,
+      resetCursor: cursorReset,
+      // A processedAt in the future is stored as sent, but restarting from it would skip everything until then.
+      newestProcessedAt: newest(stored.map((r) => r.processedAt).filter((t) => t !== null && canBeRestartPoint(t))),
+      newestEventTime: newest(stored.map((r) => r.eventTime)),
+      inserted,
+      // A repeated cursor is no end of the backfill, whichever way the client reports it: only the workflow waits.
+      caughtUp: !page.hasMore && !page.cursorRepeated,
+    });
     const storePage = (eventByEvent: boolean) =>
       deps.db.withTransaction(async (tx) => {
         const { insertedIds, sameIdOtherTime, refused } = eventByEvent
@@ -135,21 +146,8 @@ export function createIngestPage(deps: IngestDependencies) {
         const notStored = new Set([...refused.map(({ row }) => row), ...sameIdOtherTime]);
         const stored = notStored.size > 0 ? rows.filter((row) => !notStored.has(row)) : rows;
         const held = await quarantineEvents(tx, source.id, [...quarantined, ...refused.map(refusedToQuarantine), ...sameIdOtherTime.map(storedWithOtherTime)]);
-        const advanced = await advanceCheckpoint(tx, source.id, {
-          expectedPagesFetched: checkpoint.pagesFetched,
-          nextCursor: page.nextCursor,
-          resetCursor: cursorReset,
-          // A processedAt in the future is stored as sent, but restarting from it would skip everything until then.
-          newestProcessedAt: newest(stored.map((r) => r.processedAt).filter((t) => t !== null && canBeRestartPoint(t))),
-          newestEventTime: newest(stored.map((r) => r.eventTime)),
-          inserted: inserted.size,
-          // A repeated cursor is no end of the backfill, whichever way the client reports it: only the workflow waits.
-          caughtUp: !page.hasMore && !page.cursorRepeated,
-        }, deps.onEventsInserted?.contextSql);
-        if (!advanced) {
-          // Another attempt of this activity committed the same page first. Roll back and let the retry read anew.
-          throw ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
-        }
+        const advanced = await advanceCheckpoint(tx, source.id, advanceOf(stored, inserted.size), deps.onEventsInserted?.contextSql);
+        if (!advanced) throw checkpointMoved();
         const hook =
           inserted.size > 0 && deps.onEventsInserted
             ? await deps.onEventsInserted.run(tx, source, stored.filter((row) => inserted.has(row.eventId)), advanced.returned)
@@ -158,6 +156,14 @@ export function createIngestPage(deps: IngestDependencies) {
         const insertedMonths = stored.filter((row) => inserted.has(row.eventId)).map((row) => monthOf(row.eventTime));
         return { inserted: inserted.size, insertedMonths, held, checkpoint: advanced.checkpoint, alertsChanged, rulesFired: hook.rulesFired ?? [] };
       });
+    // An idle poll's page has nothing to store, hold or tell: all its transaction would hold is the checkpoint's
+    // advance (its last-polled time among it), a statement that is a transaction of its own. Run alone, it spares the
+    // page a client of its own and the round trips of BEGIN and COMMIT.
+    const advanceOnly = async () => {
+      const advanced = await advanceCheckpoint(deps.db, source.id, advanceOf([], 0));
+      if (!advanced) throw checkpointMoved();
+      return { inserted: 0, insertedMonths: [], held: [], checkpoint: advanced.checkpoint, alertsChanged: 0, rulesFired: [] };
+    };
     const storeOrHoldRefused = async () => {
       try {
         return await storePage(false);
@@ -170,7 +176,8 @@ export function createIngestPage(deps: IngestDependencies) {
     };
     let saved: Awaited<ReturnType<typeof storePage>>;
     try {
-      saved = await storeOrHoldRefused();
+      const nothingToStore = rows.length === 0 && quarantined.length === 0 && !quarantineReport.hasNews(source.id, page.cursorRepeated === true);
+      saved = nothingToStore ? await advanceOnly() : await storeOrHoldRefused();
     } catch (err) {
       // A late or backfilled event whose month has no partition yet (maintenance skipped a month): the month is made
       // now and the page stored once more. A month already past the source's retention is never made: its events
@@ -216,6 +223,11 @@ export function createIngestPage(deps: IngestDependencies) {
       ...(saved.held.length > 0 ? { quarantined: saved.held.length } : {}),
     };
   };
+}
+
+/** Another attempt of this activity committed the same page first: roll back and let the retry read anew. */
+function checkpointMoved(): ApplicationFailure {
+  return ApplicationFailure.create({ message: 'the checkpoint moved during this attempt', type: 'CheckpointMoved' });
 }
 
 function storedWithOtherTime(row: EventRow): QuarantineEntry {

@@ -24,6 +24,11 @@ export class QuarantineReport {
     return changed;
   }
 
+  /** Whether `tell` would have anything to say of a page that held nothing back: when false, it needs no transaction. */
+  hasNews(sourceId: string, cursorRepeated: boolean): boolean {
+    return cursorRepeated || !this.#cursorKnownMoving.has(sourceId);
+  }
+
   /** After the page committed: only then is a resolution certain (a rolled-back one is tried again). */
   committed(sourceId: string, cursorRepeated: boolean): void {
     if (cursorRepeated) this.#cursorKnownMoving.delete(sourceId);

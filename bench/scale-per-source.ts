@@ -147,12 +147,16 @@ async function profileIdleCycles(workers: VariantWorker[], workDir: string, outD
   const results = await Promise.all(
     workers.map(async ({ variant, worker, inspector, workflowThreads }) => {
       const cpuBefore = treeUsage(worker.process.pid!).cpuSeconds;
-      const [workflowThread, mainThread] = await Promise.all([inspector.cpuProfile(seconds, workflowThreads[0]), inspector.cpuProfile(seconds)]);
+      // Every workflow thread: the worker's two SDK workers (the sources' queue, the watchdogs') have threads of their own.
+      const [mainThread, ...workflowThreadProfiles] = await Promise.all([inspector.cpuProfile(seconds), ...workflowThreads.map((thread) => inspector.cpuProfile(seconds, thread))]);
       const processMs = (treeUsage(worker.process.pid!).cpuSeconds - cpuBefore) * 1000;
-      writeFileSync(path.join(outDir, `workflow-thread-${variant.key}.cpuprofile`), JSON.stringify(workflowThread));
+      workflowThreadProfiles.forEach((profile, i) => writeFileSync(path.join(outDir, `workflow-thread-${i + 1}-${variant.key}.cpuprofile`), JSON.stringify(profile)));
       writeFileSync(path.join(outDir, `main-thread-${variant.key}.cpuprofile`), JSON.stringify(mainThread));
       const bundle = bundleFile(workDir, variant.key);
-      return { variant, processMs, threads: { 'workflow thread': cpuByCategory(workflowThread, bundle), 'main thread': cpuByCategory(mainThread, bundle) } };
+      const threads: Record<string, ReturnType<typeof cpuByCategory>> = {};
+      workflowThreadProfiles.forEach((profile, i) => (threads[`workflow thread ${i + 1} of ${workflowThreadProfiles.length}`] = cpuByCategory(profile, bundle)));
+      threads['main thread'] = cpuByCategory(mainThread, bundle);
+      return { variant, processMs, threads };
     }),
   );
   console.log(`\nCPU over ${seconds} s of idle polls, ${sources} sources at ${interval} s: ${cycles.toFixed(0)} idle cycles per worker; ms per idle cycle`);

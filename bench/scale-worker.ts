@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import { WORKER_HEAP_FLAGS } from '../scripts/stack/supervised-worker';
@@ -13,6 +13,7 @@ import { runSourceCli, type BenchStack } from './bench-environment';
 // it, on the benchmark's stack.
 
 const ROOT = path.join(__dirname, '..');
+const COUNTER = path.join(__dirname, 'idle-cycle-counts.cjs');
 
 /** dist/ and its prebuilt workflow bundle, as the image has them. */
 export function buildAsTheImage(): string {
@@ -32,6 +33,8 @@ export interface ScaleWorkerOptions {
   allocator: 'jemalloc' | 'glibc';
   /** Open the DevTools protocol on a loopback port, to reach the workflow thread (worker-inspector.ts). */
   inspect?: boolean;
+  /** Where the worker writes what it counts (idle-cycle-counts.cjs): nothing is counted without it. */
+  countsDir?: string;
 }
 
 export interface ScaleWorker {
@@ -63,9 +66,10 @@ export async function startScaleWorker(stack: BenchStack, options: ScaleWorkerOp
     METRICS_PORT: String(metricsPort),
     WORKFLOW_CACHE_SIZE: options.cache,
     WATCHDOG_CACHE_SIZE: options.watchdogCache,
+    IDLE_CYCLE_COUNTS_DIR: options.countsDir,
     ...(options.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),
   };
-  const flags = [...WORKER_HEAP_FLAGS, ...(options.heapMiB ? [`--max-old-space-size=${options.heapMiB}`] : []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])];
+  const flags = [...WORKER_HEAP_FLAGS, ...(options.heapMiB ? [`--max-old-space-size=${options.heapMiB}`] : []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(options.countsDir ? ['--require', COUNTER] : [])];
   // Without tsx's loader in the way, as the image runs it.
   const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist', 'workers', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -122,3 +126,13 @@ export async function until(check: () => Promise<boolean>, seconds: number, fail
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the worker's threads counted so far (idle-cycle-counts.cjs), summed over them. */
+export function readCounts(countsDir: string): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const file of readdirSync(countsDir).filter((name) => name.endsWith('.json'))) {
+    const counts = JSON.parse(readFileSync(path.join(countsDir, file), 'utf8')) as Record<string, number>;
+    for (const [key, n] of Object.entries(counts)) sums.set(key, (sums.get(key) ?? 0) + n);
+  }
+  return sums;
+}

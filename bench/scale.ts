@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sourceWorkflowId } from '../contract/ids';
@@ -10,7 +11,7 @@ import { postmasterPid, type BenchServer } from './bench-server';
 import { rowsOf, ServerWriteMeter, type ServerWrites } from './server-writes';
 import { meanByQuarter, UsageMeter } from './process-usage';
 import { formatByKind, memoryByKind, type MemoryByKind } from './memory-by-kind';
-import { applySources, buildAsTheImage, sleep, startScaleWorker, stickyCache, until } from './scale-worker';
+import { applySources, buildAsTheImage, readCounts, sleep, startScaleWorker, stickyCache, until } from './scale-worker';
 
 // N sources on one worker process, compiled as the image runs it, against the simulator, added with `apply -f`, on a
 // dev server and an embedded PostgreSQL of its own. Once every backfill is done and a warm-up has passed, it measures
@@ -22,13 +23,15 @@ import { applySources, buildAsTheImage, sleep, startScaleWorker, stickyCache, un
 // --server cluster runs it on the cluster profile's Temporal server, on a PostgreSQL of its own, instead of the dev
 // server; either way it prints the server's CPU per cycle, and on the cluster server its PostgreSQL's CPU, transactions,
 // rows (by table) and WAL per cycle. --quiet adds no events while measuring, so that every cycle is an idle one.
-// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--watchdog-cache 10] [--heap 512] [--allocator glibc] [--server cluster] [--quiet]
+// --count preloads idle-cycle-counts.cjs into the worker and prints, per cycle, its workflow activations, their jobs
+// and commands, the SDK's timed entries into the VM, and the PostgreSQL statements of its main thread.
+// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--watchdog-cache 10] [--heap 512] [--allocator glibc] [--server cluster] [--quiet] [--count]
 
 const EventType = temporal.api.enums.v1.EventType;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, 'watchdog-cache': { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' }, server: { type: 'string', default: 'dev' }, quiet: { type: 'boolean', default: false } },
+    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, 'watchdog-cache': { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' }, server: { type: 'string', default: 'dev' }, quiet: { type: 'boolean', default: false }, count: { type: 'boolean', default: false } },
   });
   const sources = Number(values.sources);
   const interval = Number(values.interval);
@@ -45,7 +48,9 @@ async function main(): Promise<void> {
 
   const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } }, { server: values.server });
   const { workDir, db, simulator, server, client } = stack;
-  const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, watchdogCache: values['watchdog-cache'], heapMiB: values.heap, allocator });
+  const countsDir = values.count ? path.join(workDir, 'counts') : undefined;
+  if (countsDir) mkdirSync(countsDir);
+  const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, watchdogCache: values['watchdog-cache'], heapMiB: values.heap, allocator, countsDir });
   const worker = await start().catch(async (err: unknown) => {
     await stack.close();
     throw err;
@@ -71,6 +76,7 @@ async function main(): Promise<void> {
     });
     const serverWrites = server.postgres && (await ServerWriteMeter.start(server.postgres.url));
     const pollsAtStart = pollCount(simulator.requestCounts());
+    const countsAtStart = countsDir ? readCounts(countsDir) : undefined;
     // The RSS quarters say whether the worker's memory rises; these samples say in which part.
     const workerMemory: MemoryByKind[] = [];
     const memorySampler = setInterval(() => {
@@ -94,6 +100,7 @@ async function main(): Promise<void> {
     const usage = meter.stop();
     const writes = await serverWrites?.stop();
     const cycles = pollCount(simulator.requestCounts()) - pollsAtStart;
+    const counted = countsDir && countsAtStart ? countedSince(countsAtStart, readCounts(countsDir)) : undefined;
     clearInterval(memorySampler);
     const cacheAtEnd = await stickyCache(metricsPort);
     const measureEnd = new Date();
@@ -118,10 +125,23 @@ async function main(): Promise<void> {
       `  one source's idle polls (${history.idleCycles}): ${history.eventsPerIdle.toFixed(1)} history events, ${history.upsertsPerIdle.toFixed(1)} search-attribute upserts and ${history.memosPerIdle.toFixed(1)} memo changes each`,
     );
     printServerPerCycle(server, cycles, values.quiet ? 'all idle' : `${added} of them with an event`, usage, writes);
+    if (counted) printCountsPerCycle(counted, cycles);
   } finally {
     await worker.stop();
     await stack.close();
   }
+}
+
+/** What the worker counted between two readings. */
+function countedSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const since = [...after].map(([key, n]): [string, number] => [key, n - (before.get(key) ?? 0)]);
+  return new Map(since.filter(([, n]) => n > 0));
+}
+
+/** --count: what the worker did per cycle, by what its threads counted (idle-cycle-counts.cjs). */
+function printCountsPerCycle(counted: Map<string, number>, cycles: number): void {
+  console.log(`  counted in the worker, per cycle (${cycles} cycles):`);
+  for (const [key, n] of [...counted].sort(([a], [b]) => a.localeCompare(b))) console.log(`    ${key.padEnd(64)} ${(n / Math.max(cycles, 1)).toFixed(2).padStart(7)}`);
 }
 
 async function freshness(db: Database, from: Date, to: Date) {

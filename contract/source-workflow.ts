@@ -55,7 +55,12 @@ export interface CarriedState {
   backfillPercent: number;
   /** Absent until a fresh start has read the alarm settings from PostgreSQL. */
   alerting?: SourceAlertingState;
+  /** The status last stored in the source's PostgreSQL row by the workflow; absent until it stored one. */
+  recordedStatus?: RecordedSourceStatus;
 }
+
+/** What the workflow stores as its source row's status. */
+export type RecordedSourceStatus = 'active' | 'paused' | 'failed';
 
 export interface SourceWorkflowInput {
   sourceId: string;

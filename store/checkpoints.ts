@@ -1,4 +1,3 @@
-import type { PoolClient } from 'pg';
 import type { Database } from './database';
 import { toSource, type SourceRecord } from './sources';
 
@@ -64,13 +63,14 @@ export interface PageAdvance {
 }
 
 /**
- * Advances the checkpoint inside the page's transaction. Returns the new checkpoint, or undefined when another
- * attempt of the same activity advanced it first: the caller must then roll back, so the page counts once.
- * `alsoReturn` is an SQL expression of the source (`$1`, its id) read in the same statement and returned with it: a
- * value the page needs costs it no round trip of its own.
+ * Advances the checkpoint inside the page's transaction (or, given the Database, in a transaction of its own: a page
+ * with nothing else to commit). Returns the new checkpoint, or undefined when another attempt of the same activity
+ * advanced it first: the caller must then roll back, so the page counts once. `alsoReturn` is an SQL expression of
+ * the source (`$1`, its id) read in the same statement and returned with it: a value the page needs costs it no round
+ * trip of its own.
  */
 export async function advanceCheckpoint(
-  client: PoolClient,
+  client: Pick<Database, 'query'>,
   sourceId: string,
   advance: PageAdvance,
   alsoReturn = 'NULL',

@@ -15,6 +15,8 @@ import { condition } from '@temporalio/workflow';
  */
 export class HandedWork {
   readonly #queue: Array<() => Promise<void>> = [];
+  /** Settles when work is next handed over, for a wait that is woken by promises rather than a condition. */
+  #arrival: { promise: Promise<void>; arrived: () => void } | undefined;
 
   get pending(): boolean {
     return this.#queue.length > 0;
@@ -24,6 +26,8 @@ export class HandedWork {
   submit<T>(work: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push(() => work().then(resolve, reject));
+      this.#arrival?.arrived();
+      this.#arrival = undefined;
     });
   }
 
@@ -38,5 +42,35 @@ export class HandedWork {
       await condition(() => done() || this.pending);
       await this.drain();
     }
+  }
+
+  /**
+   * Waits for `event` to settle, or for `done` after a piece of work, running what is handed over meanwhile; rejects
+   * if the event does. Unlike runUntil, it is woken by promises, not by a condition: each condition that unblocks
+   * costs its activation one more entry into the workflow's VM, which the SDK times (Node starts a watchdog thread per
+   * timed entry), and the timer that ends every idle wait would pay it at every poll.
+   */
+  async runUntilSettled(event: Promise<unknown>, done: () => boolean): Promise<void> {
+    let settled = false;
+    const settles = event.then(() => {
+      settled = true;
+    });
+    // The event may still reject (a cancelled timer) after the wait ended for `done`.
+    settles.catch(() => undefined);
+    while (!settled && !done()) {
+      await Promise.race([settles, this.pending ? undefined : this.#nextArrival()]);
+      await this.drain();
+    }
+    // Dropped, with what each wait that ended without work left waiting on it.
+    this.#arrival = undefined;
+  }
+
+  #nextArrival(): Promise<void> {
+    if (!this.#arrival) {
+      let arrived!: () => void;
+      const promise = new Promise<void>((resolve) => (arrived = resolve));
+      this.#arrival = { promise, arrived };
+    }
+    return this.#arrival.promise;
   }
 }

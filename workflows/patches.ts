@@ -62,6 +62,15 @@ export const WATCHDOGS_ON_THEIR_QUEUE = 'watchdogs-on-their-queue';
  */
 export const OUTPUT_MESSAGES_BEFORE_NEW_RUN = 'output-messages-before-new-run';
 
+/**
+ * A continued run starts quietly: it records no source status that its previous run recorded already (the status is
+ * carried), and it tells a running silence watchdog nothing, since the watchdog already holds the settings the run
+ * carries (before: a status activity and a settings signal at every continue-as-new, and a wake-up of the watchdog,
+ * which on the watchdogs' queue replays its run). It still starts the watchdog if none runs. Decided only by a
+ * continued run, so that a fresh start writes no marker for it.
+ */
+export const CONTINUED_RUNS_START_QUIETLY = 'continued-runs-start-quietly';
+
 /** A release name: 'v' + package.json's version (releases.json lists them in order). */
 type Release = `v${number}.${number}.${number}`;
 
@@ -83,4 +92,5 @@ export const PATCH_RELEASES: Readonly<Record<string, { introducedIn: Release; de
   [BACKFILL_CYCLES_WITHOUT_TIMER]: { introducedIn: 'v0.2.0' },
   [WATCHDOGS_ON_THEIR_QUEUE]: { introducedIn: 'v0.2.0' },
   [OUTPUT_MESSAGES_BEFORE_NEW_RUN]: { introducedIn: 'v0.2.0' },
+  [CONTINUED_RUNS_START_QUIETLY]: { introducedIn: 'v0.2.0' },
 };

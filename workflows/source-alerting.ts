@@ -28,10 +28,12 @@ export class SourceAlerting {
   /** When this run last told the watchdog of new events. */
   private watchdogToldAt: number | undefined;
 
+  /** `startsQuietly`: a continued run under CONTINUED_RUNS_START_QUIETLY. */
   constructor(
     private readonly input: SourceWorkflowInput,
     private readonly state: CarriedState,
     private readonly published: () => void,
+    private readonly startsQuietly: boolean,
   ) {}
 
   /** After the source's state is loaded or carried: reads the alarm settings on a fresh start and (re)attaches the watchdog. */
@@ -40,7 +42,16 @@ export class SourceAlerting {
       const stored = await loadSourceAlerting(this.input.sourceId);
       this.state.alerting = { ...stored, credentialsAlertMaybeOpen: true };
     }
-    await this.syncWatchdog();
+    if (this.startsQuietly) await this.startWatchdogIfNoneRuns();
+    else await this.syncWatchdog();
+  }
+
+  /**
+   * A continued run's watchdog, if one runs, was told the settings this run carries by the run that changed them: a
+   * word now would only wake it. One is started if none runs (it ended, or was terminated).
+   */
+  private async startWatchdogIfNoneRuns(): Promise<void> {
+    if (this.alerting.silenceEnabled) await this.startWatchdog(this.alerting.silenceWindowSeconds);
   }
 
   /** After each cycle: restart the silence window if events were persisted, open or resolve the credentials alert. */

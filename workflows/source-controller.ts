@@ -46,12 +46,14 @@ export class SourceController {
   /** Whether the latest cycle was a backfilling one of BACKFILL_CYCLES_WITHOUT_TIMER. */
   private backfillWithoutTimer = false;
 
+  /** `startsQuietly`: a continued run under CONTINUED_RUNS_START_QUIETLY. */
   constructor(
     private readonly input: SourceWorkflowInput,
     private readonly pagesPerActivity: number,
+    startsQuietly: boolean,
   ) {
     this.state = input.carried ?? { ...NOT_YET_LOADED };
-    this.visibility = new SourceVisibility(input, this.state, () => this.timer?.deadline);
+    this.visibility = new SourceVisibility(input, this.state, () => this.timer?.deadline, startsQuietly);
   }
 
   pause(reason?: string): void {

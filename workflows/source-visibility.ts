@@ -2,7 +2,7 @@ import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { AlertOpen, EventsIngested, LastEventTime, OrganizationId, SourceName, SourceStatus } from '../contract/search-attributes';
-import type { CarriedState, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
+import type { CarriedState, RecordedSourceStatus, SourcePhase, SourceStatusView, SourceWorkflowInput } from '../contract/source-workflow';
 import { ChangeOnlyPublisher } from './change-only-publisher';
 
 /** Bookkeeping against our own PostgreSQL: retried until it works, since nothing else can proceed without it. */
@@ -17,15 +17,22 @@ const { recordSourceStatus } = proxyActivities<Activities>({
  */
 export class SourceVisibility {
   phase: SourcePhase = 'starting';
-  private recordedStatus: string | undefined;
+  /** What the source row says: as the previous run left it when this one starts quietly, else unknown until stored. */
+  private recordedStatus: RecordedSourceStatus | undefined;
   private readonly publisher = new ChangeOnlyPublisher();
 
-  /** `nextPollAt` is the deadline of the latest wait between cycles, if one began. */
+  /**
+   * `nextPollAt` is the deadline of the latest wait between cycles, if one began; `startsQuietly`, whether this run
+   * trusts the status its previous run carried over (CONTINUED_RUNS_START_QUIETLY).
+   */
   constructor(
     private readonly input: SourceWorkflowInput,
     private readonly state: CarriedState,
     private readonly nextPollAt: () => number | undefined,
-  ) {}
+    startsQuietly: boolean,
+  ) {
+    this.recordedStatus = startsQuietly ? state.recordedStatus : undefined;
+  }
 
   /** Stored first, shown second: whoever sees the phase in a query can rely on the source row saying the same. */
   async setPhase(next: SourcePhase): Promise<void> {
@@ -34,6 +41,7 @@ export class SourceVisibility {
       const reason = status === 'failed' ? (this.state.failureReason ?? null) : (this.state.pauseReason ?? null);
       await recordSourceStatus({ sourceId: this.input.sourceId, status, reason });
       this.recordedStatus = status;
+      this.state.recordedStatus = status;
     }
     this.phase = next;
     this.publish();

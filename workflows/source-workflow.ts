@@ -4,6 +4,7 @@ import { pollIntervalProblem } from '../contract/settings';
 import { keyRotatedSignal, pauseSignal, pollNowSignal, resumeSignal, setIntervalSignal, setIntervalUpdate, statusQuery, stopSignal } from '../contract/source-messages';
 import type { SourceWorkflowInput } from '../contract/source-workflow';
 import {
+  CONTINUED_RUNS_START_QUIETLY,
   MESSAGES_APPLIED_BY_LOOP,
   PAGES_IN_BATCHES,
   POLLS_ON_A_GRID,
@@ -36,9 +37,11 @@ export async function sourceWorkflow(input: SourceWorkflowInput): Promise<void> 
   deprecatePatch(WATCHDOG_TOLD_SPARINGLY);
   deprecatePatch(SHORTER_RUNS);
   const pagesPerActivity = patched(PAGES_IN_BATCHES) ? PAGES_PER_ACTIVITY : 1;
+  // Asked by a continued run only: a fresh start writes no marker for it.
+  const startsQuietly = input.carried !== undefined && patched(CONTINUED_RUNS_START_QUIETLY);
 
-  const source = new SourceController(input, pagesPerActivity);
-  const alerting = new SourceAlerting(input, source.state, () => source.visibility.publish());
+  const source = new SourceController(input, pagesPerActivity, startsQuietly);
+  const alerting = new SourceAlerting(input, source.state, () => source.visibility.publish(), startsQuietly);
   const handOver = <T>(work: () => Promise<T> | T): Promise<T> => source.handedWork.submit(async () => work());
   // Before the first await, so that no query fails and no signal waits.
   setHandler(pauseSignal, (reason) => handOver(() => source.pause(reason)));

@@ -45,8 +45,8 @@ export async function waitHandlingWork(timer: UpdatableTimer, { cutShort, before
     timer.moved = false;
     await beforeEachTimer();
     const remaining = timerLength(timer.deadline, Date.now());
-    const fired = startTimer(remaining, summary(remaining));
-    await handedWork.runUntil(() => fired() || timer.moved || cutShort());
+    // Woken by the timer's own promise: an idle poll's wait ends without a condition to unblock (see runUntilSettled).
+    await handedWork.runUntilSettled(sleep(remaining, { summary: summary(remaining) }), () => timer.moved || cutShort());
     const end = wakeUpEnds(timer, cutShort());
     if (end !== 'moved') return end === 'deadline';
   }

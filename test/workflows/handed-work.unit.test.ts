@@ -1,6 +1,6 @@
 import { HandedWork } from '../../workflows/handed-work';
 
-// submit, drain and pending need no workflow runtime; runUntil is condition() around drain.
+// submit, drain, pending and runUntilSettled need no workflow runtime; runUntil is condition() around drain.
 describe('HandedWork', () => {
   it('runs nothing until the loop drains it, then everything in the order it came', async () => {
     const work = new HandedWork();
@@ -55,5 +55,66 @@ describe('HandedWork', () => {
     release();
     await drained;
     expect(events).toEqual(['a starts', 'a ends', 'b starts']);
+  });
+
+  describe('runUntilSettled', () => {
+    const later = () => {
+      let settle!: (value?: unknown) => void;
+      let fail!: (err: Error) => void;
+      const promise = new Promise((resolve, reject) => ((settle = resolve), (fail = reject)));
+      return { promise, settle, fail };
+    };
+
+    it('ends when the event settles, having run what was handed over meanwhile in the order it came', async () => {
+      const work = new HandedWork();
+      const ran: string[] = [];
+      const timer = later();
+      let ended = false;
+      const waiting = work.runUntilSettled(timer.promise, () => false).then(() => (ended = true));
+      void work.submit(async () => ran.push('first'));
+      void work.submit(async () => ran.push('second'));
+      await new Promise(setImmediate);
+      expect(ran).toEqual(['first', 'second']);
+      expect(ended).toBe(false);
+      timer.settle();
+      await waiting;
+      expect(work.pending).toBe(false);
+    });
+
+    it('ends after a piece of work that makes `done` true, before the event', async () => {
+      const work = new HandedWork();
+      let cutShort = false;
+      const waiting = work.runUntilSettled(later().promise, () => cutShort);
+      void work.submit(async () => (cutShort = true));
+      await expect(waiting).resolves.toBeUndefined();
+    });
+
+    it('runs work handed over before it began at once', async () => {
+      const work = new HandedWork();
+      const ran: string[] = [];
+      void work.submit(async () => ran.push('early'));
+      const timer = later();
+      const waiting = work.runUntilSettled(timer.promise, () => false);
+      await new Promise(setImmediate);
+      expect(ran).toEqual(['early']);
+      timer.settle();
+      await waiting;
+    });
+
+    it('rejects when the event rejects, and a rejection after it ended goes unheard', async () => {
+      const work = new HandedWork();
+      const cancelled = later();
+      const waiting = work.runUntilSettled(cancelled.promise, () => false);
+      cancelled.fail(new Error('cancelled'));
+      await expect(waiting).rejects.toThrow('cancelled');
+
+      const leftBehind = later();
+      let cutShort = false;
+      const cut = work.runUntilSettled(leftBehind.promise, () => cutShort);
+      void work.submit(async () => (cutShort = true));
+      await cut;
+      leftBehind.fail(new Error('cancelled later'));
+      await new Promise(setImmediate);
+    });
   });
 });
