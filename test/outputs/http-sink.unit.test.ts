@@ -1,4 +1,3 @@
-import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { newSigningSecret } from '../../alerts/destinations';
 import { outboundPolicy } from '../../config/outbound-guard';
@@ -6,60 +5,46 @@ import { createHttpSink } from '../../outputs/http-sink';
 import type { OutgoingBatch } from '../../outputs/sink';
 import { HttpReceiver } from '../../harness/http-receiver';
 
-// Temporary: the sink's bytes and signature against the implementation it replaces (join, then sign the string).
+// What a receiver gets from an HTTP output, to the byte: receivers split the body on newlines and verify the signature
+// over it, and a batch sent again after an upgrade must be the same body.
 const LOOPBACK = outboundPolicy('127.0.0.1/32');
 
-function batchOf(records: string[]): OutgoingBatch {
-  return { outputId: 'o', outputName: 'siem', source: { id: 's', name: 'acme', organizationId: 'org' }, firstSeq: 1, lastSeq: records.length, events: [], records };
-}
+/** Multi-byte text of two, three and four bytes a character, and a lone surrogate (written as U+FFFD's bytes). */
+const RECORDS = ['{"id":"e-1","actor":"Zoë"}', '{"id":"e-2","note":"日本 🎉"}', '{"id":"e-3","lone":"\ud83d"}'];
+const EXPECTED_BODY = Buffer.concat([
+  Buffer.from('{"id":"e-1","actor":"Zo\xc3\xab"}\n', 'latin1'),
+  Buffer.from('{"id":"e-2","note":"\xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\x89"}\n', 'latin1'),
+  Buffer.from('{"id":"e-3","lone":"\xef\xbf\xbd"}\n', 'latin1'),
+]);
 
-function oldBody(records: string[]): { text: string; bytes: Buffer } {
-  const text = records.join('\n') + '\n';
-  return { text, bytes: Buffer.from(text) };
-}
+const BATCH: OutgoingBatch = {
+  outputId: 'output-1',
+  outputName: 'siem',
+  source: { id: 'source-1', name: 'acme', organizationId: 'org-1' },
+  firstSeq: 11,
+  lastSeq: 13,
+  events: [],
+  records: RECORDS,
+};
 
-const RECORDS = [
-  '{"id":"e-1","actor":"Zoë Ångström","city":"Zürich"}',
-  '{"id":"e-2","note":"日本語のテキスト","emoji":"🎉👩‍💻"}',
-  '{"id":"e-3","lone":"\ud83d","rtl":"שלום","ls":"\u2028"}',
-  '{"id":"e-4","ascii":"plain"}',
-  `${'{"id":"e-5","spliced":"'.slice(0, -1)}"ü${'"}'}`,
-];
-
-test.each([false, true])('new bytes and signature equal the old ones (gzip %s)', async (gzip) => {
+test.each([
+  { gzip: false, encoding: undefined },
+  { gzip: true, encoding: 'gzip' },
+])('a batch is one POST of UTF-8 NDJSON, each record a line ended by a newline, signed over those bytes (gzip: $gzip)', async ({ gzip, encoding }) => {
   const receiver = await HttpReceiver.start();
   try {
     const secret = newSigningSecret();
-    await createHttpSink({ url: receiver.url, gzip, signingSecret: secret, outbound: LOOPBACK }).send(batchOf(RECORDS), new AbortController().signal);
-    const [got] = receiver.received;
-    const old = oldBody(RECORDS);
-    expect(got.bytes.equals(old.bytes)).toBe(true);
-    const sentAt = new Date(Number(got.headers['webhook-timestamp']) * 1000);
-    expect(got.headers['webhook-signature']).toBe(new Webhook(secret).sign(String(got.headers['webhook-id']), sentAt, old.text));
-  } finally {
-    await receiver.close();
-  }
-});
-
-test('on any text, the new bytes and signature equal the old ones', async () => {
-
-  const receiver = await HttpReceiver.start();
-  try {
-    const secret = newSigningSecret();
-    const sink = createHttpSink({ url: receiver.url, gzip: false, signingSecret: secret, outbound: LOOPBACK });
-    const texts = fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.constantFrom('\ud83d', '\ude00', 'é', '日本', '🎉'));
-    await fc.assert(
-      fc.asyncProperty(fc.array(texts.map((t) => JSON.stringify({ id: 'x', t }).replace('\\ud83d', '\ud83d')), { minLength: 1, maxLength: 20 }), async (records) => {
-        receiver.received.length = 0;
-        await sink.send(batchOf(records), new AbortController().signal);
-        const got = receiver.received[0];
-        const old = oldBody(records);
-        expect(got.bytes.equals(old.bytes)).toBe(true);
-        const sentAt = new Date(Number(got.headers['webhook-timestamp']) * 1000);
-        expect(got.headers['webhook-signature']).toBe(new Webhook(secret).sign(String(got.headers['webhook-id']), sentAt, old.text));
-      }),
-      { numRuns: 300 },
-    );
+    await createHttpSink({ url: receiver.url, gzip, signingSecret: secret, outbound: LOOPBACK }).send(BATCH, new AbortController().signal);
+    expect(receiver.received).toHaveLength(1);
+    const [post] = receiver.received;
+    expect(post.headers['content-type']).toBe('application/x-ndjson');
+    expect(post.headers['content-encoding']).toBe(encoding);
+    expect(post.bytes.toString('hex')).toBe(EXPECTED_BODY.toString('hex'));
+    expect(post.headers['idempotency-key']).toBe('siem-source-1-11-13');
+    // Standard Webhooks' verify() parses the body as one JSON document, which NDJSON is not: the signature is checked.
+    const sentAt = new Date(Number(post.headers['webhook-timestamp']) * 1000);
+    expect(post.headers['webhook-id']).toBe('siem-source-1-11-13');
+    expect(post.headers['webhook-signature']).toBe(new Webhook(secret).sign('siem-source-1-11-13', sentAt, EXPECTED_BODY.toString('utf8')));
   } finally {
     await receiver.close();
   }
