@@ -44,6 +44,29 @@ test('ingestion wakes an output when a full batch was stored since the last wake
   }
 });
 
+// A wake held back past the worker's shutdown went out through the connection the stopped worker had closed, and failed
+// (bench:forward logged the gRPC error): a stopping worker drops the wakes it holds and holds no more.
+test('a worker that begins to stop drops the wakes it held back and holds no more', async () => {
+  const db = openTestDatabase();
+  try {
+    const source = await createIdleSource(db, testCipher);
+    await createHttpOutput(db, { url: 'http://127.0.0.1:9/' }, { sourceIds: [source.id], batching: { maxEvents: 1000, maxAgeSeconds: 1 } });
+    const stopping = new AbortController();
+    let woken = 0;
+    const waker = createOutputWaker(db, async () => void woken++, stopping.signal);
+    const page = (inserted: number) => new MockActivityEnvironment().run(waker, source.id, inserted);
+
+    await page(10); // woken at once
+    await page(10); // held back until the batch age has passed
+    stopping.abort();
+    await page(10); // stored while the worker drains: not held either
+    await sleep(2_500);
+    expect(woken).toBe(1);
+  } finally {
+    await db.close();
+  }
+});
+
 // While a backfill stores full batches faster than they go, each wake used to start a round: a signal, a workflow task,
 // the output and its lag read again, for one batch. A round now stays while its batches come full, and ingestion in the
 // same worker wakes it directly; its workflow is signalled only when no round of the output runs there.
