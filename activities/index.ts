@@ -21,7 +21,7 @@ export interface ActivityDependencies {
   webUiLinks?: WebUiLinks;
   /** The worker's product metrics (observability/); without it the activities record nothing. */
   metrics?: ProductMetrics;
-  /** Aborted when the worker begins to shut down: pages not yet started are handed back (see ingestPage). */
+  /** Aborted when the worker begins to shut down: pages not yet started are handed back (see ingestPage), held output wakes dropped. */
   workerStopping?: AbortSignal;
   /** The largest API response body read (ATLASSIAN_MAX_RESPONSE_BYTES); the client's default when unset. */
   maxResponseBytes?: number;
@@ -33,7 +33,7 @@ export interface ActivityDependencies {
 export function createActivities(deps: ActivityDependencies) {
   const rounds = new RoundsInProcess();
   return {
-    ingestPage: inBatches(createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db, wakeRoundOrSignal(rounds)) }), deps.workerStopping),
+    ingestPage: inBatches(createIngestPage({ ...deps, wakeOutputs: createOutputWaker(deps.db, wakeRoundOrSignal(rounds), deps.workerStopping) }), deps.workerStopping),
     betweenCycles,
     forwardOutput: createForwardOutput(deps, rounds),
     ...createOutputStateActivities(deps.db),

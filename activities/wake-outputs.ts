@@ -35,10 +35,23 @@ interface WakeState {
  * its timer for the batch's age: a workflow task, an activity and their queries for nothing, taken from ingestion
  * while a backfill runs (bench:forward). A wake held back is sent when it is due, so the events of the last page never
  * wait for the output's idle timer.
+ *
+ * Once the worker begins to stop, held wakes are dropped and no more are held: one due later would go out through a
+ * connection the stopped worker has closed, and fail. A round that found the batch young already waits for its age.
  */
-export function createOutputWaker(db: Database, wakeOutput: OutputWake = signalOutput) {
+export function createOutputWaker(db: Database, wakeOutput: OutputWake = signalOutput, workerStopping?: AbortSignal) {
   const cache = new Map<string, { outputs: OutputRef[]; until: number }>();
   const wakes = new Map<string, WakeState>();
+  workerStopping?.addEventListener(
+    'abort',
+    () => {
+      for (const state of wakes.values()) {
+        clearTimeout(state.held?.timer);
+        state.held = undefined;
+      }
+    },
+    { once: true },
+  );
   return async function wakeOutputsOf(sourceId: string, inserted: number): Promise<void> {
     let context: Context;
     try {
@@ -54,7 +67,7 @@ export function createOutputWaker(db: Database, wakeOutput: OutputWake = signalO
         clearTimeout(state.held?.timer);
         Object.assign(state, { lastWokenAt: Date.now(), eventsSince: 0, held: undefined });
         await wakeOutput(context, output);
-      } else if (!state.held || dueAt < state.held.dueAt) {
+      } else if (!workerStopping?.aborted && (!state.held || dueAt < state.held.dueAt)) {
         clearTimeout(state.held?.timer);
         const timer = setTimeout(() => {
           state.held = undefined;

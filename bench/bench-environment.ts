@@ -170,13 +170,15 @@ export async function openBenchStackWith<Simulator extends BenchSimulator>(
   }
 }
 
-/** A worker in this process on the stack's server; stop() drains it. */
+/** A worker in this process on the stack's server; stop() drains it, telling its activities first, as workers/main.ts does. */
 export async function runBenchWorker(stack: BenchStack<BenchSimulator>, deps: ActivityDependencies, taskQueue: string): Promise<{ stop(): Promise<void> }> {
   const connection = await NativeConnection.connect({ address: stack.server.address });
-  const workers = await createWorkers({ connection, namespace: 'default', taskQueue }, deps);
+  const stopping = new AbortController();
+  const workers = await createWorkers({ connection, namespace: 'default', taskQueue }, { ...deps, workerStopping: stopping.signal });
   const running = runWorkers(workers);
   return {
     async stop() {
+      stopping.abort();
       workers.main.shutdown();
       workers.watchdogs.shutdown();
       await running;

@@ -1,4 +1,5 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { WorkflowHandle } from '@temporalio/client';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { ActivityDependencies } from '../activities';
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       await untilDelivered(stack.db, output.id, source.id, maxSeq);
       const seconds = (performance.now() - started) / 1000;
       const cpu = cpuSince(cpuBefore, processes);
-      await handle.terminate('benchmark done');
+      await terminateWhenIdle(handle);
       forwardRates.push(eventCount / seconds);
       forwardCpu.push(cpu);
       console.log(`round ${round} forwarding from a filled store: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s); CPU s ${formatCpu(cpu)}`);
@@ -117,10 +118,10 @@ async function ingest(
   await untilSourceBackfilled(stack.db, source.id);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSince(cpuBefore, processes);
-  await handle.terminate('benchmark done');
+  await terminateWhenIdle(handle);
   if (output) {
     await untilDelivered(stack.db, output.id, source.id, await maxSeqOf(stack.db, source.id));
-    await outputHandle!.terminate('benchmark done');
+    await terminateWhenIdle(outputHandle!);
   }
   return { seconds, cpu };
 }
@@ -209,6 +210,23 @@ async function untilDelivered(db: Database, outputId: string, sourceId: string, 
     if (rows.length && Number(rows[0].d) >= seq) return;
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Longer than an S3 output's round (a minute at most): a workflow still busy then is terminated anyway. */
+const IDLE_WAIT_MS = 90_000;
+
+/**
+ * Terminates a workflow once nothing of it is in flight: an activity or a workflow task that ends after the terminate
+ * is reported to a workflow that is gone, and the worker logs the server's NOT_FOUND answer as a warning.
+ */
+async function terminateWhenIdle(handle: WorkflowHandle): Promise<void> {
+  const deadline = Date.now() + IDLE_WAIT_MS;
+  while (Date.now() < deadline) {
+    const { raw } = await handle.describe();
+    if (!raw.pendingActivities?.length && !raw.pendingWorkflowTask) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await handle.terminate('benchmark done');
 }
 
 /** The checkpoint records when the first pass reached the end of the stream. */

@@ -8,7 +8,8 @@ export interface ReceivedBatch {
   headers: Record<string, string | string[] | undefined>;
   /** The NDJSON lines, parsed; the body decompressed first when it came gzipped. */
   records: Record<string, any>[];
-  /** The body as it was signed: the NDJSON text. */
+  /** The body as it was signed: the NDJSON bytes, and their text. */
+  bytes: Buffer;
   text: string;
 }
 
@@ -48,10 +49,11 @@ export class HttpReceiver {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const body = Buffer.concat(chunks);
-        const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString('utf8');
+        const bytes = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+        const text = bytes.toString('utf8');
         const records = text.split('\n').filter((line) => line.length > 0).map((line) => JSON.parse(line));
         const status = this.status;
-        this.take({ at: Date.now(), status, headers: req.headers, records, text });
+        this.take({ at: Date.now(), status, headers: req.headers, records, bytes, text });
         res.writeHead(status, { 'Content-Type': 'text/plain' });
         res.end(status < 300 ? 'ok' : 'receiver says no');
       });

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createActivities } from '../activities';
-import { createCredentialCipher } from '../store/credentials';
+import { createCredentialCipher, type CredentialCipher } from '../store/credentials';
 import { Database, openDatabase } from '../store/database';
 import { insertSource, newSourceKey, SourceRecord } from '../store/sources';
 import { createDetectionHook } from '../detections/engine';
@@ -40,6 +40,21 @@ export function createTestSource(db: Database, options: TestSourceOptions): Prom
     silenceWindowSeconds: options.silenceWindowSeconds ?? 24 * 3600,
     silenceAlertEnabled: true,
     backfillDays: options.backfillDays ?? 7,
+    apiKeyExpiresAt: null,
+  });
+}
+
+/** A source row without a workflow: tests that use it store its events themselves, as a page would. */
+export function createIdleSource(db: Database, cipher: CredentialCipher, name = `src-${randomUUID().slice(0, 8)}`): Promise<SourceRecord> {
+  return insertSource(db, {
+    name,
+    organizationId: randomUUID(),
+    ...newSourceKey(cipher, 'not-used'),
+    apiBaseUrl: 'https://api.atlassian.com',
+    pollIntervalSeconds: 3600,
+    silenceWindowSeconds: 24 * 3600,
+    silenceAlertEnabled: false,
+    backfillDays: 0,
     apiKeyExpiresAt: null,
   });
 }

@@ -3,6 +3,7 @@ import { gzip } from 'node:zlib';
 import { Webhook } from 'standardwebhooks';
 import { describeFetchError } from '../config/fetch-error';
 import { environmentPolicy, guardedDispatcher, outboundRefusalIn, type OutboundPolicy } from '../config/outbound-guard';
+import { ndjsonBytes } from './ndjson';
 import { DestinationRefused, type OutgoingBatch, type Sink } from './sink';
 
 const gzipAsync = promisify(gzip);
@@ -34,8 +35,8 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return {
     async send(batch: OutgoingBatch, signal: AbortSignal): Promise<void> {
-      const ndjson = batch.records.join('\n') + '\n';
-      const body = options.gzip ? await gzipAsync(ndjson) : Buffer.from(ndjson);
+      const ndjson = ndjsonBytes(batch.records);
+      const body = options.gzip ? await gzipAsync(ndjson) : ndjson;
       const messageId = `${batch.outputName}-${batch.source.id}-${batch.firstSeq}-${batch.lastSeq}`;
       const headers: Record<string, string> = {
         'Content-Type': 'application/x-ndjson',
@@ -68,8 +69,8 @@ export function createHttpSink(options: HttpSinkOptions): Sink {
   };
 }
 
-/** Signed over the uncompressed NDJSON, which is what a receiver's Standard Webhooks library verifies after decoding. */
-function signatureHeaders(secret: string, messageId: string, payload: string): Record<string, string> {
+/** Signed over the uncompressed NDJSON bytes, which is what a receiver's Standard Webhooks library verifies after decoding. */
+function signatureHeaders(secret: string, messageId: string, payload: Buffer): Record<string, string> {
   const timestamp = new Date();
   return {
     'webhook-id': messageId,

@@ -10,7 +10,8 @@ import { listObjects, newBucket, recordsOf, s3Client, S3_START_TIMEOUT_MS, testS
 import { withWorker } from '../../harness/worker';
 import { cipher, cliEnvironment, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, refusal, runCli, succeeded } from '../cli/run-cli';
-import { createIdleSource, storeEvents } from './stored-rows';
+import { createIdleSource } from '../../harness/sources';
+import { storeEvents } from './stored-rows';
 import { positionOf } from './output-kit';
 
 const TOKEN = '0c8f3a1e-5b2d-4e7f-9a61-2d4b8c6e0f13';

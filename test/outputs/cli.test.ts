@@ -10,7 +10,8 @@ import { HttpReceiver } from '../../harness/http-receiver';
 import { withWorker } from '../../harness/worker';
 import { cipher, cliEnvironment, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, exitedWith, refusal, runCli, succeeded } from '../cli/run-cli';
-import { createIdleSource, storeEvents } from './stored-rows';
+import { createIdleSource } from '../../harness/sources';
+import { storeEvents } from './stored-rows';
 import { firstArrivals, positionOf } from './output-kit';
 
 const URL_VAR = 'AUDIT_SECRET_WEB_URL';

@@ -3,11 +3,9 @@ import { insertEvents, insertEventsOneByOne } from '../../store/events';
 import { nextBatch } from '../../outputs/next-batch';
 import { advancePosition } from '../../store/output-positions';
 import { DEFAULT_BATCHING, type OutputBatching } from '../../store/outputs';
-import { eventually, openTestDatabase, testCipher } from '../../harness/sources';
+import { eventually, openTestDatabase } from '../../harness/sources';
+import { withIdleSourceToReceiver } from '../../harness/http-output';
 import { row } from '../detections/sample-events';
-import { HttpReceiver } from '../../harness/http-receiver';
-import { createIdleSource } from './stored-rows';
-import { createHttpOutput } from './output-kit';
 
 /** A transaction that holds until `release` is called, so a test can order commits by hand. */
 function heldTransaction(db: ReturnType<typeof openTestDatabase>, work: (tx: PoolClient) => Promise<string[]>) {
@@ -33,12 +31,8 @@ async function claimNextBatch(db: ReturnType<typeof openTestDatabase>, outputId:
 }
 
 describe('seq: per-source insertion order is commit order', () => {
-  it('makes a re-ingest wait for the page in flight, so a forwarder that passed a seq never sees a smaller one commit', async () => {
-    const db = openTestDatabase();
-    const receiver = await HttpReceiver.start();
-    try {
-      const source = await createIdleSource(db, testCipher);
-      const output = await createHttpOutput(db, receiver, { sourceIds: [source.id] });
+  it('makes a re-ingest wait for the page in flight, so a forwarder that passed a seq never sees a smaller one commit', () =>
+    withIdleSourceToReceiver({}, async ({ db, source, output }) => {
       const page = Array.from({ length: 50 }, () => row({ action: 'user_granted_role' }));
       const reingested = Array.from({ length: 3 }, () => row({ action: 'user_removed_from_group' }));
 
@@ -69,18 +63,10 @@ describe('seq: per-source insertion order is commit order', () => {
       // Each re-ingested event is its own insert: numbers after the page's, in commit order.
       expect(rows.map((r) => Number(r.seq))).toEqual([...Array.from({ length: 50 }, (_, i) => i + 1), 51, 52, 53]);
       expect(await claimNextBatch(db, output.id, source.id, { ...DEFAULT_BATCHING, maxAgeSeconds: 0 })).toEqual({ claimed: { afterSeq: 50, throughSeq: 53 } });
-    } finally {
-      await db.close();
-      await receiver.close();
-    }
-  });
+    }));
 
-  it('keeps a claimed range until it is acknowledged, and waits for a small batch to reach its age', async () => {
-    const db = openTestDatabase();
-    const receiver = await HttpReceiver.start();
-    try {
-      const source = await createIdleSource(db, testCipher);
-      const output = await createHttpOutput(db, receiver, { sourceIds: [source.id] });
+  it('keeps a claimed range until it is acknowledged, and waits for a small batch to reach its age', () =>
+    withIdleSourceToReceiver({}, async ({ db, source, output }) => {
       await db.withTransaction((tx) => insertEvents(tx, source.id, source.name, Array.from({ length: 5 }, () => row({ action: 'user_granted_role' }))));
       const young = await claimNextBatch(db, output.id, source.id, { maxEvents: 10, maxBytes: 1 << 20, maxAgeSeconds: 3600 });
       expect('waitMs' in young && young.waitMs > 3_500_000).toBe(true);
@@ -93,9 +79,5 @@ describe('seq: per-source insertion order is commit order', () => {
       expect(await advancePosition(db, output.id, source.id, { afterSeq: 0, throughSeq: 3 }, 3)).toBe(true);
       expect(await advancePosition(db, output.id, source.id, { afterSeq: 0, throughSeq: 3 }, 3)).toBe(false);
       expect(await claimNextBatch(db, output.id, source.id, { maxEvents: 1000, maxBytes: 1 << 20, maxAgeSeconds: 0 })).toEqual({ claimed: { afterSeq: 3, throughSeq: 10 } });
-    } finally {
-      await db.close();
-      await receiver.close();
-    }
-  });
+    }));
 });

@@ -10,7 +10,7 @@ import { connectClient } from '../../harness/worker';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';
 import { cipher, cliEnvironment } from '../cli/cli-test-setup';
 import { runCli, succeeded } from '../cli/run-cli';
-import { createIdleSource } from './stored-rows';
+import { createIdleSource } from '../../harness/sources';
 
 // `export` writes the outputs too, their secrets as variables to read them from: applying what it wrote changes
 // nothing, and `apply --prune` of an export no longer removes every output.

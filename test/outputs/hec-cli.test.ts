@@ -6,7 +6,8 @@ import { withWorker } from '../../harness/worker';
 import { HecReceiver } from '../../harness/hec-receiver';
 import { cipher, cliEnvironment, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, refusal, runCli, succeeded } from '../cli/run-cli';
-import { createIdleSource, storeEvents } from './stored-rows';
+import { createIdleSource } from '../../harness/sources';
+import { storeEvents } from './stored-rows';
 import { positionOf } from './output-kit';
 
 const TOKEN = '6f1c2e4a-0b7d-4c1e-9a55-3d2f8e7b9c10';

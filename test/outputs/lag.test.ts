@@ -1,23 +1,19 @@
 import { outputStatusQuery } from '../../contract/output-messages';
 import { oldestUndeliveredEventTime } from '../../store/output-positions';
 import { startOutputWorkflow } from '../../outputs/start-output-workflow';
-import { HttpReceiver } from '../../harness/http-receiver';
-import { eventually, openTestDatabase, testActivities, testCipher } from '../../harness/sources';
+import { withIdleSourceToReceiver } from '../../harness/http-output';
+import { eventually, testActivities } from '../../harness/sources';
 import { replayWithTestBundle, withWorker } from '../../harness/worker';
-import { createHttpOutput, positionOf } from './output-kit';
-import { createIdleSource, storeEvents } from './stored-rows';
+import { positionOf } from './output-kit';
+import { storeEvents } from './stored-rows';
 
 describe('forwarding lag', () => {
-  it('opens a forwarding alert past the threshold while the receiver fails, and resolves it once caught up', async () => {
-    const db = openTestDatabase();
-    const receiver = await HttpReceiver.start();
-    try {
-      const source = await createIdleSource(db, testCipher);
+  it('opens a forwarding alert past the threshold while the receiver fails, and resolves it once caught up', () =>
+    withIdleSourceToReceiver({ lagAlertSeconds: 3600 }, async ({ db, receiver, source, output }) => {
       await storeEvents(db, source, 20);
       // Stored two hours ago, as a long outage would leave them.
       await db.query(`UPDATE events SET p_parse_time = now() - interval '2 hours', event_time = now() - interval '3 hours' WHERE source_id = $1`, [source.id]);
       receiver.status = 500;
-      const output = await createHttpOutput(db, receiver, { sourceIds: [source.id], lagAlertSeconds: 3600 });
       const alerts = async () =>
         (await db.query(`SELECT dedup_key, status, details FROM alerts WHERE source_id = $1 AND kind = 'forwarding' ORDER BY id`, [source.id])).rows;
 
@@ -47,9 +43,5 @@ describe('forwarding lag', () => {
         expect(asText).toContain('backlogEvents');
         expect(asText).not.toContain('user_granted_role');
       });
-    } finally {
-      await db.close();
-      await receiver.close();
-    }
-  });
+    }));
 });

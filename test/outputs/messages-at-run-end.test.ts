@@ -1,20 +1,15 @@
 import { stopOutputSignal } from '../../contract/output-messages';
-import { HttpReceiver } from '../../harness/http-receiver';
-import { eventually, openTestDatabase, testActivities, testCipher } from '../../harness/sources';
+import { withIdleSourceToReceiver } from '../../harness/http-output';
+import { eventually, testActivities } from '../../harness/sources';
 import { withWorker } from '../../harness/worker';
 import { outputWorkflow } from '../../workflows/output-workflow';
-import { createHttpOutput } from './output-kit';
-import { createIdleSource, storeEvents } from './stored-rows';
+import { storeEvents } from './stored-rows';
 
 // A run of the output's workflow continues-as-new after its last round. A stop (or a pause, or a resume) that came
 // during that round used to be left behind with the old run: the new one forwarded on, and whoever waited for the
 // workflow to end waited for ever (test/replay/record-histories.ts did).
-test('a stop that comes during the last round of a run ends the workflow rather than being lost to continue-as-new', async () => {
-  const db = openTestDatabase();
-  const receiver = await HttpReceiver.start();
-  try {
-    const source = await createIdleSource(db, testCipher);
-    const output = await createHttpOutput(db, receiver, { sourceIds: [source.id] });
+test('a stop that comes during the last round of a run ends the workflow rather than being lost to continue-as-new', () =>
+  withIdleSourceToReceiver({}, async ({ db, receiver, source, output }) => {
     await storeEvents(db, source, 20);
     // Refused for now: the round retries its send, and the stop arrives while it does.
     receiver.status = 503;
@@ -27,8 +22,4 @@ test('a stop that comes during the last round of a run ends the workflow rather 
       await eventually(async () => (await handle.describe()).status.name, (status) => status === 'COMPLETED', 20_000);
       expect(new Set(receiver.accepted().map((record) => record.id)).size).toBe(20);
     });
-  } finally {
-    await receiver.close();
-    await db.close();
-  }
-});
+  }));

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { ndjsonBytes } from '../../outputs/ndjson';
 
-// The S3 sink gzips ndjsonBytes: an object's bytes must be those of the joined text, or a retried batch written before
-// and after an upgrade would differ.
+// The S3 and HTTP sinks send ndjsonBytes: a batch's bytes must be those of the joined text, or a batch retried across
+// an upgrade would differ (an object's content, an HTTP body and its signature).
 
 test('ndjsonBytes gives the bytes of one record or more joined by newlines, each line ended, whatever the text', () => {
   const texts = fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: 'binary' }), fc.constantFrom('', '\ud83d', '\ude00', 'é', '{"a":1}'));

@@ -1,27 +1,4 @@
 import type { Database } from '../../store/database';
-import { DEFAULT_BATCHING, insertOutput, type OutputBatching, type OutputRecord } from '../../store/outputs';
-import { testCipher } from '../../harness/sources';
-import type { HttpReceiver } from '../../harness/http-receiver';
-import { randomUUID } from 'node:crypto';
-
-/** An HTTP output to the receiver, as `outputs add` writes one; the name is unique per call unless given. */
-export function createHttpOutput(
-  db: Database,
-  receiver: HttpReceiver,
-  options: { name?: string; sourceIds?: string[]; batching?: Partial<OutputBatching>; lagAlertSeconds?: number; gzip?: boolean; signingSecret?: string } = {},
-): Promise<OutputRecord> {
-  return insertOutput(db, testCipher, {
-    name: options.name ?? `out-${randomUUID().slice(0, 8)}`,
-    kind: 'http',
-    format: 'raw',
-    settings: { shownUrl: 'http://127.0.0.1/…', gzip: options.gzip ?? false },
-    allSources: options.sourceIds === undefined,
-    sourceIds: options.sourceIds ?? [],
-    batching: { ...DEFAULT_BATCHING, maxAgeSeconds: 0, ...options.batching },
-    lagAlertSeconds: options.lagAlertSeconds ?? 3600,
-    secrets: { url: receiver.url, ...(options.signingSecret ? { signingSecret: options.signingSecret } : {}) },
-  });
-}
 
 export async function positionOf(db: Database, outputId: string, sourceId: string): Promise<{ delivered: number; claimed: number | null; lastError: string | null }> {
   const { rows } = await db.query('SELECT delivered_seq, claimed_through_seq, last_error FROM output_positions WHERE output_id = $1 AND source_id = $2', [outputId, sourceId]);

@@ -1,15 +1,15 @@
 import { outputStatusQuery } from '../../contract/output-messages';
 import { startOutputWorkflow } from '../../outputs/start-output-workflow';
 import { HttpReceiver } from '../../harness/http-receiver';
-import { testActivities } from '../../harness/sources';
+import { createIdleSource, testActivities } from '../../harness/sources';
 import { withWorker } from '../../harness/worker';
 import type { Database } from '../../store/database';
 import { quarantineEvents } from '../../store/quarantine';
 import type { SourceRecord } from '../../store/sources';
 import { cipher, cliEnvironment, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, succeeded, runCli } from '../cli/run-cli';
-import { createHttpOutput, positionOf } from './output-kit';
-import { createIdleSource } from './stored-rows';
+import { createHttpOutput } from '../../harness/http-output';
+import { positionOf } from './output-kit';
 
 // Events that `quarantine reingest` stores wake the outputs that take their source, as a page's insert does: an idle
 // output waits 5 minutes on its own timer, so an event that arrives within seconds was woken for.

@@ -2,9 +2,8 @@ import { formatEvent } from '../../outputs/formats';
 import { readEvents } from '../../outputs/read-events';
 import { readRecords } from '../../outputs/read-records';
 import { insertEvents } from '../../store/events';
-import { openTestDatabase, testCipher } from '../../harness/sources';
+import { createIdleSource, openTestDatabase, testCipher } from '../../harness/sources';
 import { row } from '../detections/sample-events';
-import { createIdleSource } from './stored-rows';
 
 // The raw format sends PostgreSQL's own text of the stored jsonb with the product's fields spliced in: this checks the
 // splice against the text a real server gives, where the unit tests can only imitate it.

@@ -1,7 +1,7 @@
 import { readAhead } from '../../outputs/next-batch';
-import { openTestDatabase, testCipher } from '../../harness/sources';
+import { createIdleSource, openTestDatabase, testCipher } from '../../harness/sources';
 import { DEFAULT_BATCHING } from '../../store/outputs';
-import { createIdleSource, storeEvents } from './stored-rows';
+import { storeEvents } from './stored-rows';
 
 // Behind a batch of a backfill that an output follows lies mostly part of a batch, not yet due: reading it while the
 // batch is sent, only to read it again once it is due, cost PostgreSQL a quarter more of its costliest statement.

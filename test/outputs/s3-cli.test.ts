@@ -6,7 +6,8 @@ import { withWorker } from '../../harness/worker';
 import { listObjects, newBucket, recordsOf, s3Client, S3_START_TIMEOUT_MS, testS3, type TestS3 } from '../../harness/s3';
 import { cipher, cliEnvironment, openTestDatabase } from '../cli/cli-test-setup';
 import { eventually, refusal, runCli, succeeded } from '../cli/run-cli';
-import { createIdleSource, storeEvents } from './stored-rows';
+import { createIdleSource } from '../../harness/sources';
+import { storeEvents } from './stored-rows';
 import { positionOf } from './output-kit';
 
 describe('atlassian-audit outputs add --kind s3', () => {

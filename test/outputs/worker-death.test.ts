@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { startOutputWorkflow } from '../../outputs/start-output-workflow';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';
-import { eventually, openTestDatabase, testCipher } from '../../harness/sources';
+import { createIdleSource, eventually, openTestDatabase, testCipher } from '../../harness/sources';
 import { connectClient } from '../../harness/worker';
 import { WorkerProcess } from '../../harness/worker-process';
 import { eventsBySeq, positionOf } from './output-kit';
-import { createIdleSource, storeEvents } from './stored-rows';
+import { storeEvents } from './stored-rows';
 
 /** The output workflow's old heartbeat timeout: a retry after a worker's death came no sooner than this. */
 const OLD_HEARTBEAT_TIMEOUT_MS = 120_000;

@@ -18,9 +18,9 @@ import { outputWorkflow } from '../../workflows/output-workflow';
 import { storeMaintenanceWorkflow } from '../../workflows/store-maintenance';
 import { pauseOutputSignal, resumeOutputSignal, stopOutputSignal, wakeOutputSignal } from '../../contract/output-messages';
 import { HttpReceiver } from '../../harness/http-receiver';
+import { createHttpOutput } from '../../harness/http-output';
 import { currentRelease } from '../../harness/releases';
 import { PATCH_RELEASES } from '../../workflows/patches';
-import { createHttpOutput } from '../outputs/output-kit';
 import { storeEvents } from '../outputs/stored-rows';
 import { RECORDED_OUTPUT, RECORDED_SOURCE, RECORDED_TASK_QUEUE, recordedWorkflowIds } from './recorded-source';
 

@@ -3,8 +3,8 @@ import { ensureEventPartitions } from '../../store/event-partitions';
 import { outputLag } from '../../store/output-positions';
 import { DEFAULT_BATCHING, insertOutput } from '../../store/outputs';
 import type { SourceRecord } from '../../store/sources';
-import { openTestDatabase, testCipher } from '../../harness/sources';
-import { createIdleSource, storeEvents } from '../outputs/stored-rows';
+import { createIdleSource, openTestDatabase, testCipher } from '../../harness/sources';
+import { storeEvents } from '../outputs/stored-rows';
 
 // A read of one source's events must open only that source's partitions. One that opens them all takes a lock on
 // every month of every source (and its indexes) until its transaction ends: with a few hundred sources, pages fail
