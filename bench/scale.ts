@@ -9,7 +9,7 @@ import type { Database } from '../store/database';
 import { countBackfilled, openBenchStack } from './bench-environment';
 import { postmasterPid, type BenchServer } from './bench-server';
 import { rowsOf, ServerWriteMeter, type ServerWrites } from './server-writes';
-import { meanByQuarter, UsageMeter } from './process-usage';
+import { meanByQuarter, ThreadUsageMeter, UsageMeter } from './process-usage';
 import { formatByKind, memoryByKind, type MemoryByKind } from './memory-by-kind';
 import { applySources, buildAsTheImage, readCounts, sleep, startScaleWorker, stickyCache, until } from './scale-worker';
 
@@ -23,6 +23,8 @@ import { applySources, buildAsTheImage, readCounts, sleep, startScaleWorker, sti
 // --server cluster runs it on the cluster profile's Temporal server, on a PostgreSQL of its own, instead of the dev
 // server; either way it prints the server's CPU per cycle, and on the cluster server its PostgreSQL's CPU, transactions,
 // rows (by table) and WAL per cycle. --quiet adds no events while measuring, so that every cycle is an idle one.
+// It also prints the worker's CPU per cycle by thread name (the main thread, the workflow threads, the Rust core's
+// tokio threads, libuv's pool, and the threads that ended within the window: Node's watchdog of each timed `vm` call).
 // --count preloads idle-cycle-counts.cjs into the worker and prints, per cycle, its workflow activations, their jobs
 // and commands, the SDK's timed entries into the VM, and the PostgreSQL statements of its main thread.
 // Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--watchdog-cache 10] [--heap 512] [--allocator glibc] [--server cluster] [--quiet] [--count]
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
       ...(auditPostgres ? { PostgreSQL: auditPostgres } : {}),
       ...(server.postgres ? { "Temporal's PG": server.postgres.pid } : {}),
     });
+    const workerThreads = new ThreadUsageMeter(worker.process.pid!);
     const serverWrites = server.postgres && (await ServerWriteMeter.start(server.postgres.url));
     const pollsAtStart = pollCount(simulator.requestCounts());
     const countsAtStart = countsDir ? readCounts(countsDir) : undefined;
@@ -98,6 +101,7 @@ async function main(): Promise<void> {
     await sleep(measureSeconds * 1000);
     clearInterval(adder);
     const usage = meter.stop();
+    const threads = workerThreads.stop();
     const writes = await serverWrites?.stop();
     const cycles = pollCount(simulator.requestCounts()) - pollsAtStart;
     const counted = countsDir && countsAtStart ? countedSince(countsAtStart, readCounts(countsDir)) : undefined;
@@ -125,6 +129,7 @@ async function main(): Promise<void> {
       `  one source's idle polls (${history.idleCycles}): ${history.eventsPerIdle.toFixed(1)} history events, ${history.upsertsPerIdle.toFixed(1)} search-attribute upserts and ${history.memosPerIdle.toFixed(1)} memo changes each`,
     );
     printServerPerCycle(server, cycles, values.quiet ? 'all idle' : `${added} of them with an event`, usage, writes);
+    printThreadsPerCycle(threads, cycles);
     if (counted) printCountsPerCycle(counted, cycles);
   } finally {
     await worker.stop();
@@ -136,6 +141,12 @@ async function main(): Promise<void> {
 function countedSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
   const since = [...after].map(([key, n]): [string, number] => [key, n - (before.get(key) ?? 0)]);
   return new Map(since.filter(([, n]) => n > 0));
+}
+
+/** The worker's CPU per cycle by thread name: which of the SDK's, core's and Node's threads an idle cycle costs. */
+function printThreadsPerCycle(threads: [string, number][], cycles: number): void {
+  const shown = threads.filter(([, seconds]) => (seconds * 1000) / Math.max(cycles, 1) >= 0.005);
+  console.log(`  worker CPU per cycle by thread (ms): ${shown.map(([name, seconds]) => `${name} ${((seconds * 1000) / Math.max(cycles, 1)).toFixed(2)}`).join(', ')}`);
 }
 
 /** --count: what the worker did per cycle, by what its threads counted (idle-cycle-counts.cjs). */
