@@ -30,6 +30,65 @@ export function threadCpuSeconds(pid: number, tid: number): number {
   return readStat(tid, `/proc/${pid}/task/${tid}/stat`)?.cpuSeconds ?? 0;
 }
 
+/** The name a thread gave itself (`comm`, as `top -H` shows it), or undefined once it is gone. */
+function threadName(pid: number, tid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of each live thread of a process, keyed by thread id, with its name. */
+function threadsNow(pid: number): Map<number, { name: string; cpuSeconds: number }> {
+  const threads = new Map<number, { name: string; cpuSeconds: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids.map(Number)) {
+    const name = tid === pid ? MAIN_THREAD : threadName(pid, tid);
+    if (name !== undefined) threads.set(tid, { name, cpuSeconds: threadCpuSeconds(pid, tid) });
+  }
+  return threads;
+}
+
+export const MAIN_THREAD = 'main thread';
+/** Threads that started and ended within the span (Node's watchdog of each timed `vm` call is one): seen only in the process's total. */
+export const ENDED_THREADS = 'threads that ended';
+
+/**
+ * A process's CPU over a span, by thread name: threads of one name (the Rust core's tokio workers, libuv's pool) are
+ * summed. A thread's CPU counts from the span's start, or from its own if it started later; what threads that ended
+ * within the span used is the process's total less the rest.
+ */
+export class ThreadUsageMeter {
+  readonly #start: Map<number, { name: string; cpuSeconds: number }>;
+  readonly #processStart: number;
+
+  constructor(private readonly pid: number) {
+    this.#processStart = readStat(pid)?.cpuSeconds ?? 0;
+    this.#start = threadsNow(pid);
+  }
+
+  /** CPU seconds by thread name, busiest first, `ENDED_THREADS` among them. */
+  stop(): [string, number][] {
+    const byName = new Map<string, number>();
+    let live = 0;
+    for (const [tid, { name, cpuSeconds }] of threadsNow(this.pid)) {
+      const used = cpuSeconds - (this.#start.get(tid)?.cpuSeconds ?? 0);
+      byName.set(name, (byName.get(name) ?? 0) + used);
+      live += used;
+    }
+    // A thread alive at the start but gone now took its CPU out of the live sum; the process's total keeps it.
+    const ended = (readStat(this.pid)?.cpuSeconds ?? 0) - this.#processStart - live;
+    byName.set(ENDED_THREADS, Math.max(ended, 0));
+    return [...byName].sort(([, a], [, b]) => b - a);
+  }
+}
+
 /** A process and every descendant alive now: one figure for a server and its workers or backends. */
 export function treeUsage(rootPid: number): { cpuSeconds: number; rssBytes: number } {
   const all = readdirSync('/proc')

@@ -14,6 +14,7 @@ import { runSourceCli, type BenchStack } from './bench-environment';
 
 const ROOT = path.join(__dirname, '..');
 const COUNTER = path.join(__dirname, 'idle-cycle-counts.cjs');
+const STAND_IN_PAGE = path.join(__dirname, 'stand-in-page.cjs');
 
 /** dist/ and its prebuilt workflow bundle, as the image has them. */
 export function buildAsTheImage(): string {
@@ -35,6 +36,8 @@ export interface ScaleWorkerOptions {
   inspect?: boolean;
   /** Where the worker writes what it counts (idle-cycle-counts.cjs): nothing is counted without it. */
   countsDir?: string;
+  /** Idle pages answered without their request and statements (stand-in-page.cjs): the SDK's floor of a cycle. */
+  standInPage?: boolean;
 }
 
 export interface ScaleWorker {
@@ -69,7 +72,7 @@ export async function startScaleWorker(stack: BenchStack, options: ScaleWorkerOp
     IDLE_CYCLE_COUNTS_DIR: options.countsDir,
     ...(options.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),
   };
-  const flags = [...WORKER_HEAP_FLAGS, ...(options.heapMiB ? [`--max-old-space-size=${options.heapMiB}`] : []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(options.countsDir ? ['--require', COUNTER] : [])];
+  const flags = [...WORKER_HEAP_FLAGS, ...(options.heapMiB ? [`--max-old-space-size=${options.heapMiB}`] : []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(options.countsDir ? ['--require', COUNTER] : []), ...(options.standInPage ? ['--require', STAND_IN_PAGE] : [])];
   // Without tsx's loader in the way, as the image runs it.
   const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist', 'workers', 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

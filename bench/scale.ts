@@ -9,7 +9,7 @@ import type { Database } from '../store/database';
 import { countBackfilled, openBenchStack } from './bench-environment';
 import { postmasterPid, type BenchServer } from './bench-server';
 import { rowsOf, ServerWriteMeter, type ServerWrites } from './server-writes';
-import { meanByQuarter, UsageMeter } from './process-usage';
+import { meanByQuarter, ThreadUsageMeter, UsageMeter } from './process-usage';
 import { formatByKind, memoryByKind, type MemoryByKind } from './memory-by-kind';
 import { applySources, buildAsTheImage, readCounts, sleep, startScaleWorker, stickyCache, until } from './scale-worker';
 
@@ -23,15 +23,19 @@ import { applySources, buildAsTheImage, readCounts, sleep, startScaleWorker, sti
 // --server cluster runs it on the cluster profile's Temporal server, on a PostgreSQL of its own, instead of the dev
 // server; either way it prints the server's CPU per cycle, and on the cluster server its PostgreSQL's CPU, transactions,
 // rows (by table) and WAL per cycle. --quiet adds no events while measuring, so that every cycle is an idle one.
+// It also prints the worker's CPU per cycle by thread name (the main thread, the workflow threads, the Rust core's
+// tokio threads, libuv's pool, and the threads that ended within the window: Node's watchdog of each timed `vm` call).
 // --count preloads idle-cycle-counts.cjs into the worker and prints, per cycle, its workflow activations, their jobs
 // and commands, the SDK's timed entries into the VM, and the PostgreSQL statements of its main thread.
-// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--watchdog-cache 10] [--heap 512] [--allocator glibc] [--server cluster] [--quiet] [--count]
+// --stand-in-page preloads stand-in-page.cjs: a source's idle pages, once one came back idle, are answered without a
+// request or a statement, so the cycle left is the SDK's and its core's floor for a timer and a local activity.
+// Usage: npm run bench:scale -- --sources 300 --interval 10 [--minutes 3] [--orgs 50] [--cache 2000] [--watchdog-cache 10] [--heap 512] [--allocator glibc] [--server cluster] [--quiet] [--count] [--stand-in-page]
 
 const EventType = temporal.api.enums.v1.EventType;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, 'watchdog-cache': { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' }, server: { type: 'string', default: 'dev' }, quiet: { type: 'boolean', default: false }, count: { type: 'boolean', default: false } },
+    options: { sources: { type: 'string', default: '300' }, interval: { type: 'string', default: '10' }, minutes: { type: 'string' }, orgs: { type: 'string' }, cache: { type: 'string' }, 'watchdog-cache': { type: 'string' }, heap: { type: 'string' }, allocator: { type: 'string', default: 'jemalloc' }, server: { type: 'string', default: 'dev' }, quiet: { type: 'boolean', default: false }, count: { type: 'boolean', default: false }, 'stand-in-page': { type: 'boolean', default: false } },
   });
   const sources = Number(values.sources);
   const interval = Number(values.interval);
@@ -45,12 +49,13 @@ async function main(): Promise<void> {
   if (values.allocator !== 'jemalloc' && values.allocator !== 'glibc') throw new Error('--allocator takes jemalloc or glibc');
   const allocator = values.allocator;
   if (values.server !== 'dev' && values.server !== 'cluster') throw new Error('--server takes dev or cluster');
+  if (values['stand-in-page'] && !values.count) throw new Error('--stand-in-page needs --count: its cycles are the timers fired, not the requests answered');
 
   const stack = await openBenchStack('scale', { seed: 5, orgs: Array.from({ length: orgCount }, () => ({})), history: { count: 0 } }, { server: values.server });
   const { workDir, db, simulator, server, client } = stack;
   const countsDir = values.count ? path.join(workDir, 'counts') : undefined;
   if (countsDir) mkdirSync(countsDir);
-  const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, watchdogCache: values['watchdog-cache'], heapMiB: values.heap, allocator, countsDir });
+  const start = async () => startScaleWorker(stack, { taskQueue: 'bench-scale', workflowBundle: buildAsTheImage(), cache: values.cache, watchdogCache: values['watchdog-cache'], heapMiB: values.heap, allocator, countsDir, standInPage: values['stand-in-page'] });
   const worker = await start().catch(async (err: unknown) => {
     await stack.close();
     throw err;
@@ -74,6 +79,7 @@ async function main(): Promise<void> {
       ...(auditPostgres ? { PostgreSQL: auditPostgres } : {}),
       ...(server.postgres ? { "Temporal's PG": server.postgres.pid } : {}),
     });
+    const workerThreads = new ThreadUsageMeter(worker.process.pid!);
     const serverWrites = server.postgres && (await ServerWriteMeter.start(server.postgres.url));
     const pollsAtStart = pollCount(simulator.requestCounts());
     const countsAtStart = countsDir ? readCounts(countsDir) : undefined;
@@ -98,9 +104,11 @@ async function main(): Promise<void> {
     await sleep(measureSeconds * 1000);
     clearInterval(adder);
     const usage = meter.stop();
+    const threads = workerThreads.stop();
     const writes = await serverWrites?.stop();
-    const cycles = pollCount(simulator.requestCounts()) - pollsAtStart;
     const counted = countsDir && countsAtStart ? countedSince(countsAtStart, readCounts(countsDir)) : undefined;
+    // A stand-in page asks the simulator nothing: its cycles are the poll timers that fired.
+    const cycles = values['stand-in-page'] ? (counted?.get('job: fireTimer') ?? 0) : pollCount(simulator.requestCounts()) - pollsAtStart;
     clearInterval(memorySampler);
     const cacheAtEnd = await stickyCache(metricsPort);
     const measureEnd = new Date();
@@ -125,6 +133,7 @@ async function main(): Promise<void> {
       `  one source's idle polls (${history.idleCycles}): ${history.eventsPerIdle.toFixed(1)} history events, ${history.upsertsPerIdle.toFixed(1)} search-attribute upserts and ${history.memosPerIdle.toFixed(1)} memo changes each`,
     );
     printServerPerCycle(server, cycles, values.quiet ? 'all idle' : `${added} of them with an event`, usage, writes);
+    printThreadsPerCycle(threads, cycles);
     if (counted) printCountsPerCycle(counted, cycles);
   } finally {
     await worker.stop();
@@ -136,6 +145,12 @@ async function main(): Promise<void> {
 function countedSince(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
   const since = [...after].map(([key, n]): [string, number] => [key, n - (before.get(key) ?? 0)]);
   return new Map(since.filter(([, n]) => n > 0));
+}
+
+/** The worker's CPU per cycle by thread name: which of the SDK's, core's and Node's threads an idle cycle costs. */
+function printThreadsPerCycle(threads: [string, number][], cycles: number): void {
+  const shown = threads.filter(([, seconds]) => (seconds * 1000) / Math.max(cycles, 1) >= 0.005);
+  console.log(`  worker CPU per cycle by thread (ms): ${shown.map(([name, seconds]) => `${name} ${((seconds * 1000) / Math.max(cycles, 1)).toFixed(2)}`).join(', ')}`);
 }
 
 /** --count: what the worker did per cycle, by what its threads counted (idle-cycle-counts.cjs). */

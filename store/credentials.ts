@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { OperatorError } from '../config/operator-error';
 
 const IV_BYTES = 12;
@@ -59,11 +59,14 @@ function keyIdOf(key: Buffer): Buffer {
 
 /** `keys[0]` seals; every key opens what it sealed. */
 export function createCredentialCipher(keys: Buffer | readonly Buffer[]): CredentialCipher {
-  const all = Array.isArray(keys) ? keys : [keys as Buffer];
-  const byId = new Map(all.map((key) => [keyIdOf(key).toString('hex'), key]));
-  const newestId = keyIdOf(all[0]);
+  const raw = Array.isArray(keys) ? keys : [keys as Buffer];
+  // Made once: given raw bytes, the cipher makes a key object of them on every call, which cost a worker's idle page
+  // several times the decryption itself.
+  const all = raw.map((key) => createSecretKey(key));
+  const byId = new Map(raw.map((key, i) => [keyIdOf(key).toString('hex'), all[i]]));
+  const newestId = keyIdOf(raw[0]);
 
-  const decrypt = (key: Buffer, body: Buffer, aad: Buffer | undefined): string | undefined => {
+  const decrypt = (key: KeyObject, body: Buffer, aad: Buffer | undefined): string | undefined => {
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, body.subarray(0, IV_BYTES));
       decipher.setAuthTag(body.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
