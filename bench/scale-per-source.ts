@@ -110,7 +110,10 @@ async function main(): Promise<void> {
         for (const { variant, worker } of workers) {
           await applySources(stack, worker, Array.from({ length: added }, (_, i) => `${variant.key}-${String(count - added + i).padStart(5, '0')}`), orgCount, interval, { silenceAlert: variant.silenceAlert });
         }
-        await until(async () => (await countBackfilled(stack.db)) === count * workers.length, 600, async () => `only ${await countBackfilled(stack.db)} of ${count * workers.length} sources finished their backfill`);
+        // Two seconds per source started, at least 600: a fixed 600 s lost a run of eight variants at 100 sources on
+        // the 2-core machine (from 100 to 200, only 574 of the 800 new sources backfilled in time: about 1 s each).
+        const backfillSeconds = Math.max(600, 2 * added * workers.length);
+        await until(async () => (await countBackfilled(stack.db)) === count * workers.length, backfillSeconds, async () => `only ${await countBackfilled(stack.db)} of ${count * workers.length} sources finished their backfill`);
         // Every source through two idle polls, so what they hold is what an idle source holds.
         await sleep(2 * interval * 1000 + 5000);
       }
