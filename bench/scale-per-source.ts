@@ -21,7 +21,8 @@ import { Inspector } from './worker-inspector';
 // (heap-snapshot-kinds.ts); --cpu-seconds then profiles both threads of each worker over idle polls and splits the
 // time by cost (cpu-profile-categories.ts). Memory figures hold up on a busy machine far better than CPU figures do.
 // The variant no-watchdog, beside shipped, tells the silence watchdog's share of a source; watchdogs-cached, what
-// the watchdogs' small cache saves (each watchdog stays cached, as when they ran on their source's queue).
+// the watchdogs' small cache saves (each watchdog stays cached, as when they ran on their source's queue). The
+// arenas-…, dirty-… and background-… variants run jemalloc with another MALLOC_CONF: what of a source is its slack.
 // Usage: npm run bench:scale-per-source -- --sources 100 [--interval 60] [--orgs 10] [--snapshots] [--cpu-seconds 60]
 //   [--variants copies,stack-10,shipped,no-watchdog,watchdogs-cached,...] [--out dir]
 
@@ -35,6 +36,8 @@ interface Variant {
   silenceAlert?: boolean;
   /** WATCHDOG_CACHE_SIZE; the product's default (a few) when unset. */
   watchdogCache?: string;
+  /** jemalloc's MALLOC_CONF in place of the product's (scripts/stack/worker-allocator.ts). */
+  mallocConf?: string;
 }
 
 const VARIANTS: readonly Variant[] = [
@@ -46,6 +49,16 @@ const VARIANTS: readonly Variant[] = [
   { key: 'shipped', label: 'preloaded, no stacks (shipped)', preload: true },
   { key: 'no-watchdog', label: 'shipped, silence alarm off', preload: true, silenceAlert: false },
   { key: 'watchdogs-cached', label: 'shipped, every watchdog cached', preload: true, watchdogCache: '100000' },
+  // What of a source's native memory is jemalloc's slack rather than live data: fewer arenas (by default 4 per CPU,
+  // which the Rust core's threads and Node's spread over), dirty pages handed back sooner (Debian's 5.3 keeps them
+  // 10 s; muzzy pages it already returns at once), or handed back by a thread of jemalloc's rather than on allocation.
+  { key: 'arenas-1', label: 'shipped, jemalloc narenas:1', preload: true, mallocConf: 'narenas:1' },
+  { key: 'arenas-2', label: 'shipped, jemalloc narenas:2', preload: true, mallocConf: 'narenas:2' },
+  { key: 'dirty-1s', label: 'shipped, jemalloc dirty pages 1 s', preload: true, mallocConf: 'dirty_decay_ms:1000' },
+  { key: 'dirty-0', label: 'shipped, jemalloc dirty pages 0', preload: true, mallocConf: 'dirty_decay_ms:0' },
+  { key: 'background-thread', label: 'shipped, jemalloc background thread', preload: true, mallocConf: 'background_thread:true' },
+  { key: 'arenas-2-dirty-1s', label: 'shipped, jemalloc narenas:2, dirty 1 s', preload: true, mallocConf: 'narenas:2,dirty_decay_ms:1000' },
+  { key: 'arenas-1-background', label: 'shipped, jemalloc narenas:1, background thread', preload: true, mallocConf: 'narenas:1,background_thread:true' },
 ];
 
 interface VariantWorker {
@@ -85,7 +98,7 @@ async function main(): Promise<void> {
       const bundle = bundleFile(stack.workDir, variant.key);
       writeFileSync(bundle, (await bundleWorkflowCode({ ...variantBundleOptions(variant, stack.workDir), logger: quietLogger })).code);
       // One after the other: each worker migrates the store as it starts.
-      const worker = await startScaleWorker(stack, { taskQueue: `bench-per-source-${variant.key}`, workflowBundle: bundle, allocator: 'jemalloc', inspect: true, watchdogCache: variant.watchdogCache });
+      const worker = await startScaleWorker(stack, { taskQueue: `bench-per-source-${variant.key}`, workflowBundle: bundle, allocator: 'jemalloc', inspect: true, watchdogCache: variant.watchdogCache, mallocConf: variant.mallocConf });
       const inspector = await Inspector.open(worker.inspectorUrl!);
       workers.push({ variant, worker, inspector, workflowThreads: await inspector.workerThreads('workflow-worker-thread'), measures: [] });
     }
@@ -97,7 +110,10 @@ async function main(): Promise<void> {
         for (const { variant, worker } of workers) {
           await applySources(stack, worker, Array.from({ length: added }, (_, i) => `${variant.key}-${String(count - added + i).padStart(5, '0')}`), orgCount, interval, { silenceAlert: variant.silenceAlert });
         }
-        await until(async () => (await countBackfilled(stack.db)) === count * workers.length, 600, async () => `only ${await countBackfilled(stack.db)} of ${count * workers.length} sources finished their backfill`);
+        // Two seconds per source started, at least 600: a fixed 600 s lost a run of eight variants at 100 sources on
+        // the 2-core machine (from 100 to 200, only 574 of the 800 new sources backfilled in time: about 1 s each).
+        const backfillSeconds = Math.max(600, 2 * added * workers.length);
+        await until(async () => (await countBackfilled(stack.db)) === count * workers.length, backfillSeconds, async () => `only ${await countBackfilled(stack.db)} of ${count * workers.length} sources finished their backfill`);
         // Every source through two idle polls, so what they hold is what an idle source holds.
         await sleep(2 * interval * 1000 + 5000);
       }

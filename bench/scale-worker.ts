@@ -32,6 +32,8 @@ export interface ScaleWorkerOptions {
   /** The V8 old-space limit in MiB. */
   heapMiB?: string;
   allocator: 'jemalloc' | 'glibc';
+  /** jemalloc's MALLOC_CONF in place of the product's; with jemalloc only. */
+  mallocConf?: string;
   /** Open the DevTools protocol on a loopback port, to reach the workflow thread (worker-inspector.ts). */
   inspect?: boolean;
   /** Where the worker writes what it counts (idle-cycle-counts.cjs): nothing is counted without it. */
@@ -71,6 +73,7 @@ export async function startScaleWorker(stack: BenchStack, options: ScaleWorkerOp
     WATCHDOG_CACHE_SIZE: options.watchdogCache,
     IDLE_CYCLE_COUNTS_DIR: options.countsDir,
     ...(options.allocator === 'jemalloc' ? workerAllocatorEnv() : {}),
+    ...(options.allocator === 'jemalloc' && options.mallocConf !== undefined ? { MALLOC_CONF: options.mallocConf } : {}),
   };
   const flags = [...WORKER_HEAP_FLAGS, ...(options.heapMiB ? [`--max-old-space-size=${options.heapMiB}`] : []), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...(options.countsDir ? ['--require', COUNTER] : []), ...(options.standInPage ? ['--require', STAND_IN_PAGE] : [])];
   // Without tsx's loader in the way, as the image runs it.
