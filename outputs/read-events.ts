@@ -1,5 +1,5 @@
 import type { Database } from '../store/database';
-import type { ClaimedRange } from '../store/output-positions';
+import { nextEventsAfterSeq, type ClaimedRange } from '../store/output-positions';
 import { parsedOnUse, type StoredEvent } from './stored-event';
 
 type Queryable = Pick<Database, 'query'>;
@@ -19,15 +19,7 @@ export const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) 
 /** The WHERE and ORDER of a span's read of `events e`, with $1 the source id and its own parameters after it. */
 export function spanClause(sourceId: string, span: EventSpan): { clause: string; params: unknown[] } {
   if ('seqs' in span) return { clause: 'WHERE e.source_id = $1 AND e.seq = ANY($2::bigint[]) ORDER BY e.seq', params: [sourceId, span.seqs] };
-  // The batch's last seq is found from the seqs alone, then the closed range is read: a month analyzed while nearly
-  // empty leads the planner to read and sort every later row, raw text and all, before a LIMIT (issue 26's lead).
-  if ('limit' in span)
-    return {
-      clause: `WHERE e.source_id = $1 AND e.seq > $2
-                 AND e.seq <= (SELECT max(b.seq) FROM (SELECT s.seq FROM events s WHERE s.source_id = $1 AND s.seq > $2 ORDER BY s.seq LIMIT $3) b)
-               ORDER BY e.seq`,
-      params: [sourceId, span.afterSeq, span.limit],
-    };
+  if ('limit' in span) return { clause: `WHERE ${nextEventsAfterSeq('e')}`, params: [sourceId, span.afterSeq, span.limit] };
   return { clause: 'WHERE e.source_id = $1 AND e.seq > $2 AND e.seq <= $3 ORDER BY e.seq', params: [sourceId, span.afterSeq, span.throughSeq] };
 }
 

@@ -10,6 +10,23 @@ export interface ClaimedRange {
 }
 
 /**
+ * The condition, order and limit that take the first events of source $1 after seq $2, at most $3 of them, from
+ * `events` under the given alias. They are looked for among the $3 * 2 seqs from the first event after $2: a range
+ * bounded on both sides, so that no plan reads more than a batch.
+ *
+ * Seqs only grow, so an output's position lies past what the month's statistics knew when they were taken (autovacuum
+ * takes new ones a minute or more after a backfill began). PostgreSQL then expects a handful of events after it, and,
+ * where a source has a second month, reads and sorts all of them, the whole backlog, to keep the first few thousand.
+ * The first event after the position is found by the (source_id, seq) index in any plan. Seqs left unused (events
+ * erased, or found already stored) may make a batch smaller than $3; never empty while an event waits.
+ */
+export function nextEventsAfterSeq(alias: string): string {
+  return `${alias}.source_id = $1 AND ${alias}.seq > $2
+          AND ${alias}.seq < (SELECT min(head.seq) FROM events head WHERE head.source_id = $1 AND head.seq > $2) + $3 * 2
+        ORDER BY ${alias}.seq LIMIT $3`;
+}
+
+/**
  * Whether a batch of the source's events after `afterSeq` is due: one is when it is full (maxEvents events, or
  * maxBytes by the stored size of the events) or its oldest event was stored maxAge ago, so a trickle of events makes
  * few, fuller batches. Reads no event body: a woken output asks this on every page a source stores.
@@ -19,7 +36,7 @@ export async function pendingBatchState(db: Queryable, sourceId: string, afterSe
   // comes when the events are read, so here it only decides whether to cut now or wait.
   const { rows } = await db.query<{ pending: number; full: boolean; oldest_age: number | null }>(
     `WITH pending AS (
-       SELECT p_parse_time, pg_column_size(raw) AS size FROM events WHERE source_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
+       SELECT e.p_parse_time, pg_column_size(e.raw) AS size FROM events e WHERE ${nextEventsAfterSeq('e')}
      )
      SELECT count(*)::int AS pending, (count(*) >= $3 OR sum(size) > $4) AS full,
             extract(epoch FROM now() - min(p_parse_time))::float8 AS oldest_age
