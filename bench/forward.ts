@@ -76,10 +76,11 @@ async function main(): Promise<void> {
     const ingestCpu: Record<'no output' | 'one output', CpuSeconds[]> = { 'no output': [], 'one output': [] };
     for (let round = 1; round <= rounds; round++) {
       for (const variant of round % 2 ? (['no output', 'one output'] as const) : (['one output', 'no output'] as const)) {
-        const { seconds, cpu } = await ingest(stack, deps.cipher, s3, org, variant === 'one output', `${round}`, processes);
+        const { seconds, cpu, batches } = await ingest(stack, deps.cipher, s3, org, variant === 'one output', `${round}`, processes);
         ingestRates[variant].push(eventCount / seconds);
         ingestCpu[variant].push(cpu);
-        console.log(`round ${round} ingestion, ${variant.padEnd(10)}: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s); CPU s ${formatCpu(cpu)}`);
+        const sent = batches === undefined ? '' : `; ${batches} batches`;
+        console.log(`round ${round} ingestion, ${variant.padEnd(10)}: ${Math.round(eventCount / seconds)} events/s (${seconds.toFixed(2)} s); CPU s ${formatCpu(cpu)}${sent}`);
       }
       slowdowns.push(1 - ingestRates['one output'][round - 1] / ingestRates['no output'][round - 1]);
       console.log(`round ${round} ingestion slowed by the output: ${percent(slowdowns[round - 1])}`);
@@ -112,7 +113,7 @@ async function ingest(
   withOutput: boolean,
   round: string,
   processes: Record<string, number>,
-): Promise<{ seconds: number; cpu: CpuSeconds }> {
+): Promise<{ seconds: number; cpu: CpuSeconds; batches?: number }> {
   const source = await insertBenchSource(stack.db, cipher, `bench-${withOutput ? 'out' : 'none'}-${round}-${Date.now() % 100_000}`, org);
   const output = withOutput ? await addS3Output(stack.db, cipher, s3, source.id) : undefined;
   const outputHandle = output ? await startOutputWorkflow(stack.client, output, TASK_QUEUE) : undefined;
@@ -127,6 +128,7 @@ async function ingest(
   if (output) {
     await untilDelivered(stack.db, output.id, source.id, await maxSeqOf(stack.db, source.id));
     await terminateWhenIdle(outputHandle!);
+    return { seconds, cpu, batches: await batchesDelivered(stack.db, output.id) };
   }
   return { seconds, cpu };
 }
@@ -218,6 +220,12 @@ async function warmUp(s3: S3Server): Promise<void> {
 async function maxSeqOf(db: Database, sourceId: string): Promise<number> {
   const { rows } = await db.query<{ n: string | null }>('SELECT max(seq) AS n FROM events WHERE source_id = $1', [sourceId]);
   return Number(rows[0].n ?? 0);
+}
+
+/** Batches the output sent, over every source it takes. */
+async function batchesDelivered(db: Database, outputId: string): Promise<number> {
+  const { rows } = await db.query<{ n: string }>('SELECT COALESCE(sum(batches_delivered), 0) AS n FROM output_positions WHERE output_id = $1', [outputId]);
+  return Number(rows[0].n);
 }
 
 async function untilDelivered(db: Database, outputId: string, sourceId: string, seq: number): Promise<void> {
