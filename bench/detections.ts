@@ -14,7 +14,7 @@ import type { EventOverrides } from '../simulator/generator';
 import { Random, seedFrom } from '../simulator/prng';
 import { ALLOW_INSECURE_LOOPBACK_HTTP_ENV } from '../config/api-base-urls';
 import { startSimulator } from '../harness/simulator';
-import { benchWorkDir, DAY_MS, insertBenchSource, median, openBenchDatabase, steppedBackfill } from './bench-environment';
+import { benchWorkDir, DAY_MS, insertBenchSource, median, openBenchDatabase, settleStore, steppedBackfill } from './bench-environment';
 
 // What detections cost the ingest path: 100,000-event backfills of a simulated organization through the real
 // ingestPage activity (HTTP, JSON, schema, one PostgreSQL transaction per page of 500) in a plain loop, three at a
@@ -71,8 +71,7 @@ async function main(): Promise<void> {
   const simulator = await startSimulator({ seed: 5, orgs: [{ history: { count: eventCount, spanMs: 6 * DAY_MS } }, { history: { count: 0 } }] });
   try {
     await migrate(db);
-    await db.query('VACUUM ANALYZE');
-    await db.query('CHECKPOINT');
+    await settleStore(db);
     const [simulatorOrg, typicalOrg] = simulator.orgs;
     simulator.addEvents(typicalOrg.id, { events: typicalMix(eventCount) });
     console.log(`${eventCount} events per backfill over 6 days; ${DETECTION_PACKS.reduce((n, p) => n + p.rules.length, 0)} rules in ${DETECTION_PACKS.length} pack(s)`);
@@ -149,8 +148,7 @@ async function interleavedBackfills(
   }
   // Every round starts from the same database: no earlier round's rows in the indexes, no autovacuum of them mid-run,
   // and no checkpoint writing out their dirty pages.
-  await db.query('VACUUM ANALYZE');
-  await db.query('CHECKPOINT');
+  await settleStore(db);
   return backfills.map((b) => b.run);
 }
 

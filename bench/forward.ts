@@ -12,7 +12,7 @@ import { createCredentialCipher, type CredentialCipher } from '../store/credenti
 import type { Database } from '../store/database';
 import { DEFAULT_BATCHING, insertOutput } from '../store/outputs';
 import { startSimulatorProcess, type SimulatorProcess } from '../harness/simulator-process';
-import { DAY_MS, insertBenchSource, median, openBenchStackWith, plainBackfill, runBenchWorker, type BenchStack } from './bench-environment';
+import { DAY_MS, insertBenchSource, median, openBenchStackWith, plainBackfill, runBenchWorker, settleStore, type BenchStack } from './bench-environment';
 import { postmasterPid } from './bench-server';
 import { threadCpuSeconds, treeUsage } from './process-usage';
 
@@ -117,7 +117,7 @@ async function ingest(
   const source = await insertBenchSource(stack.db, cipher, `bench-${withOutput ? 'out' : 'none'}-${round}-${Date.now() % 100_000}`, org);
   const output = withOutput ? await addS3Output(stack.db, cipher, s3, source.id) : undefined;
   const outputHandle = output ? await startOutputWorkflow(stack.client, output, TASK_QUEUE) : undefined;
-  await settle(stack.db);
+  await settleStore(stack.db);
   const cpuBefore = cpuNow(processes);
   const started = performance.now();
   const handle = await startSourceWorkflow(stack.client, source, TASK_QUEUE);
@@ -131,15 +131,6 @@ async function ingest(
     return { seconds, cpu, batches: await batchesDelivered(stack.db, output.id) };
   }
   return { seconds, cpu };
-}
-
-/**
- * Leaves nothing of the earlier runs for a timed one to pay for: no autovacuum of their rows, no checkpoint writing
- * their pages out, as bench:detections does between rounds.
- */
-async function settle(db: Database): Promise<void> {
-  await db.query('VACUUM ANALYZE');
-  await db.query('CHECKPOINT');
 }
 
 const percent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;

@@ -16,7 +16,7 @@ export interface SizedEvent {
 /** A time as whole milliseconds since the epoch (floored, as a Date would hold it): far cheaper to read than its text. */
 export const epochMs = (column: string) => `floor(extract(epoch FROM ${column}) * 1000)::bigint`;
 
-/** The WHERE and ORDER of a span's read of `events e`, with $1 the source id and its own parameters after it. */
+/** The WHERE and ORDER (and, for a limit, LIMIT) of a span's read of `events e`, with $1 the source id and its own parameters after it. */
 export function spanClause(sourceId: string, span: EventSpan): { clause: string; params: unknown[] } {
   if ('seqs' in span) return { clause: 'WHERE e.source_id = $1 AND e.seq = ANY($2::bigint[]) ORDER BY e.seq', params: [sourceId, span.seqs] };
   if ('limit' in span) return { clause: `WHERE ${nextEventsAfterSeq('e')}`, params: [sourceId, span.afterSeq, span.limit] };

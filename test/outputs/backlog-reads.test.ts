@@ -1,12 +1,10 @@
 import { readEvents } from '../../outputs/read-events';
 import { createIdleSource, openTestDatabase, testCipher } from '../../harness/sources';
 import { analyzeEventMonthsWithoutStatistics } from '../../store/event-partitions';
-import { insertEvents } from '../../store/events';
 import { pendingBatchState } from '../../store/output-positions';
 import { DEFAULT_BATCHING } from '../../store/outputs';
-import type { SourceRecord } from '../../store/sources';
 import type { Database } from '../../store/database';
-import { row } from '../detections/sample-events';
+import { storeEvents } from './stored-rows';
 
 // An output following a backfill reads past what the month's statistics knew when they were taken: seqs only grow, and
 // autovacuum takes new statistics a minute or more later. With a second month in the source, PostgreSQL then expected
@@ -23,10 +21,10 @@ test('an output reads a batch of a backlog its statistics do not know of without
     const thisMonth = now.toISOString().slice(0, 7);
     const nextMonth = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 15));
     // A backfill's first page, then its statistics, as the ingest path gathers them; then the rest of the backfill.
-    await store(db, source, 4, nextMonth);
-    await store(db, source, 1_000, now);
+    await storeEvents(db, source, 4, nextMonth);
+    await storeEvents(db, source, 1_000, now);
     await analyzeEventMonthsWithoutStatistics(db, source.id, [thisMonth, nextMonth.toISOString().slice(0, 7)]);
-    for (let part = 0; part < 4; part++) await store(db, source, 5_000, now);
+    for (let part = 0; part < 4; part++) await storeEvents(db, source, 5_000, now);
 
     const plans: unknown[] = [];
     const explaining = explainingQueries(db, plans);
@@ -47,7 +45,7 @@ test('seqs left unused, however many, make a batch smaller but never hide the ev
   const db = openTestDatabase();
   try {
     const source = await createIdleSource(db, testCipher);
-    await store(db, source, 3_000, new Date());
+    await storeEvents(db, source, 3_000, new Date());
     // Erased events leave their seqs unused: here a run longer than the window a read looks in.
     await db.query('DELETE FROM events WHERE source_id = $1 AND seq BETWEEN 11 AND 2990', [source.id]);
     const batching = { ...DEFAULT_BATCHING, maxEvents: LIMIT, maxBytes: 64 * 1024 * 1024, maxAgeSeconds: 0 };
@@ -61,11 +59,6 @@ test('seqs left unused, however many, make a batch smaller but never hide the ev
     await db.close();
   }
 });
-
-async function store(db: Database, source: SourceRecord, count: number, time: Date): Promise<void> {
-  const rows = Array.from({ length: count }, () => row({ action: 'user_granted_role', time }));
-  await db.withTransaction((tx) => insertEvents(tx, source.id, source.name, rows));
-}
 
 /** Runs each statement as asked, after running it under EXPLAIN ANALYZE and keeping the plan it took. */
 function explainingQueries(db: Database, plans: unknown[]): Pick<Database, 'query'> {
